@@ -1,0 +1,176 @@
+/**
+ * The row types every writer and reader shares: one field list per table drives CSV, Parquet,
+ * JSONL and Markdown output, and every figure and report reads these names. Units live in the
+ * field names.
+ *
+ * @module
+ */
+
+/** One measured run of one benchmark cell (never aggregated). `benchmarks/results.csv`. */
+export interface BenchRow {
+  /** Unique id of the run: `${cell_id}#${prompt_id}#${run_index}`. */
+  run_id: string;
+  /** Id of the grid cell (model, dtype, device, use_cache, context, family, batch). */
+  cell_id: string;
+  /** RFC 3339 time the run started. */
+  timestamp: string;
+  /** Model reference (Hub id, local dir or `preset:NAME`). */
+  model: string;
+  /** Weight dtype in transformers.js's names (`fp32`, `fp16`, `q8`, `q4`, `q4f16`, …). */
+  dtype: string;
+  /** Device asked for (`cpu`, `cuda`, `webgpu`). */
+  device: string;
+  /** Execution provider that actually ran (`CPUExecutionProvider`, …); empty when none did. */
+  execution_provider: string;
+  /** KV cache on (prefill once, then one token per step) or off (recompute every step). */
+  use_cache: boolean;
+  /** Sequences per run. */
+  batch: number;
+  /** Prompt length in tokens. */
+  context_tokens: number;
+  /** Prompt family (`conversational`, `code`, `summary`). */
+  family: string;
+  /** Index of the prompt within its length and family. */
+  prompt_id: number;
+  /** Index of the measured run (warmups are never recorded). */
+  run_index: number;
+  /** Tokens generated per sequence. */
+  new_tokens: number;
+  /** Prompt → first token's logits, milliseconds. */
+  prefill_ms: number | null;
+  /** Tokens 2..N, milliseconds. */
+  decode_ms: number | null;
+  /** (new_tokens − 1) / decode_ms × 1000 × batch. */
+  decode_tokens_per_s: number | null;
+  /** Median per-token decode latency, milliseconds. */
+  token_p50_ms: number | null;
+  /** 95th-percentile per-token decode latency, milliseconds. */
+  token_p95_ms: number | null;
+  /** prefill_ms + decode_ms (tokenisation excluded), milliseconds. */
+  total_ms: number | null;
+  /** Process peak resident memory (VmHWM) of the cell's process, bytes. */
+  peak_rss_bytes: number | null;
+  /** Peak GPU memory used during the cell, bytes; null where no GPU memory can be read. */
+  peak_vram_bytes: number | null;
+  /** `ok` or `error`. */
+  status: "ok" | "error";
+  /** The reason when status is `error`, else empty. */
+  error: string;
+  /** Git commit of the project, or `unknown`. */
+  git_commit: string;
+  /** Deno version. */
+  deno_version: string;
+  /** onnxruntime-node version. */
+  ort_version: string;
+  /** @huggingface/transformers version. */
+  transformers_version: string;
+  /** CPU or GPU name the cell ran on. */
+  device_name: string;
+}
+
+/** Column order of `results.csv`. */
+export const BENCH_FIELDS = [
+  "run_id",
+  "cell_id",
+  "timestamp",
+  "model",
+  "dtype",
+  "device",
+  "execution_provider",
+  "use_cache",
+  "batch",
+  "context_tokens",
+  "family",
+  "prompt_id",
+  "run_index",
+  "new_tokens",
+  "prefill_ms",
+  "decode_ms",
+  "decode_tokens_per_s",
+  "token_p50_ms",
+  "token_p95_ms",
+  "total_ms",
+  "peak_rss_bytes",
+  "peak_vram_bytes",
+  "status",
+  "error",
+  "git_commit",
+  "deno_version",
+  "ort_version",
+  "transformers_version",
+  "device_name",
+] as const satisfies readonly (keyof BenchRow)[];
+
+/** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */
+export interface PerplexityRow {
+  /** RFC 3339 time the measurement started. */
+  timestamp: string;
+  /** Model reference. */
+  model: string;
+  /** Weight dtype. */
+  dtype: string;
+  /** Device asked for. */
+  device: string;
+  /** Execution provider that actually ran. */
+  execution_provider: string;
+  /** `hf` (sliding window) or `llama-cpp` (non-overlapping, second half scored). */
+  method: string;
+  /** Window length in tokens. */
+  window: number;
+  /** Stride in tokens. */
+  stride: number;
+  /** Token cap applied to the text, or null for the whole split. */
+  max_tokens: number | null;
+  /** Tokens whose NLL was summed. */
+  scored_tokens: number | null;
+  /** exp(mean NLL). */
+  ppl: number | null;
+  /** Standard error of the PPL (llama-perplexity's method). */
+  stderr: number | null;
+  /** Total NLL in bits divided by the UTF-8 bytes of the scored text. */
+  bits_per_byte: number | null;
+  /** Baseline dtype the quality columns compare with. */
+  baseline: string;
+  /** (ppl / baseline ppl − 1) × 100. */
+  delta_ppl_pct: number | null;
+  /** Mean KL(baseline ‖ dtype) of next-token distributions, nats. */
+  kl: number | null;
+  /** Share of positions where the argmax agrees with the baseline, percent. */
+  top1_agreement: number | null;
+  /** Wall time, seconds. */
+  seconds: number | null;
+  /** Scored tokens per second. */
+  tokens_per_s: number | null;
+  /** `ok` or `error` (or `skipped` with the reason in `error`). */
+  status: "ok" | "error" | "skipped";
+  /** The reason when not ok, else empty. */
+  error: string;
+  /** Git commit of the project, or `unknown`. */
+  git_commit: string;
+}
+
+/** Column order of `perplexity.csv`. */
+export const PERPLEXITY_FIELDS = [
+  "timestamp",
+  "model",
+  "dtype",
+  "device",
+  "execution_provider",
+  "method",
+  "window",
+  "stride",
+  "max_tokens",
+  "scored_tokens",
+  "ppl",
+  "stderr",
+  "bits_per_byte",
+  "baseline",
+  "delta_ppl_pct",
+  "kl",
+  "top1_agreement",
+  "seconds",
+  "tokens_per_s",
+  "status",
+  "error",
+  "git_commit",
+] as const satisfies readonly (keyof PerplexityRow)[];

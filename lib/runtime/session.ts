@@ -1,0 +1,299 @@
+/**
+ * The one place where ONNX Runtime sessions are created. Every session in the project (engine,
+ * perplexity, tests) comes from {@linkcode createSession}, which picks the execution provider by
+ * name, never falls back silently, and reports which provider actually runs.
+ *
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { type Device, DEVICE_EXECUTION_PROVIDER, DEVICES, isDevice } from "../dtypes.ts";
+import { ExecutionProviderUnavailableError } from "./errors.ts";
+import { installFloat16Fix } from "./float16.ts";
+
+installFloat16Fix();
+
+/** Graph optimisation levels, as ONNX Runtime names them. */
+export const GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"] as const;
+
+/** One of {@linkcode GRAPH_OPTIMIZATION_LEVELS}. */
+export type GraphOptimizationLevel = typeof GRAPH_OPTIMIZATION_LEVELS[number];
+
+/** Options of {@linkcode createSession}. */
+export interface SessionOptions {
+  /** Device whose execution provider runs the graph. @default "cpu" */
+  device?: Device;
+  /** GPU ordinal for `cuda` / `webgpu`. @default 0 */
+  deviceId?: number;
+  /** Graph optimisation level. @default "all" */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Threads inside one operator (0 = ONNX Runtime's default: one per physical core). @default 0 */
+  intraOpNumThreads?: number;
+  /** Threads across operators (used only in parallel execution mode). @default 0 */
+  interOpNumThreads?: number;
+  /**
+   * Where outputs live. `"gpu-buffer"` keeps `present.*` KV tensors on the GPU with `webgpu` so
+   * they can be fed back without a round trip through host memory. @default "cpu"
+   */
+  preferredOutputLocation?: "cpu" | "gpu-buffer";
+  /** CPU memory arena: faster repeated runs, higher RSS. @default true */
+  enableCpuMemArena?: boolean;
+  /** Memory-pattern planning; off suits dynamic shapes (growing KV cache). @default false */
+  enableMemPattern?: boolean;
+  /** ORT log severity, 0 (verbose) … 4 (fatal). @default 3 */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Extra ORT session config entries (`session.*` keys). */
+  extra?: Record<string, string>;
+}
+
+/** A created session and what it really runs on. */
+export interface OnnxSession {
+  /** The ONNX Runtime session. */
+  session: ort.InferenceSession;
+  /** Absolute path of the model file. */
+  modelPath: string;
+  /** The device asked for. */
+  device: Device;
+  /** The execution provider that runs the graph (e.g. `CPUExecutionProvider`). */
+  executionProvider: string;
+  /** External-data files found next to the model (`model.onnx_data`, …). */
+  externalDataFiles: string[];
+  /** Wall time of session creation in milliseconds. */
+  createMs: number;
+  /** Input names in graph order. */
+  inputNames: readonly string[];
+  /** Output names in graph order. */
+  outputNames: readonly string[];
+}
+
+/**
+ * Directory that holds onnxruntime-node's native libraries (binding and EP plug-ins).
+ *
+ * @returns An absolute path.
+ * @example
+ * ```ts
+ * import { ortBinaryDir } from "./session.ts";
+ * console.assert(ortBinaryDir().includes("onnxruntime-node"));
+ * ```
+ */
+export function ortBinaryDir(): string {
+  const entry = createRequire(import.meta.url).resolve("onnxruntime-node");
+  return join(dirname(entry), "..", "bin", "napi-v6", Deno.build.os, arch());
+}
+
+function arch(): string {
+  return Deno.build.arch === "x86_64" ? "x64" : "arm64";
+}
+
+/**
+ * Why a device cannot run here, or `null` when nothing rules it out before trying. `cpu` is
+ * always available; `cuda` needs the CUDA EP libraries next to the binding; `webgpu` is bundled
+ * and can only be known by creating a session (it needs a GPU adapter).
+ *
+ * @param device The device to check.
+ * @returns `null`, or a sentence saying what is missing and how to install it.
+ * @example
+ * ```ts
+ * import { deviceUnavailableReason } from "./session.ts";
+ * console.assert(deviceUnavailableReason("cpu") === null);
+ * ```
+ */
+export function deviceUnavailableReason(device: Device): string | null {
+  switch (device) {
+    case "cpu":
+    case "webgpu":
+      return null;
+    case "cuda": {
+      const lib = join(ortBinaryDir(), "libonnxruntime_providers_cuda.so");
+      if (Deno.build.os === "linux" && exists(lib)) return null;
+      return `libonnxruntime_providers_cuda.so is not in ${ortBinaryDir()}. onnxruntime-node ` +
+        `fetches it at install time: run 'npm install onnxruntime-node@1.30.0 ` +
+        `--onnxruntime-node-install=cuda12' (CUDA 12 + cuDNN 9, network needed) or use ` +
+        `Dockerfile.gpu ('make build')`;
+    }
+    default: {
+      const never: never = device;
+      throw new TypeError(`unhandled device ${never}`);
+    }
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates an ONNX Runtime session from a model file.
+ *
+ * External data (`model.onnx_data`) is resolved by ONNX Runtime next to the model file, which is
+ * why sessions are always created from a path, never from bytes.
+ *
+ * @param modelPath Path of an `.onnx` file.
+ * @param options Device, threads, optimisation level, output location.
+ * @returns The session and the execution provider that really runs it.
+ * @throws {RangeError} on bad options; {@linkcode ExecutionProviderUnavailableError} when the
+ * device cannot run here; `Error` naming the file when it is missing or not ONNX.
+ * @example
+ * ```ts ignore
+ * import { createSession } from "./session.ts";
+ * const s = await createSession("model/onnx/model.onnx", { device: "cpu" });
+ * console.log(s.executionProvider);
+ * ```
+ */
+export async function createSession(
+  modelPath: string,
+  options: SessionOptions = {},
+): Promise<OnnxSession> {
+  const device = options.device ?? "cpu";
+  if (!isDevice(device)) {
+    throw new RangeError(
+      `Cannot create session: unknown device '${device}' (known: ${DEVICES.join(", ")})`,
+    );
+  }
+  const level = options.graphOptimizationLevel ?? "all";
+  if (!GRAPH_OPTIMIZATION_LEVELS.includes(level)) {
+    throw new RangeError(
+      `Cannot create session: unknown graphOptimizationLevel '${level}' (known: ${
+        GRAPH_OPTIMIZATION_LEVELS.join(", ")
+      })`,
+    );
+  }
+  const intra = checkThreads("intraOpNumThreads", options.intraOpNumThreads ?? 0);
+  const inter = checkThreads("interOpNumThreads", options.interOpNumThreads ?? 0);
+  const deviceId = options.deviceId ?? 0;
+  if (!Number.isInteger(deviceId) || deviceId < 0) {
+    throw new RangeError(
+      `Cannot create session: 'deviceId' must be a non-negative integer, got ${deviceId}`,
+    );
+  }
+  const stat = statFile(modelPath);
+  if (stat === null) {
+    throw new Error(`Cannot create session: model file '${modelPath}' does not exist`);
+  }
+  if (!stat.isFile) {
+    throw new Error(`Cannot create session: model path '${modelPath}' is not a file`);
+  }
+  const reason = deviceUnavailableReason(device);
+  if (reason !== null) throw new ExecutionProviderUnavailableError(device, reason);
+
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [executionProviderConfig(device, deviceId)],
+    graphOptimizationLevel: level,
+    enableCpuMemArena: options.enableCpuMemArena ?? true,
+    enableMemPattern: options.enableMemPattern ?? false,
+    logSeverityLevel: options.logSeverityLevel ?? 3,
+    ...(intra > 0 ? { intraOpNumThreads: intra } : {}),
+    ...(inter > 0 ? { interOpNumThreads: inter, executionMode: "parallel" as const } : {}),
+    ...(options.preferredOutputLocation === "gpu-buffer"
+      ? { preferredOutputLocation: "gpu-buffer" as const }
+      : {}),
+    ...(options.extra ? { extra: { session: options.extra } } : {}),
+  };
+  const started = performance.now();
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(modelPath, sessionOptions);
+  } catch (error) {
+    throw explainCreateError(modelPath, device, error);
+  }
+  return {
+    session,
+    modelPath,
+    device,
+    executionProvider: DEVICE_EXECUTION_PROVIDER[device],
+    externalDataFiles: externalDataNextTo(modelPath),
+    createMs: performance.now() - started,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+  };
+}
+
+function checkThreads(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new RangeError(
+      `Cannot create session: '${field}' must be a non-negative integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function statFile(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function executionProviderConfig(
+  device: Device,
+  deviceId: number,
+): ort.InferenceSession.ExecutionProviderConfig {
+  switch (device) {
+    case "cpu":
+      return "cpu";
+    case "cuda":
+      return { name: "cuda", deviceId };
+    case "webgpu":
+      return { name: "webgpu", deviceId } as ort.InferenceSession.ExecutionProviderConfig;
+    default: {
+      const never: never = device;
+      throw new TypeError(`unhandled device ${never}`);
+    }
+  }
+}
+
+/**
+ * External-data files next to a model: `model.onnx_data`, `model.onnx_data_1`, … (Hub layout).
+ *
+ * @param modelPath Path of an `.onnx` file.
+ * @returns Absolute or relative paths as `modelPath` was given, sorted.
+ * @example
+ * ```ts
+ * import { externalDataNextTo } from "./session.ts";
+ * console.assert(Array.isArray(externalDataNextTo("/nonexistent/model.onnx")));
+ * ```
+ */
+export function externalDataNextTo(modelPath: string): string[] {
+  const dir = dirname(modelPath);
+  const prefix = `${basename(modelPath)}_data`;
+  const out: string[] = [];
+  try {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (entry.isFile && entry.name.startsWith(prefix)) out.push(join(dir, entry.name));
+    }
+  } catch {
+    return [];
+  }
+  return out.sort();
+}
+
+function explainCreateError(modelPath: string, device: Device, error: unknown): Error {
+  const message = firstLine(error instanceof Error ? error.message : String(error));
+  if (/protobuf parsing failed|ModelProto|Load model .* failed/i.test(message)) {
+    return new Error(
+      `Cannot create session: '${modelPath}' is not a readable ONNX model (${message})`,
+    );
+  }
+  if (/external data|onnx_data|GetExtDataFromTensorProto|ExternalData/i.test(message)) {
+    return new Error(
+      `Cannot create session: external data of '${modelPath}' is missing or unreadable ` +
+        `(${message})`,
+    );
+  }
+  if (/adapter|WebGpu|Failed to load shared library|providers_/i.test(message)) {
+    return new ExecutionProviderUnavailableError(device, message);
+  }
+  return new Error(`Cannot create session from '${modelPath}' on ${device}: ${message}`);
+}
+
+function firstLine(text: string): string {
+  const line = text.split("\n").find((l) => l.trim() !== "") ?? text;
+  return line.replace(/^\/onnxruntime_src\/\S+\s+/, "").trim();
+}
