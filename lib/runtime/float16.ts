@@ -50,9 +50,11 @@ export function bindingSafeTensor(tensor: ort.Tensor): ort.Tensor {
  */
 export function installFloat16Fix(): boolean {
   if (typeof (globalThis as { Float16Array?: unknown }).Float16Array === "undefined") return false;
-  const proto = (ort.InferenceSession as unknown as { prototype: unknown }).prototype as unknown as Record<PropertyKey, unknown> & {
-    run: (...args: unknown[]) => Promise<unknown>;
-  };
+  const proto = (ort.InferenceSession as unknown as { prototype: unknown }).prototype as unknown as
+    & Record<PropertyKey, unknown>
+    & {
+      run: (...args: unknown[]) => Promise<unknown>;
+    };
   if (proto[PATCHED]) return true;
   const original = proto.run;
   proto.run = function (this: unknown, feeds: unknown, ...rest: unknown[]) {

@@ -1,0 +1,119 @@
+/**
+ * System information recorded with every result: runtime versions, CPU, memory, GPU, git commit.
+ *
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import { cpus, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+
+/** The pinned @huggingface/transformers version (kept in step with deno.json by a test). */
+export const TRANSFORMERS_VERSION = "4.3.1";
+
+/** What a result row or bench JSON records about the machine and software. */
+export interface SystemInfo {
+  /** Deno version. */
+  deno: string;
+  /** V8 version. */
+  v8: string;
+  /** TypeScript version bundled with Deno. */
+  typescript: string;
+  /** onnxruntime-node version. */
+  onnxruntime: string;
+  /** @huggingface/transformers version. */
+  transformers: string;
+  /** `linux`, `darwin`, … */
+  os: string;
+  /** `x86_64`, `aarch64`. */
+  arch: string;
+  /** CPU model name. */
+  cpuModel: string;
+  /** Logical CPU cores. */
+  cpuCores: number;
+  /** Physical memory, bytes. */
+  totalMemoryBytes: number;
+  /** GPU name and driver, or null with the reason when no GPU can be read. */
+  gpu: { name: string; driver: string; totalMemoryBytes: number | null } | null;
+  /** Why `gpu` is null. */
+  gpuReason: string | null;
+  /** Git commit of the project (`-dirty` when the tree has changes), or `unknown`. */
+  gitCommit: string;
+}
+
+/**
+ * Collects the system information.
+ *
+ * @returns Versions, CPU, memory, GPU (via nvidia-smi when present) and the git commit.
+ * @example
+ * ```ts
+ * import { systemInfo } from "./system_info.ts";
+ * const info = await systemInfo();
+ * console.assert(info.cpuCores > 0 && info.onnxruntime.length > 0);
+ * ```
+ */
+export async function systemInfo(): Promise<SystemInfo> {
+  const gpu = await nvidiaSmiGpu();
+  return {
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
+    transformers: TRANSFORMERS_VERSION,
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+    cpuModel: cpus()[0]?.model?.trim() || "unknown",
+    cpuCores: cpus().length,
+    totalMemoryBytes: totalmem(),
+    gpu: "name" in gpu ? gpu : null,
+    gpuReason: "reason" in gpu ? gpu.reason : null,
+    gitCommit: await gitCommit(),
+  };
+}
+
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/**
+ * The project's git commit, with `-dirty` when tracked files changed, or `unknown` outside a
+ * checkout or without git.
+ *
+ * @param dir Directory inside the checkout. @default the project root
+ * @returns A 40-hex commit id (maybe suffixed) or `unknown`.
+ * @example
+ * ```ts
+ * import { gitCommit } from "./system_info.ts";
+ * console.assert(/^([0-9a-f]{40}(-dirty)?|unknown)$/.test(await gitCommit()));
+ * ```
+ */
+export async function gitCommit(dir: string = REPO_ROOT): Promise<string> {
+  const head = await run("git", ["-C", dir, "rev-parse", "HEAD"]);
+  if (head === null || !/^[0-9a-f]{40}$/.test(head)) return "unknown";
+  const status = await run("git", ["-C", dir, "status", "--porcelain", "--untracked-files=no"]);
+  return status ? `${head}-dirty` : head;
+}
+
+async function nvidiaSmiGpu(): Promise<
+  { name: string; driver: string; totalMemoryBytes: number | null } | { reason: string }
+> {
+  const out = await run("nvidia-smi", [
+    "--query-gpu=name,driver_version,memory.total",
+    "--format=csv,noheader,nounits",
+  ]);
+  if (out === null) return { reason: "nvidia-smi not found or failed (no NVIDIA GPU visible)" };
+  const [name, driver, totalMiB] = (out.split("\n")[0] ?? "").split(",").map((s) => s.trim());
+  if (!name) return { reason: "nvidia-smi listed no GPU" };
+  const mib = Number(totalMiB);
+  return {
+    name,
+    driver: driver ?? "unknown",
+    totalMemoryBytes: Number.isFinite(mib) ? mib * 1024 * 1024 : null,
+  };
+}
+
+async function run(cmd: string, args: string[]): Promise<string | null> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
+  } catch {
+    return null;
+  }
+}
