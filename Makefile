@@ -1,0 +1,80 @@
+# Turbo Inference — a thin wrapper over `deno task …`. `make help` lists the targets.
+# Deno: the one on PATH if it is the pinned version, else the pinned version installed from the
+# npm registry into .tools/ (its own package.json: Deno must never see one at the project root).
+
+DENO_VERSION := 2.9.6
+TOOLS        := .tools
+LOCAL_DENO   := $(TOOLS)/node_modules/@deno/linux-x64-glibc/deno
+PATH_DENO    := $(shell command -v deno 2>/dev/null)
+PATH_DENO_VERSION := $(if $(PATH_DENO),$(shell $(PATH_DENO) --version 2>/dev/null | head -n1 | cut -d' ' -f2))
+ifeq ($(PATH_DENO_VERSION),$(DENO_VERSION))
+DENO ?= $(PATH_DENO)
+else
+DENO ?= $(abspath $(LOCAL_DENO))
+endif
+export DENO_NO_UPDATE_CHECK := 1
+# The WikiText-2 test split beside the checkout, when there is one (CI and developer machines).
+WIKITEXT_PATH ?= $(wildcard $(abspath ../shared/data/wikitext-2-raw-v1/test.txt))
+export WIKITEXT_PATH
+
+SWEEP   ?= sweeps/default.json
+IMAGE   ?= turbo-inference-gpu
+JUPYTER_PORT ?= 8888
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test ok sweep figures report notebook jupyter stop build gpu-jupyter gpu-sweep sh clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(LOCAL_DENO):
+	@mkdir -p $(TOOLS)
+	@test -f $(TOOLS)/package.json || echo '{"private": true}' > $(TOOLS)/package.json
+	@echo "installing deno $(DENO_VERSION) from the npm registry into $(TOOLS)/" >&2
+	@cd $(TOOLS) && npm install --no-audit --no-fund --silent deno@$(DENO_VERSION)
+	@test -x $(LOCAL_DENO) || { echo "error: deno binary missing after npm install" >&2; exit 1; }
+
+setup: $(if $(filter $(abspath $(LOCAL_DENO)),$(DENO)),$(LOCAL_DENO)) ## Install Deno (if needed) and cache the npm dependencies
+	@$(DENO) install --frozen --quiet
+	@$(DENO) --version | head -n1
+
+test: setup ## Run the test suite (deno test), WIKITEXT_PATH from ../shared when present
+	@$(DENO) task test
+
+ok: setup ## Lint, format check, type check and test — the gate before a commit
+	@$(DENO) task ok
+
+sweep: setup ## The main job: run sweeps/default.json (offline, CPU) and write benchmarks/, figures/, metrics/
+	@$(DENO) task sweep --config $(SWEEP)
+
+figures: setup ## Rebuild figures/ and benchmarks/*.png from the CSVs
+	@$(DENO) task figures
+
+report: setup ## Rebuild metrics/ from the CSVs
+	@$(DENO) task report
+
+notebook: setup ## Execute every notebook headless (tiny preset) into notebooks/executed/
+	@$(DENO) task notebook
+
+jupyter: setup ## Start Jupyter with the Deno kernel on http://localhost:8888
+	@$(DENO) task jupyter --port $(JUPYTER_PORT)
+
+stop: ## Stop the Jupyter server started by `make jupyter` (and the GPU container)
+	@$(DENO) task jupyter --stop 2>/dev/null || true
+	@docker rm -f $(IMAGE) >/dev/null 2>&1 || true
+
+build: ## Build the CUDA image from Dockerfile.gpu
+	docker build -f Dockerfile.gpu -t $(IMAGE) .
+
+gpu-jupyter: ## Jupyter in the CUDA container on http://localhost:8888, project mounted at /workspace
+	docker run --rm -d --name $(IMAGE) --gpus all -p $(JUPYTER_PORT):8888 -v $(CURDIR):/workspace $(IMAGE)
+	@echo "Jupyter: http://localhost:$(JUPYTER_PORT)"
+
+gpu-sweep: ## Run a sweep in the CUDA container (SWEEP=sweeps/llama3-8b-shape.json)
+	docker run --rm --gpus all -v $(CURDIR):/workspace $(IMAGE) deno task sweep --config $(SWEEP)
+
+sh: ## A shell inside the CUDA container
+	docker run --rm -it --gpus all -v $(CURDIR):/workspace --entrypoint bash $(IMAGE)
+
+clean: ## Remove caches and local tools (generated outputs are kept: they are the reference run)
+	rm -rf .cache node_modules $(TOOLS) notebooks/executed
