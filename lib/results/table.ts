@@ -1,0 +1,212 @@
+/**
+ * Reading and writing the result tables with nodejs-polars: one polars schema per row type (from
+ * the field lists in `schema.ts`), atomic writes (temp file + rename, so a kill at any moment
+ * leaves the old file or the new one, never half of one), and strict reads that detect a corrupt
+ * file instead of guessing.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { dirname } from "node:path";
+import { BENCH_FIELDS, type BenchRow, PERPLEXITY_FIELDS, type PerplexityRow } from "./schema.ts";
+
+type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
+
+/** Polars column types of `results.csv`, in `BENCH_FIELDS` order. */
+export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], PolarsType>> = Object
+  .freeze({
+    run_id: pl.Utf8,
+    cell_id: pl.Utf8,
+    timestamp: pl.Utf8,
+    model: pl.Utf8,
+    dtype: pl.Utf8,
+    device: pl.Utf8,
+    execution_provider: pl.Utf8,
+    use_cache: pl.Bool,
+    batch: pl.Int64,
+    context_tokens: pl.Int64,
+    family: pl.Utf8,
+    prompt_id: pl.Int64,
+    run_index: pl.Int64,
+    new_tokens: pl.Int64,
+    prefill_ms: pl.Float64,
+    decode_ms: pl.Float64,
+    decode_tokens_per_s: pl.Float64,
+    token_p50_ms: pl.Float64,
+    token_p95_ms: pl.Float64,
+    total_ms: pl.Float64,
+    peak_rss_bytes: pl.Float64,
+    peak_vram_bytes: pl.Float64,
+    status: pl.Utf8,
+    error: pl.Utf8,
+    git_commit: pl.Utf8,
+    deno_version: pl.Utf8,
+    ort_version: pl.Utf8,
+    transformers_version: pl.Utf8,
+    device_name: pl.Utf8,
+  });
+
+/** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */
+export const PERPLEXITY_SCHEMA: Readonly<
+  Record<(typeof PERPLEXITY_FIELDS)[number], PolarsType>
+> = Object.freeze({
+  timestamp: pl.Utf8,
+  model: pl.Utf8,
+  dtype: pl.Utf8,
+  device: pl.Utf8,
+  execution_provider: pl.Utf8,
+  method: pl.Utf8,
+  window: pl.Int64,
+  stride: pl.Int64,
+  max_tokens: pl.Int64,
+  scored_tokens: pl.Int64,
+  ppl: pl.Float64,
+  stderr: pl.Float64,
+  bits_per_byte: pl.Float64,
+  baseline: pl.Utf8,
+  delta_ppl_pct: pl.Float64,
+  kl: pl.Float64,
+  top1_agreement: pl.Float64,
+  seconds: pl.Float64,
+  tokens_per_s: pl.Float64,
+  status: pl.Utf8,
+  error: pl.Utf8,
+  git_commit: pl.Utf8,
+});
+
+/** The two tables. */
+export type TableKind = "bench" | "perplexity";
+
+const TABLES = {
+  bench: { fields: BENCH_FIELDS as readonly string[], schema: BENCH_SCHEMA },
+  perplexity: { fields: PERPLEXITY_FIELDS as readonly string[], schema: PERPLEXITY_SCHEMA },
+} as const;
+
+/** Row type of each table. */
+export interface RowOf {
+  /** `results.csv`. */
+  bench: BenchRow;
+  /** `perplexity.csv`. */
+  perplexity: PerplexityRow;
+}
+
+/**
+ * Rows → a polars DataFrame with the table's fixed schema and column order (stable types even
+ * when a column is all null).
+ *
+ * @param kind Which table.
+ * @param rows The rows.
+ * @returns The frame.
+ * @example
+ * ```ts
+ * import { toFrame } from "./table.ts";
+ * console.assert(toFrame("bench", []).width === 29);
+ * ```
+ */
+export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
+  const { fields, schema } = TABLES[kind];
+  const columns = fields.map((field) => {
+    const type = (schema as Record<string, PolarsType>)[field]!;
+    const values = rows.map((row) => (row as unknown as Record<string, unknown>)[field] ?? null);
+    return pl.Series(field, values, type);
+  });
+  return pl.DataFrame(columns);
+}
+
+/**
+ * Writes rows as CSV atomically: a temp file in the same directory, then a rename.
+ *
+ * @param path Destination, e.g. `benchmarks/results.csv`.
+ * @param kind Which table.
+ * @param rows The rows, written in the given order.
+ * @example
+ * ```ts
+ * import { readTable, writeTable } from "./table.ts";
+ * const path = `${await Deno.makeTempDir()}/results.csv`;
+ * await writeTable(path, "bench", []);
+ * console.assert((await readTable(path, "bench")).length === 0);
+ * ```
+ */
+export async function writeTable<K extends TableKind>(
+  path: string,
+  kind: K,
+  rows: readonly RowOf[K][],
+): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  try {
+    toFrame(kind, rows).writeCSV(tmp);
+    const file = await Deno.open(tmp, { read: true, write: true });
+    try {
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Writes rows as Parquet atomically (temp file + rename).
+ *
+ * @param path Destination, e.g. `benchmarks/results.parquet`.
+ * @param kind Which table.
+ * @param rows The rows.
+ */
+export async function writeParquet<K extends TableKind>(
+  path: string,
+  kind: K,
+  rows: readonly RowOf[K][],
+): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  toFrame(kind, rows).writeParquet(tmp);
+  await Deno.rename(tmp, path);
+}
+
+/**
+ * Reads a table strictly: the header must be exactly the table's fields, every value must parse
+ * as its column type. A file that fails is reported as corrupt, never repaired.
+ *
+ * @param path The CSV file.
+ * @param kind Which table.
+ * @returns The rows (empty when the file has only a header).
+ * @throws {Deno.errors.NotFound} when the file is missing; `SyntaxError` naming the file when it
+ * is corrupt.
+ */
+export async function readTable<K extends TableKind>(path: string, kind: K): Promise<RowOf[K][]> {
+  const text = await Deno.readTextFile(path);
+  const { fields, schema } = TABLES[kind];
+  const header = text.split("\n", 1)[0]!.trim();
+  if (header !== fields.join(",")) {
+    throw new SyntaxError(
+      `${path} is corrupt: its header is not the ${kind} table's columns (got '${
+        header.slice(0, 80)
+      }')`,
+    );
+  }
+  if (text.trim() === header) return [];
+  let frame: pl.DataFrame;
+  try {
+    frame = pl.readCSV(text, { dtypes: schema, hasHeader: true } as never);
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new SyntaxError(`${path} is corrupt: ${message}`);
+  }
+  if (frame.width !== fields.length) {
+    throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${fields.length}`);
+  }
+  const rows = frame.toRecords() as unknown as RowOf[K][];
+  for (const [i, row] of rows.entries()) {
+    const status = (row as { status: unknown }).status;
+    if (status !== "ok" && status !== "error" && status !== "skipped") {
+      throw new SyntaxError(
+        `${path} is corrupt: row ${i + 1} has status ${JSON.stringify(status)}`,
+      );
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,104 @@
+import { assertEquals, assertRejects } from "../testing/assert.ts";
+import { join } from "node:path";
+import { readTable, toFrame, writeTable } from "./table.ts";
+import { BENCH_FIELDS, type BenchRow, type PerplexityRow } from "./schema.ts";
+
+function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
+  return {
+    run_id: "c1#0#0",
+    cell_id: "c1",
+    timestamp: "2026-11-23T12:00:00.000Z",
+    model: "preset:tiny",
+    dtype: "q4",
+    device: "cpu",
+    execution_provider: "CPUExecutionProvider",
+    use_cache: true,
+    batch: 1,
+    context_tokens: 128,
+    family: "code",
+    prompt_id: 0,
+    run_index: 0,
+    new_tokens: 8,
+    prefill_ms: 12.5,
+    decode_ms: 30,
+    decode_tokens_per_s: 233.3,
+    token_p50_ms: 4.2,
+    token_p95_ms: 5.1,
+    total_ms: 42.5,
+    peak_rss_bytes: 1e8,
+    peak_vram_bytes: null,
+    status: "ok",
+    error: "",
+    git_commit: "unknown",
+    deno_version: "2.9.6",
+    ort_version: "1.30.0",
+    transformers_version: "4.3.1",
+    device_name: 'cpu, with "quotes", commas',
+    ...overrides,
+  };
+}
+
+Deno.test("writeTable() then readTable() round-trips bench rows, nulls and quoting included", async () => {
+  const path = join(await Deno.makeTempDir(), "results.csv");
+  const rows = [
+    benchRow(),
+    benchRow({
+      run_id: "c2#0#0",
+      cell_id: "c2",
+      use_cache: false,
+      status: "error",
+      error: "boom: line1\nline2",
+      prefill_ms: null,
+      decode_ms: null,
+      decode_tokens_per_s: null,
+      total_ms: null,
+    }),
+  ];
+  await writeTable(path, "bench", rows);
+  const header = (await Deno.readTextFile(path)).split("\n")[0];
+  assertEquals(header, BENCH_FIELDS.join(","));
+  assertEquals(await readTable(path, "bench"), rows);
+});
+
+Deno.test("readTable() reports a corrupt file by name instead of guessing", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "results.csv");
+  await writeTable(path, "bench", [benchRow()]);
+  const text = await Deno.readTextFile(path);
+  await Deno.writeTextFile(path, text + 'c9#0#0,c9,"unterminated\n');
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, `${path} is corrupt`);
+  await Deno.writeTextFile(path, "a,b\n1,2\n");
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "header");
+  await Deno.writeTextFile(path, text.replace(",ok,", ",maybe,"));
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "status");
+});
+
+Deno.test("toFrame() keeps the schema's types when a column is all null", () => {
+  const row: PerplexityRow = {
+    timestamp: "t",
+    model: "m",
+    dtype: "fp32",
+    device: "cpu",
+    execution_provider: "",
+    method: "hf",
+    window: 8,
+    stride: 4,
+    max_tokens: null,
+    scored_tokens: null,
+    ppl: null,
+    stderr: null,
+    bits_per_byte: null,
+    baseline: "fp32",
+    delta_ppl_pct: null,
+    kl: null,
+    top1_agreement: null,
+    seconds: null,
+    tokens_per_s: null,
+    status: "skipped",
+    error: "no text",
+    git_commit: "unknown",
+  };
+  const frame = toFrame("perplexity", [row]);
+  assertEquals(String(frame.getColumn("ppl").dtype), "DataType(Float64)");
+  assertEquals(String(frame.getColumn("window").dtype), "DataType(Int64)");
+});
