@@ -1,0 +1,9 @@
+/**
+ * Measurement: summary statistics of raw samples, process and GPU memory.
+ *
+ * @module
+ */
+export * from "./stats.ts";
+export * from "./rss.ts";
+export * from "./gpu.ts";
+export * from "./memory_sampler.ts";

@@ -1,0 +1,40 @@
+import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
+import { currentRssBytes, parseProcStatus, peakRssBytes, resetPeakRss } from "./rss.ts";
+
+const STATUS = `Name:\tdeno
+VmPeak:\t 4000000 kB
+VmHWM:\t  123456 kB
+VmRSS:\t  100000 kB
+Threads:\t8
+`;
+
+Deno.test("parseProcStatus() reads VmHWM and VmRSS in bytes", () => {
+  assertEquals(parseProcStatus(STATUS), {
+    vmHwmBytes: 123456 * 1024,
+    vmRssBytes: 100000 * 1024,
+  });
+});
+
+Deno.test("parseProcStatus() gives null for absent lines and rejects malformed ones", () => {
+  assertEquals(parseProcStatus("Name:\tx\n"), { vmHwmBytes: null, vmRssBytes: null });
+  assertThrows(() => parseProcStatus("VmHWM:\t12 MB\n"), SyntaxError, "'VmHWM'");
+});
+
+Deno.test("peakRssBytes() is at least currentRssBytes() and grows with an allocation", () => {
+  if (Deno.build.os !== "linux") return;
+  const before = peakRssBytes()!;
+  assert(before >= currentRssBytes()! * 0.9);
+  const block = new Uint8Array(64 * 1024 * 1024).fill(1);
+  assert(peakRssBytes()! >= before);
+  assert(peakRssBytes()! >= 64 * 1024 * 1024, `peak ${peakRssBytes()} after touching 64 MiB`);
+  assertEquals(block[block.length - 1], 1);
+});
+
+Deno.test("resetPeakRss() brings the peak down to the current RSS", () => {
+  if (Deno.build.os !== "linux") return;
+  if (!resetPeakRss()) return; // kernel without clear_refs support
+  const peak = peakRssBytes()!;
+  const current = currentRssBytes()!;
+  assert(peak >= current);
+  assert(peak - current < 8 * 1024 * 1024, `peak ${peak} vs current ${current} after reset`);
+});
