@@ -6,6 +6,7 @@
 import * as ort from "onnxruntime-node";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import { gpuInfo } from "../measure/gpu.ts";
 
 /** The pinned @huggingface/transformers version (kept in step with deno.json by a test). */
 export const TRANSFORMERS_VERSION = "4.3.1";
@@ -43,7 +44,7 @@ export interface SystemInfo {
 /**
  * Collects the system information.
  *
- * @returns Versions, CPU, memory, GPU (via nvidia-smi when present) and the git commit.
+ * @returns Versions, CPU, memory, GPU (NVML, else nvidia-smi) and the git commit.
  * @example
  * ```ts
  * import { systemInfo } from "./system_info.ts";
@@ -52,7 +53,7 @@ export interface SystemInfo {
  * ```
  */
 export async function systemInfo(): Promise<SystemInfo> {
-  const gpu = await nvidiaSmiGpu();
+  const gpu = gpuInfo();
   return {
     deno: Deno.version.deno,
     v8: Deno.version.v8,
@@ -64,8 +65,10 @@ export async function systemInfo(): Promise<SystemInfo> {
     cpuModel: cpus()[0]?.model?.trim() || "unknown",
     cpuCores: cpus().length,
     totalMemoryBytes: totalmem(),
-    gpu: "name" in gpu ? gpu : null,
-    gpuReason: "reason" in gpu ? gpu.reason : null,
+    gpu: gpu.available
+      ? { name: gpu.name, driver: gpu.driverVersion, totalMemoryBytes: gpu.totalBytes }
+      : null,
+    gpuReason: gpu.available ? null : gpu.reason,
     gitCommit: await gitCommit(),
   };
 }
@@ -89,24 +92,6 @@ export async function gitCommit(dir: string = REPO_ROOT): Promise<string> {
   if (head === null || !/^[0-9a-f]{40}$/.test(head)) return "unknown";
   const status = await run("git", ["-C", dir, "status", "--porcelain", "--untracked-files=no"]);
   return status ? `${head}-dirty` : head;
-}
-
-async function nvidiaSmiGpu(): Promise<
-  { name: string; driver: string; totalMemoryBytes: number | null } | { reason: string }
-> {
-  const out = await run("nvidia-smi", [
-    "--query-gpu=name,driver_version,memory.total",
-    "--format=csv,noheader,nounits",
-  ]);
-  if (out === null) return { reason: "nvidia-smi not found or failed (no NVIDIA GPU visible)" };
-  const [name, driver, totalMiB] = (out.split("\n")[0] ?? "").split(",").map((s) => s.trim());
-  if (!name) return { reason: "nvidia-smi listed no GPU" };
-  const mib = Number(totalMiB);
-  return {
-    name,
-    driver: driver ?? "unknown",
-    totalMemoryBytes: Number.isFinite(mib) ? mib * 1024 * 1024 : null,
-  };
 }
 
 async function run(cmd: string, args: string[]): Promise<string | null> {

@@ -1,0 +1,47 @@
+/**
+ * `deno task sweep [--config sweeps/x.json] [--out DIR] [--force] [--dry-run]` — the main job.
+ * Progress on stderr; the list of outputs on stdout.
+ *
+ * @module
+ */
+import { loadSweepSpec, runSweep } from "../sweep/mod.ts";
+import { formatDuration } from "../sweep/progress.ts";
+import { parseFlags, runCli } from "./_cli.ts";
+
+const HELP =
+  `Usage: deno task sweep [--config sweeps/default.json] [--out DIR] [--force] [--dry-run]
+
+Runs every cell of the sweep spec (model × dtype × device × use_cache × context × batch), then
+perplexity, then writes benchmarks/ (results.csv, results.parquet, perplexity.csv, summary.csv,
+PNGs), figures/ and metrics/. Finished cells are skipped (resume); --force redoes them.`;
+
+if (import.meta.main) {
+  await runCli(async () => {
+    const { values } = parseFlags(Deno.args, {
+      config: { type: "string", default: "sweeps/default.json" },
+      out: { type: "string", default: "." },
+      force: { type: "boolean", default: false },
+      "dry-run": { type: "boolean", default: false },
+      "no-probe": { type: "boolean", default: false },
+    });
+    if (values.help) {
+      console.log(HELP);
+      return;
+    }
+    const spec = await loadSweepSpec(values.config!);
+    const summary = await runSweep(spec, {
+      outDir: values.out!,
+      force: values.force!,
+      dryRun: values["dry-run"]!,
+      skipProbe: values["no-probe"]!,
+    });
+    if (values["dry-run"]) return;
+    console.log(
+      `sweep '${spec.name}' done in ${formatDuration(summary.seconds)}` +
+        (summary.estimateS !== null ? ` (estimated ${formatDuration(summary.estimateS)})` : "") +
+        `: ${summary.cellsOk} cells ok, ${summary.cellsFailed} failed, ${summary.cellsSkipped} ` +
+        `already complete, ${summary.cellsLeft} left for a resume; ${summary.rows} rows`,
+    );
+    for (const file of summary.files) console.log(`  ${file}`);
+  });
+}

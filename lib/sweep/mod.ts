@@ -1,0 +1,11 @@
+/**
+ * Sweeps: spec validation, grid expansion, the orchestrator and its worker protocol.
+ *
+ * @module
+ */
+export * from "./grid.ts";
+export * from "./lock.ts";
+export * from "./orchestrator.ts";
+export * from "./progress.ts";
+export * from "./protocol.ts";
+export * from "./spec.ts";

@@ -1,0 +1,87 @@
+/**
+ * The messages between the sweep orchestrator and its worker processes: one JSON object per
+ * stdout line, prefixed so that stray output of a library cannot be mistaken for a message.
+ *
+ * @module
+ */
+import type { BenchRow, PerplexityRow } from "../results/schema.ts";
+import type { Cell } from "./grid.ts";
+import type { SweepSpec } from "./spec.ts";
+
+/** Prefix of every protocol line on a worker's stdout. */
+export const MESSAGE_PREFIX = "@@turbo ";
+
+/** Provenance every row carries, computed once by the orchestrator. */
+export interface Provenance {
+  /** Git commit of the project. */
+  gitCommit: string;
+  /** Deno version. */
+  denoVersion: string;
+  /** onnxruntime-node version. */
+  ortVersion: string;
+  /** @huggingface/transformers version. */
+  transformersVersion: string;
+  /** CPU model name. */
+  cpuName: string;
+  /** GPU name, when one is visible. */
+  gpuName: string | null;
+}
+
+/** What a worker is asked to do. */
+export interface WorkerJob {
+  /** `bench` runs cells; `probe` times one short prefill and decode; `ppl` runs perplexity. */
+  mode: "bench" | "probe" | "ppl";
+  /** The sweep spec. */
+  spec: SweepSpec;
+  /** Model reference. */
+  model: string;
+  /** Device. */
+  device: Cell["device"];
+  /** Dtype (bench, probe). */
+  dtype: Cell["dtype"];
+  /** Cells to run, in order (bench). */
+  cells: Cell[];
+  /** Row provenance. */
+  provenance: Provenance;
+  /** Epoch ms after which no new cell starts, or null. */
+  deadlineMs: number | null;
+}
+
+/** A worker's message. */
+export type WorkerMessage =
+  | { type: "start"; cellId: string }
+  | { type: "cell"; cellId: string; rows: BenchRow[] }
+  | { type: "budget"; cellId: string }
+  | { type: "probe"; loadMs: number; prefillMs: number; prefillTokens: number; decodeMs: number }
+  | { type: "ppl"; rows: PerplexityRow[] };
+
+/**
+ * Encodes a message as one stdout line.
+ *
+ * @param message The message.
+ * @returns The line, newline included.
+ * @example
+ * ```ts
+ * import { encodeMessage, decodeMessage } from "./protocol.ts";
+ * const line = encodeMessage({ type: "start", cellId: "c" });
+ * console.assert(decodeMessage(line.trim())?.type === "start");
+ * ```
+ */
+export function encodeMessage(message: WorkerMessage): string {
+  return `${MESSAGE_PREFIX}${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Decodes a stdout line; `null` for a line that is not a protocol message.
+ *
+ * @param line One line without its newline.
+ * @returns The message or null.
+ */
+export function decodeMessage(line: string): WorkerMessage | null {
+  if (!line.startsWith(MESSAGE_PREFIX)) return null;
+  try {
+    return JSON.parse(line.slice(MESSAGE_PREFIX.length)) as WorkerMessage;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * Sweep specs: the declarative inputs in `sweeps/*.json`. {@linkcode parseSweepSpec} validates a
+ * parsed JSON value and names the JSON path of the first problem.
+ *
+ * @module
+ */
+import { type Device, DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
+
+/** Prompt families of the brief's workload. */
+export const FAMILIES = ["conversational", "code", "summary"] as const;
+
+/** One of {@linkcode FAMILIES}. */
+export type Family = typeof FAMILIES[number];
+
+/** Perplexity methods. */
+export const PPL_METHODS = ["hf", "llama-cpp"] as const;
+
+/** Perplexity settings of a sweep. */
+export interface PerplexitySpec {
+  /** Dtypes to evaluate (the first present of fp32, fp16 is the baseline). */
+  dtypes: Dtype[];
+  /** Window length in tokens. */
+  window: number;
+  /** Stride in tokens. */
+  stride: number;
+  /** Token cap on the text, or null for the whole split. */
+  max_tokens: number | null;
+  /** Scoring method. */
+  method: typeof PPL_METHODS[number];
+  /** WikiText-2 split. */
+  split: "test" | "validation";
+  /** Windows per forward. */
+  batch: number;
+}
+
+/** A validated sweep spec. Axes are lists; the grid is their product. */
+export interface SweepSpec {
+  /** Name, used in progress output and the report. */
+  name: string;
+  /** Model references: Hub ids, local dirs or `preset:NAME`. */
+  models: string[];
+  /** Weight dtypes. */
+  dtypes: Dtype[];
+  /** Devices. */
+  devices: Device[];
+  /** KV cache modes. */
+  use_cache: boolean[];
+  /** Prompt lengths in tokens. */
+  context_lengths: number[];
+  /** Prompts per length (spread over the families round-robin). */
+  prompts_per_length: number;
+  /** Prompt families. */
+  families: Family[];
+  /** Tokens generated per run (EOS ignored). */
+  max_new_tokens: number;
+  /** Discarded runs per cell before measuring. */
+  warmup: number;
+  /** Measured runs per prompt. */
+  runs: number;
+  /** Seed of the prompt generator and model presets. */
+  seed: number;
+  /** Batch sizes. */
+  batch_sizes: number[];
+  /** ORT intra-op threads (0 = ORT default). */
+  threads: number;
+  /** Wall-clock budget in seconds; cells not started when it runs out are left for a resume. */
+  time_budget_s: number | null;
+  /** A cell taking longer is killed and recorded as an error. */
+  cell_timeout_s: number;
+  /** Perplexity settings, or null to skip perplexity. */
+  perplexity: PerplexitySpec | null;
+}
+
+type Json = unknown;
+
+const SPEC_KEYS = [
+  "name",
+  "description",
+  "models",
+  "dtypes",
+  "devices",
+  "use_cache",
+  "context_lengths",
+  "prompts_per_length",
+  "families",
+  "max_new_tokens",
+  "warmup",
+  "runs",
+  "seed",
+  "batch_sizes",
+  "threads",
+  "time_budget_s",
+  "cell_timeout_s",
+  "perplexity",
+] as const;
+
+const PPL_KEYS = ["dtypes", "window", "stride", "max_tokens", "method", "split", "batch"] as const;
+
+/**
+ * Validates a parsed sweep spec, filling defaults for optional fields.
+ *
+ * @param value The parsed JSON.
+ * @param source File name used in error messages. @default "sweep spec"
+ * @returns The typed spec.
+ * @throws {TypeError} naming the JSON path (`$.dtypes[2]`) and the problem.
+ * @example
+ * ```ts
+ * import { parseSweepSpec } from "./spec.ts";
+ * const spec = parseSweepSpec({ models: ["preset:tiny"], dtypes: ["q4"], context_lengths: [128] });
+ * console.assert(spec.runs === 10 && spec.warmup === 5 && spec.seed === 42);
+ * ```
+ */
+export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
+  const fail = (path: string, problem: string): never => {
+    throw new TypeError(`Invalid ${source}: ${path} ${problem}`);
+  };
+  const obj = asObject(value, "$", fail);
+  for (const key of Object.keys(obj)) {
+    if (!(SPEC_KEYS as readonly string[]).includes(key)) {
+      fail(`$.${key}`, `is not a known field (known: ${SPEC_KEYS.join(", ")})`);
+    }
+  }
+  const ints = (key: string, min: number, fallback?: number[]) =>
+    list(obj, key, fail, fallback, (v, p) => int(v, p, min, fail));
+  const spec: SweepSpec = {
+    name: optional(obj.name, "$.name", "default", (v, p) => str(v, p, fail)),
+    models: list(obj, "models", fail, undefined, (v, p) => str(v, p, fail)),
+    dtypes: list(obj, "dtypes", fail, undefined, (v, p) => {
+      const s = str(v, p, fail);
+      return isDtype(s) ? s : fail(p, `must be one of ${DTYPES.join(", ")}, got '${s}'`);
+    }),
+    devices: list(obj, "devices", fail, ["cpu"], (v, p) => {
+      const s = str(v, p, fail);
+      return isDevice(s) ? s : fail(p, `must be one of ${DEVICES.join(", ")}, got '${s}'`);
+    }),
+    use_cache: list(
+      obj,
+      "use_cache",
+      fail,
+      [true, false],
+      (v, p) =>
+        typeof v === "boolean" ? v : fail(p, `must be true or false, got ${JSON.stringify(v)}`),
+    ),
+    context_lengths: ints("context_lengths", 1),
+    prompts_per_length: optional(
+      obj.prompts_per_length,
+      "$.prompts_per_length",
+      50,
+      (v, p) => int(v, p, 1, fail),
+    ),
+    families: list(obj, "families", fail, [...FAMILIES], (v, p) => {
+      const s = str(v, p, fail);
+      return (FAMILIES as readonly string[]).includes(s)
+        ? s as Family
+        : fail(p, `must be one of ${FAMILIES.join(", ")}, got '${s}'`);
+    }),
+    max_new_tokens: optional(
+      obj.max_new_tokens,
+      "$.max_new_tokens",
+      64,
+      (v, p) => int(v, p, 1, fail),
+    ),
+    warmup: optional(obj.warmup, "$.warmup", 5, (v, p) => int(v, p, 0, fail)),
+    runs: optional(obj.runs, "$.runs", 10, (v, p) => int(v, p, 1, fail)),
+    seed: optional(obj.seed, "$.seed", 42, (v, p) => int(v, p, 0, fail)),
+    batch_sizes: ints("batch_sizes", 1, [1]),
+    threads: optional(obj.threads, "$.threads", 0, (v, p) => int(v, p, 0, fail)),
+    time_budget_s: optional(
+      obj.time_budget_s,
+      "$.time_budget_s",
+      null,
+      (v, p) => v === null ? null : num(v, p, fail),
+    ),
+    cell_timeout_s: optional(
+      obj.cell_timeout_s,
+      "$.cell_timeout_s",
+      1800,
+      (v, p) => num(v, p, fail),
+    ),
+    perplexity: obj.perplexity === undefined || obj.perplexity === null
+      ? null
+      : parsePerplexity(obj.perplexity, fail),
+  };
+  for (const [key, values] of Object.entries(spec)) {
+    if (Array.isArray(values) && new Set(values).size !== values.length) {
+      fail(`$.${key}`, "has duplicate entries");
+    }
+  }
+  return spec;
+}
+
+function parsePerplexity(value: Json, fail: (p: string, m: string) => never): PerplexitySpec {
+  const obj = asObject(value, "$.perplexity", fail);
+  for (const key of Object.keys(obj)) {
+    if (!(PPL_KEYS as readonly string[]).includes(key)) {
+      fail(`$.perplexity.${key}`, `is not a known field (known: ${PPL_KEYS.join(", ")})`);
+    }
+  }
+  const window = optional(obj.window, "$.perplexity.window", 512, (v, p) => int(v, p, 2, fail));
+  const stride = optional(
+    obj.stride,
+    "$.perplexity.stride",
+    Math.floor(window / 2),
+    (v, p) => int(v, p, 1, fail),
+  );
+  if (stride > window) {
+    fail("$.perplexity.stride", `must be <= window (${window}), got ${stride}`);
+  }
+  return {
+    dtypes: list(obj, "dtypes", fail, undefined, (v, p) => {
+      const s = str(v, p, fail);
+      return isDtype(s) ? s : fail(p, `must be one of ${DTYPES.join(", ")}, got '${s}'`);
+    }, "$.perplexity"),
+    window,
+    stride,
+    max_tokens: optional(
+      obj.max_tokens,
+      "$.perplexity.max_tokens",
+      null,
+      (v, p) => v === null ? null : int(v, p, 2, fail),
+    ),
+    method: optional(obj.method, "$.perplexity.method", "hf" as const, (v, p) => {
+      const s = str(v, p, fail);
+      return (PPL_METHODS as readonly string[]).includes(s)
+        ? s as typeof PPL_METHODS[number]
+        : fail(p, `must be one of ${PPL_METHODS.join(", ")}, got '${s}'`);
+    }),
+    split: optional(obj.split, "$.perplexity.split", "test" as const, (v, p) => {
+      const s = str(v, p, fail);
+      return s === "test" || s === "validation"
+        ? s
+        : fail(p, `must be test or validation, got '${s}'`);
+    }),
+    batch: optional(obj.batch, "$.perplexity.batch", 1, (v, p) => int(v, p, 1, fail)),
+  };
+}
+
+function asObject(
+  value: Json,
+  path: string,
+  fail: (p: string, m: string) => never,
+): Record<string, Json> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return fail(path, `must be an object, got ${describe(value)}`);
+  }
+  return value as Record<string, Json>;
+}
+
+function list<T>(
+  obj: Record<string, Json>,
+  key: string,
+  fail: (p: string, m: string) => never,
+  fallback: T[] | undefined,
+  item: (v: Json, path: string) => T,
+  prefix = "$",
+): T[] {
+  const path = `${prefix}.${key}`;
+  const value = obj[key];
+  if (value === undefined) {
+    return fallback !== undefined ? fallback : fail(path, "is required");
+  }
+  if (!Array.isArray(value)) return fail(path, `must be a list, got ${describe(value)}`);
+  if (value.length === 0) return fail(path, "must not be empty");
+  return value.map((v, i) => item(v, `${path}[${i}]`));
+}
+
+function optional<T>(value: Json, path: string, fallback: T, parse: (v: Json, p: string) => T): T {
+  return value === undefined ? fallback : parse(value, path);
+}
+
+function str(value: Json, path: string, fail: (p: string, m: string) => never): string {
+  return typeof value === "string" && value.length > 0
+    ? value
+    : fail(path, `must be a non-empty string, got ${describe(value)}`);
+}
+
+function int(value: Json, path: string, min: number, fail: (p: string, m: string) => never) {
+  return typeof value === "number" && Number.isInteger(value) && value >= min
+    ? value
+    : fail(path, `must be an integer >= ${min}, got ${describe(value)}`);
+}
+
+function num(value: Json, path: string, fail: (p: string, m: string) => never): number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0
+    ? value
+    : fail(path, `must be a positive number, got ${describe(value)}`);
+}
+
+function describe(value: Json): string {
+  return value === undefined ? "nothing" : JSON.stringify(value);
+}
+
+/**
+ * Reads and validates a sweep spec file.
+ *
+ * @param path A `sweeps/*.json` file.
+ * @returns The typed spec.
+ * @throws {TypeError} naming the file and the JSON path; `SyntaxError` for invalid JSON.
+ */
+export async function loadSweepSpec(path: string): Promise<SweepSpec> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    throw new TypeError(`Cannot read sweep spec '${path}': no such file`);
+  }
+  let value: Json;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`Invalid sweep spec ${path}: ${(error as Error).message}`);
+  }
+  return parseSweepSpec(value, path);
+}

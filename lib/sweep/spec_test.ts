@@ -1,0 +1,48 @@
+import { assertEquals, assertThrows } from "../testing/assert.ts";
+import { loadSweepSpec, parseSweepSpec } from "./spec.ts";
+
+const minimal = { models: ["preset:tiny"], dtypes: ["fp32", "q4"], context_lengths: [128, 256] };
+
+Deno.test("parseSweepSpec() fills the brief's defaults", () => {
+  const spec = parseSweepSpec(minimal);
+  assertEquals(spec.warmup, 5);
+  assertEquals(spec.runs, 10);
+  assertEquals(spec.seed, 42);
+  assertEquals(spec.prompts_per_length, 50);
+  assertEquals(spec.use_cache, [true, false]);
+  assertEquals(spec.batch_sizes, [1]);
+  assertEquals(spec.families, ["conversational", "code", "summary"]);
+  assertEquals(spec.perplexity, null);
+});
+
+Deno.test("parseSweepSpec() names the JSON path of each problem", () => {
+  const cases: [unknown, string][] = [
+    [{ ...minimal, colour: "red" }, "$.colour is not a known field"],
+    [{ ...minimal, dtypes: ["fp32", "int3"] }, "$.dtypes[1] must be one of"],
+    [{ ...minimal, dtypes: [] }, "$.dtypes must not be empty"],
+    [{ ...minimal, runs: 0 }, "$.runs must be an integer >= 1, got 0"],
+    [{ ...minimal, runs: "ten" }, '$.runs must be an integer >= 1, got "ten"'],
+    [{ ...minimal, devices: ["tpu"] }, "$.devices[0] must be one of cpu, cuda, webgpu"],
+    [{ ...minimal, use_cache: ["yes"] }, "$.use_cache[0] must be true or false"],
+    [{ ...minimal, context_lengths: [128, 128] }, "$.context_lengths has duplicate entries"],
+    [{ dtypes: ["q4"], context_lengths: [1] }, "$.models is required"],
+    [{ ...minimal, perplexity: { dtypes: ["q4"], window: 8, stride: 9 } }, "$.perplexity.stride"],
+    [{ ...minimal, perplexity: { dtypes: ["q4"], methd: "hf" } }, "$.perplexity.methd"],
+    [[1, 2], "$ must be an object"],
+  ];
+  for (const [value, message] of cases) {
+    assertThrows(() => parseSweepSpec(value), TypeError, message);
+  }
+});
+
+Deno.test("every committed sweep file is a valid spec", async () => {
+  const dir = new URL("../../sweeps/", import.meta.url);
+  let count = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".json")) continue;
+    const spec = await loadSweepSpec(new URL(entry.name, dir).pathname);
+    assertEquals(spec.models.length > 0, true);
+    count++;
+  }
+  assertEquals(count >= 3, true, "default, seed-gpu and llama3-8b-shape");
+});
