@@ -1,6 +1,7 @@
 /**
  * A small typed builder for ONNX graphs on top of onnx-proto (protobufjs), so no protobuf is
- * hand-encoded. Initializers can live inline or in an external-data file next to the model.
+ * hand-encoded. Initializers can live inline or in an external-data file next to the model, either
+ * collected at encode time or streamed to disk as they are made (`ExternalDataWriter` in external_data.ts).
  *
  * @module
  */
@@ -9,15 +10,17 @@ import onnxProto from "onnx-proto";
 const { onnx } = onnxProto;
 
 /** ONNX element types this project writes, by ORT tensor type name. */
-export const ELEM_TYPE = Object.freeze({
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  int32: 6,
-  int64: 7,
-  float16: 10,
-  bfloat16: 16,
-} as const);
+export const ELEM_TYPE = Object.freeze(
+  {
+    float32: 1,
+    uint8: 2,
+    int8: 3,
+    int32: 6,
+    int64: 7,
+    float16: 10,
+    bfloat16: 16,
+  } as const,
+);
 
 /** A key of {@linkcode ELEM_TYPE}. */
 export type ElemType = keyof typeof ELEM_TYPE;
@@ -45,11 +48,22 @@ export function float(value: number): { float: number } {
   return { float: value };
 }
 
+/** Where an initializer's bytes lie in an external-data file (ONNX `external_data` entries). */
+export interface ExternalDataRef {
+  /** File name relative to the model, e.g. `model.onnx_data`. */
+  location: string;
+  /** Byte offset in that file. */
+  offset: number;
+  /** Byte length. */
+  length: number;
+}
+
 interface Initializer {
   name: string;
   type: ElemType;
   dims: number[];
-  bytes: Uint8Array;
+  bytes?: Uint8Array;
+  external?: ExternalDataRef;
 }
 
 /** Options of {@linkcode GraphBuilder.toModelBytes}. */
@@ -127,9 +141,34 @@ export class GraphBuilder {
    * @param data Raw bytes or a typed array (viewed as bytes, not copied).
    * @returns The name.
    */
-  initializer(name: string, type: ElemType, dims: readonly number[], data: ArrayBufferView): string {
+  initializer(
+    name: string,
+    type: ElemType,
+    dims: readonly number[],
+    data: ArrayBufferView,
+  ): string {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.#initializers.push({ name, type, dims: [...dims], bytes });
+    return name;
+  }
+
+  /**
+   * Adds an initializer whose bytes were already written to an external-data file (see
+   * `ExternalDataWriter` in external_data.ts), so large models never hold their weights in memory.
+   *
+   * @param name Tensor name.
+   * @param type Element type.
+   * @param dims Shape.
+   * @param ref Location, offset and length of the bytes.
+   * @returns The name.
+   */
+  externalInitializer(
+    name: string,
+    type: ElemType,
+    dims: readonly number[],
+    ref: ExternalDataRef,
+  ): string {
+    this.#initializers.push({ name, type, dims: [...dims], external: { ...ref } });
     return name;
   }
 
@@ -190,24 +229,22 @@ export class GraphBuilder {
     let offset = 0;
     const initializer = this.#initializers.map((init) => {
       const base = { name: init.name, dataType: ELEM_TYPE[init.type], dims: init.dims };
-      if (options.externalDataName && init.bytes.byteLength >= threshold) {
+      if (init.external) return externalEntry(base, init.external);
+      const bytes = init.bytes ?? new Uint8Array(0);
+      if (options.externalDataName && bytes.byteLength >= threshold) {
         const pad = (64 - (offset % 64)) % 64;
         if (pad) externalData.push(new Uint8Array(pad));
         offset += pad;
-        externalData.push(init.bytes);
-        const entry = {
-          ...base,
-          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-          externalData: [
-            { key: "location", value: options.externalDataName },
-            { key: "offset", value: String(offset) },
-            { key: "length", value: String(init.bytes.byteLength) },
-          ],
-        };
-        offset += init.bytes.byteLength;
+        externalData.push(bytes);
+        const entry = externalEntry(base, {
+          location: options.externalDataName,
+          offset,
+          length: bytes.byteLength,
+        });
+        offset += bytes.byteLength;
         return entry;
       }
-      return { ...base, rawData: init.bytes };
+      return { ...base, rawData: bytes };
     });
     const opsetImport = [{ domain: "", version: options.opset ?? 17 }];
     for (const [domain, version] of Object.entries(options.domains ?? {})) {
@@ -227,6 +264,21 @@ export class GraphBuilder {
     });
     return { model: onnx.ModelProto.encode(model).finish(), externalData };
   }
+}
+
+function externalEntry(
+  base: { name: string; dataType: number; dims: number[] },
+  ref: ExternalDataRef,
+): onnxProto.onnx.ITensorProto {
+  return {
+    ...base,
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: "location", value: ref.location },
+      { key: "offset", value: String(ref.offset) },
+      { key: "length", value: String(ref.length) },
+    ],
+  };
 }
 
 function valueInfo(

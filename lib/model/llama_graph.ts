@@ -1,0 +1,297 @@
+/**
+ * The ONNX graph of a Llama causal LM in the Optimum / transformers.js decoder layout: inputs
+ * `input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value`; outputs
+ * `logits`, `present.{i}.key|value`. Standard opset-17 operators only; every linear layer is a
+ * `MatMul` whose B is an `[in, out]` initializer, so a weight-only quantizer finds it.
+ *
+ * @module
+ */
+import { ExternalDataWriter } from "../onnx/external_data.ts";
+import { GraphBuilder, writeModel } from "../onnx/graph.ts";
+import type { LlamaConfig } from "./presets.ts";
+import { type ParameterSpec, parameterSpecs, weightChunks, weightValues } from "./weights.ts";
+
+/** Symbolic dimension names, as Optimum exports name them (transformers.js resolves `batch_size`). */
+export const DIMS = Object.freeze(
+  {
+    batch: "batch_size",
+    sequence: "sequence_length",
+    past: "past_sequence_length",
+    total: "total_sequence_length",
+  } as const,
+);
+
+/** Score given to masked (future or padding) keys before the softmax; representable in fp16. */
+export const MASK_VALUE = -65504;
+
+/** Options of {@linkcode writeLlamaOnnx}. */
+export interface WriteLlamaOnnxOptions {
+  /** Weight seed. */
+  seed: number;
+  /**
+   * Stream weights to `<model>_data` (ONNX external data) instead of inlining them; needed when
+   * the file would pass 2 GB. @default false
+   */
+  externalData?: boolean;
+}
+
+/** What {@linkcode writeLlamaOnnx} wrote. */
+export interface WrittenOnnx {
+  /** Paths written (the model and, with external data, its data file). */
+  files: string[];
+  /** Bytes of all files together. */
+  bytes: number;
+}
+
+/**
+ * Writes the fp32 ONNX model of a configuration with deterministic weights.
+ *
+ * @param config The configuration (validated by the caller).
+ * @param path Where the `.onnx` file goes; external data goes to `${path}_data`.
+ * @param options Seed and external-data choice.
+ * @returns The files written and their total size.
+ * @example
+ * ```ts ignore
+ * import { writeLlamaOnnx } from "./llama_graph.ts";
+ * import { PRESETS } from "./presets.ts";
+ * await writeLlamaOnnx(PRESETS.tiny!, "/tmp/model.onnx", { seed: 42 });
+ * ```
+ */
+export async function writeLlamaOnnx(
+  config: Readonly<LlamaConfig>,
+  path: string,
+  options: WriteLlamaOnnxOptions,
+): Promise<WrittenOnnx> {
+  const dataPath = `${path}_data`;
+  const sink = options.externalData ? new ExternalDataWriter(dataPath) : undefined;
+  const std = config.initializer_range;
+  const specs = new Map(parameterSpecs(config).map((s) => [s.name, s]));
+  const spec = (name: string): ParameterSpec => {
+    const found = specs.get(name);
+    if (!found) throw new TypeError(`writeLlamaOnnx: no parameter '${name}'`);
+    return found;
+  };
+  const g = new GraphBuilder("main_graph");
+  /** Adds a weight; `transposed` turns torch `[out, in]` into MatMul's `[in, out]`. */
+  const weight = (onnxName: string, p: ParameterSpec, transposed: boolean): string => {
+    const dims = transposed && p.shape.length === 2 ? [p.shape[1], p.shape[0]] : [...p.shape];
+    const opts = { seed: options.seed, std, transposed };
+    if (sink) {
+      return g.externalInitializer(onnxName, "float32", dims, sink.append(weightChunks(p, opts)));
+    }
+    return g.initializer(onnxName, "float32", dims, weightValues(p, opts));
+  };
+  try {
+    buildGraph(g, config, weight, spec);
+  } finally {
+    sink?.close();
+  }
+  const encoded = g.toModelBytes({ opset: 17 });
+  await writeModel(path, encoded);
+  const files = sink ? [path, dataPath] : [path];
+  let bytes = 0;
+  for (const f of files) bytes += (await Deno.stat(f)).size;
+  return { files, bytes };
+}
+
+function buildGraph(
+  g: GraphBuilder,
+  config: Readonly<LlamaConfig>,
+  weight: (onnxName: string, p: ParameterSpec, transposed: boolean) => string,
+  spec: (name: string) => ParameterSpec,
+): void {
+  const {
+    num_attention_heads: heads,
+    num_key_value_heads: kvHeads,
+    head_dim: headDim,
+    vocab_size: vocab,
+  } = config;
+  const layers = config.num_hidden_layers;
+  const { batch, sequence, past, total } = DIMS;
+
+  g.input("input_ids", "int64", [batch, sequence]);
+  g.input("attention_mask", "int64", [batch, total]);
+  g.input("position_ids", "int64", [batch, sequence]);
+  for (let i = 0; i < layers; i++) {
+    g.input(`past_key_values.${i}.key`, "float32", [batch, kvHeads, past, headDim]);
+    g.input(`past_key_values.${i}.value`, "float32", [batch, kvHeads, past, headDim]);
+  }
+  g.output("logits", "float32", [batch, sequence, vocab]);
+  for (let i = 0; i < layers; i++) {
+    g.output(`present.${i}.key`, "float32", [batch, kvHeads, total, headDim]);
+    g.output(`present.${i}.value`, "float32", [batch, kvHeads, total, headDim]);
+  }
+
+  // Constants.
+  const i64 = (name: string, values: number[], dims: number[] = [values.length]) =>
+    g.initializer(name, "int64", dims, BigInt64Array.from(values.map(BigInt)));
+  const f32 = (name: string, value: number) =>
+    g.initializer(name, "float32", [], Float32Array.of(value));
+  const two = f32("const_two", 2);
+  const eps = f32("const_rms_eps", config.rms_norm_eps);
+  const scale = f32("const_attn_scale", 1 / Math.sqrt(headDim));
+  const maskValue = f32("const_mask_value", MASK_VALUE);
+  const zero = i64("const_zero", [0], []);
+  const one = i64("const_one", [1], []);
+  const axis0 = i64("const_axes_0", [0]);
+  const axis1 = i64("const_axes_1", [1]);
+  const axes12 = i64("const_axes_1_2", [1, 2]);
+  const halves = i64("const_rope_split", [headDim / 2, headDim / 2]);
+  const qShape = i64("const_q_shape", [0, 0, heads, headDim]);
+  const kvShape = i64("const_kv_shape", [0, 0, kvHeads, headDim]);
+  const groupShape = i64("const_group_shape", [0, kvHeads, -1, headDim]);
+  const scoresByHead = i64("const_scores_heads", [0, heads, -1, 0]);
+  const scoresByGroup = i64("const_scores_groups", [0, kvHeads, -1, 0]);
+  const ctxByHead = i64("const_ctx_heads", [0, heads, -1, headDim]);
+  const mergeShape = i64("const_merge_shape", [0, 0, heads * headDim]);
+
+  // RoPE caches [max_positions, head_dim] (cat(freqs, freqs), as Hugging Face's rotate_half wants).
+  const { cos, sin } = ropeCaches(config);
+  const cosCache = g.initializer(
+    "cos_cache",
+    "float32",
+    [config.max_position_embeddings, headDim],
+    cos,
+  );
+  const sinCache = g.initializer(
+    "sin_cache",
+    "float32",
+    [config.max_position_embeddings, headDim],
+    sin,
+  );
+  const [cosPos] = g.node("Gather", [cosCache, "position_ids"], undefined, { axis: 0 });
+  const [sinPos] = g.node("Gather", [sinCache, "position_ids"], undefined, { axis: 0 });
+  const [ropeCos] = g.node("Unsqueeze", [cosPos!, axis1]); // [B, 1, S, D]
+  const [ropeSin] = g.node("Unsqueeze", [sinPos!, axis1]);
+
+  // Mask [B, 1, S, T]: key j is visible to query i iff j <= past + i and attention_mask[b, j] = 1.
+  const [maskShape] = g.node("Shape", ["attention_mask"]);
+  const [totalLen] = g.node("Gather", [maskShape!, one], undefined, { axis: 0 });
+  const [idsShape] = g.node("Shape", ["input_ids"]);
+  const [seqLen] = g.node("Gather", [idsShape!, one], undefined, { axis: 0 });
+  const [pastLen] = g.node("Sub", [totalLen!, seqLen!]);
+  const [keyPos] = g.node("Range", [zero, totalLen!, one]); // [T]
+  const [queryPos] = g.node("Range", [pastLen!, totalLen!, one]); // [S]
+  const [keyRow] = g.node("Unsqueeze", [keyPos!, axis0]); // [1, T]
+  const [queryCol] = g.node("Unsqueeze", [queryPos!, axis1]); // [S, 1]
+  const [causal] = g.node("LessOrEqual", [keyRow!, queryCol!]); // [S, T]
+  const [padBool] = g.node("Cast", ["attention_mask"], undefined, { to: 9 });
+  const [padMask] = g.node("Unsqueeze", [padBool!, axes12]); // [B, 1, 1, T]
+  const [visible] = g.node("And", [causal!, padMask!]); // [B, 1, S, T]
+
+  const rmsNorm = (x: string, weightName: string): string => {
+    const w = weight(weightName, spec(weightName), false);
+    const [sq] = g.node("Pow", [x, two]);
+    const [mean] = g.node("ReduceMean", [sq!], undefined, { axes: [-1], keepdims: 1 });
+    const [plus] = g.node("Add", [mean!, eps]);
+    const [root] = g.node("Sqrt", [plus!]);
+    const [normed] = g.node("Div", [x, root!]);
+    return g.node("Mul", [normed!, w])[0]!;
+  };
+  const linear = (x: string, hfName: string): string => {
+    const onnxName = hfName.replace(/\.weight$/, ".MatMul.weight");
+    return g.node("MatMul", [x, weight(onnxName, spec(hfName), true)])[0]!;
+  };
+  const rope = (x: string): string => {
+    const [x1, x2] = g.node("Split", [x, halves], [g.fresh("rope_x1"), g.fresh("rope_x2")], {
+      axis: -1,
+    });
+    const [negX2] = g.node("Neg", [x2!]);
+    const [rotated] = g.node("Concat", [negX2!, x1!], undefined, { axis: -1 });
+    const [a] = g.node("Mul", [x, ropeCos!]);
+    const [b] = g.node("Mul", [rotated!, ropeSin!]);
+    return g.node("Add", [a!, b!])[0]!;
+  };
+
+  const embed = weight("model.embed_tokens.weight", spec("model.embed_tokens.weight"), false);
+  let x = g.node("Gather", [embed, "input_ids"], undefined, { axis: 0 })[0]!;
+  for (let i = 0; i < layers; i++) {
+    const p = `model.layers.${i}`;
+    const h = rmsNorm(x, `${p}.input_layernorm.weight`);
+    const heads4 = (t: string, shape: string) => {
+      const [r] = g.node("Reshape", [t, shape]);
+      return g.node("Transpose", [r!], undefined, { perm: [0, 2, 1, 3] })[0]!; // [B, h, S, D]
+    };
+    const q = heads4(linear(h, `${p}.self_attn.q_proj.weight`), qShape);
+    const k = heads4(linear(h, `${p}.self_attn.k_proj.weight`), kvShape);
+    const v = heads4(linear(h, `${p}.self_attn.v_proj.weight`), kvShape);
+    const [qScaled] = g.node("Mul", [rope(q), scale]);
+    const [presentK] = g.node(
+      "Concat",
+      [`past_key_values.${i}.key`, rope(k)],
+      [`present.${i}.key`],
+      {
+        axis: 2,
+      },
+    );
+    const [presentV] = g.node("Concat", [`past_key_values.${i}.value`, v], [`present.${i}.value`], {
+      axis: 2,
+    });
+    // Grouped-query attention without repeating K/V: query heads h = g·rep + r share KV head g,
+    // so [B, H, S, D] viewed as [B, KV, rep·S, D] lines each group up with its KV head.
+    const [qGroups] = g.node("Reshape", [qScaled!, groupShape]);
+    const [kT] = g.node("Transpose", [presentK!], undefined, { perm: [0, 1, 3, 2] });
+    const [groupScores] = g.node("MatMul", [qGroups!, kT!]); // [B, KV, rep·S, T]
+    const [scores] = g.node("Reshape", [groupScores!, scoresByHead]); // [B, H, S, T]
+    const [masked] = g.node("Where", [visible!, scores!, maskValue]);
+    const [probs] = g.node("Softmax", [masked!], undefined, { axis: -1 });
+    const [probGroups] = g.node("Reshape", [probs!, scoresByGroup]);
+    const [ctxGroups] = g.node("MatMul", [probGroups!, presentV!]); // [B, KV, rep·S, D]
+    const [ctx] = g.node("Reshape", [ctxGroups!, ctxByHead]); // [B, H, S, D]
+    const [ctxT] = g.node("Transpose", [ctx!], undefined, { perm: [0, 2, 1, 3] });
+    const [merged] = g.node("Reshape", [ctxT!, mergeShape]);
+    const attnOut = linear(merged!, `${p}.self_attn.o_proj.weight`);
+    const [afterAttn] = g.node("Add", [x, attnOut]);
+    const h2 = rmsNorm(afterAttn!, `${p}.post_attention_layernorm.weight`);
+    const gate = linear(h2, `${p}.mlp.gate_proj.weight`);
+    const up = linear(h2, `${p}.mlp.up_proj.weight`);
+    const [sig] = g.node("Sigmoid", [gate]);
+    const [silu] = g.node("Mul", [gate, sig!]);
+    const [act] = g.node("Mul", [silu!, up]);
+    const down = linear(act!, `${p}.mlp.down_proj.weight`);
+    x = g.node("Add", [afterAttn!, down])[0]!;
+  }
+  const final = rmsNorm(x, "model.norm.weight");
+  // A tied head still needs a MatMul with an initializer B: a transposed copy of the embedding.
+  const headSpec = config.tie_word_embeddings
+    ? spec("model.embed_tokens.weight")
+    : spec("lm_head.weight");
+  g.node("MatMul", [final, weight("lm_head.MatMul.weight", headSpec, true)], ["logits"]);
+}
+
+/**
+ * RoPE cos/sin caches `[max_position_embeddings, head_dim]`, each row `cat(freqs, freqs)` for
+ * inverse frequencies `theta^(-2i/head_dim)`.
+ *
+ * @param config The configuration.
+ * @returns Float32 caches, row-major.
+ * @example
+ * ```ts
+ * import { ropeCaches } from "./llama_graph.ts";
+ * import { PRESETS } from "./presets.ts";
+ * const { cos } = ropeCaches(PRESETS.tiny!);
+ * console.assert(cos[0] === 1); // position 0 is not rotated
+ * ```
+ */
+export function ropeCaches(
+  config: Readonly<LlamaConfig>,
+): { cos: Float32Array; sin: Float32Array } {
+  const d = config.head_dim;
+  const half = d / 2;
+  const n = config.max_position_embeddings;
+  const cos = new Float32Array(n * d);
+  const sin = new Float32Array(n * d);
+  for (let i = 0; i < half; i++) {
+    const invFreq = 1 / config.rope_theta ** ((2 * i) / d);
+    for (let pos = 0; pos < n; pos++) {
+      const angle = pos * invFreq;
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      cos[pos * d + i] = c;
+      cos[pos * d + half + i] = c;
+      sin[pos * d + i] = s;
+      sin[pos * d + half + i] = s;
+    }
+  }
+  return { cos, sin };
+}
