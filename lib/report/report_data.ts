@@ -1,0 +1,142 @@
+/**
+ * Everything figures and reports read, derived from the two CSVs alone: the per-cell summary, the
+ * latest ok perplexity row per (model, dtype), failed runs and the environment.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import type { PerplexityRow } from "../results/schema.ts";
+import { readPerplexityCsv, readResultsCsv } from "./results_table.ts";
+import { summarize, summaryRecords, type SummaryRow } from "./summary.ts";
+
+/** Failed runs, excluded from every statistic but counted. */
+export interface Failures {
+  /** Rows with status `error`. */
+  runs: number;
+  /** Distinct cells with at least one failed run. */
+  cells: number;
+  /** Failed runs per reason, most frequent first. */
+  reasons: { reason: string; runs: number; cells: number }[];
+}
+
+/** Provenance of the measurements: each distinct value of the CSV's provenance columns. */
+export interface Environment {
+  /** Git commits. */
+  git_commit: string[];
+  /** Deno versions. */
+  deno_version: string[];
+  /** onnxruntime-node versions. */
+  ort_version: string[];
+  /** transformers.js versions. */
+  transformers_version: string[];
+  /** CPU / GPU names. */
+  device_name: string[];
+  /** Execution providers that actually ran. */
+  execution_provider: string[];
+  /** Earliest and latest run start (RFC 3339), or null without rows. */
+  first_run: string | null;
+  /** Latest run start. */
+  last_run: string | null;
+}
+
+/** The tables every figure and report is a function of. */
+export interface ReportData {
+  /** One row per benchmark cell (ok runs only). */
+  summary: SummaryRow[];
+  /** The summary as a polars frame (what `summary.csv` holds). */
+  summaryFrame: pl.DataFrame;
+  /** Latest ok perplexity row per (model, dtype) with a PPL. */
+  perplexity: PerplexityRow[];
+  /** Failed runs. */
+  failures: Failures;
+  /** Provenance. */
+  environment: Environment;
+}
+
+/**
+ * Derives the report tables from typed frames (see `parseResultsCsv`).
+ *
+ * @param results The results frame.
+ * @param perplexity The perplexity frame, or null when none was measured.
+ * @returns The report tables.
+ * @example
+ * ```ts
+ * import { parseResultsCsv, reportData } from "./mod.ts";
+ * import { BENCH_FIELDS } from "../results/schema.ts";
+ * const data = reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null);
+ * console.assert(data.summary.length === 0 && data.perplexity.length === 0);
+ * ```
+ */
+export function reportData(results: pl.DataFrame, perplexity: pl.DataFrame | null): ReportData {
+  const summaryFrame = summarize(results);
+  return {
+    summary: summaryRecords(summaryFrame),
+    summaryFrame,
+    perplexity: perplexity === null ? [] : latestPerplexity(perplexity),
+    failures: failures(results),
+    environment: environment(results),
+  };
+}
+
+/**
+ * Reads the CSVs and derives the report tables.
+ *
+ * @param paths `resultsCsv` (required) and `perplexityCsv` (null or absent: none measured).
+ * @returns The report tables.
+ * @example
+ * ```ts ignore
+ * import { loadReportData } from "./report_data.ts";
+ * const data = await loadReportData({ resultsCsv: "benchmarks/results.csv" });
+ * ```
+ */
+export async function loadReportData(
+  paths: { resultsCsv: string; perplexityCsv?: string | null },
+): Promise<ReportData> {
+  const results = await readResultsCsv(paths.resultsCsv);
+  const perplexity = paths.perplexityCsv ? await readPerplexityCsv(paths.perplexityCsv) : null;
+  return reportData(results, perplexity);
+}
+
+function latestPerplexity(df: pl.DataFrame): PerplexityRow[] {
+  return df
+    .filter(pl.col("status").eq(pl.lit("ok")).and(pl.col("ppl").isNotNull()))
+    .sort("timestamp")
+    .unique({ subset: ["model", "dtype"], keep: "last", maintainOrder: true })
+    .toRecords() as unknown as PerplexityRow[];
+}
+
+function failures(results: pl.DataFrame): Failures {
+  const failed = results.filter(pl.col("status").neq(pl.lit("ok")));
+  const reasons = failed.height === 0 ? [] : failed
+    .withColumns(
+      pl.when(pl.col("error").eq(pl.lit(""))).then(pl.lit("(no reason given)"))
+        .otherwise(pl.col("error")).alias("error"),
+    )
+    .groupBy("error")
+    .agg(pl.len().alias("runs"), pl.col("cell_id").nUnique().alias("cells"))
+    .sort(["runs", "error"], [true, false])
+    .toRecords()
+    .map((r) => ({ reason: String(r.error), runs: Number(r.runs), cells: Number(r.cells) }));
+  return {
+    runs: failed.height,
+    cells: failed.height === 0 ? 0 : failed.getColumn("cell_id").nUnique(),
+    reasons,
+  };
+}
+
+function environment(results: pl.DataFrame): Environment {
+  const values = (field: string): string[] =>
+    results.height === 0 ? [] : (results.select(pl.col(field).unique().sort())
+      .getColumn(field).toArray() as string[]).filter((v) => v !== "");
+  const times = values("timestamp");
+  return {
+    git_commit: values("git_commit"),
+    deno_version: values("deno_version"),
+    ort_version: values("ort_version"),
+    transformers_version: values("transformers_version"),
+    device_name: values("device_name"),
+    execution_provider: values("execution_provider"),
+    first_run: times[0] ?? null,
+    last_run: times.at(-1) ?? null,
+  };
+}

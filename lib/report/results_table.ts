@@ -1,0 +1,190 @@
+/**
+ * Reads `results.csv` and `perplexity.csv` into typed polars frames: every column of the schema
+ * present, numbers as Float64, `use_cache` as Boolean, the rest as strings.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { Buffer } from "node:buffer";
+import { BENCH_FIELDS, PERPLEXITY_FIELDS } from "../results/schema.ts";
+
+const BENCH_NUMERIC = [
+  "batch",
+  "context_tokens",
+  "prompt_id",
+  "run_index",
+  "new_tokens",
+  "prefill_ms",
+  "decode_ms",
+  "decode_tokens_per_s",
+  "token_p50_ms",
+  "token_p95_ms",
+  "total_ms",
+  "peak_rss_bytes",
+  "peak_vram_bytes",
+] as const;
+
+const PERPLEXITY_NUMERIC = [
+  "window",
+  "stride",
+  "max_tokens",
+  "scored_tokens",
+  "ppl",
+  "stderr",
+  "bits_per_byte",
+  "delta_ppl_pct",
+  "kl",
+  "top1_agreement",
+  "seconds",
+  "tokens_per_s",
+] as const;
+
+interface TableSchema {
+  kind: string;
+  fields: readonly string[];
+  numeric: readonly string[];
+  boolean: readonly string[];
+}
+
+const RESULTS_SCHEMA: TableSchema = {
+  kind: "results",
+  fields: BENCH_FIELDS,
+  numeric: BENCH_NUMERIC,
+  boolean: ["use_cache"],
+};
+
+const PERPLEXITY_SCHEMA: TableSchema = {
+  kind: "perplexity",
+  fields: PERPLEXITY_FIELDS,
+  numeric: PERPLEXITY_NUMERIC,
+  boolean: [],
+};
+
+/**
+ * Parses the text of a `results.csv` into a typed frame (columns in `BENCH_FIELDS` order).
+ *
+ * @param text The CSV text, header first.
+ * @param source Name used in error messages. @default "results.csv"
+ * @returns The typed frame.
+ * @example
+ * ```ts
+ * import { parseResultsCsv } from "./results_table.ts";
+ * import { BENCH_FIELDS } from "../results/schema.ts";
+ * const df = parseResultsCsv(BENCH_FIELDS.join(",") + "\n");
+ * console.assert(df.height === 0 && df.columns.length === BENCH_FIELDS.length);
+ * ```
+ */
+export function parseResultsCsv(text: string, source = "results.csv"): pl.DataFrame {
+  return parseTable(text, source, RESULTS_SCHEMA);
+}
+
+/**
+ * Parses the text of a `perplexity.csv` into a typed frame (columns in `PERPLEXITY_FIELDS` order).
+ *
+ * @param text The CSV text, header first.
+ * @param source Name used in error messages. @default "perplexity.csv"
+ * @returns The typed frame.
+ * @example
+ * ```ts
+ * import { parsePerplexityCsv } from "./results_table.ts";
+ * import { PERPLEXITY_FIELDS } from "../results/schema.ts";
+ * const df = parsePerplexityCsv(PERPLEXITY_FIELDS.join(",") + "\n");
+ * console.assert(df.height === 0);
+ * ```
+ */
+export function parsePerplexityCsv(text: string, source = "perplexity.csv"): pl.DataFrame {
+  return parseTable(text, source, PERPLEXITY_SCHEMA);
+}
+
+/**
+ * Reads `results.csv` from disk; a missing file or missing columns throw a one-line error.
+ *
+ * @param path The CSV path.
+ * @returns The typed frame.
+ * @example
+ * ```ts ignore
+ * import { readResultsCsv } from "./results_table.ts";
+ * const df = await readResultsCsv("benchmarks/results.csv");
+ * console.log(df.toString());
+ * ```
+ */
+export async function readResultsCsv(path: string): Promise<pl.DataFrame> {
+  return parseTable(await readText(path, RESULTS_SCHEMA.kind), path, RESULTS_SCHEMA);
+}
+
+/**
+ * Reads `perplexity.csv` from disk; a missing file or missing columns throw a one-line error.
+ *
+ * @param path The CSV path.
+ * @returns The typed frame.
+ * @example
+ * ```ts ignore
+ * import { readPerplexityCsv } from "./results_table.ts";
+ * const df = await readPerplexityCsv("benchmarks/perplexity.csv");
+ * ```
+ */
+export async function readPerplexityCsv(path: string): Promise<pl.DataFrame> {
+  return parseTable(await readText(path, PERPLEXITY_SCHEMA.kind), path, PERPLEXITY_SCHEMA);
+}
+
+async function readText(path: string, kind: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Deno.errors.NotFound(`Cannot read ${kind} CSV: '${path}' does not exist`);
+    }
+    throw error;
+  }
+}
+
+function parseTable(text: string, source: string, schema: TableSchema): pl.DataFrame {
+  if (text.trim() === "") {
+    throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': the file is empty`);
+  }
+  let raw: pl.DataFrame;
+  try {
+    raw = pl.readCSV(Buffer.from(text.endsWith("\n") ? text : `${text}\n`), {
+      inferSchemaLength: 0,
+      hasHeader: true,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': ${message}`);
+  }
+  const missing = schema.fields.filter((f) => !raw.columns.includes(f));
+  if (missing.length > 0) {
+    throw new SyntaxError(
+      `Cannot read ${schema.kind} CSV '${source}': missing column(s) ${missing.join(", ")}`,
+    );
+  }
+  for (const field of schema.boolean) {
+    const bad = raw.filter(pl.col(field).isIn(["true", "false"]).not());
+    if (bad.height > 0) {
+      throw new SyntaxError(
+        `Cannot read ${schema.kind} CSV '${source}': column '${field}' must be true or false, got ${
+          JSON.stringify(bad.getColumn(field).get(0))
+        }`,
+      );
+    }
+  }
+  for (const field of schema.numeric) {
+    const bad = raw.filter(
+      pl.col(field).isNotNull().and(pl.col(field).cast(pl.Float64, false).isNull()),
+    );
+    if (bad.height > 0) {
+      throw new SyntaxError(
+        `Cannot read ${schema.kind} CSV '${source}': column '${field}' must be numeric, got ${
+          JSON.stringify(bad.getColumn(field).get(0))
+        }`,
+      );
+    }
+  }
+  return raw.select(
+    ...schema.fields.map((field) => {
+      if (schema.numeric.includes(field)) return pl.col(field).cast(pl.Float64, false);
+      if (schema.boolean.includes(field)) return pl.col(field).eq(pl.lit("true")).alias(field);
+      return pl.col(field).fillNull("");
+    }),
+  );
+}
