@@ -16,7 +16,13 @@ import {
   stagingPath,
   writeJsonAtomic,
 } from "./_files.ts";
-import { buildModel, DEFAULT_SEED, externalDataFiles, quantizeInto } from "./build.ts";
+import {
+  BUILDER_VERSION,
+  buildModel,
+  DEFAULT_SEED,
+  externalDataFiles,
+  quantizeInto,
+} from "./build.ts";
 import { presetConfig } from "./presets.ts";
 
 /** The dtypes a cache directory gets by default once the quantizer exists. */
@@ -73,10 +79,20 @@ export async function ensureModel(
   const root = options.cacheDir ?? defaultCacheDir();
   Deno.mkdirSync(root, { recursive: true });
   const dir = join(root, `${preset}-s${seed}`);
-  if (!isComplete(dir)) {
+  if (!isComplete(dir) || isStale(dir)) {
     const staging = stagingPath(dir);
     try {
       await buildModel({ preset, outDir: staging, seed, dtypes });
+      if (isComplete(dir) && isStale(dir)) {
+        // Built by an older builder: move it aside (readers holding files keep them).
+        const old = stagingPath(dir);
+        try {
+          Deno.renameSync(dir, old);
+          removeQuietly(old);
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+      }
       try {
         Deno.renameSync(staging, dir);
       } catch (error) {
@@ -86,11 +102,20 @@ export async function ensureModel(
     } finally {
       removeQuietly(staging);
     }
-    return dir;
   }
   const missing = dtypes.filter((d) => !exists(onnxPath(dir, d)));
   if (missing.length > 0) await addDtypes(dir, missing);
   return dir;
+}
+
+/** Whether a complete cache directory was written by another builder version. */
+function isStale(dir: string): boolean {
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+    return config?.turbo_inference?.builder_version !== BUILDER_VERSION;
+  } catch {
+    return false;
+  }
 }
 
 /** A cache directory is complete once its last-written file, `config.json`, is in place. */

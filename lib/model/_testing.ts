@@ -1,0 +1,102 @@
+/**
+ * Test helpers of lib/model: one ONNX decoder step with explicit past, and a plain greedy loop.
+ * Private to lib/model tests.
+ *
+ * @module
+ */
+import type * as ort from "onnxruntime-node";
+import type { OnnxSession } from "../runtime/session.ts";
+import {
+  attentionMask,
+  emptyKv,
+  int64Tensor,
+  type KvDtype,
+  positionIds,
+  toFloat32,
+} from "../runtime/tensors.ts";
+import type { LlamaConfig } from "./presets.ts";
+
+/** Past key/values by input name (`past_key_values.{i}.key` …). */
+export type Past = Record<string, ort.Tensor>;
+
+/** Output of {@linkcode step}. */
+export interface StepResult {
+  /** Logits `[batch, seq, vocab]` as float32. */
+  logits: Float32Array;
+  /** `present.*` renamed to `past_key_values.*`, ready to feed back. */
+  past: Past;
+}
+
+/** KV dtype of a session, read from its first past input. */
+export function kvDtype(session: OnnxSession): KvDtype {
+  const meta = session.session.inputMetadata.find((m) => m.name === "past_key_values.0.key");
+  const type = meta && "type" in meta ? meta.type : "float32";
+  return type === "float16" ? "float16" : "float32";
+}
+
+/**
+ * Runs one step: `rows` are the new tokens (same length per row), `past` the cache (empty when
+ * omitted), `leftPad` each row's padding tokens counted from the start of the whole sequence.
+ */
+export async function step(
+  session: OnnxSession,
+  config: Pick<LlamaConfig, "num_hidden_layers" | "num_key_value_heads" | "head_dim">,
+  rows: number[][],
+  options: { past?: Past; pastLength?: number; leftPad?: number[] } = {},
+): Promise<StepResult> {
+  const batch = rows.length;
+  const seq = rows[0]!.length;
+  const pastLength = options.pastLength ?? 0;
+  const dtype = kvDtype(session);
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: int64Tensor(rows),
+    attention_mask: attentionMask(batch, pastLength + seq, options.leftPad ?? []),
+    position_ids: positionIds(batch, seq, pastLength, options.leftPad ?? []),
+  };
+  for (let i = 0; i < config.num_hidden_layers; i++) {
+    for (const kind of ["key", "value"]) {
+      const name = `past_key_values.${i}.${kind}`;
+      feeds[name] = options.past?.[name] ??
+        emptyKv(dtype, batch, config.num_key_value_heads, config.head_dim);
+    }
+  }
+  const out = await session.session.run(feeds);
+  const past: Past = {};
+  for (const [name, tensor] of Object.entries(out)) {
+    if (name.startsWith("present.")) past[name.replace("present.", "past_key_values.")] = tensor;
+  }
+  return { logits: Float32Array.from(toFloat32(out.logits!)), past };
+}
+
+/** Index of the largest value in `row` (first on ties). */
+export function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}
+
+/** Greedy decoding with the KV cache: `newTokens` ids after `prompt`. */
+export async function greedy(
+  session: OnnxSession,
+  config: Pick<
+    LlamaConfig,
+    "num_hidden_layers" | "num_key_value_heads" | "head_dim" | "vocab_size"
+  >,
+  prompt: number[],
+  newTokens: number,
+): Promise<number[]> {
+  const out: number[] = [];
+  let result = await step(session, config, [prompt]);
+  let length = prompt.length;
+  for (let t = 0; t < newTokens; t++) {
+    const last = result.logits.subarray(
+      (result.logits.length / config.vocab_size - 1) * config.vocab_size,
+    );
+    const next = argmax(last);
+    out.push(next);
+    if (t + 1 === newTokens) break;
+    result = await step(session, config, [[next]], { past: result.past, pastLength: length });
+    length += 1;
+  }
+  return out;
+}
