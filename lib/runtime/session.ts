@@ -108,9 +108,10 @@ export function deviceUnavailableReason(device: Device): string | null {
       const lib = join(ortBinaryDir(), "libonnxruntime_providers_cuda.so");
       if (Deno.build.os === "linux" && exists(lib)) return null;
       return `libonnxruntime_providers_cuda.so is not in ${ortBinaryDir()}. onnxruntime-node ` +
-        `fetches it at install time: run 'npm install onnxruntime-node@1.30.0 ` +
-        `--onnxruntime-node-install=cuda12' (CUDA 12 + cuDNN 9, network needed) or use ` +
-        `Dockerfile.gpu ('make build')`;
+        `fetches it at install time (CUDA 12 + cuDNN 9, network needed): run ` +
+        `'ONNXRUNTIME_NODE_INSTALL=cuda12 deno install --allow-scripts=npm:onnxruntime-node@1.30.0' ` +
+        `(with npm: 'npm install onnxruntime-node@1.30.0 --onnxruntime-node-install=cuda12'), or ` +
+        `use Dockerfile.gpu ('make build')`;
     }
     default: {
       const never: never = device;

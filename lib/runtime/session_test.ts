@@ -78,7 +78,8 @@ Deno.test("createSession() with cuda absent raises ExecutionProviderUnavailableE
     () => createSession(path, { device: "cuda" }),
     ExecutionProviderUnavailableError,
   );
-  assert(err.message.includes("--onnxruntime-node-install=cuda12"), err.message);
+  assert(err.message.includes("ONNXRUNTIME_NODE_INSTALL=cuda12"), err.message);
+  assert(!err.message.includes("\n"), "one-line message");
   assertEquals(err.device, "cuda");
 });
 

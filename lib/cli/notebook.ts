@@ -1,0 +1,35 @@
+/**
+ * `deno task notebook [--out notebooks/executed] [FILES…]` — execute notebooks headless on the
+ * Deno kernel with quick settings (tiny preset unless the environment says otherwise). A cell
+ * error fails the command.
+ *
+ * @module
+ */
+import { executeNotebook, installKernel } from "../notebook/mod.ts";
+import { parseFlags, runCli } from "./_cli.ts";
+
+if (import.meta.main) {
+  await runCli(async () => {
+    const { values } = parseFlags(Deno.args, {
+      out: { type: "string", default: "notebooks/executed" },
+      file: { type: "string", multiple: true },
+    });
+    if (values.help) {
+      console.log("Usage: deno task notebook [--out notebooks/executed] [--file X.ipynb …]");
+      return;
+    }
+    const files = values.file?.length ? values.file : [...Deno.readDirSync("notebooks")]
+      .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
+      .map((e) => `notebooks/${e.name}`)
+      .sort();
+    if (files.length === 0) throw new Error("no notebooks found in notebooks/");
+    await installKernel();
+    const env = { TURBO_QUICK: Deno.env.get("TURBO_QUICK") ?? "1" };
+    for (const file of files) {
+      const started = performance.now();
+      console.error(`executing ${file} …`);
+      const out = await executeNotebook(file, { outDir: values.out!, env });
+      console.log(`${out} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    }
+  });
+}

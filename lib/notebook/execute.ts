@@ -1,0 +1,95 @@
+/**
+ * Headless notebook execution: each notebook runs top to bottom on the Deno kernel through
+ * Jupyter's nbclient (Debian `python3-nbclient`); the executed copy, outputs included, is written
+ * to an output folder. A cell error fails the run with the cell's error line.
+ *
+ * @module
+ */
+import { basename, dirname, join, resolve } from "node:path";
+
+/** Options of {@linkcode executeNotebook}. */
+export interface ExecuteOptions {
+  /** Folder for the executed copy. @default "notebooks/executed" */
+  outDir?: string;
+  /** Seconds a cell may run. @default 1200 */
+  cellTimeoutS?: number;
+  /** Extra environment for the kernel (notebook parameters). */
+  env?: Record<string, string>;
+}
+
+const RUNNER = `
+import sys, os, json, nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+src, dst, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
+nb = nbformat.read(src, as_version=4)
+client = NotebookClient(nb, timeout=timeout, kernel_name="deno",
+                        resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}})
+try:
+    client.execute()
+except CellExecutionError as error:
+    nbformat.write(nb, dst)
+    lines = [l for l in str(error).splitlines() if l.strip()]
+    print("cell failed: " + (lines[-1] if lines else "unknown error"), file=sys.stderr)
+    sys.exit(3)
+nbformat.write(nb, dst)
+`;
+
+/**
+ * The first Python interpreter that can import nbclient, or null.
+ *
+ * @returns `/usr/bin/python3` (Debian's, where apt installs nbclient) or `python3`, or null.
+ */
+export async function findNotebookPython(): Promise<string | null> {
+  for (const candidate of ["/usr/bin/python3", "python3"]) {
+    try {
+      const out = await new Deno.Command(candidate, {
+        args: ["-c", "import nbclient, nbformat"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (out.success) return candidate;
+    } catch { /* not there */ }
+  }
+  return null;
+}
+
+/**
+ * Executes one notebook on the Deno kernel and writes the executed copy.
+ *
+ * @param path The `.ipynb` file.
+ * @param options Output folder, cell timeout, kernel environment.
+ * @returns The executed copy's path.
+ * @throws {Error} naming the notebook and the failing cell's error; or naming the Debian
+ * packages when nbclient is missing.
+ * @example
+ * ```ts ignore
+ * import { executeNotebook } from "./execute.ts";
+ * await executeNotebook("notebooks/turbo_inference.ipynb");
+ * ```
+ */
+export async function executeNotebook(path: string, options: ExecuteOptions = {}): Promise<string> {
+  const python = await findNotebookPython();
+  if (python === null) {
+    throw new Error(
+      "Cannot execute notebooks: Python's nbclient is missing (apt-get install python3-nbclient " +
+        "python3-nbformat python3-jupyter-client)",
+    );
+  }
+  const outDir = options.outDir ?? join(dirname(path), "executed");
+  await Deno.mkdir(outDir, { recursive: true });
+  const dst = resolve(outDir, basename(path));
+  const out = await new Deno.Command(python, {
+    args: ["-c", RUNNER, resolve(path), dst, String(options.cellTimeoutS ?? 1200)],
+    env: { ...options.env, NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) =>
+      l.trim() && !l.includes('"deno jupyter" is unstable')
+    );
+    throw new Error(`Notebook ${path} failed: ${err.pop() ?? `exit code ${out.code}`}`);
+  }
+  return dst;
+}

@@ -1,0 +1,8 @@
+/**
+ * Notebook tooling: Deno kernel registration, headless execution, a local Jupyter server.
+ *
+ * @module
+ */
+export * from "./execute.ts";
+export * from "./kernel.ts";
+export * from "./server.ts";
