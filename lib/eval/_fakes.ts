@@ -4,6 +4,7 @@
  *
  * @module
  */
+import pl from "nodejs-polars";
 import type { Logits, WindowLogits } from "./logits.ts";
 
 /** Logits whose row at local position `p` of window `row` is `fill(row, p, out)`. */
@@ -40,4 +41,9 @@ export function asFloat16(scorer: WindowLogits, raw = false): WindowLogits {
       dims: logits.dims,
     };
   };
+}
+
+/** Writes a one-column parquet file (for the WikiText loader's tests). */
+export function writeParquetColumn(path: string, column: string, values: string[]): void {
+  pl.DataFrame({ [column]: values }).writeParquet(path);
 }

@@ -1,0 +1,178 @@
+/**
+ * The WikiText-2 raw (v1) text a perplexity evaluation reads, as one string: the split's rows
+ * joined with "\n\n" (the Hugging Face method, `"\n\n".join(data["text"])`).
+ *
+ * Sources, first match wins:
+ * 1. `path` (the CLI's `--wikitext PATH`), else the `WIKITEXT_PATH` environment variable: a
+ *    `.parquet` file (column `text`, rows joined with "\n\n") or any other file read as UTF-8
+ *    text, used as is. `split` is ignored: the file is the split.
+ * 2. The Hub: `Salesforce/wikitext`, `wikitext-2-raw-v1/{split}-00000-of-00001.parquet`, fetched
+ *    once (from `$HF_ENDPOINT`, default https://huggingface.co) into the transformers.js cache
+ *    directory the engine uses (`$HF_HOME/transformers.js`, see `hubCacheDir()`), under
+ *    `datasets/Salesforce/wikitext/`.
+ * Offline (`HF_HUB_OFFLINE=1`, or the download fails) with neither, a one-line error names the
+ * flag and the variable.
+ *
+ * @module
+ */
+import pl from "nodejs-polars";
+import { join } from "node:path";
+
+/** The WikiText-2 splits that can be loaded by name. */
+export const WIKITEXT_SPLITS = ["test", "validation"] as const;
+
+/** One of {@linkcode WIKITEXT_SPLITS}. */
+export type WikitextSplit = typeof WIKITEXT_SPLITS[number];
+
+/** The Hub dataset and config the splits come from. */
+export const WIKITEXT_HUB = Object.freeze({
+  dataset: "Salesforce/wikitext",
+  config: "wikitext-2-raw-v1",
+});
+
+/** Options of {@linkcode loadWikitext}. */
+export interface WikitextOptions {
+  /** A local `.txt` or `.parquet` file. @default the WIKITEXT_PATH environment variable */
+  path?: string;
+  /** Split fetched from the Hub when no file is given. @default "test" */
+  split?: WikitextSplit;
+  /** Never download. @default HF_HUB_OFFLINE=1 */
+  offline?: boolean;
+  /** Cache directory for the Hub download. @default hubCacheDir() */
+  cacheDir?: string;
+}
+
+/**
+ * Whether `value` names a WikiText-2 split.
+ *
+ * @param value Any string.
+ * @returns `true` for `test` and `validation`.
+ * @example
+ * ```ts
+ * import { isWikitextSplit } from "./wikitext.ts";
+ * console.assert(isWikitextSplit("validation") && !isWikitextSplit("train2"));
+ * ```
+ */
+export function isWikitextSplit(value: string): value is WikitextSplit {
+  return (WIKITEXT_SPLITS as readonly string[]).includes(value);
+}
+
+/**
+ * Loads the WikiText-2 text from a file, WIKITEXT_PATH, or the Hub (see the module doc).
+ *
+ * @param options File, split, offline mode, cache directory.
+ * @returns The text.
+ * @throws {RangeError} for an unknown split, a missing or empty file; `Error` when offline with
+ * no file.
+ * @example
+ * ```ts ignore
+ * import { loadWikitext } from "./wikitext.ts";
+ * const text = await loadWikitext({ path: Deno.env.get("WIKITEXT_PATH") });
+ * console.log(text.length);
+ * ```
+ */
+export async function loadWikitext(options: WikitextOptions = {}): Promise<string> {
+  const split = options.split ?? "test";
+  if (!isWikitextSplit(split)) {
+    throw new RangeError(
+      `'split' must be one of ${WIKITEXT_SPLITS.join(", ")}, got ${JSON.stringify(split)}`,
+    );
+  }
+  const path = options.path ?? (Deno.env.get("WIKITEXT_PATH") || undefined);
+  if (path !== undefined) return await readWikitextFile(path);
+  const file = `${WIKITEXT_HUB.config}/${split}-00000-of-00001.parquet`;
+  const cached = join(
+    options.cacheDir ?? await hubCacheDir(),
+    "datasets",
+    WIKITEXT_HUB.dataset,
+    file,
+  );
+  if (!(await isFile(cached))) {
+    const offline = options.offline ?? Deno.env.get("HF_HUB_OFFLINE") === "1";
+    const reason = offline ? "offline" : await download(file, cached);
+    if (reason !== null) {
+      throw new Error(
+        `no WikiText-2 text: pass --wikitext PATH (.txt or .parquet) or set WIKITEXT_PATH (Hub download ${reason})`,
+      );
+    }
+  }
+  return await readWikitextFile(cached);
+}
+
+/**
+ * Reads a WikiText file: `.parquet` → column `text` joined with "\n\n"; anything else as text.
+ *
+ * @param path The file.
+ * @returns The text.
+ * @throws {RangeError} when the file is missing or empty; `TypeError` without a `text` column.
+ * @example
+ * ```ts ignore
+ * import { readWikitextFile } from "./wikitext.ts";
+ * console.log((await readWikitextFile("wiki.test.raw")).length);
+ * ```
+ */
+export async function readWikitextFile(path: string): Promise<string> {
+  if (!(await isFile(path))) {
+    throw new RangeError(
+      `WikiText file '${path}' does not exist (from --wikitext or WIKITEXT_PATH)`,
+    );
+  }
+  let text: string;
+  if (path.toLowerCase().endsWith(".parquet")) {
+    const frame = pl.readParquet(path);
+    if (!frame.columns.includes("text")) {
+      throw new TypeError(
+        `WikiText parquet '${path}' has no 'text' column (columns: ${frame.columns.join(", ")})`,
+      );
+    }
+    const rows = frame.getColumn("text").toArray() as (string | null)[];
+    text = rows.map((row) => row ?? "").join("\n\n");
+  } else {
+    text = await Deno.readTextFile(path);
+  }
+  if (text.trim() === "") throw new RangeError(`WikiText file '${path}' is empty`);
+  return text;
+}
+
+/**
+ * The engine's cache directory. Imported lazily so that reading a local file never loads
+ * transformers.js.
+ */
+async function hubCacheDir(): Promise<string> {
+  const spec = "../engine/resolve.ts";
+  const engine = await import(spec) as { hubCacheDir(): string };
+  return engine.hubCacheDir();
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** Downloads `file` of the dataset to `target`; returns null, or why it failed (one line). */
+async function download(file: string, target: string): Promise<string | null> {
+  const host = (Deno.env.get("HF_ENDPOINT") || "https://huggingface.co").replace(/\/$/, "");
+  const url = `${host}/datasets/${WIKITEXT_HUB.dataset}/resolve/main/${file}`;
+  const token = Deno.env.get("HF_TOKEN") ?? Deno.env.get("HF_ACCESS_TOKEN");
+  try {
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(60_000),
+      ...(token ? { headers: { Authorization: `Bearer ${token}` } } : {}),
+    });
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      return `GET ${url} answered ${response.status}`;
+    }
+    await Deno.mkdir(join(target, ".."), { recursive: true });
+    const partial = `${target}.part`;
+    const out = await Deno.open(partial, { write: true, create: true, truncate: true });
+    await response.body.pipeTo(out.writable);
+    await Deno.rename(partial, target);
+    return null;
+  } catch (error) {
+    return `failed: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`;
+  }
+}

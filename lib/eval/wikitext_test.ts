@@ -1,0 +1,77 @@
+import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import { join } from "node:path";
+import { writeParquetColumn } from "./_fakes.ts";
+import { loadWikitext, readWikitextFile } from "./wikitext.ts";
+
+const WIKITEXT_PATH = Deno.env.get("WIKITEXT_PATH");
+
+/** Runs `fn` with WIKITEXT_PATH unset, restoring it afterwards. */
+async function withoutEnv(fn: () => Promise<void>): Promise<void> {
+  Deno.env.delete("WIKITEXT_PATH");
+  try {
+    await fn();
+  } finally {
+    if (WIKITEXT_PATH !== undefined) Deno.env.set("WIKITEXT_PATH", WIKITEXT_PATH);
+  }
+}
+
+Deno.test("loadWikitext() reads a .txt file as is", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "wiki.test.raw");
+  const text = " \n = Title = \n\n Some text .\n";
+  await Deno.writeTextFile(path, text);
+  assertEquals(await loadWikitext({ path, split: "validation" }), text);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadWikitext() joins the rows of a parquet file with blank lines", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "test-00000-of-00001.parquet");
+  writeParquetColumn(path, "text", ["", " = Title = \n", " Body .\n"]);
+  assertEquals(await loadWikitext({ path }), "\n\n = Title = \n\n\n Body .\n");
+  writeParquetColumn(path, "body", ["x"]);
+  await assertRejects(() => readWikitextFile(path), TypeError, "no 'text' column");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadWikitext() rejects a missing or empty file, naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  const missing = join(dir, "nope.txt");
+  await assertRejects(
+    () => loadWikitext({ path: missing }),
+    RangeError,
+    `'${missing}' does not exist`,
+  );
+  const empty = join(dir, "empty.txt");
+  await Deno.writeTextFile(empty, "\n \n");
+  await assertRejects(() => loadWikitext({ path: empty }), RangeError, `'${empty}' is empty`);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("loadWikitext() rejects an unknown split", async () => {
+  await assertRejects(
+    () => loadWikitext({ split: "train2" as "test" }),
+    RangeError,
+    `'split' must be one of test, validation, got "train2"`,
+  );
+});
+
+Deno.test("loadWikitext() offline without a file names the flag and the variable", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  await withoutEnv(async () => {
+    const error = await assertRejects(() => loadWikitext({ offline: true, cacheDir }), Error);
+    assert(error.message.includes("--wikitext") && error.message.includes("WIKITEXT_PATH"));
+    assert(!error.message.includes("\n"));
+  });
+  await Deno.remove(cacheDir, { recursive: true });
+});
+
+Deno.test({
+  name: "loadWikitext() reads WIKITEXT_PATH when no path is given",
+  ignore: WIKITEXT_PATH === undefined,
+  async fn() {
+    const text = await loadWikitext();
+    assertEquals(text, await Deno.readTextFile(WIKITEXT_PATH!));
+    assert(text.includes(" = Robert Boulter = "));
+  },
+});
