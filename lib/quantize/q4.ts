@@ -1,0 +1,225 @@
+/**
+ * Blockwise 4-bit weight quantisation in the exact layout of ONNX Runtime's `MatMulNBits`
+ * (com.microsoft, bits 4), as `MatMulNBitsQuantizer` (matmul_nbits_quantizer.py, the C++
+ * `BlockwiseQuantBlock<T, block_size, 4>`) writes it:
+ *
+ * - B `[K, N]` is quantised column by column in blocks of `blockSize` consecutive rows of K;
+ * - `packed` is `uint8 [N, K / blockSize, blockSize / 2]`: element `k` of a block is in byte
+ *   `k >> 1`, low nibble for even `k`, high nibble for odd `k`;
+ * - `scales` is `[N * K / blockSize]` (column-major over blocks), in the activation's float type;
+ * - `zeroPoints` (asymmetric only) is `uint8 [N * ceil(nBlocks / 2)]`, two per byte, low nibble
+ *   first, each column padded to whole bytes; symmetric weights omit it (implicit zero point 8).
+ *
+ * Dequantisation: `w = scale * (q - zeroPoint)`.
+ *
+ * @module
+ */
+import { clamp, roundHalfAway } from "./_round.ts";
+import { roundToFloat16 } from "./float16.ts";
+
+/** Options of {@linkcode quantizeQ4}. */
+export interface Q4Options {
+  /** Rows of K per block (a power of two ≥ 16). @default 32 */
+  blockSize?: number;
+  /** Symmetric (implicit zero point 8, scale = signed max-abs / -8) or asymmetric. @default false */
+  symmetric?: boolean;
+  /** Float type the scales are stored in (`float16` for q4f16). @default "float32" */
+  scaleType?: "float32" | "float16";
+  /** Tensor name used in error messages. @default "weights" */
+  name?: string;
+}
+
+/** A 4-bit quantised `[K, N]` weight in `MatMulNBits` layout. */
+export interface Q4Weights {
+  /** In-features (rows of B). */
+  k: number;
+  /** Out-features (columns of B). */
+  n: number;
+  /** Rows per block. */
+  blockSize: number;
+  /** Whether the zero point is the implicit 8. */
+  symmetric: boolean;
+  /** Float type of the stored scales. */
+  scaleType: "float32" | "float16";
+  /** `uint8 [N, K / blockSize, blockSize / 2]`, two codes per byte, low nibble first. */
+  packed: Uint8Array;
+  /** `[N * K / blockSize]` scales, as stored (already rounded to float16 for `float16`). */
+  scales: Float32Array;
+  /** `uint8 [N * ceil(nBlocks / 2)]` packed zero points, or `null` when symmetric. */
+  zeroPoints: Uint8Array | null;
+}
+
+/**
+ * Checks a 4-bit block size: a power of two ≥ 16, as `MatMulNBits` requires.
+ *
+ * @param blockSize The block size.
+ * @returns The block size.
+ * @throws {RangeError} naming the value.
+ * @example
+ * ```ts
+ * import { checkBlockSize } from "./q4.ts";
+ * console.assert(checkBlockSize(32) === 32);
+ * ```
+ */
+export function checkBlockSize(blockSize: number): number {
+  if (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
+    throw new RangeError(`'blockSize' must be a power of two >= 16, got ${blockSize}`);
+  }
+  return blockSize;
+}
+
+/**
+ * Quantises a float32 `[K, N]` weight (row-major, as a MatMul's B) to 4 bits per element with
+ * ONNX Runtime's round-to-nearest blockwise algorithm.
+ *
+ * @param weights `K * N` values, row-major.
+ * @param shape `[K, N]`.
+ * @param options Block size, symmetry, scale type.
+ * @returns The packed weights, scales and zero points.
+ * @throws {RangeError} when K is not a multiple of the block size (naming tensor and dims) or the
+ * data does not match the shape.
+ * @example
+ * ```ts
+ * import { dequantizeQ4, quantizeQ4 } from "./q4.ts";
+ * const w = Float32Array.from({ length: 32 * 2 }, (_, i) => Math.sin(i));
+ * const q = quantizeQ4(w, [32, 2]);
+ * console.assert(q.packed.length === 32 && q.scales.length === 2);
+ * console.assert(Math.abs(dequantizeQ4(q)[5]! - w[5]!) <= q.scales[1]! / 2 + 1e-6);
+ * ```
+ */
+export function quantizeQ4(
+  weights: ArrayLike<number>,
+  shape: readonly [number, number],
+  options: Q4Options = {},
+): Q4Weights {
+  const [k, n] = shape;
+  const blockSize = checkBlockSize(options.blockSize ?? 32);
+  const symmetric = options.symmetric ?? false;
+  const scaleType = options.scaleType ?? "float32";
+  const name = options.name ?? "weights";
+  if (weights.length !== k * n) {
+    throw new RangeError(
+      `'${name}' has ${weights.length} values, expected [${k}, ${n}] = ${k * n}`,
+    );
+  }
+  if (k % blockSize !== 0) {
+    throw new RangeError(
+      `Cannot quantize '${name}' [${k}, ${n}] to 4 bits: in-features ${k} is not a multiple of ` +
+        `blockSize ${blockSize}`,
+    );
+  }
+  const nBlocks = k / blockSize;
+  const blob = blockSize / 2;
+  const zpPerCol = Math.ceil(nBlocks / 2);
+  const packed = new Uint8Array(n * nBlocks * blob);
+  const rawScales = new Float32Array(n * nBlocks);
+  const zeroPoints = symmetric ? null : new Uint8Array(n * zpPerCol);
+  const f = Math.fround;
+  for (let col = 0; col < n; col++) {
+    for (let b = 0; b < nBlocks; b++) {
+      const row0 = b * blockSize;
+      const out = (col * nBlocks + b) * blob;
+      let recip: number;
+      let zp: number;
+      if (symmetric) {
+        let amax = 0;
+        let max = 0;
+        for (let r = 0; r < blockSize; r++) {
+          const v = f(weights[(row0 + r) * n + col]!);
+          if (amax < Math.abs(v)) {
+            amax = Math.abs(v);
+            max = v;
+          }
+        }
+        const scale = f(max / -8);
+        rawScales[col * nBlocks + b] = scale;
+        recip = scale ? f(1 / scale) : 0;
+        zp = 8;
+        for (let r = 0; r < blockSize; r++) {
+          const v = f(f(weights[(row0 + r) * n + col]!) * recip);
+          const q = Math.trunc(clamp(f(v + 8.5), 0, 15));
+          packed[out + (r >> 1)]! |= (r & 1) ? q << 4 : q;
+        }
+      } else {
+        let min = f(weights[row0 * n + col]!);
+        let max = min;
+        for (let r = 1; r < blockSize; r++) {
+          const v = f(weights[(row0 + r) * n + col]!);
+          if (v < min) min = v;
+          if (v > max) max = v;
+        }
+        min = Math.min(min, 0);
+        max = Math.max(max, 0);
+        const scale = f(f(max - min) / 15);
+        rawScales[col * nBlocks + b] = scale;
+        recip = scale ? f(1 / scale) : 0;
+        const zpf = scale !== 0 ? f(0 - f(min / scale)) : min;
+        zp = zpf < 0 ? 0 : zpf > 15 ? 15 : roundHalfAway(zpf);
+        zeroPoints![col * zpPerCol + (b >> 1)]! |= (b & 1) ? zp << 4 : zp;
+        for (let r = 0; r < blockSize; r++) {
+          const v = f(f(weights[(row0 + r) * n + col]!) * recip);
+          const q = clamp(roundHalfAway(f(v + zp)), 0, 15);
+          packed[out + (r >> 1)]! |= (r & 1) ? q << 4 : q;
+        }
+      }
+    }
+  }
+  const scales = scaleType === "float16" ? roundToFloat16(rawScales) : rawScales;
+  return { k, n, blockSize, symmetric, scaleType, packed, scales, zeroPoints };
+}
+
+/**
+ * The 4-bit code and zero point of element `(row, col)` of a quantised weight.
+ *
+ * @param q The quantised weight.
+ * @param row Row in K.
+ * @param col Column in N.
+ * @returns `{ code, zeroPoint, scale }` of that element.
+ * @example
+ * ```ts
+ * import { q4Element, quantizeQ4 } from "./q4.ts";
+ * const q = quantizeQ4(new Float32Array(16).fill(1), [16, 1], { blockSize: 16, symmetric: true });
+ * console.assert(q4Element(q, 3, 0).code === 0 && q4Element(q, 3, 0).zeroPoint === 8);
+ * ```
+ */
+export function q4Element(
+  q: Q4Weights,
+  row: number,
+  col: number,
+): { code: number; zeroPoint: number; scale: number } {
+  const nBlocks = q.k / q.blockSize;
+  const b = Math.floor(row / q.blockSize);
+  const r = row % q.blockSize;
+  const byte = q.packed[(col * nBlocks + b) * (q.blockSize / 2) + (r >> 1)]!;
+  const code = (r & 1) ? byte >> 4 : byte & 0xf;
+  let zeroPoint = 8;
+  if (q.zeroPoints) {
+    const zb = q.zeroPoints[col * Math.ceil(nBlocks / 2) + (b >> 1)]!;
+    zeroPoint = (b & 1) ? zb >> 4 : zb & 0xf;
+  }
+  return { code, zeroPoint, scale: q.scales[col * nBlocks + b]! };
+}
+
+/**
+ * Reference dequantisation of a 4-bit weight: `scale * (q - zeroPoint)` in float32, laid out
+ * back as row-major `[K, N]`.
+ *
+ * @param q The quantised weight.
+ * @returns `K * N` float32 values.
+ * @example
+ * ```ts
+ * import { dequantizeQ4, quantizeQ4 } from "./q4.ts";
+ * const w = new Float32Array(16).fill(-2);
+ * console.assert(dequantizeQ4(quantizeQ4(w, [16, 1], { blockSize: 16 }))[0] === -2);
+ * ```
+ */
+export function dequantizeQ4(q: Q4Weights): Float32Array {
+  const out = new Float32Array(q.k * q.n);
+  for (let row = 0; row < q.k; row++) {
+    for (let col = 0; col < q.n; col++) {
+      const { code, zeroPoint, scale } = q4Element(q, row, col);
+      out[row * q.n + col] = Math.fround(scale * (code - zeroPoint));
+    }
+  }
+  return out;
+}
