@@ -138,7 +138,7 @@ export async function quantizeModel(
       const out = variantPath(fp32OnnxPath, d);
       if (await exists(out)) {
         throw new Deno.errors.AlreadyExists(
-          `Output '${out}' already exists (pass force to overwrite)`,
+          `Output '${out}' already exists (pass force: true, or --force, to overwrite)`,
         );
       }
     }
