@@ -1,0 +1,256 @@
+/**
+ * A decoder-only ONNX model (Optimum / transformers.js layout) loaded for generation: the session
+ * (created only through {@linkcode createSession}), its KV-cache layout read from the session's
+ * input metadata, and one `step()` that runs the graph.
+ *
+ * I/O contract: inputs `input_ids`, `attention_mask`, `position_ids` (optional in the graph),
+ * `past_key_values.{i}.key|value` `[batch, kv_heads, past, head_dim]`; outputs `logits`
+ * `[batch, seq, vocab]` and `present.{i}.key|value` `[batch, kv_heads, past + seq, head_dim]`.
+ *
+ * When `session.run` resolves: onnxruntime-node runs the graph off the JS thread and resolves once
+ * every requested output is in its final location. On `cpu` that is host memory, so the logits
+ * are readable at once. On `cuda` the Node binding has no I/O binding and no GPU output location:
+ * every output (the KV cache included) is copied device → host when the run ends, and fed back
+ * host → device at the next run, so each decode step moves the whole KV cache twice over PCIe.
+ * On `webgpu` the engine asks for `preferredOutputLocation: "gpu-buffer"`: `present.*` stay in
+ * GPU buffers and are fed back without a copy; the run resolves when the GPU work is submitted and
+ * the logits (also a GPU buffer, as the location is per session) are awaited with `getData()`,
+ * which is where the step's GPU time is really paid.
+ *
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import type { Device, Dtype } from "../dtypes.ts";
+import { createSession, type OnnxSession } from "../runtime/session.ts";
+import {
+  attentionMask,
+  emptyKv,
+  int64Tensor,
+  type KvDtype,
+  positionIds,
+} from "../runtime/tensors.ts";
+import type { ModelConfig, ResolvedModel } from "./resolve.ts";
+
+/** Options of {@linkcode loadDecoder}. */
+export interface LoadDecoderOptions {
+  /** Weight dtype (which ONNX file). */
+  dtype: Dtype;
+  /** Device. @default "cpu" */
+  device?: Device;
+  /** Intra-op threads (0 = ONNX Runtime's default, one per physical core). @default 0 */
+  threads?: number;
+  /** GPU ordinal. @default 0 */
+  deviceId?: number;
+  /** Keep `present.*` on the GPU with webgpu. @default true */
+  gpuKvCache?: boolean;
+}
+
+/** One graph run's outputs. */
+export interface StepOutput {
+  /** `[batch, seq, vocab]` logits (only the rows asked for). */
+  logits: ort.Tensor;
+  /** `present.*` in layer order (key, value, key, …); empty when not fetched. */
+  present: ort.Tensor[];
+}
+
+/** A loaded decoder. */
+export interface DecoderModel {
+  /** What was resolved. */
+  resolved: ResolvedModel;
+  /** Typed config. */
+  config: ModelConfig;
+  /** Weight dtype. */
+  dtype: Dtype;
+  /** Device asked for. */
+  device: Device;
+  /** Execution provider that really runs the graph. */
+  executionProvider: string;
+  /** Rows of the logits. */
+  vocabSize: number;
+  /** Layers with a KV cache (from the session's inputs). */
+  numLayers: number;
+  /** Element type of the KV cache (from the session's input metadata). */
+  kvDtype: KvDtype;
+  /** Key/value heads of the cache. */
+  numKvHeads: number;
+  /** Head width of the cache. */
+  headDim: number;
+  /** Whether the graph takes `position_ids`. */
+  hasPositionIds: boolean;
+  /** Whether `present.*` stay on the GPU between steps (webgpu). */
+  kvOnDevice: boolean;
+  /** The session. */
+  session: OnnxSession;
+  /** Session creation time, milliseconds. */
+  loadMs: number;
+  /**
+   * Runs the graph once.
+   *
+   * @param inputIds `[batch, seq]` int64.
+   * @param mask `[batch, past + seq]` int64.
+   * @param positions `[batch, seq]` int64.
+   * @param past `past_key_values.*` in layer order, or `null` for an empty past.
+   * @param fetchPresent Whether to return `present.*`.
+   */
+  step(
+    inputIds: ort.Tensor,
+    mask: ort.Tensor,
+    positions: ort.Tensor,
+    past: readonly ort.Tensor[] | null,
+    fetchPresent: boolean,
+  ): Promise<StepOutput>;
+  /**
+   * Logits `[batch, seq, vocab]` of equal-length rows with an empty past (perplexity, tests).
+   *
+   * @param rows Token ids per row, all the same length (left-padded by the caller).
+   * @param options `leftPad`: padding tokens per row (masked, positions from 0 after them).
+   */
+  forward(
+    rows: readonly (readonly number[])[],
+    options?: { leftPad?: readonly number[] },
+  ): Promise<ort.Tensor>;
+  /** Releases the session. */
+  dispose(): Promise<void>;
+}
+
+const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+
+/**
+ * Loads a decoder's ONNX file for a dtype on a device.
+ *
+ * @param resolved A resolved model (see `resolveModel`).
+ * @param options Dtype, device, threads.
+ * @returns The decoder.
+ * @throws {RangeError} listing the available dtypes when the model lacks `dtype`; `TypeError`
+ * when the graph does not have the decoder I/O.
+ * @example
+ * ```ts ignore
+ * import { loadDecoder, resolveModel } from "./mod.ts";
+ * const model = await loadDecoder(await resolveModel("preset:tiny"), { dtype: "fp32" });
+ * console.log(model.executionProvider, model.kvDtype);
+ * await model.dispose();
+ * ```
+ */
+export async function loadDecoder(
+  resolved: ResolvedModel,
+  options: LoadDecoderOptions,
+): Promise<DecoderModel> {
+  const device = options.device ?? "cpu";
+  const path = resolved.onnxPath(options.dtype);
+  const kvOnDevice = device === "webgpu" && (options.gpuKvCache ?? true);
+  const session = await createSession(path, {
+    device,
+    intraOpNumThreads: options.threads ?? 0,
+    deviceId: options.deviceId ?? 0,
+    ...(kvOnDevice ? { preferredOutputLocation: "gpu-buffer" as const } : {}),
+  });
+  const layout = kvLayout(session, resolved.config);
+  const { config } = resolved;
+  const pastNames = layout.pastNames;
+  const presentNames = pastNames.map((n) => n.replace("past_key_values.", "present."));
+  for (const name of ["input_ids", "attention_mask"]) {
+    if (!session.inputNames.includes(name)) {
+      throw new TypeError(`Cannot load decoder '${path}': the graph has no '${name}' input`);
+    }
+  }
+  for (const name of ["logits", ...presentNames]) {
+    if (!session.outputNames.includes(name)) {
+      throw new TypeError(`Cannot load decoder '${path}': the graph has no '${name}' output`);
+    }
+  }
+  const hasPositionIds = session.inputNames.includes("position_ids");
+  const logitsOnly = ["logits"];
+  const allOutputs = ["logits", ...presentNames];
+  const empty = (batch: number) =>
+    pastNames.map(() => emptyKv(layout.kvDtype, batch, layout.numKvHeads, layout.headDim));
+
+  const step: DecoderModel["step"] = async (inputIds, mask, positions, past, fetchPresent) => {
+    const feeds: Record<string, ort.Tensor> = { input_ids: inputIds, attention_mask: mask };
+    if (hasPositionIds) feeds.position_ids = positions;
+    const pastTensors = past ?? empty(inputIds.dims[0]!);
+    for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]!] = pastTensors[i]!;
+    const out = await session.session.run(feeds, fetchPresent ? allOutputs : logitsOnly);
+    const present: ort.Tensor[] = [];
+    if (fetchPresent) { for (const name of presentNames) present.push(out[name]!); }
+    return { logits: out.logits!, present };
+  };
+
+  return {
+    resolved,
+    config,
+    dtype: options.dtype,
+    device,
+    executionProvider: session.executionProvider,
+    vocabSize: config.vocabSize,
+    numLayers: pastNames.length / 2,
+    kvDtype: layout.kvDtype,
+    numKvHeads: layout.numKvHeads,
+    headDim: layout.headDim,
+    hasPositionIds,
+    kvOnDevice,
+    session,
+    loadMs: session.createMs,
+    step,
+    async forward(rows, forwardOptions = {}) {
+      const batch = rows.length;
+      const seq = rows[0]?.length ?? 0;
+      if (batch === 0 || seq === 0) {
+        throw new RangeError(`forward: 'rows' must be non-empty, got ${batch} rows of ${seq} ids`);
+      }
+      const leftPad = forwardOptions.leftPad ?? [];
+      const out = await step(
+        int64Tensor(rows),
+        attentionMask(batch, seq, leftPad),
+        positionIds(batch, seq, 0, leftPad),
+        null,
+        false,
+      );
+      return out.logits.location === "cpu" ? out.logits : await downloaded(out.logits);
+    },
+    async dispose() {
+      await session.session.release();
+    },
+  };
+}
+
+async function downloaded(tensor: ort.Tensor): Promise<ort.Tensor> {
+  const data = await tensor.getData(true);
+  return new ort.Tensor(tensor.type as "float32", data as Float32Array, tensor.dims);
+}
+
+interface KvLayout {
+  pastNames: string[];
+  kvDtype: KvDtype;
+  numKvHeads: number;
+  headDim: number;
+}
+
+function kvLayout(session: OnnxSession, config: ModelConfig): KvLayout {
+  const pastNames = session.inputNames.filter((n) => PAST.test(n));
+  pastNames.sort((a, b) => {
+    const [, la, ka] = PAST.exec(a)!;
+    const [, lb, kb] = PAST.exec(b)!;
+    return Number(la) - Number(lb) || (ka === "key" ? -1 : 1) - (kb === "key" ? -1 : 1);
+  });
+  if (pastNames.length === 0 || pastNames.length % 2 !== 0) {
+    throw new TypeError(
+      `Cannot load decoder '${session.modelPath}': expected past_key_values.{i}.key/value inputs, found ${pastNames.length}`,
+    );
+  }
+  const meta = session.session.inputMetadata.find((m) => m.name === pastNames[0]);
+  let kvDtype: KvDtype = "float32";
+  let numKvHeads = config.numKvHeads;
+  let headDim = config.headDim;
+  if (meta && meta.isTensor) {
+    if (meta.type === "float16") kvDtype = "float16";
+    else if (meta.type !== "float32") {
+      throw new TypeError(
+        `Cannot load decoder '${session.modelPath}': KV cache type '${meta.type}' is not float32/float16`,
+      );
+    }
+    const [, heads, , dim] = meta.shape;
+    if (typeof heads === "number" && heads > 0) numKvHeads = heads;
+    if (typeof dim === "number" && dim > 0) headDim = dim;
+  }
+  return { pastNames, kvDtype, numKvHeads, headDim };
+}
