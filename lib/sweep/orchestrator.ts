@@ -17,6 +17,7 @@ import { acquireLock } from "./lock.ts";
 import { formatDuration, progressLine } from "./progress.ts";
 import { decodeMessage, type Provenance, type WorkerJob, type WorkerMessage } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
+import { errorRow } from "./rows.ts";
 
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions {
@@ -386,7 +387,7 @@ async function runGroup(
     const worker = await spawnWorker(job, options.workerEnv);
     let current: Cell | null = null;
     let timedOut = false;
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     let budgetStop = false;
     const finished = new Set<string>();
     for await (const message of worker.messages) {
@@ -431,48 +432,6 @@ async function runGroup(
     }
   }
   return 0;
-}
-
-/**
- * The single row recorded for a cell that failed as a whole.
- *
- * @param cell The cell.
- * @param reason One line saying why.
- * @param provenance Row provenance.
- * @returns A row with `status = "error"`.
- */
-export function errorRow(cell: Cell, reason: string, provenance: Provenance): BenchRow {
-  return {
-    run_id: `${cell.id}#error`,
-    cell_id: cell.id,
-    timestamp: new Date().toISOString(),
-    model: cell.model,
-    dtype: cell.dtype,
-    device: cell.device,
-    execution_provider: "",
-    use_cache: cell.useCache,
-    batch: cell.batch,
-    context_tokens: cell.contextTokens,
-    family: "",
-    prompt_id: 0,
-    run_index: 0,
-    new_tokens: 0,
-    prefill_ms: null,
-    decode_ms: null,
-    decode_tokens_per_s: null,
-    token_p50_ms: null,
-    token_p95_ms: null,
-    total_ms: null,
-    peak_rss_bytes: null,
-    peak_vram_bytes: null,
-    status: "error",
-    error: reason.split("\n")[0]!.slice(0, 500),
-    git_commit: provenance.gitCommit,
-    deno_version: provenance.denoVersion,
-    ort_version: provenance.ortVersion,
-    transformers_version: provenance.transformersVersion,
-    device_name: cell.device === "cpu" ? provenance.cpuName : provenance.gpuName ?? "",
-  };
 }
 
 async function runProbe(

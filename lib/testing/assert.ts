@@ -6,8 +6,15 @@
  */
 import assertStrict from "node:assert/strict";
 
-/** Asserts that `value` is truthy. */
-export const assert: (value: unknown, message?: string) => asserts value = assertStrict.ok;
+/**
+ * Asserts that `value` is truthy.
+ *
+ * @param value The value under test.
+ * @param message Extra context.
+ */
+export function assert(value: unknown, message?: string): asserts value {
+  if (!value) throw new assertStrict.AssertionError({ message: message ?? "assertion failed" });
+}
 
 /**
  * Asserts deep strict equality.
@@ -17,7 +24,8 @@ export const assert: (value: unknown, message?: string) => asserts value = asser
  * @param message Extra context.
  */
 export function assertEquals<T>(actual: T, expected: T, message?: string): void {
-  assertStrict.deepStrictEqual(actual, expected, message);
+  if (message === undefined) assertStrict.deepStrictEqual(actual, expected);
+  else assertStrict.deepStrictEqual(actual, expected, message);
 }
 
 /**

@@ -1,0 +1,195 @@
+/**
+ * The sweep worker: one child process per model + dtype + device. It loads the model once, runs
+ * its cells in order and reports each finished cell's rows as one protocol message, so the
+ * orchestrator can write them atomically. Warmups are never recorded. A failing cell becomes a
+ * row with `status = "error"`; the worker goes on with the next cell.
+ *
+ * Run by the orchestrator as `deno run -A lib/sweep/worker.ts JOB.json`.
+ *
+ * @module
+ */
+import type { BenchRow } from "../results/schema.ts";
+import { generate, loadDecoder, promptIds, resolveModel } from "../engine/mod.ts";
+import type { DecoderModel } from "../engine/mod.ts";
+import { MemorySampler, summarize } from "../measure/mod.ts";
+import { type Cell, promptSlots } from "./grid.ts";
+import { errorRow } from "./rows.ts";
+import { encodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
+
+/** Environment variable naming a cell at whose start the worker kills itself (crash tests). */
+export const CRASH_AT_ENV = "TURBO_SWEEP_CRASH_AT";
+
+function send(message: WorkerMessage): void {
+  Deno.stdout.writeSync(new TextEncoder().encode(encodeMessage(message)));
+}
+
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n").find((l) => l.trim()) ?? text;
+}
+
+async function load(job: WorkerJob): Promise<DecoderModel> {
+  const resolved = await resolveModel(job.model, { dtypes: [job.dtype] });
+  return await loadDecoder(resolved, {
+    dtype: job.dtype,
+    device: job.device,
+    threads: job.spec.threads,
+  });
+}
+
+/**
+ * Runs the measured runs of one cell and returns its rows (warmups discarded).
+ *
+ * @param job The worker's job.
+ * @param model The loaded decoder.
+ * @param cell The cell.
+ * @returns One row per measured run.
+ */
+export async function runCell(
+  job: WorkerJob,
+  model: DecoderModel,
+  cell: Cell,
+): Promise<BenchRow[]> {
+  const { spec, provenance } = job;
+  const slots = promptSlots(spec);
+  const tokenizer = model.resolved.tokenizer;
+  const batchIds = (family: typeof slots[number]["family"], promptId: number) =>
+    Array.from(
+      { length: cell.batch },
+      (_, j) =>
+        promptIds(tokenizer, family, cell.contextTokens, promptId * cell.batch + j, spec.seed),
+    );
+  const options = { maxNewTokens: spec.max_new_tokens, useCache: cell.useCache };
+  const sampler = new MemorySampler({ intervalMs: 50, gpu: cell.device !== "cpu" }).start();
+  const rows: BenchRow[] = [];
+  try {
+    const first = batchIds(slots[0]!.family, 0);
+    for (let w = 0; w < spec.warmup; w++) await generate(model, first, options);
+    for (const slot of slots) {
+      const prompts = batchIds(slot.family, slot.promptId);
+      for (let run = 0; run < spec.runs; run++) {
+        const timestamp = new Date().toISOString();
+        const r = await generate(model, prompts, options);
+        if (!Number.isFinite(r.totalMs) || r.tokens.some((t) => t.some((id) => !(id >= 0)))) {
+          throw new Error("invalid output (NaN logits or timings)");
+        }
+        const lat = r.tokenLatenciesMs.length > 0 ? summarize(r.tokenLatenciesMs) : null;
+        rows.push({
+          run_id: `${cell.id}#${slot.promptId}#${run}`,
+          cell_id: cell.id,
+          timestamp,
+          model: cell.model,
+          dtype: cell.dtype,
+          device: cell.device,
+          execution_provider: model.executionProvider,
+          use_cache: cell.useCache,
+          batch: cell.batch,
+          context_tokens: cell.contextTokens,
+          family: slot.family,
+          prompt_id: slot.promptId,
+          run_index: run,
+          new_tokens: r.newTokens,
+          prefill_ms: r.prefillMs,
+          decode_ms: r.decodeMs,
+          decode_tokens_per_s: r.decodeTokensPerS,
+          token_p50_ms: lat?.p50 ?? null,
+          token_p95_ms: lat?.p95 ?? null,
+          total_ms: r.totalMs,
+          peak_rss_bytes: null,
+          peak_vram_bytes: null,
+          status: "ok",
+          error: "",
+          git_commit: provenance.gitCommit,
+          deno_version: provenance.denoVersion,
+          ort_version: provenance.ortVersion,
+          transformers_version: provenance.transformersVersion,
+          device_name: cell.device === "cpu" ? provenance.cpuName : provenance.gpuName ?? "",
+        });
+      }
+    }
+  } finally {
+    const memory = sampler.stop();
+    for (const row of rows) {
+      row.peak_rss_bytes = memory.peakRssBytes;
+      row.peak_vram_bytes = memory.peakGpuUsedBytes;
+    }
+  }
+  return rows;
+}
+
+async function bench(job: WorkerJob): Promise<void> {
+  let model: DecoderModel;
+  try {
+    model = await load(job);
+  } catch (error) {
+    const reason = `cannot load ${job.model} (${job.dtype}) on ${job.device}: ${oneLine(error)}`;
+    for (const cell of job.cells) {
+      send({ type: "cell", cellId: cell.id, rows: [errorRow(cell, reason, job.provenance)] });
+    }
+    return;
+  }
+  const crashAt = Deno.env.get(CRASH_AT_ENV);
+  for (const cell of job.cells) {
+    if (job.deadlineMs !== null && Date.now() > job.deadlineMs) {
+      send({ type: "budget", cellId: cell.id });
+      break;
+    }
+    send({ type: "start", cellId: cell.id });
+    if (crashAt === cell.id) Deno.kill(Deno.pid, "SIGKILL");
+    let rows: BenchRow[];
+    try {
+      rows = await runCell(job, model, cell);
+    } catch (error) {
+      rows = [errorRow(cell, oneLine(error), job.provenance)];
+    }
+    send({ type: "cell", cellId: cell.id, rows });
+  }
+  await model.dispose();
+}
+
+async function probe(job: WorkerJob): Promise<void> {
+  const started = performance.now();
+  const model = await load(job);
+  const loadMs = performance.now() - started;
+  const tokens = Math.min(128, model.config.maxPositions - 8);
+  const ids = [promptIds(model.resolved.tokenizer, "conversational", tokens, 0, job.spec.seed)];
+  await generate(model, ids, { maxNewTokens: 2 });
+  const r = await generate(model, ids, { maxNewTokens: 5 });
+  send({
+    type: "probe",
+    loadMs,
+    prefillMs: r.prefillMs,
+    prefillTokens: tokens,
+    decodeMs: r.decodeMs / Math.max(1, r.newTokens - 1),
+  });
+  await model.dispose();
+}
+
+async function perplexity(job: WorkerJob): Promise<void> {
+  const { sweepPerplexityRows } = await import("./_perplexity.ts");
+  send({ type: "ppl", rows: await sweepPerplexityRows(job) });
+}
+
+if (import.meta.main) {
+  const path = Deno.args[0];
+  if (!path) {
+    console.error("usage: worker.ts JOB.json");
+    Deno.exit(2);
+  }
+  const job = JSON.parse(await Deno.readTextFile(path)) as WorkerJob;
+  switch (job.mode) {
+    case "bench":
+      await bench(job);
+      break;
+    case "probe":
+      await probe(job);
+      break;
+    case "ppl":
+      await perplexity(job);
+      break;
+    default: {
+      const never: never = job.mode;
+      throw new TypeError(`unknown worker mode ${never}`);
+    }
+  }
+}
