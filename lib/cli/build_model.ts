@@ -1,0 +1,86 @@
+/**
+ * `deno task build-model --preset tiny --out DIR [--seed 42] [--dtypes fp32,q4] [--force]`:
+ * builds a model directory and prints a summary (parameters, per-dtype bytes and build time, peak
+ * RSS). The report goes to stdout as JSON with `--json`.
+ *
+ * @module
+ */
+import { parseDtypes } from "../dtypes.ts";
+import { buildModel, type BuildReport } from "../model/build.ts";
+import { PRESETS } from "../model/presets.ts";
+import { intFlag, parseFlags, runCli } from "./_cli.ts";
+
+const USAGE = `Usage: deno task build-model --preset NAME --out DIR [options]
+
+Builds a Llama-architecture causal LM (random deterministic weights) in the Hugging Face /
+transformers.js layout: config.json, tokenizer.json, model.safetensors, onnx/model*.onnx.
+
+Options:
+  --preset NAME     one of ${Object.keys(PRESETS).join(", ")}
+  --out DIR         output directory (must not exist unless --force)
+  --seed N          weight seed (default 42)
+  --dtypes LIST     ONNX variants, e.g. fp32,fp16,q8,q4,q4f16 (default fp32; others need the quantizer)
+  --force           replace an existing output directory
+  --json            print the build report as JSON on stdout
+  --verbose         stack traces on errors`;
+
+/**
+ * Formats a build report as a few human-readable lines.
+ *
+ * @param report The report of `buildModel`.
+ * @returns The summary text.
+ * @example
+ * ```ts
+ * import { formatBuildReport } from "./build_model.ts";
+ * const text = formatBuildReport({
+ *   preset: "tiny", outDir: "/m", seed: 42, config: {} as never, parameters: 1000,
+ *   safetensorsBytes: 4000, files: [{ dtype: "fp32", path: "/m/onnx/model.onnx", bytes: 5000, buildMs: 12 }],
+ *   totalMs: 50, peakRssBytes: 2 ** 26,
+ * });
+ * console.assert(text.includes("fp32"));
+ * ```
+ */
+export function formatBuildReport(report: BuildReport): string {
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+  const lines = [
+    `built ${report.preset} (seed ${report.seed}) in ${report.outDir}`,
+    `  parameters      ${report.parameters.toLocaleString("en-US")}`,
+    `  safetensors     ${mib(report.safetensorsBytes)}`,
+    ...report.files.map((f) =>
+      `  ${f.dtype.padEnd(15)} ${mib(f.bytes).padStart(12)}  ${
+        f.buildMs.toFixed(0).padStart(7)
+      } ms  ${f.path}`
+    ),
+    `  total time      ${report.totalMs.toFixed(0)} ms`,
+    `  peak RSS        ${mib(report.peakRssBytes)}`,
+  ];
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  await runCli(async () => {
+    const { values } = parseFlags(Deno.args, {
+      preset: { type: "string" },
+      out: { type: "string" },
+      seed: { type: "string" },
+      dtypes: { type: "string" },
+      force: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    if (values.preset === undefined) throw new TypeError("missing required flag --preset");
+    if (values.out === undefined) throw new TypeError("missing required flag --out");
+    const report = await buildModel({
+      preset: values.preset,
+      outDir: values.out,
+      seed: intFlag(values.seed, "--seed", { min: 0, fallback: 42 }),
+      dtypes: values.dtypes === undefined ? ["fp32"] : parseDtypes(values.dtypes, "--dtypes"),
+      force: values.force,
+    });
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    else console.log(formatBuildReport(report));
+  });
+}
