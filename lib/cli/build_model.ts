@@ -82,5 +82,6 @@ if (import.meta.main) {
     });
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else console.log(formatBuildReport(report));
+    return 0;
   });
 }

@@ -1,12 +1,10 @@
 // The session module first: it installs the float16 fix transformers.js's tensors rely on.
 import { createSession } from "../runtime/session.ts";
 import { AutoModelForCausalLM, AutoTokenizer, env } from "@huggingface/transformers";
-// node:assert/strict directly: lib/testing/assert.ts does not type-check next to the @types/node
-// that transformers.js brings in.
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { basename, dirname, join } from "node:path";
 import { type Dtype, DTYPE_FILE_SUFFIX } from "../dtypes.ts";
 import { toFloat32 } from "../runtime/tensors.ts";
+import { assert, assertEquals } from "../testing/assert.ts";
 import { mulberry32 } from "./_corpus.ts";
 import { greedy, step } from "./_testing.ts";
 import { ensureModel } from "./ensure.ts";
