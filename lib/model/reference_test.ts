@@ -4,6 +4,7 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { step } from "./_testing.ts";
 import { buildModel } from "./build.ts";
 import { loadReferenceModel, referenceForward } from "./reference.ts";
+import { loadQuantizer } from "./_files.ts";
 
 const root = await Deno.makeTempDir({ prefix: "reference_test-" });
 const tied = await buildModel({ preset: "tiny", outDir: join(root, "tied"), seed: 7 });
@@ -108,4 +109,34 @@ Deno.test("model.onnx with external data gives the same logits as the inline mod
   const a = await step(await createSession(tied.files[0]!.path), tied.config, [prompt]);
   const b = await step(await createSession(external.files[0]!.path), tied.config, [prompt]);
   assertEquals(Array.from(b.logits), Array.from(a.logits));
+});
+
+const quantizerReady = (await loadQuantizer()) !== null;
+
+/** Documented bounds on tiny (max |Δlogit| / max |logit| vs the float64 reference, 48 tokens). */
+const VARIANT_BOUNDS: Record<string, number> = { fp16: 5e-3, q8: 5e-2, q4: 0.25, q4f16: 0.25 };
+
+Deno.test({
+  name: "quantized variants stay within their documented logit error bounds of the reference",
+  ignore: !quantizerReady,
+  fn: async () => {
+    const report = await buildModel({
+      preset: "tiny",
+      outDir: join(root, "variants"),
+      seed: 7,
+      dtypes: ["fp16", "q8", "q4", "q4f16"],
+    });
+    const prompt = ids(48, report.config.vocab_size, 2);
+    const expected = referenceForward(loadReferenceModel(report.outDir), prompt);
+    const errors: Record<string, number> = {};
+    for (const file of report.files) {
+      const { logits } = await step(await createSession(file.path), report.config, [prompt]);
+      errors[file.dtype] = relativeError(logits, expected);
+    }
+    console.log("relative logit error vs reference:", errors);
+    for (const [dtype, bound] of Object.entries(VARIANT_BOUNDS)) {
+      assert(errors[dtype]! < bound, `${dtype}: ${errors[dtype]} >= ${bound}`);
+      assert(errors[dtype]! > errors.fp32!, `${dtype} must differ from fp32`);
+    }
+  },
 });
