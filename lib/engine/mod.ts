@@ -8,3 +8,4 @@ export * from "./resolve.ts";
 export * from "./decoder.ts";
 export * from "./generate.ts";
 export * from "./prompts.ts";
+export * from "./benchmark.ts";

@@ -1,0 +1,299 @@
+/**
+ * `deno task bench`: the single-model benchmark. Loads one model at one dtype on one device,
+ * runs warmups (discarded) then measured greedy generations of a synthetic (or given) prompt, and
+ * writes the classic single-model benchmark JSON (stats, individual runs, GPU memory, system
+ * info, the execution provider actually used). Summary table on stdout, progress on stderr.
+ *
+ * ```
+ * deno task bench --model preset:small --dtype q4 --device cpu --use-cache true \
+ *   --prompt-tokens 512 --max-new-tokens 100 --warmup 3 --runs 10 --output out.json
+ * ```
+ *
+ * `throughput_*` and `tokens_per_second` are end-to-end (output tokens ÷ total time, the classic
+ * shape); `decode_tokens_per_s_*` is the brief's decoding-phase figure (tokens 2..N).
+ *
+ * @module
+ */
+import { DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
+import { type BenchmarkResult, runBenchmark } from "../engine/benchmark.ts";
+import { type DecoderModel, loadDecoder } from "../engine/decoder.ts";
+import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
+import { resolveModel } from "../engine/resolve.ts";
+import { gpuMemory } from "../measure/gpu.ts";
+import type { Summary } from "../measure/stats.ts";
+import { systemInfo } from "../runtime/system_info.ts";
+import { boolFlag, intFlag, parseFlags, runCli } from "./_cli.ts";
+
+const USAGE = `Usage: deno task bench --model REF [--dtype fp32] [--device cpu] [--use-cache true]
+  [--prompt-tokens 512] [--max-new-tokens 100] [--warmup 3] [--runs 10] [--batch 1]
+  [--family conversational] [--prompt TEXT] [--threads N] [--output out.json]
+
+REF: a Hub id, a local directory in Hub layout, or preset:NAME[@seed].
+dtypes: ${DTYPES.join(", ")}; devices: ${DEVICES.join(", ")}; families: ${
+  PROMPT_FAMILIES.join(", ")
+}`;
+
+const FLAGS = {
+  model: { type: "string" },
+  dtype: { type: "string", default: "fp32" },
+  device: { type: "string", default: "cpu" },
+  "use-cache": { type: "string" },
+  "prompt-tokens": { type: "string" },
+  "max-new-tokens": { type: "string" },
+  warmup: { type: "string" },
+  runs: { type: "string" },
+  batch: { type: "string" },
+  family: { type: "string", default: "conversational" },
+  prompt: { type: "string" },
+  threads: { type: "string" },
+  output: { type: "string" },
+} as const;
+
+/** Validated command-line settings. */
+interface BenchSettings {
+  model: string;
+  dtype: Dtype;
+  device: typeof DEVICES[number];
+  useCache: boolean;
+  promptTokens: number;
+  maxNewTokens: number;
+  warmup: number;
+  runs: number;
+  batch: number;
+  family: PromptFamily;
+  prompt: string | undefined;
+  threads: number;
+  output: string | undefined;
+}
+
+function settings(args: readonly string[]): BenchSettings | null {
+  const { values } = parseFlags(args, FLAGS);
+  if (values.help) return null;
+  if (values.model === undefined) throw new TypeError("missing required flag --model");
+  if (!isDtype(values.dtype)) {
+    throw new RangeError(`'--dtype' is unknown: '${values.dtype}' (known: ${DTYPES.join(", ")})`);
+  }
+  if (!isDevice(values.device)) {
+    throw new RangeError(
+      `'--device' is unknown: '${values.device}' (known: ${DEVICES.join(", ")})`,
+    );
+  }
+  const families = [...new Set(values.family.split(",").map((f) => f.trim()))];
+  for (const f of families) {
+    if (!(PROMPT_FAMILIES as readonly string[]).includes(f)) {
+      throw new RangeError(`'--family' is unknown: '${f}' (known: ${PROMPT_FAMILIES.join(", ")})`);
+    }
+  }
+  if (families.length > 1) {
+    throw new RangeError(
+      `'--family': the prompts of one batch must share one family, got ${families.join(", ")}`,
+    );
+  }
+  return {
+    model: values.model,
+    dtype: values.dtype,
+    device: values.device,
+    useCache: boolFlag(values["use-cache"], "--use-cache", true),
+    promptTokens: intFlag(values["prompt-tokens"], "--prompt-tokens", { min: 1, fallback: 512 }),
+    maxNewTokens: intFlag(values["max-new-tokens"], "--max-new-tokens", { min: 1, fallback: 100 }),
+    warmup: intFlag(values.warmup, "--warmup", { min: 0, fallback: 3 }),
+    runs: intFlag(values.runs, "--runs", { min: 1, fallback: 10 }),
+    batch: intFlag(values.batch, "--batch", { min: 1, fallback: 1 }),
+    family: families[0] as PromptFamily,
+    prompt: values.prompt,
+    threads: intFlag(values.threads, "--threads", { min: 0, fallback: 0 }),
+    output: values.output,
+  };
+}
+
+async function main(): Promise<number> {
+  const s = settings(Deno.args);
+  if (s === null) {
+    console.log(USAGE);
+    return 0;
+  }
+  const progress = (line: string) => console.error(line);
+  const resolved = await resolveModel(s.model, { dtypes: [s.dtype], onProgress: progress });
+  resolved.onnxPath(s.dtype); // a dtype the model lacks fails here, listing the ones it has
+  const tokenizeStart = performance.now();
+  const prompts = s.prompt === undefined
+    ? Array.from(
+      { length: s.batch },
+      (_, b) => promptIds(resolved.tokenizer, s.family, s.promptTokens, b),
+    )
+    : Array.from({ length: s.batch }, () => resolved.tokenizer.encode(s.prompt!));
+  const tokenizeMs = performance.now() - tokenizeStart;
+  const longest = Math.max(...prompts.map((p) => p.length));
+  if (longest + s.maxNewTokens > resolved.config.maxPositions) {
+    throw new RangeError(
+      `prompt (${longest} tokens) + '--max-new-tokens' (${s.maxNewTokens}) exceeds the model's ${resolved.config.maxPositions} positions`,
+    );
+  }
+  progress(`loading ${s.model} (${s.dtype}) on ${s.device}`);
+  const model = await loadDecoder(resolved, {
+    dtype: s.dtype,
+    device: s.device,
+    threads: s.threads,
+  });
+  try {
+    progress(`execution provider: ${model.executionProvider}`);
+    const result = await runBenchmark(model, prompts, {
+      maxNewTokens: s.maxNewTokens,
+      useCache: s.useCache,
+      warmup: s.warmup,
+      runs: s.runs,
+      onProgress: progress,
+    });
+    const report = await benchReport(s, model, prompts, result, tokenizeMs);
+    console.log(table(s, model, result));
+    if (s.output) {
+      await Deno.writeTextFile(s.output, JSON.stringify(report, null, 2) + "\n");
+      progress(`wrote ${s.output}`);
+    }
+  } finally {
+    await model.dispose();
+  }
+  return 0;
+}
+
+async function benchReport(
+  s: BenchSettings,
+  model: DecoderModel,
+  prompts: number[][],
+  result: BenchmarkResult,
+  tokenizeMs: number,
+) {
+  const { summary } = result;
+  const tokenizer = model.resolved.tokenizer;
+  const runs = result.runs.map((r) => {
+    const output = r.newTokens * r.batch;
+    const input = r.promptTokens.reduce((a, b) => a + b, 0);
+    return {
+      input_tokens: input,
+      output_tokens: output,
+      total_tokens: input + output,
+      total_time_s: r.totalMs / 1000,
+      tokens_per_second: output / (r.totalMs / 1000),
+      prefill_ms: r.prefillMs,
+      decode_ms: r.decodeMs,
+      decode_tokens_per_s: r.decodeTokensPerS,
+      token_latencies_ms: r.tokenLatenciesMs,
+      prompt_token_ids: prompts.length === 1 ? prompts[0] : prompts,
+      generated_token_ids: r.tokens.length === 1 ? r.tokens[0] : r.tokens,
+      generated_text: r.tokens.length === 1
+        ? tokenizer.decode(r.tokens[0]!, { skip_special_tokens: true })
+        : r.tokens.map((t) => tokenizer.decode(t, { skip_special_tokens: true })),
+    };
+  });
+  const throughput = summarizeNumbers(runs.map((r) => r.tokens_per_second));
+  const gpu = gpuMemory();
+  return {
+    timestamp: new Date().toISOString(),
+    model: s.model,
+    device: s.device,
+    execution_provider: model.executionProvider,
+    quantization: s.dtype,
+    use_cache: s.useCache,
+    batch: s.batch,
+    prompt_family: s.prompt === undefined ? s.family : "custom",
+    prompt_tokens: Math.max(...prompts.map((p) => p.length)),
+    max_new_tokens: s.maxNewTokens,
+    warmup_runs: s.warmup,
+    test_runs: s.runs,
+    threads: s.threads,
+    load_ms: model.loadMs,
+    tokenize_ms: tokenizeMs,
+    results: {
+      stats: {
+        throughput_mean: throughput.mean,
+        throughput_std: throughput.std,
+        throughput_min: throughput.min,
+        throughput_max: throughput.max,
+        latency_mean_s: summary.totalMs.mean / 1000,
+        latency_std_s: summary.totalMs.std / 1000,
+        ...flat("prefill_ms", summary.prefillMs),
+        ...flat("decode_ms", summary.decodeMs),
+        ...flat("decode_tokens_per_s", summary.decodeTokensPerS),
+        ...flat("token_latency_ms", summary.tokenLatencyMs),
+        ...flat("total_ms", summary.totalMs),
+      },
+      individual_runs: runs,
+      memory: { peak_rss_bytes: result.memory.peakRssBytes },
+      gpu_memory: gpu.available
+        ? {
+          available: true,
+          source: gpu.source,
+          total_bytes: gpu.totalBytes,
+          used_bytes_after: gpu.usedBytes,
+          process_used_bytes: gpu.processUsedBytes,
+          peak_used_bytes: result.memory.peakGpuUsedBytes,
+        }
+        : { available: false, reason: gpu.reason },
+    },
+    system_info: await systemInfo(),
+  };
+}
+
+function summarizeNumbers(
+  values: number[],
+): { mean: number; std: number; min: number; max: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = values.length > 1
+    ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1))
+    : 0;
+  return { mean, std, min: Math.min(...values), max: Math.max(...values) };
+}
+
+function flat(prefix: string, s: Summary | null): Record<string, number | null> {
+  const keys = [
+    "mean",
+    "std",
+    "min",
+    "max",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "ci95Low",
+    "ci95High",
+  ] as const;
+  const names = ["mean", "std", "min", "max", "p50", "p90", "p95", "p99", "ci95_low", "ci95_high"];
+  return Object.fromEntries(
+    keys.map((k, i) => [`${prefix}_${names[i]}`, s === null ? null : s[k]]),
+  );
+}
+
+function table(s: BenchSettings, model: DecoderModel, r: BenchmarkResult): string {
+  const row = (
+    name: string,
+    x: Summary | null,
+    digits = 2,
+  ) => [
+    name,
+    ...(["mean", "std", "p50", "p95", "p99"] as const).map((k) =>
+      x === null ? "-" : x[k].toFixed(digits)
+    ),
+  ];
+  const rows = [
+    ["metric", "mean", "std", "p50", "p95", "p99"],
+    row("prefill ms", r.summary.prefillMs),
+    row("decode ms", r.summary.decodeMs),
+    row("decode tokens/s", r.summary.decodeTokensPerS),
+    row("token latency ms", r.summary.tokenLatencyMs, 3),
+    row("total ms", r.summary.totalMs),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  const lines = rows.map((cells) =>
+    cells.map((cell, c) => c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)).join("  ")
+  );
+  const head = `${s.model} ${s.dtype} on ${model.executionProvider}, cache ${
+    s.useCache ? "on" : "off"
+  }, batch ${s.batch}, ${
+    Math.max(...r.runs[0]!.promptTokens)
+  } prompt + ${s.maxNewTokens} new tokens, ${s.runs} runs`;
+  const peak = r.memory.peakRssBytes;
+  return [head, ...lines, `peak RSS ${peak === null ? "-" : (peak / 2 ** 20).toFixed(0) + " MiB"}`]
+    .join("\n");
+}
+
+if (import.meta.main) await runCli(main);
