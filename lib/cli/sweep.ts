@@ -34,6 +34,7 @@ if (import.meta.main) {
       force: values.force!,
       dryRun: values["dry-run"]!,
       skipProbe: values["no-probe"]!,
+      specSource: values.config!,
     });
     if (values["dry-run"]) return;
     console.log(

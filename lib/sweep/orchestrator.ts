@@ -18,6 +18,7 @@ import { formatDuration, progressLine } from "./progress.ts";
 import { decodeMessage, type Provenance, type WorkerJob, type WorkerMessage } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
 import { errorRow } from "./rows.ts";
+import { checkContexts } from "./preflight.ts";
 
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions {
@@ -33,6 +34,8 @@ export interface SweepOptions {
   skipOutputs?: boolean;
   /** Progress sink. @default writes to stderr */
   log?: (line: string) => void;
+  /** Name of the spec file, for error messages. @default "sweep spec" */
+  specSource?: string;
   /** Extra environment for workers (tests use it for fault injection). */
   workerEnv?: Record<string, string>;
 }
@@ -84,6 +87,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
   const benchDir = join(outDir, "benchmarks");
   const resultsPath = join(benchDir, "results.csv");
   const perplexityPath = join(benchDir, "perplexity.csv");
+  checkContexts(spec, options.specSource);
   await ensureWritable(benchDir);
 
   const lock = acquireLock(join(benchDir, ".sweep.lock"));
@@ -319,11 +323,12 @@ async function spawnWorker(job: WorkerJob, env: Record<string, string> = {}): Pr
   }).spawn();
   let last = "";
   const stderrDone = (async () => {
-    for await (const line of lines(child.stderr)) {
-      if (line.trim()) {
-        last = line.trim();
-        console.error(`    ${line}`);
-      }
+    // Forward the worker's stderr as it comes (progress bars use \r), keep its last line.
+    for await (const chunk of child.stderr) {
+      await Deno.stderr.write(chunk);
+      const text = new TextDecoder().decode(chunk);
+      const line = text.split(/[\r\n]/).map((l) => l.trim()).filter(Boolean).pop();
+      if (line) last = line;
     }
   })();
   async function* messages(): AsyncGenerator<WorkerMessage> {

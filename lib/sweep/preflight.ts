@@ -1,0 +1,56 @@
+/**
+ * Pre-flight checks of a sweep spec against what can be known without loading a model: a
+ * context length plus the new tokens must fit the model's positions (presets and local dirs;
+ * Hub ids are checked when their cells run).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { presetConfig } from "../model/presets.ts";
+import type { SweepSpec } from "./spec.ts";
+
+/**
+ * The maximum positions of a model reference, when known without the network.
+ *
+ * @param ref `preset:NAME[@seed]`, a local directory, or a Hub id.
+ * @returns `max_position_embeddings`, or null when it cannot be read here.
+ * @example
+ * ```ts
+ * import { knownMaxPositions } from "./preflight.ts";
+ * console.assert(knownMaxPositions("preset:tiny") === 512);
+ * ```
+ */
+export function knownMaxPositions(ref: string): number | null {
+  if (ref.startsWith("preset:")) {
+    return presetConfig(ref.slice("preset:".length).split("@")[0]!).max_position_embeddings;
+  }
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(join(ref, "config.json")));
+    const max = config.max_position_embeddings;
+    return typeof max === "number" ? max : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checks that every context length plus `max_new_tokens` fits every model whose size is known.
+ *
+ * @param spec A validated spec.
+ * @param source File name for the message.
+ * @throws {TypeError} naming the JSON path, e.g. `$.context_lengths[4]`.
+ */
+export function checkContexts(spec: SweepSpec, source = "sweep spec"): void {
+  for (const [m, model] of spec.models.entries()) {
+    const max = knownMaxPositions(model);
+    if (max === null) continue;
+    for (const [i, ctx] of spec.context_lengths.entries()) {
+      if (ctx + spec.max_new_tokens > max) {
+        throw new TypeError(
+          `Invalid ${source}: $.context_lengths[${i}] (${ctx}) + $.max_new_tokens ` +
+            `(${spec.max_new_tokens}) exceeds the ${max} positions of $.models[${m}] (${model})`,
+        );
+      }
+    }
+  }
+}
