@@ -1,0 +1,110 @@
+import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import { loadDecoder, resolveModel } from "../engine/mod.ts";
+import type { Logits } from "./logits.ts";
+import { evaluatePerplexity } from "./perplexity_report.ts";
+import { evaluatePerplexityRows } from "./perplexity_rows.ts";
+import { compareQuality } from "./quality.ts";
+
+const WIKITEXT_PATH = Deno.env.get("WIKITEXT_PATH");
+const ignore = WIKITEXT_PATH === undefined;
+// A few hundred tokens of the real text, in windows the tiny preset (512 positions) accepts.
+const SMALL = { maxTokens: 300, window: 96, stride: 48, batch: 2 };
+
+Deno.test({
+  name: "evaluatePerplexity() on the tiny preset gives a finite PPL for fp32 and q4",
+  ignore,
+  async fn() {
+    const report = await evaluatePerplexity({
+      model: "preset:tiny",
+      dtypes: ["q4"],
+      wikitextPath: WIKITEXT_PATH!,
+      ...SMALL,
+    });
+    assertEquals(report.baseline, "fp32");
+    assertEquals(report.results.map((r) => [r.dtype, r.status]), [["fp32", "ok"], ["q4", "ok"]]);
+    assertEquals(report.text_tokens, 300);
+    for (const r of report.results) {
+      assert(Number.isFinite(r.ppl) && r.ppl! > 1, `ppl ${r.ppl}`);
+      assertEquals(r.scored_tokens, 299);
+      assert(r.bits_per_byte! > 0 && r.stderr! > 0);
+      assertEquals(r.execution_provider, "CPUExecutionProvider");
+    }
+    const q4 = report.results[1]!;
+    assert(q4.kl! > 0 && q4.top1_agreement! <= 100, `q4 kl ${q4.kl}`);
+  },
+});
+
+Deno.test({
+  name: "compareQuality() of two fp32 sessions of the tiny preset gives KL 0 and top-1 100 %",
+  ignore,
+  async fn() {
+    const resolved = await resolveModel("preset:tiny", { dtypes: ["fp32"] });
+    const a = await loadDecoder(resolved, { dtype: "fp32" });
+    const b = await loadDecoder(resolved, { dtype: "fp32" });
+    try {
+      const text = (await Deno.readTextFile(WIKITEXT_PATH!)).slice(0, 4000);
+      const tokens = resolved.tokenizer.encode(text).slice(0, 200);
+      const scorer = (model: typeof a) => async (rows: number[][]) => {
+        const logits = await model.forward(rows);
+        return { data: logits.data, dims: logits.dims } as Logits;
+      };
+      const [base, other] = await compareQuality({ a: scorer(a), b: scorer(b) }, tokens, {
+        window: 64,
+        baseline: "a",
+      });
+      assertEquals(other!.kl, 0);
+      assertEquals(other!.top1Agreement, 100);
+      assertEquals(other!.result!.nll, base!.result!.nll);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "evaluatePerplexity() rejects a window larger than the model's max positions",
+  ignore,
+  async fn() {
+    await assertRejects(
+      () =>
+        evaluatePerplexity({
+          model: "preset:tiny",
+          dtypes: ["fp32"],
+          wikitextPath: WIKITEXT_PATH!,
+          maxTokens: 1200,
+          window: 1024,
+        }),
+      RangeError,
+      "'window' is 1024, more than the model's max positions 512",
+    );
+  },
+});
+
+Deno.test("evaluatePerplexityRows() turns a dtype the model lacks into an error row", async () => {
+  const text =
+    "The tower is 324 metres tall , about the same height as an 81 @-@ storey building .\n"
+      .repeat(20);
+  const rows = await evaluatePerplexityRows({
+    model: "preset:tiny",
+    dtypes: ["fp32", "bnb4"],
+    text,
+    window: 64,
+    maxTokens: 200,
+  });
+  assertEquals(rows.map((r) => [r.dtype, r.status]), [["fp32", "ok"], ["bnb4", "error"]]);
+  assert(rows[1]!.error.includes("bnb4"), rows[1]!.error);
+  assertEquals([rows[0]!.window, rows[0]!.stride, rows[0]!.max_tokens], [64, 32, 200]);
+  assert(/^([0-9a-f]{40}(-dirty)?|unknown)$/.test(rows[0]!.git_commit));
+});
+
+Deno.test("evaluatePerplexityRows() reports a text shorter than one window on every row", async () => {
+  const rows = await evaluatePerplexityRows({
+    model: "preset:tiny",
+    dtypes: ["fp32", "q8"],
+    text: "Too short .",
+    window: 64,
+  });
+  assertEquals(rows.map((r) => r.status), ["error", "error"]);
+  assert(rows[0]!.error.includes("shorter than one window"), rows[0]!.error);
+});
