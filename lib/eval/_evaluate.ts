@@ -25,7 +25,7 @@ export interface ScorerTotals {
   mean: number;
   /** Running Σ (NLL − mean)² (Welford), nats². */
   m2: number;
-  /** Seconds in this scorer's forward calls and its arithmetic. */
+  /** Seconds in this scorer's forward calls and its NLL arithmetic (comparisons excluded). */
   seconds: number;
   /** Σ KL(first ‖ this) over compared positions. */
   kl: number;
@@ -94,7 +94,7 @@ export async function evaluateWindows(
     for (let s = 0; s < scorers.length; s++) {
       const total = totals[s]!;
       if (total.error !== null) continue;
-      const t0 = performance.now();
+      let t0 = performance.now();
       try {
         const logits = await scorers[s]!(rows.map((r) => [...r]));
         const vocab = checkDims(logits.dims, rows.length, seq);
@@ -127,28 +127,35 @@ export async function evaluateWindows(
             total.m2 += delta * (nll - total.mean);
             lse[k] = row.logSumExp;
             argmax[k] = row.argmax;
-            if (against !== null) {
-              total.kl += klDivergence(
-                against.data,
-                offset,
-                against.lse[k]!,
-                data,
-                offset,
-                row.logSumExp,
-                vocab,
-              );
-              if (against.argmax[k] === row.argmax) total.top1++;
-              total.compared++;
-            }
           }
         });
         total.count += scoredInGroup;
+        total.seconds += (performance.now() - t0) / 1000;
+        t0 = NaN;
         if (s === 0 && compare) base = { data, lse, argmax };
+        if (against === null) continue;
+        // The comparison is charged to neither model's time.
+        k = 0;
+        group.forEach((w, b) => {
+          for (let target = w.scoreFrom; target < w.end; target++, k++) {
+            const offset = (b * seq + target - 1 - w.start) * vocab;
+            total.kl += klDivergence(
+              against.data,
+              offset,
+              against.lse[k]!,
+              data,
+              offset,
+              lse[k]!,
+              vocab,
+            );
+            if (against.argmax[k] === argmax[k]) total.top1++;
+            total.compared++;
+          }
+        });
       } catch (error) {
         total.error = error instanceof Error ? error : new Error(String(error));
         if (s === 0) comparedAll = false;
-      } finally {
-        total.seconds += (performance.now() - t0) / 1000;
+        if (!Number.isNaN(t0)) total.seconds += (performance.now() - t0) / 1000;
       }
     }
     base = null;

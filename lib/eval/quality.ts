@@ -8,7 +8,8 @@
  *
  * Window by window, the baseline runs first and keeps its logits while each other model runs on
  * the same window, is compared and is dropped; the baseline's logits are dropped before the next
- * window. So at most two models' logits of one batch of windows are held at once.
+ * window. So at most two models' logits of one batch of windows are held at once. Each model's
+ * `seconds` count its forward calls and its own NLL arithmetic; the comparison is charged to none.
  *
  * @module
  */
