@@ -1,0 +1,42 @@
+import { join } from "node:path";
+import { assert, assertEquals } from "../testing/assert.ts";
+import { writeFixtureModel } from "../quantize/_test_graph.ts";
+
+const CLI = new URL("./quantize.ts", import.meta.url).pathname;
+
+async function quantizeCli(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+Deno.test("quantize CLI writes Hub-layout variants, one JSON line each, and refuses to overwrite", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(join(dir, "onnx"));
+  await writeFixtureModel(join(dir, "onnx"));
+  const ok = await quantizeCli(["--model", dir, "--dtypes", "q4,q8", "--keep-lm-head"]);
+  assertEquals(ok.code, 0, ok.stderr);
+  const lines = ok.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals(lines.map((l) => [l.dtype, l.matmulsRewritten]), [["q4", 3], ["q8", 3]]);
+  assert((await Deno.stat(join(dir, "onnx", "model_quantized.onnx"))).isFile);
+  const again = await quantizeCli(["--model", dir, "--dtypes", "q4"]);
+  assertEquals(again.code, 1);
+  assert(again.stderr.includes("already exists"), again.stderr);
+  const bad = await quantizeCli(["--model", dir, "--dtypes", "q4", "--block-size", "0"]);
+  assertEquals(bad.code, 1);
+  assert(bad.stderr.includes("'--block-size' must be an integer >= 1, got \"0\""), bad.stderr);
+  const forced = await quantizeCli([
+    "--model",
+    dir,
+    "--dtypes",
+    "q4",
+    "--force",
+    "--block-size",
+    "64",
+  ]);
+  assertEquals(forced.code, 0, forced.stderr);
+});

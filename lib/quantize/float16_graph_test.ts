@@ -1,0 +1,60 @@
+import * as ort from "onnxruntime-node";
+import { join } from "node:path";
+import { assert, assertEquals } from "../testing/assert.ts";
+import { GraphBuilder, writeModel } from "../onnx/graph.ts";
+import { createSession } from "../runtime/session.ts";
+import { toFloat32 } from "../runtime/tensors.ts";
+import { DT } from "./_proto.ts";
+import { OnnxFile } from "./onnx_file.ts";
+import { quantizeModel } from "./quantize_model.ts";
+
+/** y = CumSum(x * 2) + Range(0, n) — CumSum and Range are kept in float32 by default. */
+async function rangeModel(dir: string): Promise<string> {
+  const g = new GraphBuilder("range");
+  g.input("x", "float32", [4]).output("y", "float32", [4]);
+  const two = g.initializer("two", "float32", [], new Float32Array([2]));
+  const axis = g.initializer("axis", "int64", [], new BigInt64Array([0n]));
+  const [doubled] = g.node("Mul", ["x", two]);
+  const [summed] = g.node("CumSum", [doubled!, axis]);
+  const start = g.initializer("start", "float32", [], new Float32Array([0]));
+  const limit = g.initializer("limit", "float32", [], new Float32Array([4]));
+  const delta = g.initializer("delta", "float32", [], new Float32Array([1]));
+  const [range] = g.node("Range", [start, limit, delta]);
+  g.node("Add", [summed!, range!], ["y"]);
+  const path = join(dir, "model.onnx");
+  await writeModel(path, g.toModelBytes());
+  return path;
+}
+
+Deno.test("convertGraphToFloat16() wraps float32-only ops in Casts; the model runs on ORT CPU", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = await rangeModel(dir);
+  const [r] = await quantizeModel(path, ["fp16"]);
+  const f = await OnnxFile.open(r!.path);
+  const nodes = f.graph.node ?? [];
+  const inits = f.initializers();
+  f.close();
+  for (const op of ["CumSum", "Range"]) {
+    const node = nodes.find((n) => n.opType === op)!;
+    const floatInputs = node.input!.filter((i) => i !== "axis");
+    assert(floatInputs.every((i) => i.endsWith("_fp32")), `${op} reads float32 casts`);
+    assert(node.output![0]!.endsWith("_fp32"));
+  }
+  assert(inits.filter((t) => t.name !== "axis").every((t) => t.dataType === DT.FLOAT16));
+  assertEquals(f.graph.input![0]!.type!.tensorType!.elemType, DT.FLOAT16);
+  const s = await createSession(r!.path);
+  const x = new Uint16Array(new Float16Array([1, 2, 3, 4]).buffer);
+  const out = await s.session.run({ x: new ort.Tensor("float16", x, [4]) });
+  assertEquals(out.y!.type, "float16");
+  assertEquals(Array.from(toFloat32(out.y!)), [2, 7, 14, 23]);
+});
+
+Deno.test("convertGraphToFloat16() with keepFloat32Ops [] converts every op", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = await rangeModel(dir);
+  const [r] = await quantizeModel(path, ["fp16"], { keepFloat32Ops: [] });
+  const f = await OnnxFile.open(r!.path);
+  const casts = (f.graph.node ?? []).filter((n) => n.opType === "Cast").length;
+  f.close();
+  assertEquals(casts, 0);
+});
