@@ -17,6 +17,7 @@ import type { Logits, WindowLogits } from "./logits.ts";
 import { compareQuality } from "./quality.ts";
 import { effectiveStride, type PerplexityMethod } from "./windows.ts";
 import { loadWikitext, type WikitextSplit } from "./wikitext.ts";
+import { tokenizePrefix } from "./_tokenize.ts";
 
 /** Options of {@linkcode evaluatePerplexity}. */
 export interface EvaluatePerplexityOptions {
@@ -147,7 +148,7 @@ export async function evaluatePerplexity(
       ...(options.wikitextPath === undefined ? {} : { path: options.wikitextPath }),
       ...(options.split === undefined ? {} : { split: options.split }),
     });
-  const tokens = tokenize((t) => tokenizer.encode(t), text, maxTokens);
+  const tokens = tokenizePrefix((t) => tokenizer.encode(t), text, maxTokens);
   const baseline = options.baseline ?? pickBaseline(options.dtypes, resolved.availableDtypes);
   const order = [baseline, ...options.dtypes.filter((d) => d !== baseline)];
 
@@ -245,28 +246,6 @@ function pickBaseline(wanted: readonly Dtype[], available: readonly Dtype[]): Dt
     if (wanted.includes(dtype) || available.includes(dtype)) return dtype;
   }
   return wanted[0]!;
-}
-
-/**
- * Token ids of `text` as the tokenizer makes them by default, cut to `maxTokens`. With a cap,
- * only a prefix of the text is tokenised, cut at a line break far enough past the last kept token
- * (≥ 64 tokens of margin) that the kept ids equal those of the whole text.
- */
-function tokenize(
-  encode: (text: string) => number[],
-  text: string,
-  maxTokens: number | null,
-): number[] {
-  if (maxTokens === null) return encode(text);
-  let chars = Math.max(1024, (maxTokens + 64) * 8);
-  while (true) {
-    if (chars >= text.length) return encode(text).slice(0, maxTokens);
-    const cut = text.indexOf("\n", chars);
-    if (cut === -1) return encode(text).slice(0, maxTokens);
-    const ids = encode(text.slice(0, cut));
-    if (ids.length >= maxTokens + 64) return ids.slice(0, maxTokens);
-    chars *= 2;
-  }
 }
 
 /** A scorer that fails with the load error (keeps the baseline slot when its load failed). */
