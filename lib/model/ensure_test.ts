@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import { loadQuantizer, repoRoot } from "./_files.ts";
+import { BUILDER_VERSION } from "./build.ts";
+import { ensureModel } from "./ensure.ts";
+
+function listDir(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
+
+Deno.test("ensureModel() from concurrent processes yields one complete directory", async () => {
+  const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+  const script = join(cacheDir, "ensure.ts");
+  const ensureUrl = new URL("./ensure.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    script,
+    `import { ensureModel } from "${ensureUrl}";\n` +
+      `console.log(await ensureModel("tiny", { cacheDir: Deno.args[0], dtypes: ["fp32"] }));\n`,
+  );
+  const run = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", join(repoRoot(), "deno.json"), script, join(cacheDir, "c")],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const outputs = await Promise.all([run(), run(), run()]);
+  const dirs = outputs.map((o) => {
+    assert(o.success, new TextDecoder().decode(o.stderr));
+    return new TextDecoder().decode(o.stdout).trim();
+  });
+  const expected = join(cacheDir, "c", "tiny-s42");
+  assertEquals(dirs, [expected, expected, expected]);
+  assertEquals(listDir(join(cacheDir, "c")), ["tiny-s42"], "no temp folders left behind");
+  assert(listDir(expected).includes("config.json"));
+  assertEquals(listDir(join(expected, "onnx")), ["model.onnx"]);
+});
+
+Deno.test("ensureModel() returns an existing directory without rebuilding it", async () => {
+  const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+  const dir = await ensureModel("tiny", { cacheDir, dtypes: ["fp32"], seed: 5 });
+  assertEquals(dir, join(cacheDir, "tiny-s5"));
+  const before = Deno.statSync(join(dir, "onnx", "model.onnx")).mtime;
+  assertEquals(await ensureModel("tiny", { cacheDir, dtypes: ["fp32"], seed: 5 }), dir);
+  assertEquals(Deno.statSync(join(dir, "onnx", "model.onnx")).mtime, before);
+});
+
+Deno.test("ensureModel() rebuilds a directory written by another builder version", async () => {
+  const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+  const dir = await ensureModel("tiny", { cacheDir, dtypes: ["fp32"] });
+  const configPath = join(dir, "config.json");
+  const config = JSON.parse(Deno.readTextFileSync(configPath));
+  config.turbo_inference.builder_version = "0.0.0";
+  Deno.writeTextFileSync(configPath, JSON.stringify(config));
+  await ensureModel("tiny", { cacheDir, dtypes: ["fp32"] });
+  const rebuilt = JSON.parse(Deno.readTextFileSync(configPath));
+  assertEquals(rebuilt.turbo_inference.builder_version, BUILDER_VERSION);
+  assertEquals(listDir(cacheDir), ["tiny-s42"]);
+});
+
+Deno.test({
+  name: "ensureModel() adds missing dtypes to an existing directory, file by file",
+  ignore: (await loadQuantizer()) === null,
+  fn: async () => {
+    const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+    const dir = await ensureModel("tiny", { cacheDir, dtypes: ["fp32"] });
+    const fp32Before = Deno.statSync(join(dir, "onnx", "model.onnx")).mtime;
+    await ensureModel("tiny", { cacheDir, dtypes: ["fp32", "q4", "fp16"] });
+    assertEquals(listDir(join(dir, "onnx")), ["model.onnx", "model_fp16.onnx", "model_q4.onnx"]);
+    assertEquals(Deno.statSync(join(dir, "onnx", "model.onnx")).mtime, fp32Before);
+    assertEquals(listDir(cacheDir), ["tiny-s42"]);
+  },
+});
+
+Deno.test("ensureModel() rejects an unknown preset or dtype", async () => {
+  const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+  await assertRejects(() => ensureModel("huge", { cacheDir }), RangeError, "got 'huge'");
+  await assertRejects(
+    () => ensureModel("tiny", { cacheDir, dtypes: ["q3" as never] }),
+    RangeError,
+    "unknown dtype 'q3'",
+  );
+  assertEquals(listDir(cacheDir), []);
+});
