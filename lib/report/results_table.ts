@@ -155,7 +155,11 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
   const missing = schema.fields.filter((f) => !raw.columns.includes(f));
   if (missing.length > 0) {
     throw new SyntaxError(
-      `Cannot read ${schema.kind} CSV '${source}': missing column(s) ${missing.join(", ")}`,
+      `Cannot read ${schema.kind} CSV '${source}': missing column(s) ${
+        missing.length > 4
+          ? `${missing.slice(0, 4).join(", ")} and ${missing.length - 4} more`
+          : missing.join(", ")
+      }`,
     );
   }
   for (const field of schema.boolean) {

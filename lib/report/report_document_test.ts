@@ -1,0 +1,49 @@
+import { assert } from "../testing/assert.ts";
+import { comparisonTable } from "./comparison_table.ts";
+import { finalReport } from "./final_report.ts";
+import { reportHtml, reportMarkdown } from "./report_document.ts";
+import { testData } from "./_test_data.ts";
+import { fmt } from "./_util.ts";
+
+const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+function inputs(options: Parameters<typeof testData>[0] = {}) {
+  const data = testData(options);
+  const report = finalReport(data);
+  return { data, report, table: comparisonTable(data), figures: [{ stem: "figures/x", png: PNG }] };
+}
+
+Deno.test("reportMarkdown() answers the three questions with numbers from the results", () => {
+  const i = inputs();
+  const md = reportMarkdown(i);
+  assert(md.includes("## 1. How much does the KV cache gain in decoding?"));
+  assert(md.includes("## 2. Is 4-bit worth it in production?"));
+  assert(md.includes("## 3. Where is the sweet spot between speed and quality?"));
+  const ext = i.report.extended["preset:tiny"]!;
+  assert(md.includes(`**${fmt(ext.kv_cache_speedup.fp16!["2048"], 2)}× faster**`));
+  const four = i.report.by_model["preset:tiny"]!["4bit"]!;
+  const fp16 = i.report.by_model["preset:tiny"]!.fp16!;
+  assert(md.includes(`(**${fmt(four.tokens_s_longest! / fp16.tokens_s_longest!, 2)}×**)`));
+  assert(md.includes("**Yes**"));
+  assert(md.includes(`The sweet spot is **${ext.sweet_spot!.label}**`));
+  assert(md.includes("![figures/x](../figures/x.png)"));
+  assert(md.includes("| out of memory, allocating 4 GiB | 2 | 1 |"));
+});
+
+Deno.test("reportMarkdown() says No when 4-bit is over budget, undecided without perplexity", () => {
+  assert(
+    reportMarkdown(inputs({ q4Delta: 9 })).includes("**No**: ΔPPL 9.00 % is over the 5 % budget"),
+  );
+  const md = reportMarkdown(inputs({ perplexity: false }));
+  assert(md.includes("**Undecided**"));
+  assert(md.includes("No sweet spot: no perplexity measured."));
+});
+
+Deno.test("reportHtml() is self-contained: figures as data URIs, the table coloured", () => {
+  const html = reportHtml(inputs());
+  assert(html.startsWith("<!doctype html>"));
+  assert(html.includes(`src="data:image/png;base64,iVBORw0KGgo="`));
+  assert(!/src="(?!data:)/.test(html), "no external sources");
+  assert(html.includes("background:rgb("));
+  assert(html.includes("<strong>Yes</strong>"));
+});

@@ -1,0 +1,66 @@
+/**
+ * The one entry the sweep and both CLIs call: from `results.csv` (+ `perplexity.csv`) to
+ * `benchmarks/summary.csv`, every figure (`.vl.json`, `.svg`, `.png`) and the reports in
+ * `metrics/`.
+ *
+ * @module
+ */
+import { comparisonTable } from "./comparison_table.ts";
+import { buildFigures, writeFigures } from "./figures.ts";
+import { finalReport, finalReportJson } from "./final_report.ts";
+import { loadReportData } from "./report_data.ts";
+import { reportHtml, reportMarkdown } from "./report_document.ts";
+
+/** Options of {@linkcode writeAllOutputs}. */
+export interface WriteAllOutputsOptions {
+  /** Path of `results.csv`. */
+  resultsCsv: string;
+  /** Path of `perplexity.csv`; null or absent when no perplexity was measured. @default null */
+  perplexityCsv?: string | null;
+  /** Output root: files go to `<outDir>/benchmarks`, `/figures`, `/metrics`. */
+  outDir: string;
+  /** `all` (summary, figures, reports) or `figures` (summary and figures only). @default "all" */
+  parts?: "all" | "figures";
+}
+
+/**
+ * Rebuilds every deliverable from the CSVs.
+ *
+ * @param options The CSV paths, the output root and which parts to write.
+ * @returns The paths written, in order.
+ * @example
+ * ```ts ignore
+ * import { writeAllOutputs } from "./write_all_outputs.ts";
+ * const { files } = await writeAllOutputs({
+ *   resultsCsv: "benchmarks/results.csv",
+ *   perplexityCsv: "benchmarks/perplexity.csv",
+ *   outDir: ".",
+ * });
+ * ```
+ */
+export async function writeAllOutputs(
+  options: WriteAllOutputsOptions,
+): Promise<{ files: string[] }> {
+  const data = await loadReportData({
+    resultsCsv: options.resultsCsv,
+    perplexityCsv: options.perplexityCsv ?? null,
+  });
+  const files: string[] = [];
+  await Deno.mkdir(`${options.outDir}/benchmarks`, { recursive: true });
+  const summaryCsv = `${options.outDir}/benchmarks/summary.csv`;
+  data.summaryFrame.writeCSV(summaryCsv);
+  files.push(summaryCsv);
+  const figures = await buildFigures(data);
+  files.push(...await writeFigures(figures, options.outDir));
+  if ((options.parts ?? "all") === "all") {
+    const report = finalReport(data);
+    const inputs = { data, report, table: comparisonTable(data), figures };
+    const metrics = `${options.outDir}/metrics`;
+    await Deno.mkdir(metrics, { recursive: true });
+    await Deno.writeTextFile(`${metrics}/final_report.json`, finalReportJson(report));
+    await Deno.writeTextFile(`${metrics}/report.md`, reportMarkdown(inputs));
+    await Deno.writeTextFile(`${metrics}/report.html`, reportHtml(inputs));
+    files.push(`${metrics}/final_report.json`, `${metrics}/report.md`, `${metrics}/report.html`);
+  }
+  return { files };
+}
