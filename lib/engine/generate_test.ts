@@ -4,6 +4,8 @@ import { tinyModel } from "./_fixture.ts";
 import { type DecoderModel, loadDecoder } from "./decoder.ts";
 import { generate } from "./generate.ts";
 import { PROMPT_FAMILIES, promptIds } from "./prompts.ts";
+import { resolveModel } from "./resolve.ts";
+import { ensureModel } from "../model/mod.ts";
 
 let loaded: Promise<DecoderModel> | undefined;
 function model(): Promise<DecoderModel> {
@@ -117,4 +119,18 @@ Deno.test("loadDecoder() reads the KV layout from the session", async () => {
   assertEquals(m.kvDtype, "float32");
   const logits = await m.forward([[1, 2, 3], [4, 5, 6]], { leftPad: [1, 0] });
   assertEquals(logits.dims.slice(), [2, 3, m.vocabSize]);
+});
+
+Deno.test("an fp16 model decodes with a float16 KV cache, identically with cache on and off", async () => {
+  const dir = await ensureModel("tiny", { dtypes: ["fp16"] });
+  const m = await loadDecoder(await resolveModel(dir), { dtype: "fp16", threads: 1 });
+  try {
+    assertEquals(m.kvDtype, "float16");
+    const prompt = promptIds(m.resolved.tokenizer, "code", 33);
+    const on = await generate(m, [prompt], { maxNewTokens: 10 });
+    const off = await generate(m, [prompt], { maxNewTokens: 10, useCache: false });
+    assertEquals(on.tokens, off.tokens);
+  } finally {
+    await m.dispose();
+  }
 });

@@ -63,6 +63,22 @@ Deno.test("resolveModel() of a Hub id offline fails with one line suggesting a l
   assert(!error.message.includes("\n"), error.message);
 });
 
+Deno.test("resolveModel() of a Hub id with the Hub unreachable fails in one line", async () => {
+  const { env } = await import("@huggingface/transformers");
+  const host = env.remoteHost;
+  env.remoteHost = "http://127.0.0.1:9/"; // the discard port: nothing listens
+  try {
+    const error = await assertRejects(
+      () => resolveModel("owner/model", { offline: false, cacheDir: Deno.makeTempDirSync() }),
+      Error,
+      "Cannot resolve model 'owner/model'",
+    );
+    assert(!error.message.includes("\n") && error.message.includes("local directory"));
+  } finally {
+    env.remoteHost = host;
+  }
+});
+
 Deno.test("resolveModel() rejects a missing directory and a malformed reference", async () => {
   await assertRejects(() => resolveModel("/nonexistent/model"), RangeError, "does not exist");
   await assertRejects(() => resolveModel("not a model id"), RangeError, "neither a directory");
