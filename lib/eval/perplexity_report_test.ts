@@ -108,3 +108,26 @@ Deno.test("evaluatePerplexityRows() reports a text shorter than one window on ev
   assertEquals(rows.map((r) => r.status), ["error", "error"]);
   assert(rows[0]!.error.includes("shorter than one window"), rows[0]!.error);
 });
+
+Deno.test("evaluatePerplexityRows() marks rows skipped without a text, error with a missing file", async () => {
+  const saved = { path: Deno.env.get("WIKITEXT_PATH"), offline: Deno.env.get("HF_HUB_OFFLINE") };
+  Deno.env.delete("WIKITEXT_PATH");
+  Deno.env.set("HF_HUB_OFFLINE", "1");
+  try {
+    const options = { model: "preset:tiny", dtypes: ["fp32", "q4"] as const, window: 64 };
+    const none = await evaluatePerplexityRows({ ...options, dtypes: [...options.dtypes] });
+    assertEquals(none.map((r) => r.status), ["skipped", "skipped"]);
+    assert(none[0]!.error.includes("WIKITEXT_PATH"), none[0]!.error);
+    const missing = await evaluatePerplexityRows({
+      ...options,
+      dtypes: [...options.dtypes],
+      wikitextPath: "/nonexistent/wiki.test.raw",
+    });
+    assertEquals(missing.map((r) => r.status), ["error", "error"]);
+    assert(missing[0]!.error.includes("'/nonexistent/wiki.test.raw' does not exist"));
+  } finally {
+    if (saved.path !== undefined) Deno.env.set("WIKITEXT_PATH", saved.path);
+    if (saved.offline === undefined) Deno.env.delete("HF_HUB_OFFLINE");
+    else Deno.env.set("HF_HUB_OFFLINE", saved.offline);
+  }
+});

@@ -64,7 +64,8 @@ export function perplexityRows(report: PerplexityReport, commit: string): Perple
 /**
  * Runs {@linkcode evaluatePerplexity} and returns its rows. Never throws for a failure of the
  * evaluation itself: when the model or the text cannot be loaded, every dtype gets a row with
- * status `error` and the reason (window and stride as given, 0 when not given).
+ * status `error` (`skipped` when no WikiText text is available) and the one-line reason (window
+ * and stride as given, 0 when not given).
  *
  * @param options As for `evaluatePerplexity`.
  * @returns One row per evaluated dtype (the baseline, possibly added, first).
@@ -119,7 +120,7 @@ export async function evaluatePerplexityRows(
       top1_agreement: null,
       seconds: null,
       tokens_per_s: null,
-      status: "error" as const,
+      status: /--wikitext|WIKITEXT_PATH/.test(message) ? "skipped" as const : "error" as const,
       error: message,
       git_commit: commit,
     }));

@@ -114,7 +114,7 @@ export async function loadWikitext(options: WikitextOptions = {}): Promise<strin
 export async function readWikitextFile(path: string): Promise<string> {
   if (!(await isFile(path))) {
     throw new RangeError(
-      `WikiText file '${path}' does not exist (from --wikitext or WIKITEXT_PATH)`,
+      `WikiText file '${path}' does not exist`,
     );
   }
   let text: string;
