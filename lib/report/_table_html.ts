@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ComparisonTable } from "./comparison_table.ts";
+import type { ComparisonRow, ComparisonTable } from "./comparison_table.ts";
 import { escapeHtml, fmt } from "./_util.ts";
 
 /** Background colour for a 0–1 score: red (0) → yellow (0.5) → green (1), pale enough for text. */
@@ -17,18 +17,20 @@ export function scoreColor(score: number | null): string {
   return `rgb(${mix(0)}, ${mix(1)}, ${mix(2)})`;
 }
 
-/** The table's cell texts: a header row, then one row per dtype. */
+/** The table's cell texts: a header row, then one row per dtype (model first when several). */
 export function tableCells(table: ComparisonTable): string[][] {
+  const lead = (r: ComparisonRow) => (table.manySetups ? [r.setup, r.label] : [r.label]);
   return [
-    ["dtype", ...table.columns.map((c) => c.title)],
-    ...table.rows.map((r) => [r.label, ...table.columns.map((c) => fmt(r[c.key], c.digits))]),
+    [...(table.manySetups ? ["model"] : []), "dtype", ...table.columns.map((c) => c.title)],
+    ...table.rows.map((r) => [...lead(r), ...table.columns.map((c) => fmt(r[c.key], c.digits))]),
   ];
 }
 
 /** A self-contained HTML table with inline styles, each cell coloured by its column score. */
 export function tableHtml(table: ComparisonTable): string {
   const th = "padding:6px 12px;border-bottom:2px solid #333;text-align:center;font-weight:bold";
-  const head = [`<th style="${th};text-align:left">dtype</th>`]
+  const leads = table.manySetups ? ["model", "dtype"] : ["dtype"];
+  const head = leads.map((l) => `<th style="${th};text-align:left">${l}</th>`)
     .concat(table.columns.map((c) => `<th style="${th}">${escapeHtml(c.title)}</th>`)).join("");
   const body = table.rows.map((r) => {
     const cells = table.columns.map((c) =>
@@ -36,9 +38,9 @@ export function tableHtml(table: ComparisonTable): string {
         scoreColor(r.scores[c.key])
       };color:#111">${escapeHtml(fmt(r[c.key], c.digits))}</td>`
     ).join("");
-    return `<tr><th style="padding:6px 12px;text-align:left">${
-      escapeHtml(r.label)
-    }</th>${cells}</tr>`;
+    const lead = (table.manySetups ? [r.setup, r.label] : [r.label])
+      .map((t) => `<th style="padding:6px 12px;text-align:left">${escapeHtml(t)}</th>`).join("");
+    return `<tr>${lead}${cells}</tr>`;
   }).join("\n");
   return `<table style="border-collapse:collapse;font-family:'DejaVu Sans',sans-serif;font-size:13px">\n` +
     `<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;

@@ -31,7 +31,9 @@ export interface ComparisonRow {
   device: string;
   /** Weight dtype. */
   dtype: string;
-  /** Row label: `int8 (q8)`, prefixed by the setup when there are several. */
+  /** The setup's key: the model, plus ` (device)` when it ran on several devices. */
+  setup: string;
+  /** Row label: `int8 (q8)`. */
   label: string;
   /** Context of the speed columns (the setup's longest context measured with the cache on). */
   context_tokens: number | null;
@@ -57,6 +59,8 @@ export interface ComparisonTable {
   rows: ComparisonRow[];
   /** `VRAM` when any GPU memory was measured, else `RSS`. */
   memoryKind: "VRAM" | "RSS";
+  /** Whether rows come from more than one setup (then tables show a model column). */
+  manySetups: boolean;
 }
 
 /**
@@ -91,7 +95,8 @@ export function comparisonTable(data: ReportData): ComparisonTable {
         model: setup.model,
         device: setup.device,
         dtype,
-        label: setups.length > 1 ? `${setup.key} · ${displayLabel(dtype)}` : displayLabel(dtype),
+        setup: setup.key,
+        label: displayLabel(dtype),
         context_tokens: context,
         tokens_per_s: cell?.decode_tokens_per_s_mean ?? null,
         prefill_ms: cell?.prefill_ms_mean ?? null,
@@ -122,6 +127,7 @@ export function comparisonTable(data: ReportData): ComparisonTable {
     columns: COLUMNS.map((c) => ({ ...c, title: titles[c.key] })),
     rows,
     memoryKind,
+    manySetups: setups.length > 1,
   };
 }
 

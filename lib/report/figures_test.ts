@@ -133,7 +133,7 @@ Deno.test("summaryTableSpec() has a coloured rect layer and a text layer, a cell
   const best = values(spec).find((v) =>
     v.row === "4bit (q4)" && String(v.column).startsWith("decode")
   )!;
-  assertEquals(best.score, 1);
+  assertEquals(best.fill, "rgb(130, 200, 120)");
 });
 
 Deno.test("figure specs leave failed runs out", () => {

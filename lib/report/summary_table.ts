@@ -6,6 +6,7 @@
  */
 import { CONFIG, emptyFigure, SCHEMA, title } from "./_figure.ts";
 import { fmt } from "./_util.ts";
+import { scoreColor } from "./_table_html.ts";
 import { comparisonTable } from "./comparison_table.ts";
 import type { ReportData } from "./report_data.ts";
 import type { VegaLiteSpec } from "./render.ts";
@@ -29,23 +30,17 @@ export function summaryTableSpec(data: ReportData): VegaLiteSpec {
   if (table.rows.length === 0) return emptyFigure(heading, "no benchmark runs");
   const values = table.rows.flatMap((row) =>
     table.columns.map((column) => ({
+      setup: row.setup,
       row: row.label,
       column: column.title,
       text: fmt(row[column.key], column.digits),
-      score: row.scores[column.key],
+      fill: scoreColor(row.scores[column.key]),
     }))
   );
-  const rows = table.rows.map((r) => r.label);
   const columns = table.columns.map((c) => c.title);
-  const y = { field: "row", type: "nominal", sort: rows, title: null };
+  const y = { field: "row", type: "nominal", sort: null, title: null };
   const x = { field: "column", type: "nominal", sort: columns, title: null };
-  return {
-    $schema: SCHEMA,
-    title: title(
-      heading,
-      "colour per column: green = best of the model's dtypes, red = worst; grey = not measured",
-    ),
-    data: { values },
+  const inner = {
     width: { step: 150 },
     height: { step: 34 },
     layer: [
@@ -65,21 +60,9 @@ export function summaryTableSpec(data: ReportData): VegaLiteSpec {
           },
           y: {
             ...y,
-            axis: {
-              labelFontWeight: "bold",
-              labelLimit: 320,
-              domain: false,
-              ticks: false,
-              labelPadding: 8,
-            },
+            axis: { labelFontWeight: "bold", domain: false, ticks: false, labelPadding: 8 },
           },
-          color: {
-            condition: { test: "datum.score === null", value: "#e5e5e5" },
-            field: "score",
-            type: "quantitative",
-            scale: { scheme: "redyellowgreen", domain: [-0.35, 1.35] },
-            legend: null,
-          },
+          color: { field: "fill", type: "nominal", scale: null },
         },
       },
       {
@@ -87,6 +70,25 @@ export function summaryTableSpec(data: ReportData): VegaLiteSpec {
         encoding: { x, y, text: { field: "text" } },
       },
     ],
+  };
+  const top = {
+    $schema: SCHEMA,
+    title: title(
+      heading,
+      "colour per column: green = best of the model's dtypes, red = worst; grey = not measured",
+    ),
+    data: { values },
     config: { ...CONFIG, view: { stroke: null } },
+  };
+  if (!table.manySetups) return { ...top, ...inner } as unknown as VegaLiteSpec;
+  const setups = [...new Set(table.rows.map((r) => r.setup))];
+  return {
+    ...top,
+    vconcat: setups.map((setup) => ({
+      title: { text: setup, fontSize: 13, anchor: "start", subtitle: "" },
+      transform: [{ filter: { field: "setup", equal: setup } }],
+      ...inner,
+    })),
+    spacing: 24,
   } as unknown as VegaLiteSpec;
 }
