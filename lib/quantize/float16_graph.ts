@@ -1,8 +1,8 @@
 /**
  * Rewrites a float32 graph to float16: float initializers, constants, activations and graph
- * inputs/outputs (logits, past/present KV) become float16; int64 paths are untouched. Ops named
- * in `keepFloat32Ops` run in float32 between Casts (as Hub fp16 exports keep ops without float16
- * kernels), and ONNX Runtime inserts its own Casts for float16 ops its CPU provider lacks.
+ * inputs/outputs (logits, past/present KV) become float16; int64 paths are untouched. RMSNorm
+ * statistics and ops named in `keepFloat32Ops` run in float32 between Casts (as Hub fp16 exports
+ * keep them), and ONNX Runtime inserts its own Casts for float16 ops its CPU provider lacks.
  *
  * @module
  */
@@ -44,6 +44,8 @@ export const DEFAULT_FLOAT32_OPS: readonly string[] = Object.freeze([
 export interface Float16GraphOptions {
   /** Op types computed in float32 between Casts. @default DEFAULT_FLOAT32_OPS */
   keepFloat32Ops?: readonly string[];
+  /** Keep RMSNorm statistics (see {@linkcode rmsNormNodes}) in float32. @default true */
+  float32Norms?: boolean;
 }
 
 /**
@@ -66,11 +68,53 @@ export function convertGraphToFloat16(
   options: Float16GraphOptions = {},
 ): number {
   const keep = new Set(options.keepFloat32Ops ?? DEFAULT_FLOAT32_OPS);
+  const norms = options.float32Norms ?? true;
   const known = new Map([...tensors.values()].map((t) => [t.name, t.dataType]));
   for (const [name, t] of tensors) {
     if (t.dataType === DT.FLOAT) tensors.set(name, float16Lazy(t));
   }
-  return convertScope(graph, known, new Map(), keep);
+  return convertScope(graph, known, new Map(), keep, norms);
+}
+
+/**
+ * The nodes of RMSNorm's statistics, `Pow → ReduceMean → Add(eps) → Sqrt → Div(x, ·)` or
+ * `… → Sqrt → Reciprocal → Mul(x, ·)`: in float16, `x²` overflows (65504) for activations
+ * above ~256, so these run in float32 (as Hub fp16 Llama exports do), the normalised output in
+ * float16.
+ *
+ * @param graph A graph.
+ * @returns The nodes of every RMSNorm statistics chain found.
+ * @example
+ * ```ts ignore
+ * const nodes = rmsNormNodes(model.graph!);
+ * ```
+ */
+export function rmsNormNodes(graph: GraphProto): Set<NodeProto> {
+  const consumers = new Map<string, NodeProto[]>();
+  for (const node of graph.node ?? []) {
+    for (const name of node.input ?? []) {
+      if (name) consumers.set(name, [...(consumers.get(name) ?? []), node]);
+    }
+  }
+  const only = (node: NodeProto, op: string): NodeProto | undefined => {
+    const next = consumers.get(node.output?.[0] ?? "") ?? [];
+    return next.length === 1 && next[0]!.opType === op ? next[0] : undefined;
+  };
+  const found = new Set<NodeProto>();
+  for (const pow of graph.node ?? []) {
+    if (pow.opType !== "Pow") continue;
+    const mean = only(pow, "ReduceMean");
+    const add = mean && only(mean, "Add");
+    const sqrt = add && only(add, "Sqrt");
+    if (!sqrt) continue;
+    const div = only(sqrt, "Div");
+    const recip = only(sqrt, "Reciprocal");
+    const mul = recip && only(recip, "Mul");
+    const tail = div && div.input?.[1] === sqrt.output?.[0] ? [div] : mul ? [recip!, mul] : [];
+    if (tail.length === 0) continue;
+    for (const n of [pow, mean, add, sqrt, ...tail]) found.add(n);
+  }
+  return found;
 }
 
 function convertScope(
@@ -78,6 +122,7 @@ function convertScope(
   known: ReadonlyMap<string, number>,
   outer: ReadonlyMap<string, number>,
   keep: ReadonlySet<string>,
+  norms: boolean,
 ): number {
   const types = inferElemTypes(graph, known, outer);
   for (
@@ -86,42 +131,65 @@ function convertScope(
     if (valueInfoElemType(info) === DT.FLOAT) setValueInfoElemType(info, DT.FLOAT16);
   }
   for (const t of graph.initializer ?? []) convertInlineTensor(t);
+  const fp32Nodes = norms ? rmsNormNodes(graph) : new Set<NodeProto>();
+  for (const node of graph.node ?? []) {
+    if (keep.has(node.opType ?? "") && (node.domain ?? "") === "") fp32Nodes.add(node);
+  }
+  // Tensors some float16 consumer (a non-float32 node, a subgraph or a graph output) reads.
+  const readInFloat16 = new Set<string>((graph.output ?? []).map((o) => o.name ?? ""));
+  for (const node of graph.node ?? []) {
+    if (!fp32Nodes.has(node)) { for (const i of node.input ?? []) readInFloat16.add(i); }
+    for (const a of node.attribute ?? []) {
+      for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) outerReads(g, readInFloat16);
+    }
+  }
   let casts = 0;
-  const castCache = new Map<string, string>();
+  const fp32Name = new Map<string, string>();
   const nodes: NodeProto[] = [];
   for (const node of graph.node ?? []) {
     for (const a of node.attribute ?? []) {
-      if (a.g) casts += convertScope(a.g, new Map(), types, keep);
-      for (const g of a.graphs ?? []) casts += convertScope(g, new Map(), types, keep);
+      if (a.g) casts += convertScope(a.g, new Map(), types, keep, norms);
+      for (const g of a.graphs ?? []) casts += convertScope(g, new Map(), types, keep, norms);
     }
-    const op = node.opType ?? "";
-    if (keep.has(op) && (node.domain ?? "") === "") {
-      node.input = (node.input ?? []).map((name) => {
-        if (!name || types.get(name) !== DT.FLOAT) return name;
-        let cast = castCache.get(name);
-        if (!cast) {
-          cast = `${name}_fp32`;
-          castCache.set(name, cast);
-          nodes.push(castNode(name, cast, DT.FLOAT));
-          casts++;
-        }
-        return cast;
-      });
-      const after: NodeProto[] = [];
-      node.output = (node.output ?? []).map((name) => {
-        if (!name || types.get(name) !== DT.FLOAT) return name;
-        after.push(castNode(`${name}_fp32`, name, DT.FLOAT16));
-        return `${name}_fp32`;
-      });
-      nodes.push(node, ...after);
-      casts += after.length;
+    if (!fp32Nodes.has(node)) {
+      convertNodeAttributes(node);
+      nodes.push(node);
       continue;
     }
-    convertNodeAttributes(node);
-    nodes.push(node);
+    node.input = (node.input ?? []).map((name) => {
+      if (!name || types.get(name) !== DT.FLOAT) return name;
+      let cast = fp32Name.get(name);
+      if (!cast) {
+        cast = `${name}_fp32`;
+        fp32Name.set(name, cast);
+        nodes.push(castNode(name, cast, DT.FLOAT));
+        casts++;
+      }
+      return cast;
+    });
+    const after: NodeProto[] = [];
+    node.output = (node.output ?? []).map((name) => {
+      if (!name || types.get(name) !== DT.FLOAT) return name;
+      const cast = `${name}_fp32`;
+      fp32Name.set(name, cast);
+      if (readInFloat16.has(name)) after.push(castNode(cast, name, DT.FLOAT16));
+      return cast;
+    });
+    nodes.push(node, ...after);
+    casts += after.length;
   }
   graph.node = nodes;
   return casts;
+}
+
+/** Adds to `names` every tensor a subgraph reads (outer-scope names included). */
+function outerReads(graph: GraphProto, names: Set<string>): void {
+  for (const node of graph.node ?? []) {
+    for (const i of node.input ?? []) names.add(i);
+    for (const a of node.attribute ?? []) {
+      for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) outerReads(g, names);
+    }
+  }
 }
 
 function castNode(input: string, output: string, to: number): NodeProto {

@@ -58,3 +58,64 @@ Deno.test("convertGraphToFloat16() with keepFloat32Ops [] converts every op", as
   f.close();
   assertEquals(casts, 0);
 });
+
+/** y = RMSNorm(x) * gamma with the builder's op pattern Pow/ReduceMean/Add/Sqrt/Div/Mul. */
+async function rmsNormModel(dir: string): Promise<string> {
+  const g = new GraphBuilder("rms");
+  g.input("x", "float32", [1, 8]).output("y", "float32", [1, 8]);
+  const two = g.initializer("two", "float32", [], new Float32Array([2]));
+  const eps = g.initializer("eps", "float32", [], new Float32Array([1e-5]));
+  const gamma = g.initializer("gamma", "float32", [8], new Float32Array(8).fill(0.5));
+  const [sq] = g.node("Pow", ["x", two]);
+  const [ms] = g.node("ReduceMean", [sq!], undefined, { axes: [-1], keepdims: 1 });
+  const [mse] = g.node("Add", [ms!, eps]);
+  const [rms] = g.node("Sqrt", [mse!]);
+  const [xn] = g.node("Div", ["x", rms!]);
+  g.node("Mul", [xn!, gamma], ["y"]);
+  const path = join(dir, "model.onnx");
+  await writeModel(path, g.toModelBytes());
+  return path;
+}
+
+Deno.test("convertGraphToFloat16() runs RMSNorm statistics in float32: x² of activations ~1000 stays finite", async () => {
+  // Activations of ~1000 (as in real LLM hidden states): x² ≈ 1e6 > 65504, the float16 maximum.
+  const x = [1000, -800, 1200, 900, -1100, 700, 1000, -950];
+  const meanSq = x.reduce((s, v) => s + v * v, 0) / x.length;
+  const expected = x.map((v) => (v / Math.sqrt(meanSq + 1e-5)) * 0.5);
+  // Both without ("basic") and with ("all") ORT's SimplifiedLayerNormalization fusion.
+  const run = async (float32Norms: boolean, graphOptimizationLevel: "basic" | "all") => {
+    const dir = await Deno.makeTempDir();
+    const [r] = await quantizeModel(await rmsNormModel(dir), ["fp16"], { float32Norms });
+    const s = await createSession(r!.path, { graphOptimizationLevel });
+    const out = await s.session.run({
+      x: new ort.Tensor("float16", new Uint16Array(new Float16Array(x).buffer), [1, 8]),
+    });
+    return { y: Array.from(toFloat32(out.y!)), path: r!.path };
+  };
+  const kept = await run(true, "basic");
+  kept.y.forEach((v, i) => assert(Math.abs(v - expected[i]!) < 2e-3, `y[${i}] = ${v}`));
+  const fused = await run(true, "all");
+  fused.y.forEach((v, i) => assert(Math.abs(v - expected[i]!) < 2e-3, `fused y[${i}] = ${v}`));
+  const f = await OnnxFile.open(kept.path);
+  const ops = (f.graph.node ?? []).map((n) => n.opType);
+  f.close();
+  // Casts: x and the exponent to float32 in; Div's output back to float16.
+  assertEquals(ops, [
+    "Cast",
+    "Cast",
+    "Pow",
+    "ReduceMean",
+    "Cast",
+    "Add",
+    "Sqrt",
+    "Div",
+    "Cast",
+    "Mul",
+  ]);
+  // Without the float32 region the chain is plain float16 (ORT CPU still computes these ops in
+  // float32 through its own Casts; GPU providers with float16 kernels would overflow).
+  const plain = await run(false, "basic");
+  const g = await OnnxFile.open(plain.path);
+  assertEquals((g.graph.node ?? []).filter((n) => n.opType === "Cast").length, 0);
+  g.close();
+});

@@ -39,6 +39,8 @@ export interface QuantizeOptions {
   force?: boolean;
   /** Op types kept in float32 inside fp16 / q4f16 graphs. @default DEFAULT_FLOAT32_OPS */
   keepFloat32Ops?: readonly string[];
+  /** Keep RMSNorm statistics (Pow … Sqrt, Div) in float32 in fp16 / q4f16 graphs. @default true */
+  float32Norms?: boolean;
   /** Initializer bytes above which output data goes to `<file>_data`. @default 1.8e9 */
   externalDataThresholdBytes?: number;
 }
@@ -176,10 +178,13 @@ export async function quantizeModel(
       const graph = model.graph!;
       const matmuls = selected(findQuantizableMatMuls(graph, tensors), keepLmHead);
       let stats: RewriteStats = { rewritten: 0, sourceWeightBytes: 0, quantizedWeightBytes: 0 };
-      const keepFloat32Ops = options.keepFloat32Ops ?? DEFAULT_FLOAT32_OPS;
+      const fp16Options = {
+        keepFloat32Ops: options.keepFloat32Ops ?? DEFAULT_FLOAT32_OPS,
+        float32Norms: options.float32Norms ?? true,
+      };
       switch (dtype) {
         case "fp16":
-          convertGraphToFloat16(graph, tensors, { keepFloat32Ops });
+          convertGraphToFloat16(graph, tensors, fp16Options);
           break;
         case "q8":
           stats = rewriteMatMulsQ8(graph, tensors, matmuls, { symmetric });
@@ -194,7 +199,7 @@ export async function quantizeModel(
             symmetric,
             scaleType: "float16",
           });
-          convertGraphToFloat16(graph, tensors, { keepFloat32Ops });
+          convertGraphToFloat16(graph, tensors, fp16Options);
           addMicrosoftOpset(model);
           break;
         default: {
