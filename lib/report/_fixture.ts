@@ -4,13 +4,8 @@
  *
  * @module
  */
-import pl from "nodejs-polars";
-import {
-  BENCH_FIELDS,
-  type BenchRow,
-  PERPLEXITY_FIELDS,
-  type PerplexityRow,
-} from "../results/schema.ts";
+import { toFrame } from "../results/table.ts";
+import type { BenchRow, PerplexityRow } from "../results/schema.ts";
 
 /** Options of {@linkcode syntheticResults}. */
 export interface FixtureOptions {
@@ -181,19 +176,12 @@ export function syntheticPerplexity(
   return rows;
 }
 
-/** Writes rows as CSV text with polars (columns in the given order). */
-export function toCsvText(rows: readonly object[], fields: readonly string[]): string {
-  if (rows.length === 0) return fields.join(",") + "\n";
-  const df = pl.DataFrame(rows.map((r) => ({ ...r })) as Record<string, unknown>[]);
-  return df.select(...fields).writeCSV().toString();
-}
-
-/** The synthetic results as CSV text. */
+/** The synthetic results as CSV text, written by the sweep's own writer (`toFrame`). */
 export function syntheticResultsCsv(options: FixtureOptions = {}): string {
-  return toCsvText(syntheticRows(options), BENCH_FIELDS);
+  return toFrame("bench", syntheticRows(options)).writeCSV().toString();
 }
 
-/** The synthetic perplexity rows as CSV text. */
+/** The synthetic perplexity rows as CSV text, written by the sweep's own writer. */
 export function syntheticPerplexityCsv(models?: string[], q4Delta?: number): string {
-  return toCsvText(syntheticPerplexity(models, q4Delta), PERPLEXITY_FIELDS);
+  return toFrame("perplexity", syntheticPerplexity(models, q4Delta)).writeCSV().toString();
 }

@@ -7,37 +7,7 @@
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
 import { BENCH_FIELDS, PERPLEXITY_FIELDS } from "../results/schema.ts";
-
-const BENCH_NUMERIC = [
-  "batch",
-  "context_tokens",
-  "prompt_id",
-  "run_index",
-  "new_tokens",
-  "prefill_ms",
-  "decode_ms",
-  "decode_tokens_per_s",
-  "token_p50_ms",
-  "token_p95_ms",
-  "total_ms",
-  "peak_rss_bytes",
-  "peak_vram_bytes",
-] as const;
-
-const PERPLEXITY_NUMERIC = [
-  "window",
-  "stride",
-  "max_tokens",
-  "scored_tokens",
-  "ppl",
-  "stderr",
-  "bits_per_byte",
-  "delta_ppl_pct",
-  "kl",
-  "top1_agreement",
-  "seconds",
-  "tokens_per_s",
-] as const;
+import { BENCH_SCHEMA, PERPLEXITY_SCHEMA } from "../results/table.ts";
 
 interface TableSchema {
   kind: string;
@@ -46,19 +16,24 @@ interface TableSchema {
   boolean: readonly string[];
 }
 
-const RESULTS_SCHEMA: TableSchema = {
-  kind: "results",
-  fields: BENCH_FIELDS,
-  numeric: BENCH_NUMERIC,
-  boolean: ["use_cache"],
-};
+/** Column kinds from the writer's polars schema (lib/results/table.ts), so both agree. */
+function tableSchema(
+  kind: string,
+  fields: readonly string[],
+  types: Readonly<Record<string, unknown>>,
+): TableSchema {
+  const is = (field: string, ...want: unknown[]) =>
+    want.some((t) => String(types[field]) === String(t));
+  return {
+    kind,
+    fields,
+    numeric: fields.filter((f) => is(f, pl.Float64, pl.Int64)),
+    boolean: fields.filter((f) => is(f, pl.Bool)),
+  };
+}
 
-const PERPLEXITY_SCHEMA: TableSchema = {
-  kind: "perplexity",
-  fields: PERPLEXITY_FIELDS,
-  numeric: PERPLEXITY_NUMERIC,
-  boolean: [],
-};
+const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA);
+const PERPLEXITY_SCHEMA_KINDS = tableSchema("perplexity", PERPLEXITY_FIELDS, PERPLEXITY_SCHEMA);
 
 /**
  * Parses the text of a `results.csv` into a typed frame (columns in `BENCH_FIELDS` order).
@@ -93,7 +68,7 @@ export function parseResultsCsv(text: string, source = "results.csv"): pl.DataFr
  * ```
  */
 export function parsePerplexityCsv(text: string, source = "perplexity.csv"): pl.DataFrame {
-  return parseTable(text, source, PERPLEXITY_SCHEMA);
+  return parseTable(text, source, PERPLEXITY_SCHEMA_KINDS);
 }
 
 /**
@@ -124,7 +99,11 @@ export async function readResultsCsv(path: string): Promise<pl.DataFrame> {
  * ```
  */
 export async function readPerplexityCsv(path: string): Promise<pl.DataFrame> {
-  return parseTable(await readText(path, PERPLEXITY_SCHEMA.kind), path, PERPLEXITY_SCHEMA);
+  return parseTable(
+    await readText(path, PERPLEXITY_SCHEMA_KINDS.kind),
+    path,
+    PERPLEXITY_SCHEMA_KINDS,
+  );
 }
 
 async function readText(path: string, kind: string): Promise<string> {
