@@ -25,7 +25,7 @@ export const WIKITEXT_SPLITS = ["test", "validation"] as const;
 export type WikitextSplit = typeof WIKITEXT_SPLITS[number];
 
 /** The Hub dataset and config the splits come from. */
-export const WIKITEXT_HUB = Object.freeze({
+export const WIKITEXT_HUB: Readonly<{ dataset: string; config: string }> = Object.freeze({
   dataset: "Salesforce/wikitext",
   config: "wikitext-2-raw-v1",
 });
