@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { clamp, roundHalfAway } from "./_round.ts";
+import { roundHalfAway } from "./_round.ts";
 import { roundToFloat16 } from "./float16.ts";
 
 /** Options of {@linkcode quantizeQ4}. */
@@ -114,53 +114,66 @@ export function quantizeQ4(
   const packed = new Uint8Array(n * nBlocks * blob);
   const rawScales = new Float32Array(n * nBlocks);
   const zeroPoints = symmetric ? null : new Uint8Array(n * zpPerCol);
+  const w = weights instanceof Float32Array ? weights : Float32Array.from(weights);
   const f = Math.fround;
-  for (let col = 0; col < n; col++) {
-    for (let b = 0; b < nBlocks; b++) {
-      const row0 = b * blockSize;
-      const out = (col * nBlocks + b) * blob;
-      let recip: number;
-      let zp: number;
-      if (symmetric) {
-        let amax = 0;
-        let max = 0;
-        for (let r = 0; r < blockSize; r++) {
-          const v = f(weights[(row0 + r) * n + col]!);
-          if (amax < Math.abs(v)) {
-            amax = Math.abs(v);
-            max = v;
+  // Row-major sweeps (cache friendly): per block, one pass for each column's range, one for codes.
+  const lo = new Float32Array(n); // symmetric: |max|; asymmetric: min
+  const hi = new Float32Array(n); // symmetric: signed value of largest |v|; asymmetric: max
+  const recip = new Float32Array(n);
+  const zps = new Float32Array(n);
+  for (let b = 0; b < nBlocks; b++) {
+    const row0 = b * blockSize;
+    if (symmetric) {
+      lo.fill(0);
+      hi.fill(0);
+    } else {
+      lo.set(w.subarray(row0 * n, row0 * n + n));
+      hi.set(lo);
+    }
+    for (let r = 0; r < blockSize; r++) {
+      const base = (row0 + r) * n;
+      for (let col = 0; col < n; col++) {
+        const v = w[base + col]!;
+        if (symmetric) {
+          if (lo[col]! < Math.abs(v)) {
+            lo[col] = Math.abs(v);
+            hi[col] = v;
           }
+        } else {
+          if (v < lo[col]!) lo[col] = v;
+          if (v > hi[col]!) hi[col] = v;
         }
-        const scale = f(max / -8);
-        rawScales[col * nBlocks + b] = scale;
-        recip = scale ? f(1 / scale) : 0;
-        zp = 8;
-        for (let r = 0; r < blockSize; r++) {
-          const v = f(f(weights[(row0 + r) * n + col]!) * recip);
-          const q = Math.trunc(clamp(f(v + 8.5), 0, 15));
-          packed[out + (r >> 1)]! |= (r & 1) ? q << 4 : q;
-        }
+      }
+    }
+    for (let col = 0; col < n; col++) {
+      let scale: number;
+      if (symmetric) {
+        scale = f(hi[col]! / -8);
+        zps[col] = 8;
       } else {
-        let min = f(weights[row0 * n + col]!);
-        let max = min;
-        for (let r = 1; r < blockSize; r++) {
-          const v = f(weights[(row0 + r) * n + col]!);
-          if (v < min) min = v;
-          if (v > max) max = v;
-        }
-        min = Math.min(min, 0);
-        max = Math.max(max, 0);
-        const scale = f(f(max - min) / 15);
-        rawScales[col * nBlocks + b] = scale;
-        recip = scale ? f(1 / scale) : 0;
+        const min = Math.min(lo[col]!, 0);
+        const max = Math.max(hi[col]!, 0);
+        scale = f(f(max - min) / 15);
         const zpf = scale !== 0 ? f(0 - f(min / scale)) : min;
-        zp = zpf < 0 ? 0 : zpf > 15 ? 15 : roundHalfAway(zpf);
+        const zp = zpf < 0 ? 0 : zpf > 15 ? 15 : roundHalfAway(zpf);
+        zps[col] = zp;
         zeroPoints![col * zpPerCol + (b >> 1)]! |= (b & 1) ? zp << 4 : zp;
-        for (let r = 0; r < blockSize; r++) {
-          const v = f(f(weights[(row0 + r) * n + col]!) * recip);
-          const q = clamp(roundHalfAway(f(v + zp)), 0, 15);
-          packed[out + (r >> 1)]! |= (r & 1) ? q << 4 : q;
-        }
+      }
+      rawScales[col * nBlocks + b] = scale;
+      recip[col] = scale ? f(1 / scale) : 0;
+    }
+    for (let r = 0; r < blockSize; r++) {
+      const base = (row0 + r) * n;
+      const shift = (r & 1) * 4;
+      const byte = b * blob + (r >> 1);
+      for (let col = 0; col < n; col++) {
+        const v = f(w[base + col]! * recip[col]!);
+        // Symmetric: truncation of v + 8.5 (round half up); asymmetric: roundf(v + zp), which
+        // for the non-negative values that survive the clamp is floor(x + 0.5).
+        const x = symmetric ? f(v + 8.5) : f(v + zps[col]!);
+        const r0 = symmetric ? Math.trunc(x) : Math.floor(x + 0.5);
+        const q = x < 0 ? 0 : r0 > 15 ? 15 : r0;
+        packed[col * nBlocks * blob + byte]! |= q << shift;
       }
     }
   }

@@ -67,35 +67,45 @@ export function quantizeQ8(
     );
   }
   const f = Math.fround;
+  const w = weights instanceof Float32Array ? weights : Float32Array.from(weights);
   const data = symmetric ? new Int8Array(k * n) : new Uint8Array(k * n);
   const zeroPoints = symmetric ? new Int8Array(n) : new Uint8Array(n);
   const scales = new Float32Array(n);
   const [qmin, qmax] = symmetric ? [-127, 127] : [0, 255];
+  // Row-major sweeps (cache friendly): each column's range, then the codes.
+  const rmin = new Float32Array(n);
+  const rmax = new Float32Array(n);
+  for (let row = 0; row < k; row++) {
+    const base = row * n;
+    for (let col = 0; col < n; col++) {
+      const v = w[base + col]!;
+      if (v < rmin[col]!) rmin[col] = v;
+      if (v > rmax[col]!) rmax[col] = v;
+    }
+  }
   for (let col = 0; col < n; col++) {
-    let rmin = 0;
-    let rmax = 0;
-    for (let row = 0; row < k; row++) {
-      const v = f(weights[row * n + col]!);
-      if (v < rmin) rmin = v;
-      if (v > rmax) rmax = v;
-    }
+    let lo = rmin[col]!;
+    let hi = rmax[col]!;
     if (symmetric) {
-      const absmax = Math.max(-rmin, rmax);
-      rmin = -absmax;
-      rmax = absmax;
+      const absmax = Math.max(-lo, hi);
+      lo = -absmax;
+      hi = absmax;
     }
-    let scale = f(f(rmax - rmin) / (qmax - qmin));
+    let scale = f(f(hi - lo) / (qmax - qmin));
     let zp = 0;
     if (scale < 1.1754943508222875e-38) {
       scale = 1;
     } else {
-      zp = roundHalfEven(f(qmin - f(rmin / scale)));
+      zp = roundHalfEven(f(qmin - f(lo / scale)));
     }
     scales[col] = scale;
     zeroPoints[col] = zp;
-    for (let row = 0; row < k; row++) {
-      const v = f(f(weights[row * n + col]!) / scale);
-      data[row * n + col] = clamp(roundHalfEven(v) + zp, qmin, qmax);
+  }
+  for (let row = 0; row < k; row++) {
+    const base = row * n;
+    for (let col = 0; col < n; col++) {
+      const v = f(w[base + col]! / scales[col]!);
+      data[base + col] = clamp(roundHalfEven(v) + zeroPoints[col]!, qmin, qmax);
     }
   }
   return { k, n, symmetric, data, scales, zeroPoints };
