@@ -7,15 +7,21 @@
  * `past_key_values.{i}.key|value` `[batch, kv_heads, past, head_dim]`; outputs `logits`
  * `[batch, seq, vocab]` and `present.{i}.key|value` `[batch, kv_heads, past + seq, head_dim]`.
  *
- * When `session.run` resolves: onnxruntime-node runs the graph off the JS thread and resolves once
- * every requested output is in its final location. On `cpu` that is host memory, so the logits
- * are readable at once. On `cuda` the Node binding has no I/O binding and no GPU output location:
- * every output (the KV cache included) is copied device → host when the run ends, and fed back
- * host → device at the next run, so each decode step moves the whole KV cache twice over PCIe.
- * On `webgpu` the engine asks for `preferredOutputLocation: "gpu-buffer"`: `present.*` stay in
- * GPU buffers and are fed back without a copy; the run resolves when the GPU work is submitted and
- * the logits (also a GPU buffer, as the location is per session) are awaited with `getData()`,
- * which is where the step's GPU time is really paid.
+ * When `session.run` resolves (onnxruntime-node 1.30, read from its `dist/backend.js`): `run()`
+ * defers with `setImmediate`, then calls the native `InferenceSession::Run` synchronously on the JS
+ * thread; the promise resolves as soon as that call returns, with every output already copied into
+ * a fresh JS `ArrayBuffer` (one copy per output, KV cache included; inputs are read in place).
+ * So the JS thread is blocked for the whole graph run, and a step's wall time is compute + output
+ * copy + one event-loop hop (≈ 8 µs under Deno).
+ * - `cpu`: the step time is exactly the CPU compute and the copies.
+ * - `cuda`: the Node binding has no I/O binding for CUDA and no GPU output location, so Run
+ *   copies every output device → host before returning (which also waits for the GPU), and the
+ *   next Run copies the fed-back KV cache host → device: each decode step moves the whole KV cache
+ *   across PCIe twice. The timings include those copies; a C++/Python I/O-bound loop avoids them.
+ * - `webgpu`: the engine asks for `preferredOutputLocation: "gpu-buffer"`, so `present.*` stay in
+ *   GPU buffers and are fed back with no copy. Run returns once the work is submitted; the logits
+ *   (a GPU buffer too, as the location is set per session) are read with `getData()`, which waits
+ *   for the GPU, so the step time includes the GPU work.
  *
  * @module
  */

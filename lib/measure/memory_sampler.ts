@@ -1,8 +1,9 @@
 /**
  * A background sampler of memory during a run: process RSS (`VmRSS`) and, where NVML answers,
- * GPU used memory, every `intervalMs` on a `setInterval` timer. It fires between the awaits of a
- * generation loop (onnxruntime-node runs `session.run` off the JS thread), so it sees the KV cache
- * grow; the kernel's `VmHWM` remains the exact process peak.
+ * GPU used memory, every `intervalMs` on a `setInterval` timer. onnxruntime-node runs a graph
+ * synchronously on the JS thread, so samples land between steps of a generation loop (each step
+ * yields to the event loop), which is enough to see the KV cache grow; transient peaks inside a
+ * step are caught by the kernel's `VmHWM`, reported as the exact process peak.
  *
  * @module
  */
