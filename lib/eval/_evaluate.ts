@@ -68,11 +68,6 @@ export async function evaluateWindows(
   if (!Number.isInteger(batch) || batch < 1) {
     throw new RangeError(`'batch' must be an integer >= 1, got ${batch}`);
   }
-  if (options.maxPositions !== undefined && options.window > options.maxPositions) {
-    throw new RangeError(
-      `'window' is ${options.window}, more than the model's max positions ${options.maxPositions}`,
-    );
-  }
   const windows = planWindows(tokens.length, options);
   const totals: ScorerTotals[] = scorers.map(() => ({
     count: 0,

@@ -42,8 +42,6 @@ export interface PerplexityOptions extends WindowPlanOptions {
   method?: PerplexityMethod;
   /** Windows per forward call (equal-length windows only are batched). @default 1 */
   batch?: number;
-  /** The model's maximum positions; a larger window throws a RangeError. @default unchecked */
-  maxPositions?: number;
   /** `llama-cpp` only: the id put in place of each window's first token. @default none */
   bosTokenId?: number;
   /** Decodes ids to text; needed for `bitsPerByte`. @default none (bitsPerByte is null) */

@@ -15,7 +15,7 @@ import { loadDecoder, resolveModel } from "../engine/mod.ts";
 import { progressLine } from "../sweep/progress.ts";
 import type { Logits, WindowLogits } from "./logits.ts";
 import { compareQuality } from "./quality.ts";
-import { effectiveStride, type PerplexityMethod } from "./windows.ts";
+import { effectiveStride, type PerplexityMethod, planWindows } from "./windows.ts";
 import { loadWikitext, type WikitextSplit } from "./wikitext.ts";
 import { tokenizePrefix } from "./_tokenize.ts";
 
@@ -138,17 +138,21 @@ export async function evaluatePerplexity(
   const resolved = await resolveModel(options.model);
   const { config, tokenizer } = resolved;
   const window = options.window ?? Math.min(config.maxPositions, 1024);
-  const stride = effectiveStride({
+  const plan = {
     window,
     method,
+    maxPositions: config.maxPositions,
     ...(options.stride === undefined ? {} : { stride: options.stride }),
-  });
+  };
+  const stride = effectiveStride(plan);
   const text = options.text ??
     await loadWikitext({
       ...(options.wikitextPath === undefined ? {} : { path: options.wikitextPath }),
       ...(options.split === undefined ? {} : { split: options.split }),
     });
   const tokens = tokenizePrefix((t) => tokenizer.encode(t), text, maxTokens);
+  // Reject a bad plan (window, stride, text length) before loading any model.
+  planWindows(tokens.length, plan);
   const baseline = options.baseline ?? pickBaseline(options.dtypes, resolved.availableDtypes);
   const order = [baseline, ...options.dtypes.filter((d) => d !== baseline)];
 
@@ -179,11 +183,8 @@ export async function evaluatePerplexity(
       models.has(baseline) ? scorers : { [baseline]: failing(failures.get(baseline)), ...scorers },
       tokens,
       {
-        window,
-        stride,
-        method,
+        ...plan,
         batch: options.batch ?? 1,
-        maxPositions: config.maxPositions,
         ...(method === "llama-cpp" && config.bosTokenId !== null &&
             tokens[0] === config.bosTokenId
           ? { bosTokenId: config.bosTokenId }

@@ -39,6 +39,8 @@ export interface WindowPlanOptions {
   stride?: number;
   /** The method. @default "hf" */
   method?: PerplexityMethod;
+  /** The model's maximum positions; a larger window throws a RangeError. @default unchecked */
+  maxPositions?: number;
 }
 
 /**
@@ -107,6 +109,11 @@ export function planWindows(tokenCount: number, options: WindowPlanOptions): Eva
   }
   if (!Number.isInteger(window) || window < 2) {
     throw new RangeError(`'window' must be an integer >= 2, got ${window}`);
+  }
+  if (options.maxPositions !== undefined && window > options.maxPositions) {
+    throw new RangeError(
+      `'window' is ${window}, more than the model's max positions ${options.maxPositions}`,
+    );
   }
   if (method === "llama-cpp" && options.stride !== undefined && options.stride !== window) {
     throw new RangeError(

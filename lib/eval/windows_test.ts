@@ -72,3 +72,12 @@ Deno.test("planWindows() rejects an unknown method and a window below 2", () => 
   );
   assertThrows(() => planWindows(20, { window: 1 }), RangeError, "'window'");
 });
+
+Deno.test("planWindows() rejects a window larger than the model's max positions", () => {
+  assertThrows(
+    () => planWindows(4096, { window: 2048, maxPositions: 1024 }),
+    RangeError,
+    "'window' is 2048, more than the model's max positions 1024",
+  );
+  assertEquals(planWindows(4096, { window: 1024, maxPositions: 1024 }).length, 7);
+});
