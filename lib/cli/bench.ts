@@ -17,6 +17,7 @@
 import { DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
 import { type BenchmarkResult, runBenchmark } from "../engine/benchmark.ts";
 import { type DecoderModel, loadDecoder } from "../engine/decoder.ts";
+import { chatPromptIds } from "../engine/chat.ts";
 import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { gpuMemory } from "../measure/gpu.ts";
@@ -26,7 +27,7 @@ import { boolFlag, intFlag, parseFlags, runCli } from "./_cli.ts";
 
 const USAGE = `Usage: deno task bench --model REF [--dtype fp32] [--device cpu] [--use-cache true]
   [--prompt-tokens 512] [--max-new-tokens 100] [--warmup 3] [--runs 10] [--batch 1]
-  [--family conversational] [--prompt TEXT] [--threads N] [--output out.json]
+  [--family conversational] [--prompt TEXT [--chat true]] [--threads N] [--output out.json]
 
 REF: a Hub id, a local directory in Hub layout, or preset:NAME[@seed].
 dtypes: ${DTYPES.join(", ")}; devices: ${DEVICES.join(", ")}; families: ${
@@ -45,6 +46,7 @@ const FLAGS = {
   batch: { type: "string" },
   family: { type: "string", default: "conversational" },
   prompt: { type: "string" },
+  chat: { type: "string" },
   threads: { type: "string" },
   output: { type: "string" },
 } as const;
@@ -62,6 +64,7 @@ interface BenchSettings {
   batch: number;
   family: PromptFamily;
   prompt: string | undefined;
+  chat: boolean;
   threads: number;
   output: string | undefined;
 }
@@ -101,9 +104,20 @@ function settings(args: readonly string[]): BenchSettings | null {
     batch: intFlag(values.batch, "--batch", { min: 1, fallback: 1 }),
     family: families[0] as PromptFamily,
     prompt: values.prompt,
+    chat: chatFlag(values.chat, values.prompt),
     threads: intFlag(values.threads, "--threads", { min: 0, fallback: 0 }),
     output: values.output,
   };
+}
+
+function chatFlag(value: string | undefined, prompt: string | undefined): boolean {
+  const chat = boolFlag(value, "--chat", false);
+  if (chat && prompt === undefined) {
+    throw new RangeError(
+      "'--chat true' applies the chat template to --prompt TEXT, which is missing",
+    );
+  }
+  return chat;
 }
 
 async function main(): Promise<number> {
@@ -121,7 +135,13 @@ async function main(): Promise<number> {
       { length: s.batch },
       (_, b) => promptIds(resolved.tokenizer, s.family, s.promptTokens, b),
     )
-    : Array.from({ length: s.batch }, () => resolved.tokenizer.encode(s.prompt!));
+    : Array.from(
+      { length: s.batch },
+      () =>
+        s.chat
+          ? chatPromptIds(resolved.tokenizer, s.prompt!)
+          : resolved.tokenizer.encode(s.prompt!),
+    );
   const tokenizeMs = performance.now() - tokenizeStart;
   const longest = Math.max(...prompts.map((p) => p.length));
   if (longest + s.maxNewTokens > resolved.config.maxPositions) {
@@ -195,7 +215,7 @@ async function benchReport(
     quantization: s.dtype,
     use_cache: s.useCache,
     batch: s.batch,
-    prompt_family: s.prompt === undefined ? s.family : "custom",
+    prompt_family: s.prompt === undefined ? s.family : s.chat ? "custom-chat" : "custom",
     prompt_tokens: Math.max(...prompts.map((p) => p.length)),
     max_new_tokens: s.maxNewTokens,
     warmup_runs: s.warmup,

@@ -8,4 +8,5 @@ export * from "./resolve.ts";
 export * from "./decoder.ts";
 export * from "./generate.ts";
 export * from "./prompts.ts";
+export * from "./chat.ts";
 export * from "./benchmark.ts";
