@@ -104,7 +104,7 @@ export function asFloat32(bytes: Uint8Array): Float32Array {
   if (bytes.byteOffset % 4 === 0) {
     return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   }
-  return new Float32Array(bytes.slice().buffer);
+  return new Float32Array(copyBytes(bytes).buffer);
 }
 
 /** Reads little-endian uint16 bytes as a Uint16Array (copies only when unaligned). */
@@ -112,7 +112,17 @@ export function asUint16(bytes: Uint8Array): Uint16Array {
   if (bytes.byteOffset % 2 === 0) {
     return new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
   }
-  return new Uint16Array(bytes.slice().buffer);
+  return new Uint16Array(copyBytes(bytes).buffer);
+}
+
+/**
+ * A copy of `bytes` in a fresh buffer. (Not `bytes.slice()`: on a Node `Buffer`, which
+ * protobufjs decodes into, `slice` is a view of the shared pool.)
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }
 
 /** Element type of a value info, or undefined. */

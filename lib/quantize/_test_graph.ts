@@ -74,12 +74,12 @@ export async function writeFixtureModel(
   // self-attention-like block: MatMuls without constant B
   const [ht] = g.node("Transpose", [h!], undefined, { perm: [0, 2, 1] });
   const [scores] = g.node("MatMul", [h!, ht!]);
-  const scale = g.initializer("scale", "float32", [], new Float32Array([1 / Math.sqrt(hidden)]));
-  const [scaled] = g.node("Mul", [scores!, scale]);
+  // A Constant node (value_float), as exporters write scalars.
+  const [scale] = g.node("Constant", [], undefined, { value_float: float(1 / Math.sqrt(hidden)) });
+  const [scaled] = g.node("Mul", [scores!, scale!]);
   const [probs] = g.node("Softmax", [scaled!], undefined, { axis: -1 });
   const [att] = g.node("MatMul", [probs!, h!]);
   const [h1] = g.node("Add", [h!, att!]);
-  let out = h1!;
   if (!options.noMatMul) {
     // KV-like path: k = reshape(h1 @ Wk) → [b, kvHeads, s, headDim], present = concat(past, k)
     const wk = g.initializer(
@@ -123,15 +123,12 @@ export async function writeFixtureModel(
       randomValues(hidden * vocab, 6, 0.2),
     );
     g.node("MatMul", [h2!, head], ["logits"]);
-    out = "logits";
   } else {
     g.node("Identity", ["past_key_values.0.key"], ["present.0.key"]);
     const [r] = g.node("ReduceMean", [h1!], undefined, { axes: [-1], keepdims: 1 });
     const reps = g.initializer("reps", "int64", [3], new BigInt64Array([1n, 1n, BigInt(vocab)]));
     g.node("Tile", [r!, reps], ["logits"]);
   }
-  void float;
-  void out;
   const path = join(dir, "model.onnx");
   const encoded = g.toModelBytes(options.external ? { externalDataName: "model.onnx_data" } : {});
   await writeModel(path, encoded, join(dir, "model.onnx_data"));

@@ -119,3 +119,73 @@ Deno.test("convertGraphToFloat16() runs RMSNorm statistics in float32: x² of ac
   assertEquals((g.graph.node ?? []).filter((n) => n.opType === "Cast").length, 0);
   g.close();
 });
+
+Deno.test("convertGraphToFloat16() converts If branches: their constants, initializers and outputs", async () => {
+  const { onnx } = (await import("onnx-proto")).default;
+  const T = onnx.AttributeProto.AttributeType;
+  const f32 = (name: string, dims: number[]) => ({
+    name,
+    type: {
+      tensorType: { elemType: DT.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } },
+    },
+  });
+  const floatTensor = (name: string, values: number[]) => ({
+    name,
+    dataType: DT.FLOAT,
+    dims: [values.length],
+    rawData: new Uint8Array(new Float32Array(values).buffer),
+  });
+  const thenBranch = {
+    name: "then",
+    node: [
+      {
+        opType: "Constant",
+        output: ["c"],
+        attribute: [{ name: "value", type: T.TENSOR, t: floatTensor("", [2]) }],
+      },
+      { opType: "Mul", input: ["x", "c"], output: ["t_out"] },
+    ],
+    output: [f32("t_out", [4])],
+  };
+  const elseBranch = {
+    name: "else",
+    initializer: [floatTensor("one", [1])],
+    node: [{ opType: "Add", input: ["x", "one"], output: ["e_out"] }],
+    output: [f32("e_out", [4])],
+  };
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "if",
+      input: [f32("x", [4]), {
+        name: "cond",
+        type: { tensorType: { elemType: DT.BOOL, shape: { dim: [] } } },
+      }],
+      output: [f32("y", [4])],
+      node: [{
+        opType: "If",
+        input: ["cond"],
+        output: ["y"],
+        attribute: [
+          { name: "then_branch", type: T.GRAPH, g: thenBranch },
+          { name: "else_branch", type: T.GRAPH, g: elseBranch },
+        ],
+      }],
+    },
+  });
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "model.onnx");
+  await Deno.writeFile(path, onnx.ModelProto.encode(model).finish());
+  const [r] = await quantizeModel(path, ["fp16"]);
+  const s = await createSession(r!.path);
+  const x = new ort.Tensor("float16", new Uint16Array(new Float16Array([1, 2, 3, 4]).buffer), [4]);
+  for (const [cond, expected] of [[true, [2, 4, 6, 8]], [false, [2, 3, 4, 5]]] as const) {
+    const out = await s.session.run({
+      x,
+      cond: new ort.Tensor("bool", new Uint8Array([cond ? 1 : 0]), []),
+    });
+    assertEquals(out.y!.type, "float16");
+    assertEquals(Array.from(toFloat32(out.y!)), [...expected]);
+  }
+});
