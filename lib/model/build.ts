@@ -23,7 +23,7 @@ import { tokenizerFiles, trainTokenizer } from "./tokenizer.ts";
 import { parameterSpecs, weightChunks } from "./weights.ts";
 
 /** Version of the builder, recorded in `config.json` (bump when the output changes). */
-export const BUILDER_VERSION = "1.0.0";
+export const BUILDER_VERSION = "1.1.0";
 
 /** Seed used when none is given (the brief's fixed seed). */
 export const DEFAULT_SEED = 42;
@@ -46,7 +46,11 @@ export interface BuildModelOptions {
   dtypes?: Dtype[];
   /** Replace an existing `outDir`. @default false */
   force?: boolean;
-  /** `standard` opset-17 attention; `gqa` (com.microsoft GroupQueryAttention) is not built yet. @default "standard" */
+  /**
+   * `standard`: opset-17 operators, honours left padding. `gqa`: com.microsoft
+   * GroupQueryAttention with rotary inside (onnxruntime-genai style; rows must not be
+   * left-padded). @default "standard"
+   */
   attention?: typeof ATTENTION_KINDS[number];
   /** Overrides of the preset's fields (experiments and tests). @default {} */
   config?: Partial<LlamaConfig>;
@@ -177,11 +181,6 @@ function resolveOptions(options: BuildModelOptions): Resolved {
       }, got '${attention}'`,
     );
   }
-  if (attention === "gqa") {
-    throw new RangeError(
-      "Cannot build model: 'attention' 'gqa' (com.microsoft GroupQueryAttention) is not implemented yet; use 'standard'",
-    );
-  }
   if (!(config.max_position_embeddings >= 1)) {
     throw new RangeError("Cannot build model: 'max_position_embeddings' must be positive");
   }
@@ -258,6 +257,7 @@ export async function writeModelDir(
   const fp32 = await writeLlamaOnnx(config, fp32Path, {
     seed: options.seed,
     externalData: external,
+    attention: options.attention,
   });
   files.push({
     dtype: "fp32",

@@ -7,7 +7,7 @@
  * @module
  */
 import { ExternalDataWriter } from "../onnx/external_data.ts";
-import { GraphBuilder, writeModel } from "../onnx/graph.ts";
+import { float, GraphBuilder, writeModel } from "../onnx/graph.ts";
 import type { LlamaConfig } from "./presets.ts";
 import { type ParameterSpec, parameterSpecs, weightChunks, weightValues } from "./weights.ts";
 
@@ -33,6 +33,12 @@ export interface WriteLlamaOnnxOptions {
    * the file would pass 2 GB. @default false
    */
   externalData?: boolean;
+  /**
+   * `standard`: opset-17 operators (honours left padding). `gqa`: com.microsoft
+   * GroupQueryAttention with rotary inside, as onnxruntime-genai exports emit it (positions come
+   * from the attention mask's row sums, so rows must not be left-padded). @default "standard"
+   */
+  attention?: "standard" | "gqa";
 }
 
 /** What {@linkcode writeLlamaOnnx} wrote. */
@@ -81,12 +87,20 @@ export async function writeLlamaOnnx(
     }
     return g.initializer(onnxName, "float32", dims, weightValues(p, opts));
   };
+  /** A large constant (RoPE caches): streamed to the external-data file when there is one. */
+  const constant = (name: string, dims: number[], data: Float32Array): string =>
+    sink
+      ? g.externalInitializer(name, "float32", dims, sink.append([data]))
+      : g.initializer(name, "float32", dims, data);
   try {
-    buildGraph(g, config, weight, spec);
+    buildGraph(g, config, { weight, spec, constant }, options.attention ?? "standard");
   } finally {
     sink?.close();
   }
-  const encoded = g.toModelBytes({ opset: 17 });
+  const encoded = g.toModelBytes({
+    opset: 17,
+    ...(options.attention === "gqa" ? { domains: { "com.microsoft": 1 } } : {}),
+  });
   await writeModel(path, encoded);
   const files = sink ? [path, dataPath] : [path];
   let bytes = 0;
@@ -97,9 +111,14 @@ export async function writeLlamaOnnx(
 function buildGraph(
   g: GraphBuilder,
   config: Readonly<LlamaConfig>,
-  weight: (onnxName: string, p: ParameterSpec, transposed: boolean) => string,
-  spec: (name: string) => ParameterSpec,
+  sources: {
+    weight: (onnxName: string, p: ParameterSpec, transposed: boolean) => string;
+    spec: (name: string) => ParameterSpec;
+    constant: (name: string, dims: number[], data: Float32Array) => string;
+  },
+  attention: "standard" | "gqa",
 ): void {
+  const { weight, spec, constant } = sources;
   const {
     num_attention_heads: heads,
     num_key_value_heads: kvHeads,
@@ -145,40 +164,6 @@ function buildGraph(
   const ctxByHead = i64("const_ctx_heads", [0, heads, -1, headDim]);
   const mergeShape = i64("const_merge_shape", [0, 0, heads * headDim]);
 
-  // RoPE caches [max_positions, head_dim] (cat(freqs, freqs), as Hugging Face's rotate_half wants).
-  const { cos, sin } = ropeCaches(config);
-  const cosCache = g.initializer(
-    "cos_cache",
-    "float32",
-    [config.max_position_embeddings, headDim],
-    cos,
-  );
-  const sinCache = g.initializer(
-    "sin_cache",
-    "float32",
-    [config.max_position_embeddings, headDim],
-    sin,
-  );
-  const [cosPos] = g.node("Gather", [cosCache, "position_ids"], undefined, { axis: 0 });
-  const [sinPos] = g.node("Gather", [sinCache, "position_ids"], undefined, { axis: 0 });
-  const [ropeCos] = g.node("Unsqueeze", [cosPos!, axis1]); // [B, 1, S, D]
-  const [ropeSin] = g.node("Unsqueeze", [sinPos!, axis1]);
-
-  // Mask [B, 1, S, T]: key j is visible to query i iff j <= past + i and attention_mask[b, j] = 1.
-  const [maskShape] = g.node("Shape", ["attention_mask"]);
-  const [totalLen] = g.node("Gather", [maskShape!, one], undefined, { axis: 0 });
-  const [idsShape] = g.node("Shape", ["input_ids"]);
-  const [seqLen] = g.node("Gather", [idsShape!, one], undefined, { axis: 0 });
-  const [pastLen] = g.node("Sub", [totalLen!, seqLen!]);
-  const [keyPos] = g.node("Range", [zero, totalLen!, one]); // [T]
-  const [queryPos] = g.node("Range", [pastLen!, totalLen!, one]); // [S]
-  const [keyRow] = g.node("Unsqueeze", [keyPos!, axis0]); // [1, T]
-  const [queryCol] = g.node("Unsqueeze", [queryPos!, axis1]); // [S, 1]
-  const [causal] = g.node("LessOrEqual", [keyRow!, queryCol!]); // [S, T]
-  const [padBool] = g.node("Cast", ["attention_mask"], undefined, { to: 9 });
-  const [padMask] = g.node("Unsqueeze", [padBool!, axes12]); // [B, 1, 1, T]
-  const [visible] = g.node("And", [causal!, padMask!]); // [B, 1, S, T]
-
   const rmsNorm = (x: string, weightName: string): string => {
     const w = weight(weightName, spec(weightName), false);
     const [sq] = g.node("Pow", [x, two]);
@@ -192,29 +177,56 @@ function buildGraph(
     const onnxName = hfName.replace(/\.weight$/, ".MatMul.weight");
     return g.node("MatMul", [x, weight(onnxName, spec(hfName), true)])[0]!;
   };
+  // Standard attention: RoPE from caches gathered by position_ids, an explicit causal + padding
+  // mask, and Softmax(QKᵀ/√d)V in plain operators. Shared nodes are made on first use.
+  let shared: { ropeCos: string; ropeSin: string; visible: string } | undefined;
+  const standardShared = () => {
+    // RoPE caches [max_positions, head_dim] (cat(freqs, freqs), as Hugging Face's rotate_half wants).
+    const { cos, sin } = ropeCaches(config);
+    const cosCache = constant("cos_cache", [config.max_position_embeddings, headDim], cos);
+    const sinCache = constant("sin_cache", [config.max_position_embeddings, headDim], sin);
+    const [cosPos] = g.node("Gather", [cosCache, "position_ids"], undefined, { axis: 0 });
+    const [sinPos] = g.node("Gather", [sinCache, "position_ids"], undefined, { axis: 0 });
+    const [ropeCos] = g.node("Unsqueeze", [cosPos!, axis1]); // [B, 1, S, D]
+    const [ropeSin] = g.node("Unsqueeze", [sinPos!, axis1]);
+
+    // Mask [B, 1, S, T]: key j is visible to query i iff j <= past + i and attention_mask[b, j] = 1.
+    const [maskShape] = g.node("Shape", ["attention_mask"]);
+    const [totalLen] = g.node("Gather", [maskShape!, one], undefined, { axis: 0 });
+    const [idsShape] = g.node("Shape", ["input_ids"]);
+    const [seqLen] = g.node("Gather", [idsShape!, one], undefined, { axis: 0 });
+    const [pastLen] = g.node("Sub", [totalLen!, seqLen!]);
+    const [keyPos] = g.node("Range", [zero, totalLen!, one]); // [T]
+    const [queryPos] = g.node("Range", [pastLen!, totalLen!, one]); // [S]
+    const [keyRow] = g.node("Unsqueeze", [keyPos!, axis0]); // [1, T]
+    const [queryCol] = g.node("Unsqueeze", [queryPos!, axis1]); // [S, 1]
+    const [causal] = g.node("LessOrEqual", [keyRow!, queryCol!]); // [S, T]
+    const [padBool] = g.node("Cast", ["attention_mask"], undefined, { to: 9 });
+    const [padMask] = g.node("Unsqueeze", [padBool!, axes12]); // [B, 1, 1, T]
+    const [visible] = g.node("And", [causal!, padMask!]); // [B, 1, S, T]
+    return { ropeCos: ropeCos!, ropeSin: ropeSin!, visible: visible! };
+  };
   const rope = (x: string): string => {
+    shared ??= standardShared();
     const [x1, x2] = g.node("Split", [x, halves], [g.fresh("rope_x1"), g.fresh("rope_x2")], {
       axis: -1,
     });
     const [negX2] = g.node("Neg", [x2!]);
     const [rotated] = g.node("Concat", [negX2!, x1!], undefined, { axis: -1 });
-    const [a] = g.node("Mul", [x, ropeCos!]);
-    const [b] = g.node("Mul", [rotated!, ropeSin!]);
+    const [a] = g.node("Mul", [x, shared.ropeCos]);
+    const [b] = g.node("Mul", [rotated!, shared.ropeSin]);
     return g.node("Add", [a!, b!])[0]!;
   };
-
-  const embed = weight("model.embed_tokens.weight", spec("model.embed_tokens.weight"), false);
-  let x = g.node("Gather", [embed, "input_ids"], undefined, { axis: 0 })[0]!;
-  for (let i = 0; i < layers; i++) {
-    const p = `model.layers.${i}`;
-    const h = rmsNorm(x, `${p}.input_layernorm.weight`);
+  const standardAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
+    shared ??= standardShared();
+    const visible = shared.visible;
     const heads4 = (t: string, shape: string) => {
       const [r] = g.node("Reshape", [t, shape]);
       return g.node("Transpose", [r!], undefined, { perm: [0, 2, 1, 3] })[0]!; // [B, h, S, D]
     };
-    const q = heads4(linear(h, `${p}.self_attn.q_proj.weight`), qShape);
-    const k = heads4(linear(h, `${p}.self_attn.k_proj.weight`), kvShape);
-    const v = heads4(linear(h, `${p}.self_attn.v_proj.weight`), kvShape);
+    const q = heads4(qFlat, qShape);
+    const k = heads4(kFlat, kvShape);
+    const v = heads4(vFlat, kvShape);
     const [qScaled] = g.node("Mul", [rope(q), scale]);
     const [presentK] = g.node(
       "Concat",
@@ -239,8 +251,66 @@ function buildGraph(
     const [ctxGroups] = g.node("MatMul", [probGroups!, presentV!]); // [B, KV, rep·S, D]
     const [ctx] = g.node("Reshape", [ctxGroups!, ctxByHead]); // [B, H, S, D]
     const [ctxT] = g.node("Transpose", [ctx!], undefined, { perm: [0, 2, 1, 3] });
-    const [merged] = g.node("Reshape", [ctxT!, mergeShape]);
-    const attnOut = linear(merged!, `${p}.self_attn.o_proj.weight`);
+    return g.node("Reshape", [ctxT!, mergeShape])[0]!;
+  };
+
+  // GroupQueryAttention (com.microsoft): rotary, causal mask and KV concat in one kernel.
+  let gqaShared: { seqlensK: string; totalLen: string; cos: string; sin: string } | undefined;
+  const gqaAttention = (i: number, q: string, k: string, v: string): string => {
+    if (!gqaShared) {
+      const axes1 = i64("const_gqa_axes_1", [1]);
+      const [rowSums] = g.node("ReduceSum", ["attention_mask", axes1], undefined, { keepdims: 0 });
+      const [lastIndex] = g.node("Sub", [rowSums!, one]);
+      const [seqlensK] = g.node("Cast", [lastIndex!], undefined, { to: 6 }); // int32 [B]
+      const [maskShape] = g.node("Shape", ["attention_mask"]);
+      const [total64] = g.node("Gather", [maskShape!, one], undefined, { axis: 0 });
+      const [totalLen] = g.node("Cast", [total64!], undefined, { to: 6 }); // int32 scalar
+      const { cos, sin } = ropeHalfCaches(config);
+      const dims = [config.max_position_embeddings, headDim / 2];
+      gqaShared = {
+        seqlensK: seqlensK!,
+        totalLen: totalLen!,
+        cos: constant("cos_cache", dims, cos),
+        sin: constant("sin_cache", dims, sin),
+      };
+    }
+    const inputs = [
+      q,
+      k,
+      v,
+      `past_key_values.${i}.key`,
+      `past_key_values.${i}.value`,
+      gqaShared.seqlensK,
+      gqaShared.totalLen,
+      gqaShared.cos,
+      gqaShared.sin,
+    ];
+    const [out] = g.node(
+      "GroupQueryAttention",
+      inputs,
+      [g.fresh("gqa_out"), `present.${i}.key`, `present.${i}.value`],
+      {
+        num_heads: heads,
+        kv_num_heads: kvHeads,
+        do_rotary: 1,
+        rotary_interleaved: 0,
+        scale: float(1 / Math.sqrt(headDim)),
+      },
+      "com.microsoft",
+    );
+    return out!;
+  };
+
+  const embed = weight("model.embed_tokens.weight", spec("model.embed_tokens.weight"), false);
+  let x = g.node("Gather", [embed, "input_ids"], undefined, { axis: 0 })[0]!;
+  for (let i = 0; i < layers; i++) {
+    const p = `model.layers.${i}`;
+    const h = rmsNorm(x, `${p}.input_layernorm.weight`);
+    const q = linear(h, `${p}.self_attn.q_proj.weight`);
+    const k = linear(h, `${p}.self_attn.k_proj.weight`);
+    const v = linear(h, `${p}.self_attn.v_proj.weight`);
+    const merged = attention === "gqa" ? gqaAttention(i, q, k, v) : standardAttention(i, q, k, v);
+    const attnOut = linear(merged, `${p}.self_attn.o_proj.weight`);
     const [afterAttn] = g.node("Add", [x, attnOut]);
     const h2 = rmsNorm(afterAttn!, `${p}.post_attention_layernorm.weight`);
     const gate = linear(h2, `${p}.mlp.gate_proj.weight`);
@@ -257,6 +327,34 @@ function buildGraph(
     ? spec("model.embed_tokens.weight")
     : spec("lm_head.weight");
   g.node("MatMul", [final, weight("lm_head.MatMul.weight", headSpec, true)], ["logits"]);
+}
+
+/**
+ * Half-width RoPE caches `[max_position_embeddings, head_dim / 2]`, the layout com.microsoft
+ * GroupQueryAttention / RotaryEmbedding take.
+ *
+ * @param config The configuration.
+ * @returns Float32 caches, row-major.
+ * @example
+ * ```ts
+ * import { ropeHalfCaches } from "./llama_graph.ts";
+ * import { PRESETS } from "./presets.ts";
+ * console.assert(ropeHalfCaches(PRESETS.tiny!).sin.length === 512 * 8);
+ * ```
+ */
+export function ropeHalfCaches(
+  config: Readonly<LlamaConfig>,
+): { cos: Float32Array; sin: Float32Array } {
+  const half = config.head_dim / 2;
+  const full = ropeCaches(config);
+  const n = config.max_position_embeddings;
+  const cos = new Float32Array(n * half);
+  const sin = new Float32Array(n * half);
+  for (let pos = 0; pos < n; pos++) {
+    cos.set(full.cos.subarray(pos * 2 * half, pos * 2 * half + half), pos * half);
+    sin.set(full.sin.subarray(pos * 2 * half, pos * 2 * half + half), pos * half);
+  }
+  return { cos, sin };
 }
 
 /**

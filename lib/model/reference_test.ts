@@ -140,3 +140,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test("attention 'gqa' (com.microsoft GroupQueryAttention) matches the reference, prefill and decode", async () => {
+  const gqa = await buildModel({
+    preset: "tiny",
+    outDir: join(root, "gqa"),
+    seed: 7,
+    attention: "gqa",
+  });
+  const model = JSON.parse(await Deno.readTextFile(join(gqa.outDir, "onnx", "..", "config.json")));
+  assertEquals(model.turbo_inference.attention, "gqa");
+  const session = await createSession(gqa.files[0]!.path);
+  const prompt = ids(20, gqa.config.vocab_size, 4);
+  const vocab = gqa.config.vocab_size;
+  const expected = referenceForward(loadReferenceModel(gqa.outDir), prompt);
+  const full = await step(session, gqa.config, [prompt]);
+  let worst = relativeError(full.logits, expected);
+  let result = await step(session, gqa.config, [prompt.slice(0, 6)]);
+  for (let t = 6; t < prompt.length; t++) {
+    result = await step(session, gqa.config, [[prompt[t]!]], { past: result.past, pastLength: t });
+    worst = Math.max(
+      worst,
+      relativeError(result.logits, expected.subarray(t * vocab, (t + 1) * vocab)),
+    );
+  }
+  console.log(`gqa vs reference (prefill + decode): max relative error ${worst.toExponential(2)}`);
+  assert(worst < 1e-4, `relative error ${worst}`);
+  assertEquals(result.past["past_key_values.1.value"]!.dims, [1, 2, prompt.length, 16]);
+});

@@ -7,6 +7,7 @@ import { toFloat32 } from "../runtime/tensors.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { mulberry32 } from "./_corpus.ts";
 import { greedy, step } from "./_testing.ts";
+import { buildModel } from "./build.ts";
 import { ensureModel } from "./ensure.ts";
 import { PRESETS } from "./presets.ts";
 
@@ -90,6 +91,7 @@ Deno.test("transformers.js loads every built variant and its greedy tokens equal
   const prompt = Array.from(inputs.input_ids.data as BigInt64Array, Number);
   const dtypes = builtDtypes();
   assert(dtypes.includes("fp32"));
+  console.log(`transformers.js variants checked: ${dtypes.join(", ")}`);
   for (const dtype of dtypes) {
     const model = await AutoModelForCausalLM.from_pretrained(modelId, { dtype, device: "cpu" });
     try {
@@ -113,5 +115,26 @@ Deno.test("transformers.js loads every built variant and its greedy tokens equal
     } finally {
       await model.dispose();
     }
+  }
+});
+
+Deno.test("transformers.js generates from an attention 'gqa' model like an ORT greedy loop", async () => {
+  const gqaDir = join(cacheDir, "tiny-gqa");
+  await buildModel({ preset: "tiny", outDir: gqaDir, attention: "gqa" });
+  const tokenizer = await AutoTokenizer.from_pretrained(modelId);
+  const inputs = tokenizer("User: Explain the KV cache. Assistant:");
+  const prompt = Array.from(inputs.input_ids.data as BigInt64Array, Number);
+  const model = await AutoModelForCausalLM.from_pretrained("tiny-gqa", {
+    dtype: "fp32",
+    device: "cpu",
+  });
+  try {
+    const generated = await model.generate({ ...inputs, max_new_tokens: 10, do_sample: false });
+    const tjsTokens = Array.from((generated as { data: BigInt64Array }).data, Number)
+      .slice(prompt.length);
+    const session = await createSession(join(gqaDir, "onnx", "model.onnx"));
+    assertEquals(tjsTokens, await greedy(session, config, prompt, 10));
+  } finally {
+    await model.dispose();
   }
 });
