@@ -1,6 +1,6 @@
 /**
- * `deno task quantize --model DIR --dtypes q8,q4,q4f16 [--block-size 32] [--keep-lm-head]
- * [--symmetric] [--force]` — writes quantised variants of `DIR/onnx/model.onnx` next to it
+ * `deno task quantize --model DIR --dtypes q8,q4,q4f16 [--block-size 32] [--accuracy-level 4]
+ * [--keep-lm-head] [--symmetric] [--force]` — writes quantised variants of `DIR/onnx/model.onnx` next to it
  * (Hub layout). One JSON line per variant on stdout; progress on stderr.
  *
  * @module
@@ -11,7 +11,7 @@ import { quantizeModel } from "../quantize/mod.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 
 const USAGE = "Usage: deno task quantize --model DIR --dtypes q8,q4,q4f16 [--block-size 32] " +
-  "[--keep-lm-head] [--symmetric] [--force]\n" +
+  "[--accuracy-level 0..4] [--keep-lm-head] [--symmetric] [--force]\n" +
   "Reads DIR/onnx/model.onnx (fp32) and writes model_fp16.onnx, model_quantized.onnx (q8), " +
   "model_q4.onnx, model_q4f16.onnx next to it.";
 
@@ -21,6 +21,7 @@ if (import.meta.main) {
       model: { type: "string" },
       dtypes: { type: "string", default: "q8,q4,q4f16" },
       "block-size": { type: "string" },
+      "accuracy-level": { type: "string" },
       "keep-lm-head": { type: "boolean", default: false },
       symmetric: { type: "boolean", default: false },
       force: { type: "boolean", default: false },
@@ -35,6 +36,7 @@ if (import.meta.main) {
     console.error(`quantizing ${source} → ${dtypes.join(", ")}`);
     const reports = await quantizeModel(source, dtypes, {
       blockSize: intFlag(values["block-size"], "--block-size", { min: 1, fallback: 32 }),
+      accuracyLevel: intFlag(values["accuracy-level"], "--accuracy-level", { min: 0, fallback: 0 }),
       keepLmHead: values["keep-lm-head"],
       symmetric: values.symmetric,
       force: values.force,

@@ -76,6 +76,11 @@ export interface Q4RewriteOptions {
   symmetric?: boolean;
   /** Float type of scales and activations. @default "float32" */
   scaleType?: "float32" | "float16";
+  /**
+   * `MatMulNBits` `accuracy_level` (0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 compute of A); left
+   * out of the node when 0, as onnxruntime's quantizer does. @default 0
+   */
+  accuracyLevel?: number;
 }
 
 /**
@@ -157,6 +162,7 @@ export function rewriteMatMulsQ4(
       intAttr("N", m.n),
       intAttr("bits", 4),
       intAttr("block_size", blockSize),
+      ...(options.accuracyLevel ? [intAttr("accuracy_level", options.accuracyLevel)] : []),
     ];
     stats.rewritten++;
   }

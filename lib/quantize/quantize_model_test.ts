@@ -259,3 +259,23 @@ Deno.test("quantizeModel() rejects bad input with messages naming it", async () 
   const [again] = await quantizeModel(path, ["q4"], { force: true });
   assertEquals(again!.dtype, "q4");
 });
+
+Deno.test("quantizeModel() accuracyLevel 4 sets MatMulNBits accuracy_level; the model runs within the q4 bound", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = await writeFixtureModel(dir);
+  const refLogits = toFloat32((await run(path, false)).logits);
+  const [r] = await quantizeModel(path, ["q4"], { accuracyLevel: 4 });
+  const f = await OnnxFile.open(r!.path);
+  const levels = (f.graph.node ?? []).filter((n) => n.opType === "MatMulNBits").map((n) =>
+    Number(n.attribute!.find((a) => a.name === "accuracy_level")?.i)
+  );
+  f.close();
+  assertEquals(levels, [4, 4, 4, 4]);
+  const logits = toFloat32((await run(r!.path, false)).logits);
+  assert(maxAbsDiff(logits, refLogits) / maxAbs(refLogits) <= RELATIVE_BOUND.q4);
+  await assertRejects(
+    () => quantizeModel(path, ["q4"], { accuracyLevel: 5, force: true }),
+    RangeError,
+    "'accuracyLevel' must be an integer 0..4, got 5",
+  );
+});
