@@ -31,7 +31,9 @@ Deno.test({
     const dir = await installKernel(env);
     const spec = JSON.parse(await Deno.readTextFile(join(dir, "kernel.json")));
     assertEquals(spec.argv[0], Deno.execPath());
-    assertEquals([...Deno.readDirSync(join(data, "jupyter", "kernels"))].map((e) => e.name), ["deno"]);
+    assertEquals([...Deno.readDirSync(join(data, "jupyter", "kernels"))].map((e) => e.name), [
+      "deno",
+    ]);
   },
 });
 

@@ -6,3 +6,4 @@
 export * from "./execute.ts";
 export * from "./kernel.ts";
 export * from "./server.ts";
+export * from "./session.ts";
