@@ -6,7 +6,7 @@
  * @module
  */
 import { parseDtypes } from "../dtypes.ts";
-import { buildModel, type BuildReport } from "../model/build.ts";
+import { ATTENTION_KINDS, buildModel, type BuildReport } from "../model/build.ts";
 import { PRESETS } from "../model/presets.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 
@@ -20,6 +20,8 @@ Options:
   --out DIR         output directory (must not exist unless --force)
   --seed N          weight seed (default 42)
   --dtypes LIST     ONNX variants, e.g. fp32,fp16,q8,q4,q4f16 (default fp32; others need the quantizer)
+  --attention KIND  standard (opset-17 ops, honours left padding) or gqa (com.microsoft
+                    GroupQueryAttention, onnxruntime-genai style; default standard)
   --force           replace an existing output directory
   --json            print the build report as JSON on stdout
   --verbose         stack traces on errors`;
@@ -57,6 +59,17 @@ export function formatBuildReport(report: BuildReport): string {
   return lines.join("\n");
 }
 
+function attentionFlag(value: string | undefined): typeof ATTENTION_KINDS[number] {
+  if (value === undefined) return "standard";
+  const kind = ATTENTION_KINDS.find((k) => k === value);
+  if (kind === undefined) {
+    throw new RangeError(
+      `'--attention' must be one of ${ATTENTION_KINDS.join(", ")}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return kind;
+}
+
 if (import.meta.main) {
   await runCli(async () => {
     const { values } = parseFlags(Deno.args, {
@@ -65,6 +78,7 @@ if (import.meta.main) {
       seed: { type: "string" },
       dtypes: { type: "string" },
       force: { type: "boolean", default: false },
+      attention: { type: "string" },
       json: { type: "boolean", default: false },
     });
     if (values.help) {
@@ -79,6 +93,7 @@ if (import.meta.main) {
       seed: intFlag(values.seed, "--seed", { min: 0, fallback: 42 }),
       dtypes: values.dtypes === undefined ? ["fp32"] : parseDtypes(values.dtypes, "--dtypes"),
       force: values.force,
+      attention: attentionFlag(values.attention),
     });
     if (values.json) console.log(JSON.stringify(report, null, 2));
     else console.log(formatBuildReport(report));

@@ -15,18 +15,32 @@ async function buildModelCli(...args: string[]) {
 }
 
 Deno.test("build-model CLI builds a preset and prints parameters, bytes, time and peak RSS", async () => {
-  const out = join(await Deno.makeTempDir(), "tiny");
+  const tmp = await Deno.makeTempDir();
+  const out = join(tmp, "tiny");
   const run = await buildModelCli("--preset", "tiny", "--out", out, "--seed", "9");
+  await using _ = { [Symbol.asyncDispose]: () => Deno.remove(tmp, { recursive: true }) };
   assertEquals(run.code, 0, run.stderr);
   assert(run.stdout.includes("parameters      106,816"), run.stdout);
   assert(/fp32\s+[\d.]+ MiB\s+\d+ ms/.test(run.stdout), run.stdout);
   assert(run.stdout.includes("peak RSS"));
   const cfg = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
   assertEquals(cfg.turbo_inference.seed, 9);
+  const gqa = await buildModelCli(
+    "--preset",
+    "tiny",
+    "--out",
+    join(tmp, "gqa"),
+    "--attention",
+    "gqa",
+  );
+  assertEquals(gqa.code, 0, gqa.stderr);
+  const gqaConfig = JSON.parse(await Deno.readTextFile(join(tmp, "gqa", "config.json")));
+  assertEquals(gqaConfig.turbo_inference.attention, "gqa");
 });
 
 Deno.test("build-model CLI fails with one line for an existing --out, bad preset or dtype", async () => {
   const out = await Deno.makeTempDir();
+  await using _ = { [Symbol.asyncDispose]: () => Deno.remove(out, { recursive: true }) };
   const exists = await buildModelCli("--preset", "tiny", "--out", out);
   assertEquals(exists.code, 1);
   assertEquals(
@@ -46,6 +60,15 @@ Deno.test("build-model CLI fails with one line for an existing --out, bad preset
   );
   assertEquals(dtype.code, 1);
   assert(dtype.stderr.includes("'--dtypes' has unknown dtype 'q3'"), dtype.stderr);
+  const attention = await buildModelCli(
+    "--preset",
+    "tiny",
+    "--out",
+    join(out, "x"),
+    "--attention",
+    "flash",
+  );
+  assert(attention.stderr.includes("'--attention' must be one of standard, gqa"), attention.stderr);
   const missing = await buildModelCli("--out", join(out, "x"));
   assertEquals(missing.stderr.trim(), "error: missing required flag --preset");
   assertEquals([...Deno.readDirSync(out)].length, 0, "nothing written");

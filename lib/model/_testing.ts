@@ -100,3 +100,16 @@ export async function greedy(
   }
   return out;
 }
+
+/** A temp directory removed when the test process exits. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // Already gone.
+    }
+  });
+  return dir;
+}

@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import { createSession } from "../runtime/session.ts";
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import { tempDir } from "./_testing.ts";
 import { BUILDER_VERSION, buildModel } from "./build.ts";
 import { parameterCount, PRESETS } from "./presets.ts";
 import { readSafetensors } from "./safetensors.ts";
 
-const root = await Deno.makeTempDir({ prefix: "build_test-" });
+const root = await tempDir("build_test-");
 
 function listDir(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).sort();

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { loadQuantizer, repoRoot } from "./_files.ts";
+import { tempDir } from "./_testing.ts";
 import { BUILDER_VERSION } from "./build.ts";
 import { ensureModel } from "./ensure.ts";
 
@@ -9,7 +10,7 @@ function listDir(dir: string): string[] {
 }
 
 Deno.test("ensureModel() from concurrent processes yields one complete directory", async () => {
-  const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+  const cacheDir = await tempDir("ensure_test-");
   const script = join(cacheDir, "ensure.ts");
   const ensureUrl = new URL("./ensure.ts", import.meta.url).href;
   await Deno.writeTextFile(
@@ -36,7 +37,7 @@ Deno.test("ensureModel() from concurrent processes yields one complete directory
 });
 
 Deno.test("ensureModel() returns an existing directory without rebuilding it", async () => {
-  const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+  const cacheDir = await tempDir("ensure_test-");
   const dir = await ensureModel("tiny", { cacheDir, dtypes: ["fp32"], seed: 5 });
   assertEquals(dir, join(cacheDir, "tiny-s5"));
   const before = Deno.statSync(join(dir, "onnx", "model.onnx")).mtime;
@@ -45,7 +46,7 @@ Deno.test("ensureModel() returns an existing directory without rebuilding it", a
 });
 
 Deno.test("ensureModel() rebuilds a directory written by another builder version", async () => {
-  const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+  const cacheDir = await tempDir("ensure_test-");
   const dir = await ensureModel("tiny", { cacheDir, dtypes: ["fp32"] });
   const configPath = join(dir, "config.json");
   const config = JSON.parse(Deno.readTextFileSync(configPath));
@@ -61,7 +62,7 @@ Deno.test({
   name: "ensureModel() adds missing dtypes to an existing directory, file by file",
   ignore: (await loadQuantizer()) === null,
   fn: async () => {
-    const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+    const cacheDir = await tempDir("ensure_test-");
     const dir = await ensureModel("tiny", { cacheDir, dtypes: ["fp32"] });
     const fp32Before = Deno.statSync(join(dir, "onnx", "model.onnx")).mtime;
     await ensureModel("tiny", { cacheDir, dtypes: ["fp32", "q4", "fp16"] });
@@ -72,7 +73,7 @@ Deno.test({
 });
 
 Deno.test("ensureModel() rejects an unknown preset or dtype", async () => {
-  const cacheDir = await Deno.makeTempDir({ prefix: "ensure_test-" });
+  const cacheDir = await tempDir("ensure_test-");
   await assertRejects(() => ensureModel("huge", { cacheDir }), RangeError, "got 'huge'");
   await assertRejects(
     () => ensureModel("tiny", { cacheDir, dtypes: ["q3" as never] }),

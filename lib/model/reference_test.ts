@@ -1,12 +1,12 @@
 import { join } from "node:path";
 import { createSession } from "../runtime/session.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
-import { step } from "./_testing.ts";
+import { step, tempDir } from "./_testing.ts";
 import { buildModel } from "./build.ts";
 import { loadReferenceModel, referenceForward } from "./reference.ts";
 import { loadQuantizer } from "./_files.ts";
 
-const root = await Deno.makeTempDir({ prefix: "reference_test-" });
+const root = await tempDir("reference_test-");
 const tied = await buildModel({ preset: "tiny", outDir: join(root, "tied"), seed: 7 });
 const untied = await buildModel({
   preset: "tiny",

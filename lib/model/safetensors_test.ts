@@ -3,6 +3,7 @@ import { readSafetensors, writeSafetensors } from "./safetensors.ts";
 
 Deno.test("writeSafetensors() streams chunks and readSafetensors() reads them back", () => {
   const path = Deno.makeTempFileSync({ suffix: ".safetensors" });
+  using _ = { [Symbol.dispose]: () => Deno.removeSync(path) };
   const bytes = writeSafetensors(path, [
     {
       name: "a",
@@ -26,6 +27,7 @@ Deno.test("writeSafetensors() streams chunks and readSafetensors() reads them ba
 
 Deno.test("writeSafetensors() rejects chunks that do not fill the shape", () => {
   const path = Deno.makeTempFileSync();
+  using _ = { [Symbol.dispose]: () => Deno.removeSync(path) };
   assertThrows(
     () => writeSafetensors(path, [{ name: "w", shape: [3], chunks: () => [Float32Array.of(1)] }]),
     RangeError,
@@ -35,6 +37,7 @@ Deno.test("writeSafetensors() rejects chunks that do not fill the shape", () => 
 
 Deno.test("readSafetensors() rejects a file too short to be safetensors", () => {
   const path = Deno.makeTempFileSync();
+  using _ = { [Symbol.dispose]: () => Deno.removeSync(path) };
   Deno.writeFileSync(path, new Uint8Array(3));
   assertThrows(() => readSafetensors(path), SyntaxError, "not a safetensors file");
 });

@@ -6,12 +6,12 @@ import { type Dtype, DTYPE_FILE_SUFFIX } from "../dtypes.ts";
 import { toFloat32 } from "../runtime/tensors.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { mulberry32 } from "./_corpus.ts";
-import { greedy, step } from "./_testing.ts";
+import { greedy, step, tempDir } from "./_testing.ts";
 import { buildModel } from "./build.ts";
 import { ensureModel } from "./ensure.ts";
 import { PRESETS } from "./presets.ts";
 
-const cacheDir = await Deno.makeTempDir({ prefix: "transformers_js_test-" });
+const cacheDir = await tempDir("transformers_js_test-");
 const dir = await ensureModel("tiny", { cacheDir });
 env.allowRemoteModels = false;
 env.allowLocalModels = true;

@@ -6,6 +6,7 @@ import { GraphBuilder, writeModel } from "./graph.ts";
 
 Deno.test("ExternalDataWriter.append() aligns each tensor and returns its location", () => {
   const dir = Deno.makeTempDirSync();
+  using _ = { [Symbol.dispose]: () => Deno.removeSync(dir, { recursive: true }) };
   const sink = new ExternalDataWriter(`${dir}/model.onnx_data`);
   const a = sink.append([Uint8Array.of(1, 2, 3)]);
   const b = sink.append([Float32Array.of(1.5), Uint8Array.of(9)]);
@@ -20,6 +21,7 @@ Deno.test("ExternalDataWriter.append() aligns each tensor and returns its locati
 
 Deno.test("GraphBuilder.externalInitializer() points ORT at bytes streamed by ExternalDataWriter", async () => {
   const dir = Deno.makeTempDirSync();
+  using _ = { [Symbol.dispose]: () => Deno.removeSync(dir, { recursive: true }) };
   const sink = new ExternalDataWriter(`${dir}/model.onnx_data`);
   const g = new GraphBuilder("mm");
   g.input("x", "float32", [1, 3]).output("y", "float32", [1, 2]);
