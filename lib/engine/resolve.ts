@@ -348,7 +348,8 @@ async function resolveHub(id: string, options: ResolveOptions): Promise<Resolved
   const offline = options.offline ??
     (Deno.env.get("HF_HUB_OFFLINE") === "1" || !env.allowRemoteModels);
   const revision = options.revision ?? "main";
-  const dir = join(cacheDir, id);
+  // transformers.js's file cache keys: `<id>/<file>` on main, `<id>/<revision>/<file>` otherwise.
+  const dir = revision === "main" ? join(cacheDir, id) : join(cacheDir, id, revision);
   const hub = { cache_dir: cacheDir, revision, local_files_only: offline };
   let tokenizer: Tokenizer;
   let available: Dtype[];
@@ -394,8 +395,15 @@ async function fetchToCache(
       encodeURIComponent(revision),
     )
   }${file}`;
-  const token = Deno.env.get("HF_TOKEN") ?? Deno.env.get("HF_ACCESS_TOKEN");
+  // The token goes to the Hugging Face Hub only, as transformers.js sends it.
+  const token = /^https:\/\/(huggingface\.co|hf\.co)\//.test(url)
+    ? Deno.env.get("HF_TOKEN") ?? Deno.env.get("HF_ACCESS_TOKEN")
+    : undefined;
   const response = await fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+  if (response.status === 404 && !file.endsWith(".onnx")) {
+    await response.body?.cancel();
+    return; // optional files (generation_config.json, …)
+  }
   if (!response.ok || response.body === null) {
     throw new Error(`GET ${url} answered ${response.status}`);
   }
@@ -417,7 +425,8 @@ function hubError(id: string, offline: boolean, error: unknown): Error {
     );
   }
   if (
-    /fetch failed|dns|resolve|connect|network|ENOTFOUND|ECONNREFUSED|timed? ?out/i.test(message)
+    /fetch failed|dns error|getaddrinfo|connect error|connection refused|ENOTFOUND|ECONNREFUSED|network|timed? ?out/i
+      .test(message)
   ) {
     return new Error(
       `Cannot resolve model '${id}': the Hugging Face Hub is unreachable (${message}); ${suggestion}`,

@@ -79,6 +79,48 @@ Deno.test("resolveModel() of a Hub id with the Hub unreachable fails in one line
   }
 });
 
+Deno.test("resolveModel() of a Hub id fetches config, tokenizer and one dtype into the cache", async () => {
+  const { env } = await import("@huggingface/transformers");
+  const tiny = await tinyModel();
+  const dir = await modelDir(["onnx/model.onnx", "onnx/model_q4.onnx"]);
+  const requests: string[] = [];
+  // A stand-in for the Hub: serves `dir` at /<owner>/<name>/resolve/main/<file>.
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+    const path = new URL(req.url).pathname;
+    requests.push(`${path}|${req.headers.get("range") ?? ""}`);
+    const file = /^\/test\/tiny\/resolve\/main\/(.+)$/.exec(path)?.[1];
+    try {
+      if (file === undefined) throw new Error("not a file URL");
+      return new Response(await Deno.readFile(join(dir, file)));
+    } catch {
+      return new Response("Entry not found", { status: 404 });
+    }
+  });
+  const host = env.remoteHost;
+  env.remoteHost = `http://127.0.0.1:${server.addr.port}/`;
+  try {
+    const cacheDir = await Deno.makeTempDir();
+    const m = await resolveModel("test/tiny", { cacheDir, dtypes: ["q4"], offline: false });
+    assertEquals(m.source, "hub");
+    assertEquals(m.dir, join(cacheDir, "test/tiny"));
+    assertEquals(m.availableDtypes, ["fp32", "q4"]);
+    assertEquals(m.onnxPath("q4"), join(cacheDir, "test/tiny/onnx/model_q4.onnx"));
+    assertEquals(m.config, tiny.config);
+    // fp32 is offered but was not asked for, so it was not downloaded.
+    // (transformers.js probes each dtype with a one-byte range request; no full GET of fp32).
+    assert(!requests.includes("/test/tiny/resolve/main/onnx/model.onnx|"), requests.join());
+    assert(requests.includes("/test/tiny/resolve/main/onnx/model_q4.onnx|"), requests.join());
+    assertThrows(() => m.onnxPath("fp32"), RangeError, "offered but not local");
+    // Offline, the same cache resolves without the server.
+    await server.shutdown();
+    const offline = await resolveModel("test/tiny", { cacheDir, dtypes: ["q4"], offline: true });
+    assertEquals(offline.availableDtypes, ["q4"]);
+  } finally {
+    env.remoteHost = host;
+    await server.shutdown().catch(() => {});
+  }
+});
+
 Deno.test("resolveModel() rejects a missing directory and a malformed reference", async () => {
   await assertRejects(() => resolveModel("/nonexistent/model"), RangeError, "does not exist");
   await assertRejects(() => resolveModel("not a model id"), RangeError, "neither a directory");
