@@ -86,6 +86,9 @@ export interface ResolveOptions {
 
 const PRESET_PREFIX = "preset:";
 
+/** Most external-data chunks probed per ONNX file (transformers.js allows up to 100). */
+const MAX_DATA_CHUNKS = 100;
+
 /**
  * Resolves a model reference to local files, config, tokenizer and dtypes.
  *
@@ -366,7 +369,16 @@ async function resolveHub(id: string, options: ResolveOptions): Promise<Resolved
         include_tokenizer: false,
         include_processor: false,
       });
-      for (const file of files) await fetchToCache(id, file, dir, revision, options.onProgress);
+      for (const file of files) {
+        const fetched = await fetchToCache(id, file, dir, revision, options.onProgress);
+        // External data the config does not declare: model_q4.onnx_data, then _data_1, ….
+        if (fetched && file.endsWith(".onnx") && !files.includes(`${file}_data`)) {
+          for (let chunk = 0; chunk < MAX_DATA_CHUNKS; chunk++) {
+            const data = `${file}_data${chunk === 0 ? "" : `_${chunk}`}`;
+            if (!await fetchToCache(id, data, dir, revision, options.onProgress)) break;
+          }
+        }
+      }
     }
   } catch (error) {
     if (error instanceof RangeError) throw error;
@@ -376,16 +388,17 @@ async function resolveHub(id: string, options: ResolveOptions): Promise<Resolved
   return build(id, "hub", dir, raw, tokenizer, available, options.dtypes ?? []);
 }
 
+/** Fetches one file into the cache; `false` when an optional file (not `.onnx`) is absent. */
 async function fetchToCache(
   id: string,
   file: string,
   dir: string,
   revision: string,
   onProgress?: (line: string) => void,
-): Promise<void> {
+): Promise<boolean> {
   const target = join(dir, file);
   try {
-    if ((await Deno.stat(target)).isFile) return;
+    if ((await Deno.stat(target)).isFile) return true;
   } catch {
     // not cached yet
   }
@@ -402,7 +415,7 @@ async function fetchToCache(
   const response = await fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
   if (response.status === 404 && !file.endsWith(".onnx")) {
     await response.body?.cancel();
-    return; // optional files (generation_config.json, …)
+    return false; // optional files (generation_config.json, external data, …)
   }
   if (!response.ok || response.body === null) {
     throw new Error(`GET ${url} answered ${response.status}`);
@@ -413,6 +426,7 @@ async function fetchToCache(
   const out = await Deno.open(partial, { write: true, create: true, truncate: true });
   await response.body.pipeTo(out.writable);
   await Deno.rename(partial, target);
+  return true;
 }
 
 function hubError(id: string, offline: boolean, error: unknown): Error {

@@ -83,6 +83,7 @@ Deno.test("resolveModel() of a Hub id fetches config, tokenizer and one dtype in
   const { env } = await import("@huggingface/transformers");
   const tiny = await tinyModel();
   const dir = await modelDir(["onnx/model.onnx", "onnx/model_q4.onnx"]);
+  await Deno.writeFile(join(dir, "onnx/model_q4.onnx_data"), new Uint8Array([1, 2, 3]));
   const requests: string[] = [];
   // A stand-in for the Hub: serves `dir` at /<owner>/<name>/resolve/main/<file>.
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
@@ -111,6 +112,8 @@ Deno.test("resolveModel() of a Hub id fetches config, tokenizer and one dtype in
     assert(!requests.includes("/test/tiny/resolve/main/onnx/model.onnx|"), requests.join());
     assert(requests.includes("/test/tiny/resolve/main/onnx/model_q4.onnx|"), requests.join());
     assertThrows(() => m.onnxPath("fp32"), RangeError, "offered but not local");
+    // External data the config does not declare is found by probing and fetched too.
+    assertEquals(m.externalData("q4"), [join(cacheDir, "test/tiny/onnx/model_q4.onnx_data")]);
     // Offline, the same cache resolves without the server.
     await server.shutdown();
     const offline = await resolveModel("test/tiny", { cacheDir, dtypes: ["q4"], offline: true });
