@@ -64,7 +64,11 @@ export class MemorySampler {
   #readGpu: (() => number) | null = null;
   #exactPeak = false;
 
-  /** @param options Interval, GPU sampling and peak reset. */
+  /**
+   * Creates a stopped sampler.
+   *
+   * @param options Interval, GPU sampling and peak reset.
+   */
   constructor(options: MemorySamplerOptions = {}) {
     const interval = options.intervalMs ?? 50;
     if (!(interval > 0)) {
