@@ -23,7 +23,7 @@ import { tokenizerFiles, trainTokenizer } from "./tokenizer.ts";
 import { parameterSpecs, weightChunks } from "./weights.ts";
 
 /** Version of the builder, recorded in `config.json` (bump when the output changes). */
-export const BUILDER_VERSION = "1.1.0";
+export const BUILDER_VERSION = "1.2.0";
 
 /** Seed used when none is given (the brief's fixed seed). */
 export const DEFAULT_SEED = 42;
@@ -402,7 +402,6 @@ export function configJson(
     attention_dropout: 0,
     mlp_bias: false,
     pretraining_tp: 1,
-    rope_scaling: null,
     bos_token_id: extra.bos,
     eos_token_id: extra.eos,
     pad_token_id: extra.eos,

@@ -9,6 +9,7 @@
 import { ExternalDataWriter } from "../onnx/external_data.ts";
 import { float, GraphBuilder, writeModel } from "../onnx/graph.ts";
 import type { LlamaConfig } from "./presets.ts";
+import { ropeCaches, ropeHalfCaches } from "./rope.ts";
 import { type ParameterSpec, parameterSpecs, weightChunks, weightValues } from "./weights.ts";
 
 /** Symbolic dimension names, as Optimum exports name them (transformers.js resolves `batch_size`). */
@@ -327,69 +328,4 @@ function buildGraph(
     ? spec("model.embed_tokens.weight")
     : spec("lm_head.weight");
   g.node("MatMul", [final, weight("lm_head.MatMul.weight", headSpec, true)], ["logits"]);
-}
-
-/**
- * Half-width RoPE caches `[max_position_embeddings, head_dim / 2]`, the layout com.microsoft
- * GroupQueryAttention / RotaryEmbedding take.
- *
- * @param config The configuration.
- * @returns Float32 caches, row-major.
- * @example
- * ```ts
- * import { ropeHalfCaches } from "./llama_graph.ts";
- * import { PRESETS } from "./presets.ts";
- * console.assert(ropeHalfCaches(PRESETS.tiny!).sin.length === 512 * 8);
- * ```
- */
-export function ropeHalfCaches(
-  config: Readonly<LlamaConfig>,
-): { cos: Float32Array; sin: Float32Array } {
-  const half = config.head_dim / 2;
-  const full = ropeCaches(config);
-  const n = config.max_position_embeddings;
-  const cos = new Float32Array(n * half);
-  const sin = new Float32Array(n * half);
-  for (let pos = 0; pos < n; pos++) {
-    cos.set(full.cos.subarray(pos * 2 * half, pos * 2 * half + half), pos * half);
-    sin.set(full.sin.subarray(pos * 2 * half, pos * 2 * half + half), pos * half);
-  }
-  return { cos, sin };
-}
-
-/**
- * RoPE cos/sin caches `[max_position_embeddings, head_dim]`, each row `cat(freqs, freqs)` for
- * inverse frequencies `theta^(-2i/head_dim)`.
- *
- * @param config The configuration.
- * @returns Float32 caches, row-major.
- * @example
- * ```ts
- * import { ropeCaches } from "./llama_graph.ts";
- * import { PRESETS } from "./presets.ts";
- * const { cos } = ropeCaches(PRESETS.tiny!);
- * console.assert(cos[0] === 1); // position 0 is not rotated
- * ```
- */
-export function ropeCaches(
-  config: Readonly<LlamaConfig>,
-): { cos: Float32Array; sin: Float32Array } {
-  const d = config.head_dim;
-  const half = d / 2;
-  const n = config.max_position_embeddings;
-  const cos = new Float32Array(n * d);
-  const sin = new Float32Array(n * d);
-  for (let i = 0; i < half; i++) {
-    const invFreq = 1 / config.rope_theta ** ((2 * i) / d);
-    for (let pos = 0; pos < n; pos++) {
-      const angle = pos * invFreq;
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
-      cos[pos * d + i] = c;
-      cos[pos * d + half + i] = c;
-      sin[pos * d + i] = s;
-      sin[pos * d + half + i] = s;
-    }
-  }
-  return { cos, sin };
 }

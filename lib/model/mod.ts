@@ -10,5 +10,7 @@ export * from "./weights.ts";
 export * from "./tokenizer.ts";
 export * from "./safetensors.ts";
 export * from "./llama_graph.ts";
+export * from "./rope.ts";
 export * from "./build.ts";
+export * from "./reference.ts";
 export * from "./ensure.ts";

@@ -5,6 +5,20 @@
  * @module
  */
 
+/** Llama 3's long-context RoPE scaling (`rope_scaling` with `rope_type: "llama3"`). */
+export interface Llama3RopeScaling {
+  /** Always `llama3`. */
+  rope_type: "llama3";
+  /** Divisor of the low frequencies. */
+  factor: number;
+  /** Wavelengths above `original / low_freq_factor` are fully scaled. */
+  low_freq_factor: number;
+  /** Wavelengths below `original / high_freq_factor` are kept. */
+  high_freq_factor: number;
+  /** Context length of pre-training. */
+  original_max_position_embeddings: number;
+}
+
 /** A Llama-architecture configuration, in Hugging Face `config.json` field names. */
 export interface LlamaConfig {
   /** Width of the residual stream. */
@@ -25,6 +39,8 @@ export interface LlamaConfig {
   tokenizer_vocab_size: number;
   /** RoPE base. */
   rope_theta: number;
+  /** RoPE scaling, or `null` for plain RoPE. */
+  rope_scaling: Readonly<Llama3RopeScaling> | null;
   /** RMSNorm epsilon. */
   rms_norm_eps: number;
   /** Longest sequence (size of the RoPE caches). */
@@ -51,6 +67,7 @@ export const PRESETS: Readonly<Record<string, Readonly<LlamaConfig>>> = Object.f
     vocab_size: 512,
     tokenizer_vocab_size: 512,
     rope_theta: 10000,
+    rope_scaling: null,
     rms_norm_eps: 1e-5,
     max_position_embeddings: 512,
     tie_word_embeddings: true,
@@ -66,6 +83,7 @@ export const PRESETS: Readonly<Record<string, Readonly<LlamaConfig>>> = Object.f
     vocab_size: 8192,
     tokenizer_vocab_size: 8192,
     rope_theta: 500000,
+    rope_scaling: null,
     rms_norm_eps: 1e-5,
     max_position_embeddings: 4096,
     tie_word_embeddings: true,
@@ -81,6 +99,13 @@ export const PRESETS: Readonly<Record<string, Readonly<LlamaConfig>>> = Object.f
     vocab_size: 128256,
     tokenizer_vocab_size: 8192,
     rope_theta: 500000,
+    rope_scaling: Object.freeze({
+      rope_type: "llama3",
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 8192,
+    }),
     rms_norm_eps: 1e-5,
     max_position_embeddings: 131072,
     tie_word_embeddings: true,
@@ -96,6 +121,7 @@ export const PRESETS: Readonly<Record<string, Readonly<LlamaConfig>>> = Object.f
     vocab_size: 128256,
     tokenizer_vocab_size: 8192,
     rope_theta: 500000,
+    rope_scaling: null,
     rms_norm_eps: 1e-5,
     max_position_embeddings: 8192,
     tie_word_embeddings: false,
@@ -111,6 +137,7 @@ export const PRESETS: Readonly<Record<string, Readonly<LlamaConfig>>> = Object.f
     vocab_size: 32768,
     tokenizer_vocab_size: 8192,
     rope_theta: 1000000,
+    rope_scaling: null,
     rms_norm_eps: 1e-5,
     max_position_embeddings: 32768,
     tie_word_embeddings: false,
@@ -215,6 +242,18 @@ export function validateConfig(config: Readonly<LlamaConfig>): void {
     );
   }
   if (!(config.rope_theta > 0)) fail(`'rope_theta' must be positive, got ${config.rope_theta}`);
+  const scaling = config.rope_scaling;
+  if (scaling !== null) {
+    if (scaling.rope_type !== "llama3") {
+      fail(`'rope_scaling.rope_type' must be 'llama3', got '${scaling.rope_type}'`);
+    }
+    if (!(scaling.factor > 0) || !(scaling.high_freq_factor > scaling.low_freq_factor)) {
+      fail(
+        `'rope_scaling' needs factor > 0 and high_freq_factor > low_freq_factor, got ` +
+          JSON.stringify(scaling),
+      );
+    }
+  }
   if (!(config.rms_norm_eps > 0)) {
     fail(`'rms_norm_eps' must be positive, got ${config.rms_norm_eps}`);
   }

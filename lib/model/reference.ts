@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import type { LlamaConfig } from "./presets.ts";
+import { inverseFrequencies } from "./rope.ts";
 import { readSafetensors } from "./safetensors.ts";
 
 /** A model loaded for the reference forward. */
@@ -79,7 +80,7 @@ export function referenceForward(model: ReferenceModel, ids: readonly number[]):
     x.set(embed.subarray(id * h, (id + 1) * h), t * h);
   });
   const half = d / 2;
-  const invFreq = Array.from({ length: half }, (_, i) => 1 / c.rope_theta ** ((2 * i) / d));
+  const invFreq = inverseFrequencies(c);
   const rope = (v: Float64Array, rows: number, nHeads: number) => {
     for (let t = 0; t < rows; t++) {
       for (let hd = 0; hd < nHeads; hd++) {

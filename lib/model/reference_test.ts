@@ -168,3 +168,30 @@ Deno.test("attention 'gqa' (com.microsoft GroupQueryAttention) matches the refer
   assert(worst < 1e-4, `relative error ${worst}`);
   assertEquals(result.past["past_key_values.1.value"]!.dims, [1, 2, prompt.length, 16]);
 });
+
+Deno.test("llama3 rope_scaling: ORT logits match the reference", async () => {
+  const scaled = await buildModel({
+    preset: "tiny",
+    outDir: join(root, "rope-scaled"),
+    seed: 7,
+    config: {
+      rope_scaling: {
+        rope_type: "llama3",
+        factor: 8,
+        low_freq_factor: 1,
+        high_freq_factor: 4,
+        original_max_position_embeddings: 64,
+      },
+    },
+  });
+  const config = JSON.parse(await Deno.readTextFile(join(scaled.outDir, "config.json")));
+  assertEquals(config.rope_scaling.rope_type, "llama3");
+  const prompt = ids(30, scaled.config.vocab_size, 9);
+  const expected = referenceForward(loadReferenceModel(scaled.outDir), prompt);
+  const { logits } = await step(await createSession(scaled.files[0]!.path), scaled.config, [
+    prompt,
+  ]);
+  assert(relativeError(logits, expected) < 1e-4);
+  const plain = referenceForward(loadReferenceModel(tied.outDir), prompt);
+  assert(relativeError(plain, expected) > 1e-3, "scaling changes the logits");
+});
