@@ -1,7 +1,7 @@
 /**
  * `deno task ppl --model REF [--dtypes fp32,fp16,q8,q4] [--device cpu] [--wikitext PATH]
  * [--split test|validation] [--window N] [--stride N] [--max-tokens N] [--method hf|llama-cpp]
- * [--batch N] [--baseline DTYPE] [--output ppl.json]` — perplexity on WikiText-2 and the quality
+ * [--batch N] [--baseline DTYPE] [--pairwise] [--output ppl.json]` — perplexity on WikiText-2 and the quality
  * of each dtype against a baseline. Progress on stderr; a table on stdout, and the JSON report
  * written to `--output` (or printed on stdout without it).
  *
@@ -36,6 +36,8 @@ baseline (fp32, else fp16): ΔPPL %, mean KL(base ‖ dtype), top-1 agreement %.
   --batch N            windows per forward call (default 1)
   --baseline DTYPE     dtype the others are compared with (default fp32, else fp16)
   --threads N          intra-op threads per session (default 0: ONNX Runtime's choice)
+  --pairwise           hold two models at once (the baseline and one other dtype) instead of all
+                       of them; the baseline then runs once per other dtype
   --output PATH        write the JSON report there (default: print it on stdout)`;
 
 if (import.meta.main) {
@@ -53,6 +55,7 @@ if (import.meta.main) {
       batch: { type: "string" },
       baseline: { type: "string" },
       threads: { type: "string" },
+      pairwise: { type: "boolean", default: false },
       output: { type: "string" },
     });
     if (values.help) {
@@ -90,6 +93,7 @@ if (import.meta.main) {
       method,
       batch: intFlag(values.batch, "--batch", { min: 1, fallback: 1 }),
       threads: intFlag(values.threads, "--threads", { min: 0, fallback: 0 }),
+      pairwise: values.pairwise!,
       maxTokens: maxTokens ?? null,
       ...(values.wikitext === undefined ? {} : { wikitextPath: values.wikitext }),
       ...(window === undefined ? {} : { window }),

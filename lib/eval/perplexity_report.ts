@@ -6,15 +6,16 @@
  * The baseline is fp32 when the model has it (or it is asked for), else fp16, else the first
  * dtype asked for; it is evaluated even when not asked for. A dtype that fails to resolve, load
  * or run becomes a result with `status: "error"`; the others go on. All decoders are loaded at
- * once (the baseline's logits stay while each other dtype runs on the same windows).
+ * once (the baseline's logits stay while each other dtype runs on the same windows), or with
+ * `pairwise` two at a time: the baseline and one other dtype.
  *
  * @module
  */
 import { type Device, type Dtype, isDtype } from "../dtypes.ts";
-import { loadDecoder, resolveModel } from "../engine/mod.ts";
+import { type DecoderModel, loadDecoder, resolveModel } from "../engine/mod.ts";
 import { progressLine } from "../sweep/progress.ts";
 import type { Logits, WindowLogits } from "./logits.ts";
-import { compareQuality } from "./quality.ts";
+import { compareQuality, type QualityResult } from "./quality.ts";
 import { effectiveStride, type PerplexityMethod, planWindows } from "./windows.ts";
 import { loadWikitext, type WikitextSplit } from "./wikitext.ts";
 import { tokenizePrefix } from "./_tokenize.ts";
@@ -45,6 +46,13 @@ export interface EvaluatePerplexityOptions {
   batch?: number;
   /** Dtype the others are compared with. @default fp32, else fp16, else the first dtype */
   baseline?: Dtype;
+  /**
+   * Hold at most two models at once: the baseline stays loaded and each other dtype is loaded,
+   * compared with it on every window and released in turn (the baseline runs once per other
+   * dtype; its own result comes from the first pass). For models whose dtypes do not all fit in
+   * memory together. @default false (all dtypes loaded at once, the baseline runs once)
+   */
+  pairwise?: boolean;
   /** Intra-op threads per session (0 = ONNX Runtime's default). @default 0 */
   threads?: number;
   /** Progress lines (a bar with ETA); `\r`-terminated while running. @default none */
@@ -156,56 +164,69 @@ export async function evaluatePerplexity(
   const baseline = options.baseline ?? pickBaseline(options.dtypes, resolved.availableDtypes);
   const order = [baseline, ...options.dtypes.filter((d) => d !== baseline)];
 
+  const groups: Dtype[][] = options.pairwise && order.length > 1
+    ? order.slice(1).map((dtype) => [baseline, dtype])
+    : [order];
   const failures = new Map<Dtype, string>();
-  const models = new Map<Dtype, Awaited<ReturnType<typeof loadDecoder>>>();
+  const models = new Map<Dtype, DecoderModel>();
+  const providers = new Map<Dtype, string>();
+  const outcomes = new Map<string, QualityResult>();
+  const load = async (dtype: Dtype) => {
+    if (models.has(dtype) || failures.has(dtype)) return;
+    try {
+      const forDtype = await resolveModel(options.model, { dtypes: [dtype] });
+      const model = await loadDecoder(forDtype, { dtype, device, threads: options.threads ?? 0 });
+      models.set(dtype, model);
+      providers.set(dtype, model.executionProvider);
+    } catch (error) {
+      failures.set(dtype, oneLine(error));
+    }
+  };
   try {
-    for (const dtype of order) {
-      try {
-        const forDtype = await resolveModel(options.model, { dtypes: [dtype] });
-        models.set(
-          dtype,
-          await loadDecoder(forDtype, { dtype, device, threads: options.threads ?? 0 }),
-        );
-      } catch (error) {
-        failures.set(dtype, oneLine(error));
+    for (const [g, group] of groups.entries()) {
+      for (const dtype of group) await load(dtype);
+      if (group.some((dtype) => models.has(dtype))) {
+        const scorers: Record<string, WindowLogits> = {};
+        for (const dtype of group) {
+          const model = models.get(dtype);
+          scorers[dtype] = model ? scorerOf(model) : failing(failures.get(dtype));
+        }
+        const label = `${group.join(" vs ")}${
+          groups.length > 1 ? ` (${g + 1}/${groups.length})` : ""
+        }`;
+        const started = performance.now();
+        const onProgress = options.onProgress;
+        const quality = await compareQuality(scorers, tokens, {
+          ...plan,
+          batch: options.batch ?? 1,
+          ...(method === "llama-cpp" && config.bosTokenId !== null &&
+              tokens[0] === config.bosTokenId
+            ? { bosTokenId: config.bosTokenId }
+            : {}),
+          decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
+          baseline,
+          ...(onProgress
+            ? {
+              onProgress: (done: number, total: number) =>
+                onProgress(
+                  `${
+                    progressLine(done, total, (performance.now() - started) / 1000, label)
+                  } ${done}/${total} windows${done === total ? "\n" : "\r"}`,
+                ),
+            }
+            : {}),
+        });
+        for (const q of quality) if (!outcomes.has(q.name)) outcomes.set(q.name, q);
+      }
+      if (options.pairwise) {
+        for (const dtype of group.slice(1)) {
+          await models.get(dtype)?.dispose();
+          models.delete(dtype);
+        }
       }
     }
-    const scorers: Record<string, WindowLogits> = {};
-    for (const [dtype, model] of models) {
-      scorers[dtype] = async (rows) => {
-        const logits = await model.forward(rows);
-        return { data: logits.data, dims: logits.dims } as Logits;
-      };
-    }
-    const started = performance.now();
-    const onProgress = options.onProgress;
-    const quality = models.size === 0 ? [] : await compareQuality(
-      models.has(baseline) ? scorers : { [baseline]: failing(failures.get(baseline)), ...scorers },
-      tokens,
-      {
-        ...plan,
-        batch: options.batch ?? 1,
-        ...(method === "llama-cpp" && config.bosTokenId !== null &&
-            tokens[0] === config.bosTokenId
-          ? { bosTokenId: config.bosTokenId }
-          : {}),
-        decode: (ids) => tokenizer.decode(ids, { skip_special_tokens: true }),
-        baseline,
-        ...(onProgress
-          ? {
-            onProgress: (done: number, total: number) =>
-              onProgress(
-                `${
-                  progressLine(done, total, (performance.now() - started) / 1000, "windows")
-                } ${done}/${total}${done === total ? "\n" : "\r"}`,
-              ),
-          }
-          : {}),
-      },
-    );
-    const byDtype = new Map(quality.map((q) => [q.name, q]));
     const results = order.map((dtype): PerplexityReportResult => {
-      const q = byDtype.get(dtype);
+      const q = outcomes.get(dtype);
       const error = failures.get(dtype) ?? (q?.error ? oneLine(q.error) : undefined);
       const r = q?.result ?? null;
       return {
@@ -219,7 +240,7 @@ export async function evaluatePerplexity(
         top1_agreement: q?.top1Agreement ?? null,
         seconds: r?.seconds ?? null,
         tokens_per_s: r?.tokensPerS ?? null,
-        execution_provider: models.get(dtype)?.executionProvider ?? "",
+        execution_provider: providers.get(dtype) ?? "",
         status: error === undefined && r !== null ? "ok" : "error",
         error: error ?? (r === null ? "not evaluated" : ""),
       };
@@ -247,6 +268,14 @@ function pickBaseline(wanted: readonly Dtype[], available: readonly Dtype[]): Dt
     if (wanted.includes(dtype) || available.includes(dtype)) return dtype;
   }
   return wanted[0]!;
+}
+
+/** The decoder as a scorer: its logits for a batch of windows (empty past). */
+function scorerOf(model: DecoderModel): WindowLogits {
+  return async (rows) => {
+    const logits = await model.forward(rows);
+    return { data: logits.data, dims: logits.dims } as Logits;
+  };
 }
 
 /** A scorer that fails with the load error (keeps the baseline slot when its load failed). */

@@ -35,6 +35,24 @@ Deno.test({
 });
 
 Deno.test({
+  name: "evaluatePerplexity() pairwise gives the same PPL, KL and top-1 as all models at once",
+  ignore,
+  async fn() {
+    const options = {
+      model: "preset:tiny",
+      dtypes: ["fp32", "q8", "q4"] as ("fp32" | "q8" | "q4")[],
+      wikitextPath: WIKITEXT_PATH!,
+      ...SMALL,
+    };
+    const quality = (report: Awaited<ReturnType<typeof evaluatePerplexity>>) =>
+      report.results.map((r) => [r.dtype, r.status, r.ppl, r.kl, r.top1_agreement]);
+    const together = await evaluatePerplexity(options);
+    const pairwise = await evaluatePerplexity({ ...options, pairwise: true });
+    assertEquals(quality(pairwise), quality(together));
+  },
+});
+
+Deno.test({
   name: "compareQuality() of two fp32 sessions of the tiny preset gives KL 0 and top-1 100 %",
   ignore,
   async fn() {
