@@ -114,8 +114,14 @@ export async function evaluateWindows(
         group.forEach((w, b) => {
           for (let target = w.scoreFrom; target < w.end; target++, k++) {
             const offset = (b * seq + target - 1 - w.start) * vocab;
+            const id = tokens[target]!;
+            if (!(id >= 0 && id < vocab)) {
+              throw new RangeError(
+                `token ${target} has id ${id}, outside the logits' vocabulary of ${vocab}`,
+              );
+            }
             const row = rowSummary(data, offset, vocab);
-            const nll = row.logSumExp - data[offset + tokens[target]!]!;
+            const nll = row.logSumExp - data[offset + id]!;
             total.nll += nll;
             const delta = nll - total.mean;
             total.mean += delta / (total.count + k + 1);

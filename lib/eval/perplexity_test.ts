@@ -164,6 +164,11 @@ Deno.test("perplexity() rejects bad strides, a short text and logits of the wron
     "logits dims must be [1, 8, vocab], got [1, 1, 2]",
   );
   await assertRejects(
+    () => perplexity(uniformScorer(4), range(16), { window: 8 }),
+    RangeError,
+    "token 4 has id 4, outside the logits' vocabulary of 4",
+  );
+  await assertRejects(
     () => perplexity(uniformScorer(2), range(16), { window: 8, batch: 0 }),
     RangeError,
     "'batch'",
