@@ -13,7 +13,12 @@ import { ropeCaches, ropeHalfCaches } from "./rope.ts";
 import { type ParameterSpec, parameterSpecs, weightChunks, weightValues } from "./weights.ts";
 
 /** Symbolic dimension names, as Optimum exports name them (transformers.js resolves `batch_size`). */
-export const DIMS = Object.freeze(
+export const DIMS: Readonly<{
+  batch: "batch_size";
+  sequence: "sequence_length";
+  past: "past_sequence_length";
+  total: "total_sequence_length";
+}> = Object.freeze(
   {
     batch: "batch_size",
     sequence: "sequence_length",
@@ -23,7 +28,7 @@ export const DIMS = Object.freeze(
 );
 
 /** Score given to masked (future or padding) keys before the softmax; representable in fp16. */
-export const MASK_VALUE = -65504;
+export const MASK_VALUE: number = -65504;
 
 /** Options of {@linkcode writeLlamaOnnx}. */
 export interface WriteLlamaOnnxOptions {

@@ -8,18 +8,19 @@
 import { fillerText } from "./_corpus.ts";
 
 /** Special tokens, in id order after the learned vocabulary. */
-export const SPECIAL_TOKENS = Object.freeze(
-  {
-    bos: "<|begin_of_text|>",
-    eos: "<|end_of_text|>",
-  } as const,
-);
+export const SPECIAL_TOKENS: Readonly<{ bos: "<|begin_of_text|>"; eos: "<|end_of_text|>" }> = Object
+  .freeze(
+    {
+      bos: "<|begin_of_text|>",
+      eos: "<|end_of_text|>",
+    } as const,
+  );
 
 /** GPT-2 pre-tokenisation (what the `ByteLevel` pre-tokenizer with `use_regex` applies). */
 const GPT2_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 /** A simple chat template: `role: content` lines after the BOS token. */
-export const CHAT_TEMPLATE = "{{ bos_token }}{% for message in messages %}" +
+export const CHAT_TEMPLATE: string = "{{ bos_token }}{% for message in messages %}" +
   "{{ message['role'] + ': ' + message['content'] + '\\n' }}{% endfor %}" +
   "{% if add_generation_prompt %}{{ 'assistant: ' }}{% endif %}";
 

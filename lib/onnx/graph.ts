@@ -10,7 +10,15 @@ import onnxProto from "onnx-proto";
 const { onnx } = onnxProto;
 
 /** ONNX element types this project writes, by ORT tensor type name. */
-export const ELEM_TYPE = Object.freeze(
+export const ELEM_TYPE: Readonly<{
+  float32: 1;
+  uint8: 2;
+  int8: 3;
+  int32: 6;
+  int64: 7;
+  float16: 10;
+  bfloat16: 16;
+}> = Object.freeze(
   {
     float32: 1,
     uint8: 2,
@@ -101,7 +109,11 @@ export class GraphBuilder {
   readonly #initializers: Initializer[] = [];
   #counter = 0;
 
-  /** @param name Graph name. */
+  /**
+   * Starts an empty graph.
+   *
+   * @param name Graph name.
+   */
   constructor(name: string) {
     this.#name = name;
   }
