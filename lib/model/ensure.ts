@@ -17,6 +17,7 @@ import {
   writeJsonAtomic,
 } from "./_files.ts";
 import {
+  ATTENTION_KINDS,
   BUILDER_VERSION,
   buildModel,
   DEFAULT_SEED,
@@ -45,6 +46,11 @@ export interface EnsureModelOptions {
   dtypes?: Dtype[];
   /** Cache root. @default `<repo>/.cache/models` */
   cacheDir?: string;
+  /**
+   * Attention implementation; `gqa` models live in `<preset>-gqa-s<seed>`.
+   * @default "standard"
+   */
+  attention?: typeof ATTENTION_KINDS[number];
 }
 
 /**
@@ -52,8 +58,8 @@ export interface EnsureModelOptions {
  *
  * @param preset A key of `PRESETS`.
  * @param options Seed, dtypes, cache root.
- * @returns The model directory (`<cacheDir>/<preset>-s<seed>`).
- * @throws {RangeError} on an unknown preset or dtype.
+ * @returns The model directory (`<cacheDir>/<preset>-s<seed>`, or `<preset>-gqa-s<seed>`).
+ * @throws {RangeError} on an unknown preset, dtype or attention kind.
  * @example
  * ```ts
  * import { ensureModel } from "./ensure.ts";
@@ -78,11 +84,19 @@ export async function ensureModel(
   }
   const root = options.cacheDir ?? defaultCacheDir();
   Deno.mkdirSync(root, { recursive: true });
-  const dir = join(root, `${preset}-s${seed}`);
+  const attention = options.attention ?? "standard";
+  if (!ATTENTION_KINDS.includes(attention)) {
+    throw new RangeError(
+      `Cannot ensure model: 'attention' must be one of ${
+        ATTENTION_KINDS.join(", ")
+      }, got '${attention}'`,
+    );
+  }
+  const dir = join(root, `${preset}${attention === "gqa" ? "-gqa" : ""}-s${seed}`);
   if (!isComplete(dir) || isStale(dir)) {
     const staging = stagingPath(dir);
     try {
-      await buildModel({ preset, outDir: staging, seed, dtypes });
+      await buildModel({ preset, outDir: staging, seed, dtypes, attention });
       if (isComplete(dir) && isStale(dir)) {
         // Built by an older builder: move it aside (readers holding files keep them).
         const old = stagingPath(dir);

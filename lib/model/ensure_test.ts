@@ -72,6 +72,14 @@ Deno.test({
   },
 });
 
+Deno.test("ensureModel() keeps attention 'gqa' models in their own directory", async () => {
+  const cacheDir = await tempDir("ensure_test-");
+  const dir = await ensureModel("tiny", { cacheDir, dtypes: ["fp32"], attention: "gqa" });
+  assertEquals(dir, join(cacheDir, "tiny-gqa-s42"));
+  const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+  assertEquals(config.turbo_inference.attention, "gqa");
+});
+
 Deno.test("ensureModel() rejects an unknown preset or dtype", async () => {
   const cacheDir = await tempDir("ensure_test-");
   await assertRejects(() => ensureModel("huge", { cacheDir }), RangeError, "got 'huge'");
@@ -79,6 +87,11 @@ Deno.test("ensureModel() rejects an unknown preset or dtype", async () => {
     () => ensureModel("tiny", { cacheDir, dtypes: ["q3" as never] }),
     RangeError,
     "unknown dtype 'q3'",
+  );
+  await assertRejects(
+    () => ensureModel("tiny", { cacheDir, attention: "flash" as never }),
+    RangeError,
+    "'attention' must be one of standard, gqa, got 'flash'",
   );
   assertEquals(listDir(cacheDir), []);
 });
