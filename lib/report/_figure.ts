@@ -7,7 +7,7 @@
 import type { SummaryRow } from "./summary.ts";
 import type { VegaLiteSpec } from "./render.ts";
 import { FONT_FAMILY } from "./font_metrics.ts";
-import { compareDtypes, displayLabel, setupsOf } from "./_util.ts";
+import { compareDtypes, displayLabel, setupsOf, wrapText } from "./_util.ts";
 
 /** Vega-Lite `$schema` of every spec. */
 export const SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
@@ -99,9 +99,9 @@ export function manySetups(records: readonly { setup: string }[]): boolean {
   return new Set(records.map((r) => r.setup)).size > 1;
 }
 
-/** A title with an optional subtitle. */
+/** A title with an optional subtitle, wrapped to lines of at most 80 characters. */
 export function title(text: string, subtitle?: string) {
-  return subtitle === undefined ? { text } : { text, subtitle };
+  return subtitle === undefined ? { text } : { text, subtitle: wrapText(subtitle, 80) };
 }
 
 /**
@@ -141,11 +141,11 @@ export function wrap(
   } as unknown as VegaLiteSpec;
 }
 
-/** A spec that only says `message` (used when there is nothing to plot). */
-export function emptyFigure(heading: string, message: string): VegaLiteSpec {
+/** A spec that only says `message` (used when there is nothing to plot), with an optional why. */
+export function emptyFigure(heading: string, message: string, subtitle?: string): VegaLiteSpec {
   return {
     $schema: SCHEMA,
-    title: { text: heading },
+    title: title(heading, subtitle),
     data: { values: [{ message }] },
     mark: { type: "text", fontSize: 16, color: "#666" },
     encoding: { text: { field: "message", type: "nominal" } },

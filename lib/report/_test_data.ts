@@ -3,17 +3,31 @@
  *
  * @module
  */
-import { type FixtureOptions, syntheticPerplexityCsv, syntheticResultsCsv } from "./_fixture.ts";
+import { type FixtureOptions, syntheticPerplexity, syntheticResultsCsv } from "./_fixture.ts";
+import { toFrame } from "../results/table.ts";
 import { type ReportData, reportData } from "./report_data.ts";
 import { parsePerplexityCsv, parseResultsCsv } from "./results_table.ts";
 
-/** Report tables of the synthetic grid; `perplexity: false` leaves perplexity out. */
+/** Reason of the skipped perplexity rows `testData({ perplexity: "skipped" })` makes. */
+export const SKIP_REASON = "no WikiText-2 text";
+
+/**
+ * Report tables of the synthetic grid; `perplexity: false` leaves perplexity out, `"skipped"`
+ * writes every perplexity row as skipped.
+ */
 export function testData(
-  options: FixtureOptions & { perplexity?: boolean; q4Delta?: number } = {},
+  options: FixtureOptions & { perplexity?: boolean | "skipped"; q4Delta?: number } = {},
 ): ReportData {
   const { perplexity = true, q4Delta, ...grid } = options;
+  const rows = syntheticPerplexity(grid.models, q4Delta).map((r) =>
+    perplexity === "skipped"
+      ? { ...r, status: "skipped" as const, error: SKIP_REASON, ppl: null, delta_ppl_pct: null }
+      : r
+  );
   return reportData(
     parseResultsCsv(syntheticResultsCsv(grid)),
-    perplexity ? parsePerplexityCsv(syntheticPerplexityCsv(grid.models, q4Delta)) : null,
+    perplexity === false
+      ? null
+      : parsePerplexityCsv(toFrame("perplexity", rows).writeCSV().toString()),
   );
 }

@@ -89,3 +89,17 @@ export function setupRows<T extends { model: string; device: string; batch: numb
   const batch = Math.min(...mine.map((r) => r.batch));
   return mine.filter((r) => r.batch === batch);
 }
+
+/** Splits text into lines of at most `width` characters at spaces (a longer word stays whole). */
+export function wrapText(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}

@@ -110,6 +110,12 @@ Deno.test("pplDegradationSpec() says 'no perplexity measured' when there is none
   assertEquals(values(spec), [{ message: "no perplexity measured" }]);
 });
 
+Deno.test("pplDegradationSpec() gives the reason when perplexity was skipped", () => {
+  const spec = json(pplDegradationSpec(testData({ perplexity: "skipped" })));
+  assertEquals(values(spec), [{ message: "no perplexity measured" }]);
+  assert(JSON.stringify((spec.title as Json).subtitle).includes("skipped: no WikiText-2 text"));
+});
+
 Deno.test("memoryFootprintSpec() shows VRAM when present and says RSS otherwise", () => {
   const rss = json(memoryFootprintSpec(testData()));
   assert(JSON.stringify(rss.title).includes("RSS"));

@@ -12,7 +12,7 @@
  * @module
  */
 import { DELTA_PPL_BUDGET_PCT } from "./ppl_degradation.ts";
-import type { Environment, Failures, ReportData } from "./report_data.ts";
+import type { Environment, Failures, PerplexityIssue, ReportData } from "./report_data.ts";
 import type { SummaryRow } from "./summary.ts";
 import { BYTES_PER_GB, compareDtypes, reportLabel, round, setupRows, setupsOf } from "./_util.ts";
 
@@ -121,6 +121,8 @@ export interface FinalReport {
   environment: Environment;
   /** Failed runs (excluded from every number, counted here). */
   failed_cells: { count: number; runs: number; reasons: Failures["reasons"] };
+  /** (model, dtype) pairs whose perplexity was skipped or failed, with the reason. */
+  perplexity_not_measured: PerplexityIssue[];
 }
 
 /**
@@ -208,6 +210,7 @@ export function finalReport(data: ReportData): FinalReport {
       runs: data.failures.runs,
       reasons: data.failures.reasons,
     },
+    perplexity_not_measured: data.perplexityIssues,
   };
 }
 

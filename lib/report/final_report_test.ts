@@ -2,7 +2,7 @@ import { assert, assertAlmostEquals, assertEquals } from "../testing/assert.ts";
 import type { BenchRow } from "../results/schema.ts";
 import { type FixtureOptions, syntheticPerplexity, syntheticRows } from "./_fixture.ts";
 import { finalReport, finalReportJson } from "./final_report.ts";
-import { testData } from "./_test_data.ts";
+import { SKIP_REASON, testData } from "./_test_data.ts";
 
 // An independent recomputation from the fixture's row objects: plain loops, no polars, no CSV.
 function meanOf(rows: BenchRow[], pick: (r: BenchRow) => number | null): number | null {
@@ -26,7 +26,9 @@ function cellRows(rows: BenchRow[], dtype: string, cache: boolean, context: numb
 }
 const LABELS: Record<string, string> = { fp32: "fp32", fp16: "fp16", q8: "int8", q4: "4bit" };
 
-function reportJson(options: FixtureOptions & { q4Delta?: number; perplexity?: boolean } = {}) {
+function reportJson(
+  options: FixtureOptions & { q4Delta?: number; perplexity?: boolean | "skipped" } = {},
+) {
   return JSON.parse(finalReportJson(finalReport(testData(options))));
 }
 
@@ -132,4 +134,17 @@ Deno.test("finalReportJson() counts failed cells with their reasons and keeps th
   ]);
   assertEquals(json.environment.ort_version, ["1.30.0"]);
   assertEquals(json.environment.execution_provider, ["CPUExecutionProvider"]);
+});
+
+Deno.test("finalReportJson() lists skipped perplexity with its reason", () => {
+  const json = reportJson({ perplexity: "skipped" });
+  assertEquals(json["4bit"].ppl, null);
+  assertEquals(json.perplexity_not_measured.length, 4);
+  assertEquals(json.perplexity_not_measured[0], {
+    model: "preset:tiny",
+    dtype: "fp32",
+    status: "skipped",
+    reason: SKIP_REASON,
+  });
+  assertEquals(reportJson().perplexity_not_measured, []);
 });

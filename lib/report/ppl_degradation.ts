@@ -40,7 +40,14 @@ export function pplDegradationSpec(data: ReportData): VegaLiteSpec {
       baseline: p.baseline,
       within_budget: (p.delta_ppl_pct ?? 0) <= DELTA_PPL_BUDGET_PCT,
     }));
-  if (values.length === 0) return emptyFigure(heading, "no perplexity measured");
+  if (values.length === 0) {
+    const issue = data.perplexityIssues[0];
+    return emptyFigure(
+      heading,
+      "no perplexity measured",
+      issue ? `${issue.status}: ${issue.reason}` : undefined,
+    );
+  }
   const baselines = [...new Set(values.map((v) => v.baseline))].join(", ");
   const color = dtypeColor(values.map((v) => v.dtype));
   const inner = {

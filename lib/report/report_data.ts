@@ -39,6 +39,18 @@ export interface Environment {
   last_run: string | null;
 }
 
+/** A (model, dtype) whose perplexity was skipped or failed and never measured ok. */
+export interface PerplexityIssue {
+  /** Model reference. */
+  model: string;
+  /** Weight dtype. */
+  dtype: string;
+  /** `skipped` or `error`. */
+  status: string;
+  /** The reason from the CSV. */
+  reason: string;
+}
+
 /** The tables every figure and report is a function of. */
 export interface ReportData {
   /** One row per benchmark cell (ok runs only). */
@@ -47,6 +59,8 @@ export interface ReportData {
   summaryFrame: pl.DataFrame;
   /** Latest ok perplexity row per (model, dtype) with a PPL. */
   perplexity: PerplexityRow[];
+  /** Perplexity rows skipped or failed, for (model, dtype) pairs with no ok row. */
+  perplexityIssues: PerplexityIssue[];
   /** Failed runs. */
   failures: Failures;
   /** Provenance. */
@@ -69,10 +83,12 @@ export interface ReportData {
  */
 export function reportData(results: pl.DataFrame, perplexity: pl.DataFrame | null): ReportData {
   const summaryFrame = summarize(results);
+  const ok = perplexity === null ? [] : latestPerplexity(perplexity);
   return {
     summary: summaryRecords(summaryFrame),
     summaryFrame,
-    perplexity: perplexity === null ? [] : latestPerplexity(perplexity),
+    perplexity: ok,
+    perplexityIssues: perplexity === null ? [] : perplexityIssues(perplexity, ok),
     failures: failures(results),
     environment: environment(results),
   };
@@ -103,6 +119,17 @@ function latestPerplexity(df: pl.DataFrame): PerplexityRow[] {
     .sort("timestamp")
     .unique({ subset: ["model", "dtype"], keep: "last", maintainOrder: true })
     .toRecords() as unknown as PerplexityRow[];
+}
+
+function perplexityIssues(df: pl.DataFrame, ok: readonly PerplexityRow[]): PerplexityIssue[] {
+  const measured = new Set(ok.map((r) => `${r.model}\u0000${r.dtype}`));
+  return (df
+    .filter(pl.col("status").neq(pl.lit("ok")).or(pl.col("ppl").isNull()))
+    .sort("timestamp")
+    .unique({ subset: ["model", "dtype"], keep: "last", maintainOrder: true })
+    .toRecords() as unknown as PerplexityRow[])
+    .filter((r) => !measured.has(`${r.model}\u0000${r.dtype}`))
+    .map((r) => ({ model: r.model, dtype: r.dtype, status: r.status, reason: r.error }));
 }
 
 function failures(results: pl.DataFrame): Failures {

@@ -169,9 +169,9 @@ function blocks({ data, report, table, figures }: ReportInputs): Block[] {
       { kind: "h", level, text: "1. How much does the KV cache gain in decoding?" },
       ...cacheAnswer(data, ext, entries),
       { kind: "h", level, text: "2. Is 4-bit worth it in production?" },
-      ...fourBitAnswer(ext, entries),
+      ...fourBitAnswer(report, ext, entries),
       { kind: "h", level, text: "3. Where is the sweet spot between speed and quality?" },
-      ...sweetSpotAnswer(ext, entries),
+      ...sweetSpotAnswer(report, ext, entries),
     );
   }
   out.push({ kind: "h", level: 2, text: "Comparison table" });
@@ -302,7 +302,19 @@ function cacheAnswer(
   return [{ kind: "p", text }, { kind: "p", text: verdict }, { kind: "table", rows }];
 }
 
-function fourBitAnswer(ext: SetupExtended, entries: Record<string, DtypeEntry>): Block[] {
+/** ` (skipped: reason)` for a (model, dtype) whose perplexity was not measured, else empty. */
+function whyNoPerplexity(report: FinalReport, model: string, dtype?: string): string {
+  const issue = report.perplexity_not_measured.find((i) =>
+    i.model === model && (dtype === undefined || i.dtype === dtype)
+  );
+  return issue ? ` (${issue.status}: ${issue.reason})` : "";
+}
+
+function fourBitAnswer(
+  report: FinalReport,
+  ext: SetupExtended,
+  entries: Record<string, DtypeEntry>,
+): Block[] {
   const fourDtype = ["q4", "q4f16", "bnb4"].find((d) => entries[reportLabel(d)] !== undefined);
   const ref = referenceLabel(entries);
   if (fourDtype === undefined || ref === undefined) {
@@ -331,7 +343,7 @@ function fourBitAnswer(ext: SetupExtended, entries: Record<string, DtypeEntry>):
       ? `Its perplexity is ${fmt(q.ppl, 3)} (ΔPPL **${fmt(delta, 2)} %** vs ${q.baseline}, KL ${
         fmt(q.kl, 4)
       } nats, top-1 agreement ${fmt(q.top1_agreement, 1)} %).`
-      : "Its perplexity was not measured.");
+      : `Its perplexity was not measured${whyNoPerplexity(report, ext.model, fourDtype)}.`);
   const verdict = delta === null
     ? "**Undecided**: without a perplexity measurement the quality cost is unknown."
     : delta >= DELTA_PPL_BUDGET_PCT
@@ -344,10 +356,14 @@ function fourBitAnswer(ext: SetupExtended, entries: Record<string, DtypeEntry>):
   return [{ kind: "p", text: facts }, { kind: "p", text: verdict }];
 }
 
-function sweetSpotAnswer(ext: SetupExtended, entries: Record<string, DtypeEntry>): Block[] {
+function sweetSpotAnswer(
+  report: FinalReport,
+  ext: SetupExtended,
+  entries: Record<string, DtypeEntry>,
+): Block[] {
   const spot = ext.sweet_spot;
   const first = spot === null
-    ? `No sweet spot: ${ext.sweet_spot_note}.`
+    ? `No sweet spot: ${ext.sweet_spot_note}${whyNoPerplexity(report, ext.model)}.`
     : `The sweet spot is **${spot.label}**: the fastest dtype whose ΔPPL stays within ` +
       `${DELTA_PPL_BUDGET_PCT} % — ${fmt(spot.tokens_s)} tokens/s at ${spot.context} tokens ` +
       `with the cache, ΔPPL ${fmt(spot.delta_ppl_pct, 2)} %.`;

@@ -47,3 +47,9 @@ Deno.test("reportHtml() is self-contained: figures as data URIs, the table colou
   assert(html.includes("background:rgb("));
   assert(html.includes("<strong>Yes</strong>"));
 });
+
+Deno.test("reportMarkdown() says why perplexity is missing when it was skipped", () => {
+  const md = reportMarkdown(inputs({ perplexity: "skipped" }));
+  assert(md.includes("Its perplexity was not measured (skipped: no WikiText-2 text)."));
+  assert(md.includes("No sweet spot: no perplexity measured (skipped: no WikiText-2 text)."));
+});
