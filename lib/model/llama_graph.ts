@@ -234,17 +234,9 @@ function buildGraph(
     const k = heads4(kFlat, kvShape);
     const v = heads4(vFlat, kvShape);
     const [qScaled] = g.node("Mul", [rope(q), scale]);
-    const [presentK] = g.node(
-      "Concat",
-      [`past_key_values.${i}.key`, rope(k)],
-      [`present.${i}.key`],
-      {
-        axis: 2,
-      },
-    );
-    const [presentV] = g.node("Concat", [`past_key_values.${i}.value`, v], [`present.${i}.value`], {
-      axis: 2,
-    });
+    const pastK = `past_key_values.${i}.key`, pastV = `past_key_values.${i}.value`;
+    const [presentK] = g.node("Concat", [pastK, rope(k)], [`present.${i}.key`], { axis: 2 });
+    const [presentV] = g.node("Concat", [pastV, v], [`present.${i}.value`], { axis: 2 });
     // Grouped-query attention without repeating K/V: query heads h = g·rep + r share KV head g,
     // so [B, H, S, D] viewed as [B, KV, rep·S, D] lines each group up with its KV head.
     const [qGroups] = g.node("Reshape", [qScaled!, groupShape]);
@@ -264,8 +256,7 @@ function buildGraph(
   let gqaShared: { seqlensK: string; totalLen: string; cos: string; sin: string } | undefined;
   const gqaAttention = (i: number, q: string, k: string, v: string): string => {
     if (!gqaShared) {
-      const axes1 = i64("const_gqa_axes_1", [1]);
-      const [rowSums] = g.node("ReduceSum", ["attention_mask", axes1], undefined, { keepdims: 0 });
+      const [rowSums] = g.node("ReduceSum", ["attention_mask", axis1], undefined, { keepdims: 0 });
       const [lastIndex] = g.node("Sub", [rowSums!, one]);
       const [seqlensK] = g.node("Cast", [lastIndex!], undefined, { to: 6 }); // int32 [B]
       const [maskShape] = g.node("Shape", ["attention_mask"]);
@@ -307,6 +298,19 @@ function buildGraph(
     return out!;
   };
 
+  const attend = (i: number, q: string, k: string, v: string): string => {
+    switch (attention) {
+      case "standard":
+        return standardAttention(i, q, k, v);
+      case "gqa":
+        return gqaAttention(i, q, k, v);
+      default: {
+        const never: never = attention;
+        throw new TypeError(`writeLlamaOnnx: unknown attention '${never}'`);
+      }
+    }
+  };
+
   const embed = weight("model.embed_tokens.weight", spec("model.embed_tokens.weight"), false);
   let x = g.node("Gather", [embed, "input_ids"], undefined, { axis: 0 })[0]!;
   for (let i = 0; i < layers; i++) {
@@ -315,7 +319,7 @@ function buildGraph(
     const q = linear(h, `${p}.self_attn.q_proj.weight`);
     const k = linear(h, `${p}.self_attn.k_proj.weight`);
     const v = linear(h, `${p}.self_attn.v_proj.weight`);
-    const merged = attention === "gqa" ? gqaAttention(i, q, k, v) : standardAttention(i, q, k, v);
+    const merged = attend(i, q, k, v);
     const attnOut = linear(merged, `${p}.self_attn.o_proj.weight`);
     const [afterAttn] = g.node("Add", [x, attnOut]);
     const h2 = rmsNorm(afterAttn!, `${p}.post_attention_layernorm.weight`);
