@@ -90,9 +90,8 @@ export class OnnxFile {
       const name = t.name ?? "";
       const dataType = t.dataType ?? 0;
       const dims = (t.dims ?? []).map((d) => num(d as Int64));
-      const byteLength = dataType === DT.STRING
-        ? 0
-        : elementCount(dims) * elementBytes(dataType, name);
+      // Throws a TypeError naming the tensor for types this reader cannot carry (strings, 4-bit).
+      const byteLength = elementCount(dims) * elementBytes(dataType, name);
       return { name, dataType, dims, byteLength, load: () => this.tensorBytes(t) };
     });
   }
