@@ -27,6 +27,14 @@ export const CONFIG = {
   view: { stroke: "#ccc" },
 } as const;
 
+/** A point selection bound to the dtype legend: click a dtype to highlight its curves. */
+export const LEGEND_PICK = [
+  { name: "pick", select: { type: "point", fields: ["dtype_label"] }, bind: "legend" },
+] as const;
+
+/** Opacity that fades the curves the legend selection leaves out. */
+export const PICK_OPACITY = { condition: { param: "pick", value: 1, empty: true }, value: 0.15 };
+
 /** Label shown for a cache mode. */
 export function cacheLabel(useCache: boolean): string {
   return useCache ? "KV cache on" : "KV cache off";

@@ -83,6 +83,15 @@ Deno.test("tokensPerSVsLengthSpec() draws a curve per dtype, cache mode as strok
   assertEquals(domain, ["fp32", "fp16", "int8 (q8)", "4bit (q4)"]);
 });
 
+Deno.test("line figures bind a dtype selection to the legend and fade what it leaves out", () => {
+  for (const make of [prefillVsDecodeSpec, tokensPerSVsLengthSpec, latencyVsContextSpec]) {
+    const spec = json(make(testData()));
+    const params = layers(spec).flatMap((l) => (l.params ?? []) as Json[]);
+    assertEquals(params.map((p) => [p.name, p.bind]), [["pick", "legend"]]);
+    assertEquals((channel(spec, "opacity")!.condition as Json).param, "pick");
+  }
+});
+
 Deno.test("tokensPerSVsLengthSpec() facets by model when there are several", () => {
   const spec = json(tokensPerSVsLengthSpec(testData({ models: ["preset:a", "preset:b"] })));
   assertEquals(((spec.facet as Json).column as Json).field, "setup");

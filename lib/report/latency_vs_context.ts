@@ -3,7 +3,17 @@
  *
  * @module
  */
-import { cellData, contextX, dtypeColor, emptyFigure, manySetups, title, wrap } from "./_figure.ts";
+import {
+  cellData,
+  contextX,
+  dtypeColor,
+  emptyFigure,
+  LEGEND_PICK,
+  manySetups,
+  PICK_OPACITY,
+  title,
+  wrap,
+} from "./_figure.ts";
 import type { ReportData } from "./report_data.ts";
 import type { VegaLiteSpec } from "./render.ts";
 
@@ -30,6 +40,7 @@ export function latencyVsContextSpec(data: ReportData): VegaLiteSpec {
       layer: [
         {
           mark: { type: "line", strokeWidth: 2 },
+          params: LEGEND_PICK,
           encoding: {
             strokeDash: {
               field: "cache",
@@ -51,6 +62,7 @@ export function latencyVsContextSpec(data: ReportData): VegaLiteSpec {
           scale: { type: "log" },
         },
         color: dtypeColor(values.map((v) => v.dtype)),
+        opacity: PICK_OPACITY,
         tooltip: [
           { field: "dtype_label", title: "dtype" },
           { field: "cache" },
