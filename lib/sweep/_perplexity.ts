@@ -1,11 +1,11 @@
 /**
- * The sweep's perplexity step (run inside a worker): evaluate the spec's dtypes on WikiText-2 and
- * turn the report into `perplexity.csv` rows. No text available → rows with `status = skipped`
- * and the one-line reason; the sweep goes on.
+ * The sweep's perplexity step (run inside a worker): the spec's perplexity settings →
+ * `evaluatePerplexityRows` (which never throws: failures and a missing text come back as rows
+ * with `status` error / skipped and the reason).
  *
  * @module
  */
-import { evaluatePerplexity } from "../eval/perplexity_report.ts";
+import { evaluatePerplexityRows } from "../eval/perplexity_rows.ts";
 import type { PerplexityRow } from "../results/schema.ts";
 import type { WorkerJob } from "./protocol.ts";
 
@@ -17,69 +17,19 @@ import type { WorkerJob } from "./protocol.ts";
  */
 export async function sweepPerplexityRows(job: WorkerJob): Promise<PerplexityRow[]> {
   const p = job.spec.perplexity!;
-  const timestamp = new Date().toISOString();
-  const base = {
-    timestamp,
+  const rows = await evaluatePerplexityRows({
     model: job.model,
+    dtypes: p.dtypes,
     device: job.device,
-    method: p.method,
+    split: p.split,
     window: p.window,
     stride: p.stride,
-    max_tokens: p.max_tokens,
-    git_commit: job.provenance.gitCommit,
-  };
-  const failed = (status: "error" | "skipped", reason: string): PerplexityRow[] =>
-    p.dtypes.map((dtype) => ({
-      ...base,
-      dtype,
-      execution_provider: "",
-      scored_tokens: null,
-      ppl: null,
-      stderr: null,
-      bits_per_byte: null,
-      baseline: "",
-      delta_ppl_pct: null,
-      kl: null,
-      top1_agreement: null,
-      seconds: null,
-      tokens_per_s: null,
-      status,
-      error: reason,
-    }));
-  try {
-    const report = await evaluatePerplexity({
-      model: job.model,
-      dtypes: p.dtypes,
-      device: job.device,
-      split: p.split,
-      window: p.window,
-      stride: p.stride,
-      maxTokens: p.max_tokens,
-      method: p.method,
-      batch: p.batch,
-      threads: job.spec.threads,
-      onProgress: (line) => Deno.stderr.writeSync(new TextEncoder().encode(line)),
-    });
-    return report.results.map((r) => ({
-      ...base,
-      dtype: r.dtype,
-      execution_provider: r.execution_provider,
-      scored_tokens: r.scored_tokens,
-      ppl: r.ppl,
-      stderr: r.stderr,
-      bits_per_byte: r.bits_per_byte,
-      baseline: report.baseline,
-      delta_ppl_pct: r.delta_ppl_pct,
-      kl: r.kl,
-      top1_agreement: r.top1_agreement,
-      seconds: r.seconds,
-      tokens_per_s: r.tokens_per_s,
-      status: r.status,
-      error: r.error,
-    }));
-  } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
-    const noText = /WIKITEXT_PATH|--wikitext/.test(reason);
-    return failed(noText ? "skipped" : "error", reason);
-  }
+    maxTokens: p.max_tokens,
+    method: p.method,
+    batch: p.batch,
+    pairwise: p.pairwise,
+    threads: job.spec.threads,
+    onProgress: (line) => Deno.stderr.writeSync(new TextEncoder().encode(line)),
+  });
+  return rows.map((row) => ({ ...row, git_commit: job.provenance.gitCommit }));
 }

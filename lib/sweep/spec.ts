@@ -31,6 +31,8 @@ export interface PerplexitySpec {
   split: "test" | "validation";
   /** Windows per forward. */
   batch: number;
+  /** Hold only the baseline and one other dtype in memory at a time (large models). */
+  pairwise: boolean;
 }
 
 /** A validated sweep spec. Axes are lists; the grid is their product. */
@@ -94,7 +96,16 @@ const SPEC_KEYS = [
   "perplexity",
 ] as const;
 
-const PPL_KEYS = ["dtypes", "window", "stride", "max_tokens", "method", "split", "batch"] as const;
+const PPL_KEYS = [
+  "dtypes",
+  "window",
+  "stride",
+  "max_tokens",
+  "method",
+  "split",
+  "batch",
+  "pairwise",
+] as const;
 
 /**
  * Validates a parsed sweep spec, filling defaults for optional fields.
@@ -197,14 +208,28 @@ function parsePerplexity(value: Json, fail: (p: string, m: string) => never): Pe
     }
   }
   const window = optional(obj.window, "$.perplexity.window", 512, (v, p) => int(v, p, 2, fail));
+  const method = optional(obj.method, "$.perplexity.method", "hf" as const, (v, p) => {
+    const s = str(v, p, fail);
+    return (PPL_METHODS as readonly string[]).includes(s)
+      ? s as typeof PPL_METHODS[number]
+      : fail(p, `must be one of ${PPL_METHODS.join(", ")}, got '${s}'`);
+  });
+  // llama-perplexity's windows do not overlap: its stride is the window.
+  const defaultStride = method === "llama-cpp" ? window : Math.floor(window / 2);
   const stride = optional(
     obj.stride,
     "$.perplexity.stride",
-    Math.floor(window / 2),
+    defaultStride,
     (v, p) => int(v, p, 1, fail),
   );
   if (stride > window) {
     fail("$.perplexity.stride", `must be <= window (${window}), got ${stride}`);
+  }
+  if (method === "llama-cpp" && stride !== window) {
+    fail(
+      "$.perplexity.stride",
+      `must equal window (${window}) with method llama-cpp, got ${stride}`,
+    );
   }
   return {
     dtypes: list(obj, "dtypes", fail, undefined, (v, p) => {
@@ -219,12 +244,7 @@ function parsePerplexity(value: Json, fail: (p: string, m: string) => never): Pe
       null,
       (v, p) => v === null ? null : int(v, p, 2, fail),
     ),
-    method: optional(obj.method, "$.perplexity.method", "hf" as const, (v, p) => {
-      const s = str(v, p, fail);
-      return (PPL_METHODS as readonly string[]).includes(s)
-        ? s as typeof PPL_METHODS[number]
-        : fail(p, `must be one of ${PPL_METHODS.join(", ")}, got '${s}'`);
-    }),
+    method,
     split: optional(obj.split, "$.perplexity.split", "test" as const, (v, p) => {
       const s = str(v, p, fail);
       return s === "test" || s === "validation"
@@ -232,6 +252,13 @@ function parsePerplexity(value: Json, fail: (p: string, m: string) => never): Pe
         : fail(p, `must be test or validation, got '${s}'`);
     }),
     batch: optional(obj.batch, "$.perplexity.batch", 1, (v, p) => int(v, p, 1, fail)),
+    pairwise: optional(
+      obj.pairwise,
+      "$.perplexity.pairwise",
+      false,
+      (v, p) =>
+        typeof v === "boolean" ? v : fail(p, `must be true or false, got ${JSON.stringify(v)}`),
+    ),
   };
 }
 

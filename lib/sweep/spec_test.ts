@@ -28,6 +28,11 @@ Deno.test("parseSweepSpec() names the JSON path of each problem", () => {
     [{ dtypes: ["q4"], context_lengths: [1] }, "$.models is required"],
     [{ ...minimal, perplexity: { dtypes: ["q4"], window: 8, stride: 9 } }, "$.perplexity.stride"],
     [{ ...minimal, perplexity: { dtypes: ["q4"], methd: "hf" } }, "$.perplexity.methd"],
+    [
+      { ...minimal, perplexity: { dtypes: ["q4"], window: 8, stride: 4, method: "llama-cpp" } },
+      "$.perplexity.stride must equal window (8) with method llama-cpp, got 4",
+    ],
+    [{ ...minimal, perplexity: { dtypes: ["q4"], pairwise: "yes" } }, "$.perplexity.pairwise"],
     [[1, 2], "$ must be an object"],
   ];
   for (const [value, message] of cases) {
@@ -45,4 +50,14 @@ Deno.test("every committed sweep file is a valid spec", async () => {
     count++;
   }
   assertEquals(count >= 3, true, "default, seed-gpu and llama3-8b-shape");
+});
+
+Deno.test("parseSweepSpec() gives llama-cpp perplexity a stride equal to its window", () => {
+  const spec = parseSweepSpec({
+    ...minimal,
+    perplexity: { dtypes: ["q4"], window: 64, method: "llama-cpp" },
+  });
+  assertEquals([spec.perplexity!.window, spec.perplexity!.stride], [64, 64]);
+  const hf = parseSweepSpec({ ...minimal, perplexity: { dtypes: ["q4"], window: 64 } });
+  assertEquals([hf.perplexity!.stride, hf.perplexity!.pairwise], [32, false]);
 });
