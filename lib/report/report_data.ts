@@ -7,7 +7,7 @@
 import pl from "nodejs-polars";
 import type { PerplexityRow } from "../results/schema.ts";
 import { readPerplexityCsv, readResultsCsv } from "./results_table.ts";
-import { summarize, summaryRecords, type SummaryRow } from "./summary.ts";
+import { summarizeRuns, summaryRecords, type SummaryRow } from "./summary.ts";
 
 /** Failed runs, excluded from every statistic but counted. */
 export interface Failures {
@@ -82,7 +82,7 @@ export interface ReportData {
  * ```
  */
 export function reportData(results: pl.DataFrame, perplexity: pl.DataFrame | null): ReportData {
-  const summaryFrame = summarize(results);
+  const summaryFrame = summarizeRuns(results);
   const ok = perplexity === null ? [] : latestPerplexity(perplexity);
   return {
     summary: summaryRecords(summaryFrame),

@@ -6,6 +6,7 @@
  */
 import pl from "nodejs-polars";
 import { DTYPES } from "../dtypes.ts";
+import { studentTQuantile975 } from "../measure/_student_t.ts";
 
 /** Columns that identify a summary row. */
 export const SUMMARY_KEYS = [
@@ -37,7 +38,8 @@ export const SUMMARY_FIELDS: readonly string[] = Object.freeze([
 
 /**
  * One benchmark cell's summary: `runs` ok runs; for each metric `<metric>_<stat>`; the CI95
- * half-width is 1.96 · std / √n (normal approximation); `null` where undefined (std of one run).
+ * half-width is t(0.975, n − 1) · std / √n (Student's t, as `summarize` in lib/measure computes it);
+ * `null` where undefined (one run).
  */
 export interface SummaryRow {
   /** Model reference. */
@@ -107,13 +109,13 @@ export interface SummaryRow {
  * @returns The summary frame, columns in `SUMMARY_FIELDS` order.
  * @example
  * ```ts
- * import { parseResultsCsv, summarize } from "./mod.ts";
+ * import { parseResultsCsv, summarizeRuns } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
- * const df = summarize(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"));
+ * const df = summarizeRuns(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"));
  * console.assert(df.height === 0);
  * ```
  */
-export function summarize(results: pl.DataFrame): pl.DataFrame {
+export function summarizeRuns(results: pl.DataFrame): pl.DataFrame {
   const aggs = [pl.len().alias("runs")];
   for (const m of SUMMARY_METRICS) {
     const c = pl.col(m);
@@ -123,7 +125,6 @@ export function summarize(results: pl.DataFrame): pl.DataFrame {
       c.quantile(0.5, "linear").alias(`${m}_p50`),
       c.quantile(0.95, "linear").alias(`${m}_p95`),
       c.quantile(0.99, "linear").alias(`${m}_p99`),
-      c.std().mul(1.96).div(c.count().cast(pl.Float64).pow(0.5)).alias(`${m}_ci95`),
     );
   }
   aggs.push(
@@ -139,7 +140,20 @@ export function summarize(results: pl.DataFrame): pl.DataFrame {
     .filter(pl.col("status").eq(pl.lit("ok")))
     .groupBy([...SUMMARY_KEYS])
     .agg(...aggs);
+  // CI95 half-width of the mean: t(0.975, n − 1) · std / √n, the t quantile joined per run count.
+  const counts = [...new Set(grouped.getColumn("runs").toArray() as number[])];
+  const tTable = pl.DataFrame([
+    pl.Series("runs", counts, grouped.getColumn("runs").dtype),
+    pl.Series("_t975", counts.map((n) => n > 1 ? studentTQuantile975(n - 1) : null), pl.Float64),
+  ]);
   return grouped
+    .join(tTable, { on: "runs", how: "left" })
+    .withColumns(
+      ...SUMMARY_METRICS.map((m) =>
+        pl.col(`${m}_std`).mul(pl.col("_t975")).div(pl.col("runs").cast(pl.Float64).pow(0.5))
+          .alias(`${m}_ci95`)
+      ),
+    )
     .join(ranks, { on: "dtype", how: "left" })
     .withColumns(pl.col("_dtype_rank").fillNull(DTYPES.length))
     .sort(
@@ -152,13 +166,13 @@ export function summarize(results: pl.DataFrame): pl.DataFrame {
 /**
  * The summary frame as typed records.
  *
- * @param summary A frame from {@linkcode summarize}.
+ * @param summary A frame from {@linkcode summarizeRuns}.
  * @returns One record per cell.
  * @example
  * ```ts
- * import { parseResultsCsv, summarize, summaryRecords } from "./mod.ts";
+ * import { parseResultsCsv, summarizeRuns, summaryRecords } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
- * console.assert(summaryRecords(summarize(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"))).length === 0);
+ * console.assert(summaryRecords(summarizeRuns(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"))).length === 0);
  * ```
  */
 export function summaryRecords(summary: pl.DataFrame): SummaryRow[] {

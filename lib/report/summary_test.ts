@@ -1,7 +1,8 @@
+import { summarize } from "../measure/stats.ts";
 import { assertAlmostEquals, assertEquals } from "../testing/assert.ts";
 import { syntheticResultsCsv, syntheticRows } from "./_fixture.ts";
 import { parseResultsCsv } from "./results_table.ts";
-import { summarize, SUMMARY_FIELDS, summaryRecords } from "./summary.ts";
+import { summarizeRuns, SUMMARY_FIELDS, summaryRecords } from "./summary.ts";
 
 function quantile(sorted: number[], q: number): number {
   const pos = (sorted.length - 1) * q;
@@ -10,9 +11,9 @@ function quantile(sorted: number[], q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-Deno.test("summarize() matches stats recomputed with plain loops, ok rows only", () => {
+Deno.test("summarizeRuns() matches stats recomputed with plain loops, ok rows only", () => {
   const rows = syntheticRows({ runs: 5 });
-  const summary = summaryRecords(summarize(parseResultsCsv(syntheticResultsCsv({ runs: 5 }))));
+  const summary = summaryRecords(summarizeRuns(parseResultsCsv(syntheticResultsCsv({ runs: 5 }))));
   const okCells = new Set(
     rows.filter((r) => r.status === "ok").map((r) =>
       `${r.dtype}|${r.use_cache}|${r.context_tokens}`
@@ -36,15 +37,16 @@ Deno.test("summarize() matches stats recomputed with plain loops, ok rows only",
     assertAlmostEquals(s.decode_tokens_per_s_std!, std, 1e-9);
     assertAlmostEquals(s.decode_tokens_per_s_p50!, quantile(xs, 0.5), 1e-9);
     assertAlmostEquals(s.decode_tokens_per_s_p95!, quantile(xs, 0.95), 1e-9);
-    assertAlmostEquals(s.decode_tokens_per_s_ci95!, 1.96 * std / Math.sqrt(xs.length), 1e-9);
+    // The same CI95 as the project's one summary function over raw samples (Student's t).
+    assertAlmostEquals(s.decode_tokens_per_s_ci95!, summarize(xs).ci95HalfWidth!, 1e-9);
     assertEquals(s.peak_rss_bytes_max, Math.max(...mine.map((r) => r.peak_rss_bytes!)));
     assertEquals(s.peak_vram_bytes_max, null);
   }
 });
 
-Deno.test("summarize() orders by dtype (DTYPES order), cache on first, then context", () => {
+Deno.test("summarizeRuns() orders by dtype (DTYPES order), cache on first, then context", () => {
   const summary = summaryRecords(
-    summarize(parseResultsCsv(syntheticResultsCsv({ dtypes: ["q4", "fp32"] }))),
+    summarizeRuns(parseResultsCsv(syntheticResultsCsv({ dtypes: ["q4", "fp32"] }))),
   );
   assertEquals(summary[0]!.dtype, "fp32");
   assertEquals(summary[0]!.use_cache, true);
@@ -55,7 +57,7 @@ Deno.test("summarize() orders by dtype (DTYPES order), cache on first, then cont
   assertEquals(contexts, [128, 512, 2048]);
 });
 
-Deno.test("summarize() columns follow SUMMARY_FIELDS", () => {
-  const df = summarize(parseResultsCsv(syntheticResultsCsv()));
+Deno.test("summarizeRuns() columns follow SUMMARY_FIELDS", () => {
+  const df = summarizeRuns(parseResultsCsv(syntheticResultsCsv()));
   assertEquals(df.columns, [...SUMMARY_FIELDS]);
 });
