@@ -16,6 +16,7 @@ import {
   stagingPath,
   writeJsonAtomic,
 } from "./_files.ts";
+import { EXTERNAL_DATA_THRESHOLD_BYTES } from "../onnx/external_data.ts";
 import { writeLlamaOnnx } from "./llama_graph.ts";
 import { type LlamaConfig, parameterCount, presetConfig, validateConfig } from "./presets.ts";
 import { writeSafetensors } from "./safetensors.ts";
@@ -27,9 +28,6 @@ export const BUILDER_VERSION = "1.2.0";
 
 /** Seed used when none is given (the brief's fixed seed). */
 export const DEFAULT_SEED = 42;
-
-/** fp32 ONNX files larger than this use external data (`model.onnx_data`), as Hub exports do. */
-export const EXTERNAL_DATA_THRESHOLD_BYTES = 2 ** 31 - 2 ** 26;
 
 /** Attention implementations the builder can emit. */
 export const ATTENTION_KINDS = ["standard", "gqa"] as const;

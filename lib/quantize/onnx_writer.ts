@@ -9,9 +9,7 @@
 import { basename, dirname, join } from "node:path";
 import { type ModelProto, onnx, type TensorProto } from "./_proto.ts";
 import type { LazyTensor } from "./lazy_tensor.ts";
-
-/** Total initializer size above which data goes to an external file (protobuf's 2 GB limit). */
-export const EXTERNAL_DATA_THRESHOLD_BYTES = 1_800_000_000;
+import { EXTERNAL_DATA_THRESHOLD_BYTES } from "../onnx/external_data.ts";
 
 /** Options of {@linkcode writeOnnxModel}. */
 export interface WriteOnnxOptions {
@@ -25,7 +23,7 @@ export interface WriteOnnxOptions {
 }
 
 /** What {@linkcode writeOnnxModel} wrote. */
-export interface WrittenOnnx {
+export interface WrittenVariant {
   /** The model file. */
   path: string;
   /** The external-data file, or `null` when all data is inline. */
@@ -53,7 +51,7 @@ export async function writeOnnxModel(
   model: ModelProto,
   tensors: readonly LazyTensor[],
   options: WriteOnnxOptions = {},
-): Promise<WrittenOnnx> {
+): Promise<WrittenVariant> {
   const threshold = options.externalDataThresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES;
   const inlineBelow = options.inlineBelowBytes ?? 1024;
   const total = tensors.reduce((sum, t) => sum + t.byteLength, 0);
