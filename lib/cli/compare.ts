@@ -20,7 +20,7 @@ import { generate } from "../engine/generate.ts";
 import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { summarize } from "../measure/stats.ts";
-import { createSession, type OnnxSession } from "../runtime/session.ts";
+import type { OnnxSession } from "../runtime/session.ts";
 import { emptyKv } from "../runtime/tensors.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 import type { DecoderModel } from "../engine/decoder.ts";
@@ -164,16 +164,21 @@ async function main(): Promise<number> {
   const resolved = await resolveModel(values.model, { dtypes: [dtype] });
   const prompt = promptIds(resolved.tokenizer, values.family as PromptFamily, promptTokens);
   const model = await loadDecoder(resolved, { dtype, threads });
-  const raw = await createSession(resolved.onnxPath(dtype), { intraOpNumThreads: threads });
   const contenders: [string, Contender][] = [
-    ["raw session.run loop", rawLoop(raw, model)],
+    // The raw loop runs the engine's own session: same graph, same thread pool, so the only
+    // difference is the JavaScript around session.run.
+    ["raw session.run loop", rawLoop(model.session, model)],
     ["turbo engine", engine(model)],
     ["transformers.js generate()", await transformersJs(resolved.dir, dtype, threads)],
   ];
   const samples = contenders.map(() => [] as number[]);
   const tokens: number[][] = contenders.map(() => []);
   for (let round = -warmup; round < rounds; round++) {
-    for (const [i, [name, run]] of contenders.entries()) {
+    // Rotate who goes first, so no contender always follows the same one (ORT pool threads spin
+    // for a while after a run, and caches stay warm for whoever comes next).
+    const order = contenders.map((_, k) => (k + round + warmup) % contenders.length);
+    for (const i of order) {
+      const [name, run] = contenders[i]!;
       const r = await run(prompt, n);
       tokens[i] = r.tokens;
       if (round >= 0) samples[i]!.push(r.decodeTokensPerS);
@@ -231,7 +236,6 @@ async function main(): Promise<number> {
     );
   }
   await model.dispose();
-  await raw.session.release();
   return 0;
 }
 
