@@ -21,12 +21,14 @@ import { chatPromptIds } from "../engine/chat.ts";
 import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { gpuMemory } from "../measure/gpu.ts";
+import { preflightWarnings, resultWarnings } from "../measure/run_checks.ts";
 import type { Summary } from "../measure/stats.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import { boolFlag, intFlag, parseFlags, runCli } from "./_cli.ts";
 
 const USAGE = `Usage: deno task bench --model REF [--dtype fp32] [--device cpu] [--use-cache true]
   [--prompt-tokens 512] [--max-new-tokens 100] [--warmup 3] [--runs 10] [--batch 1]
+  (aliases: --quantization for --dtype, --max-tokens for --max-new-tokens)
   [--family conversational] [--prompt TEXT [--chat true]] [--threads N] [--output out.json]
 
 REF: a Hub id, a local directory in Hub layout, or preset:NAME[@seed].
@@ -36,11 +38,13 @@ dtypes: ${DTYPES.join(", ")}; devices: ${DEVICES.join(", ")}; families: ${
 
 const FLAGS = {
   model: { type: "string" },
-  dtype: { type: "string", default: "fp32" },
+  dtype: { type: "string" },
+  quantization: { type: "string" },
   device: { type: "string", default: "cpu" },
   "use-cache": { type: "string" },
   "prompt-tokens": { type: "string" },
   "max-new-tokens": { type: "string" },
+  "max-tokens": { type: "string" },
   warmup: { type: "string" },
   runs: { type: "string" },
   batch: { type: "string" },
@@ -73,9 +77,16 @@ function settings(args: readonly string[]): BenchSettings | null {
   const { values } = parseFlags(args, FLAGS);
   if (values.help) return null;
   if (values.model === undefined) throw new TypeError("missing required flag --model");
-  if (!isDtype(values.dtype)) {
-    throw new RangeError(`'--dtype' is unknown: '${values.dtype}' (known: ${DTYPES.join(", ")})`);
+  const dtype = alias(values.dtype, "--dtype", values.quantization, "--quantization") ?? "fp32";
+  if (!isDtype(dtype)) {
+    throw new RangeError(`'--dtype' is unknown: '${dtype}' (known: ${DTYPES.join(", ")})`);
   }
+  const maxNewTokens = alias(
+    values["max-new-tokens"],
+    "--max-new-tokens",
+    values["max-tokens"],
+    "--max-tokens",
+  );
   if (!isDevice(values.device)) {
     throw new RangeError(
       `'--device' is unknown: '${values.device}' (known: ${DEVICES.join(", ")})`,
@@ -94,11 +105,11 @@ function settings(args: readonly string[]): BenchSettings | null {
   }
   return {
     model: values.model,
-    dtype: values.dtype,
+    dtype,
     device: values.device,
     useCache: boolFlag(values["use-cache"], "--use-cache", true),
     promptTokens: intFlag(values["prompt-tokens"], "--prompt-tokens", { min: 1, fallback: 512 }),
-    maxNewTokens: intFlag(values["max-new-tokens"], "--max-new-tokens", { min: 1, fallback: 100 }),
+    maxNewTokens: intFlag(maxNewTokens, "--max-new-tokens", { min: 1, fallback: 100 }),
     warmup: intFlag(values.warmup, "--warmup", { min: 0, fallback: 3 }),
     runs: intFlag(values.runs, "--runs", { min: 1, fallback: 10 }),
     batch: intFlag(values.batch, "--batch", { min: 1, fallback: 1 }),
@@ -108,6 +119,19 @@ function settings(args: readonly string[]): BenchSettings | null {
     threads: intFlag(values.threads, "--threads", { min: 0, fallback: 0 }),
     output: values.output,
   };
+}
+
+/** A flag and its alias (the neighbouring tools' name): at most one of them. */
+function alias(
+  value: string | undefined,
+  flag: string,
+  other: string | undefined,
+  otherFlag: string,
+): string | undefined {
+  if (value !== undefined && other !== undefined) {
+    throw new TypeError(`'${flag}' and its alias '${otherFlag}' are both given; keep one`);
+  }
+  return value ?? other;
 }
 
 function chatFlag(value: string | undefined, prompt: string | undefined): boolean {
@@ -149,6 +173,9 @@ async function main(): Promise<number> {
       `prompt (${longest} tokens) + '--max-new-tokens' (${s.maxNewTokens}) exceeds the model's ${resolved.config.maxPositions} positions`,
     );
   }
+  // After every input check, so a bad input still fails with exactly one line.
+  const preflight = preflightWarnings();
+  for (const warning of preflight) progress(`warning: ${warning}`);
   progress(`loading ${s.model} (${s.dtype}) on ${s.device}`);
   const model = await loadDecoder(resolved, {
     dtype: s.dtype,
@@ -164,7 +191,17 @@ async function main(): Promise<number> {
       runs: s.runs,
       onProgress: progress,
     });
-    const report = await benchReport(s, model, prompts, result, tokenizeMs);
+    const checks = [
+      ...resultWarnings("prefill ms", result.summary.prefillMs),
+      ...(result.summary.decodeTokensPerS
+        ? resultWarnings("decode tokens/s", result.summary.decodeTokensPerS)
+        : []),
+    ];
+    for (const warning of checks) progress(`warning: ${warning}`);
+    const report = {
+      ...await benchReport(s, model, prompts, result, tokenizeMs),
+      checks: { preflight, results: checks },
+    };
     console.log(table(s, model, result));
     if (s.output) {
       await Deno.writeTextFile(s.output, JSON.stringify(report, null, 2) + "\n");

@@ -123,3 +123,33 @@ Deno.test("bench CLI writes the classic JSON with measured runs only", async () 
   assertEquals(typeof report.results.gpu_memory.available, "boolean");
   assertEquals(typeof report.system_info.deno, "string");
 });
+
+Deno.test("bench CLI accepts the neighbouring tools' flag names but not both spellings", async () => {
+  const dir = await tinyDir();
+  const output = join(await Deno.makeTempDir(), "out.json");
+  const r = await bench([
+    "--model",
+    dir,
+    "--quantization",
+    "fp32",
+    "--max-tokens",
+    "3",
+    "--prompt-tokens",
+    "8",
+    "--warmup",
+    "0",
+    "--runs",
+    "2",
+    "--output",
+    output,
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  const report = JSON.parse(await Deno.readTextFile(output));
+  assertEquals([report.quantization, report.max_new_tokens], ["fp32", 3]);
+  // Two runs are too few for trustworthy percentiles: the post-run checks say so.
+  assert(report.checks.results.some((w: string) => w.includes("only 2 measured runs")));
+  assertOneLineError(
+    await bench(["--model", dir, "--dtype", "q4", "--quantization", "q8"]),
+    "both given",
+  );
+});

@@ -7,3 +7,4 @@ export * from "./stats.ts";
 export * from "./rss.ts";
 export * from "./gpu.ts";
 export * from "./memory_sampler.ts";
+export * from "./run_checks.ts";
