@@ -1,6 +1,6 @@
 /**
  * The generation engine: model resolution, the decoder, greedy generation with the KV cache on or
- * off, and the synthetic prompt families.
+ * off, the synthetic prompt families, chat prompts and the latency scenario (warmups + runs).
  *
  * @module
  */

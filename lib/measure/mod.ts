@@ -1,5 +1,6 @@
 /**
- * Measurement: summary statistics of raw samples, process and GPU memory.
+ * Measurement: summary statistics of raw samples, process and GPU memory, and the pre-flight and
+ * post-run checks of a measurement.
  *
  * @module
  */
