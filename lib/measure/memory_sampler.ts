@@ -14,8 +14,12 @@ import { currentRssBytes, peakRssBytes, resetPeakRss } from "./rss.ts";
 export interface MemorySamplerOptions {
   /** Milliseconds between samples. @default 50 */
   intervalMs?: number;
-  /** Also sample GPU memory through NVML (when it opens). @default true */
-  gpu?: boolean | GpuProbeOptions;
+  /**
+   * GPU memory: `true` samples through NVML (when it opens), probe options pick the GPU or the
+   * library, a function is used as the reader of used bytes itself, `false` samples none.
+   * @default true
+   */
+  gpu?: boolean | GpuProbeOptions | (() => number);
   /** Reset the kernel's peak RSS at `start()` so `peakRssBytes` covers only this window. @default true */
   resetPeak?: boolean;
 }
@@ -56,7 +60,7 @@ export interface MemoryReport {
  */
 export class MemorySampler {
   readonly #intervalMs: number;
-  readonly #gpu: boolean | GpuProbeOptions;
+  readonly #gpu: boolean | GpuProbeOptions | (() => number);
   readonly #resetPeak: boolean;
   #timer: ReturnType<typeof setInterval> | undefined;
   #started = 0;
@@ -87,9 +91,12 @@ export class MemorySampler {
   start(): this {
     if (this.#timer !== undefined) throw new TypeError("MemorySampler: already started");
     this.#series = [];
-    this.#readGpu = this.#gpu === false
+    const gpu = this.#gpu;
+    this.#readGpu = gpu === false
       ? null
-      : gpuMemoryReader(this.#gpu === true ? {} : this.#gpu);
+      : typeof gpu === "function"
+      ? gpu
+      : gpuMemoryReader(gpu === true ? {} : gpu);
     this.#exactPeak = this.#resetPeak && resetPeakRss();
     this.#started = performance.now();
     this.#sample();

@@ -32,3 +32,17 @@ Deno.test("MemorySampler rejects misuse naming the problem", () => {
   assertThrows(() => s.start(), TypeError, "already started");
   s.stop();
 });
+
+Deno.test("MemorySampler reports the largest GPU reading of the window", async () => {
+  const readings = [100, 300, 200];
+  let i = 0;
+  const sampler = new MemorySampler({
+    intervalMs: 1,
+    gpu: () => readings[Math.min(i++, readings.length - 1)]!,
+  }).start();
+  await new Promise((r) => setTimeout(r, 10));
+  const report = sampler.stop();
+  assertEquals(report.peakGpuUsedBytes, 300);
+  assertEquals(report.gpuReason, null);
+  assertEquals(report.series[0]!.gpuUsedBytes, 100);
+});
