@@ -248,5 +248,7 @@ function unavailable(nvmlError: string, smiError: string): GpuUnavailable {
 
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return (text.split("\n").find((l) => l.trim() !== "") ?? text).trim();
+  const line = (text.split("\n").find((l) => l.trim() !== "") ?? text).trim();
+  // Deno repeats the prefix of a failed dlopen ("Could not open library: Could not open …").
+  return line.replace(/^(Could not open library: )+/, "Could not open library: ");
 }
