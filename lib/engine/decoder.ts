@@ -22,16 +22,15 @@
  *   copies every output device → host before returning (which also waits for the GPU), and the
  *   next Run copies the fed-back KV cache host → device: each decode step moves the whole KV cache
  *   across PCIe twice. The timings include those copies; a C++/Python I/O-bound loop avoids them.
- * - `webgpu`: the engine asks for `preferredOutputLocation: "gpu-buffer"`, so `present.*` stay in
- *   GPU buffers and are fed back with no copy. Run returns once the work is submitted; the logits
- *   (a GPU buffer too, as the location is set per session) are read with `getData()`, which waits
- *   for the GPU, so the step time includes the GPU work.
+ * - `webgpu`: the engine asks for `present.*` in `"gpu-buffer"` (per output), so the KV cache stays
+ *   in GPU buffers and is fed back with no copy; the logits are placed on the CPU, which makes Run
+ *   wait for the GPU work, so the step time includes it (not measured here: no GPU this session).
  *
  * @module
  */
 import * as ort from "onnxruntime-node";
 import type { Device, Dtype } from "../dtypes.ts";
-import { createSession, type OnnxSession } from "../runtime/session.ts";
+import { createSession, type OnnxSession, type OutputLocation } from "../runtime/session.ts";
 import {
   attentionMask,
   emptyKv,
@@ -152,7 +151,7 @@ export async function loadDecoder(
     device,
     intraOpNumThreads: options.threads ?? 0,
     deviceId: options.deviceId ?? 0,
-    ...(kvOnDevice ? { preferredOutputLocation: "gpu-buffer" as const } : {}),
+    ...(kvOnDevice ? { preferredOutputLocation: kvOnGpu(resolved.config.numLayers) } : {}),
   });
   const layout = kvLayout(session, resolved.config);
   const { config } = resolved;
@@ -221,6 +220,16 @@ export async function loadDecoder(
       await session.session.release();
     },
   };
+}
+
+/** Output locations for webgpu: `present.*` stay on the GPU, the logits come to the CPU. */
+function kvOnGpu(layers: number): Record<string, OutputLocation> {
+  const out: Record<string, OutputLocation> = { logits: "cpu" };
+  for (let i = 0; i < layers; i++) {
+    out[`present.${i}.key`] = "gpu-buffer";
+    out[`present.${i}.value`] = "gpu-buffer";
+  }
+  return out;
 }
 
 async function downloaded(tensor: ort.Tensor): Promise<ort.Tensor> {

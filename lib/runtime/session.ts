@@ -20,6 +20,9 @@ export const GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"
 /** One of {@linkcode GRAPH_OPTIMIZATION_LEVELS}. */
 export type GraphOptimizationLevel = typeof GRAPH_OPTIMIZATION_LEVELS[number];
 
+/** Where an output tensor is placed. */
+export type OutputLocation = "cpu" | "gpu-buffer";
+
 /** Options of {@linkcode createSession}. */
 export interface SessionOptions {
   /** Device whose execution provider runs the graph. @default "cpu" */
@@ -33,10 +36,11 @@ export interface SessionOptions {
   /** Threads across operators (used only in parallel execution mode). @default 0 */
   interOpNumThreads?: number;
   /**
-   * Where outputs live. `"gpu-buffer"` keeps `present.*` KV tensors on the GPU with `webgpu` so
-   * they can be fed back without a round trip through host memory. @default "cpu"
+   * Where outputs live: one location for all, or one per output name. `"gpu-buffer"` keeps
+   * `present.*` KV tensors on the GPU with `webgpu` so they can be fed back without a round trip
+   * through host memory (`{ logits: "cpu", "present.0.key": "gpu-buffer", … }`). @default "cpu"
    */
-  preferredOutputLocation?: "cpu" | "gpu-buffer";
+  preferredOutputLocation?: OutputLocation | Readonly<Record<string, OutputLocation>>;
   /** CPU memory arena: faster repeated runs, higher RSS. @default true */
   enableCpuMemArena?: boolean;
   /** Memory-pattern planning; off suits dynamic shapes (growing KV cache). @default false */
@@ -173,6 +177,12 @@ export async function createSession(
       `Cannot create session: 'deviceId' must be a non-negative integer, got ${deviceId}`,
     );
   }
+  if (device === "webgpu" && deviceId !== 0) {
+    throw new RangeError(
+      `Cannot create session: 'deviceId' is not supported with webgpu (the WebGPU EP picks its ` +
+        `adapter itself), got ${deviceId}`,
+    );
+  }
   const stat = statFile(modelPath);
   if (stat === null) {
     throw new Error(`Cannot create session: model file '${modelPath}' does not exist`);
@@ -191,8 +201,8 @@ export async function createSession(
     logSeverityLevel: options.logSeverityLevel ?? 3,
     ...(intra > 0 ? { intraOpNumThreads: intra } : {}),
     ...(inter > 0 ? { interOpNumThreads: inter, executionMode: "parallel" as const } : {}),
-    ...(options.preferredOutputLocation === "gpu-buffer"
-      ? { preferredOutputLocation: "gpu-buffer" as const }
+    ...(options.preferredOutputLocation !== undefined
+      ? { preferredOutputLocation: options.preferredOutputLocation }
       : {}),
     ...(options.extra ? { extra: { session: options.extra } } : {}),
   };
@@ -242,7 +252,8 @@ function executionProviderConfig(
     case "cuda":
       return { name: "cuda", deviceId };
     case "webgpu":
-      return { name: "webgpu", deviceId } as ort.InferenceSession.ExecutionProviderConfig;
+      // The WebGPU EP rejects a deviceId option ("unrecognized option"): it picks its adapter.
+      return "webgpu";
     default: {
       const never: never = device;
       throw new TypeError(`unhandled device ${never}`);

@@ -116,6 +116,11 @@ Deno.test("createSession() rejects bad input with messages naming the argument",
     "'intraOpNumThreads' must be a non-negative integer, got -1",
   );
   await assertRejects(
+    () => createSession(path, { device: "webgpu", deviceId: 1 }),
+    RangeError,
+    "'deviceId' is not supported with webgpu",
+  );
+  await assertRejects(
     () => createSession(path, { interOpNumThreads: 1.5 }),
     RangeError,
     "'interOpNumThreads'",
