@@ -19,6 +19,10 @@ export interface FixtureOptions {
   runs?: number;
   /** Peak VRAM bytes present. @default false */
   vram?: boolean;
+  /** Relative speed per dtype, overriding the defaults (fp32 1 … q4f16 2.8). */
+  speed?: Record<string, number>;
+  /** Weight memory per dtype in GB, overriding the defaults (fp32 4 … q4f16 0.5). */
+  memory?: Record<string, number>;
 }
 
 const SPEED: Record<string, number> = { fp32: 1, fp16: 1.4, q8: 2, q4: 2.6, q4f16: 2.8 };
@@ -42,12 +46,13 @@ export function syntheticRows(options: FixtureOptions = {}): BenchRow[] {
         for (const context of contexts) {
           const cell = `${model}|${dtype}|cpu|${useCache}|${context}|conversational|1`;
           for (let run = 0; run < runs; run++) {
-            const speed = SPEED[dtype] ?? 1;
+            const speed = options.speed?.[dtype] ?? SPEED[dtype] ?? 1;
             const prefill = (context / 4) / speed * noise();
             const perToken = useCache ? 20 / speed * noise() : (20 + context / 8) / speed * noise();
             const newTokens = 16;
             const decode = perToken * (newTokens - 1);
-            const rss = (MEMORY[dtype] ?? 1) * 1e9 + context * 1e5 * (useCache ? 2 : 1);
+            const rss = (options.memory?.[dtype] ?? MEMORY[dtype] ?? 1) * 1e9 +
+              context * 1e5 * (useCache ? 2 : 1);
             rows.push({
               run_id: `${cell}#0#${run}`,
               cell_id: cell,

@@ -334,9 +334,9 @@ function fourBitAnswer(
   const facts =
     `At ${four.longest_context ?? "—"} tokens with the cache, **${fourLabel}** decodes ` +
     `${fmt(four.tokens_s_longest)} tokens/s against ${fmt(base.tokens_s_longest)} for ${ref} ` +
-    `(**${fmt(speed, 2)}×**), prefills ${fmt(prefill, 2)}× as fast, and needs ${
-      fmt(mem, 2)
-    }× less peak ${memKind} (${fmt(memKind === "VRAM" ? four.vram_gb : four.rss_gb, 2)} GB vs ${
+    `(**${fmt(speed, 2)}×**), prefills ${fmt(prefill, 2)}× as fast, and ${
+      memoryPhrase(mem, memKind)
+    } (${fmt(memKind === "VRAM" ? four.vram_gb : four.rss_gb, 2)} GB vs ${
       fmt(memKind === "VRAM" ? base.vram_gb : base.rss_gb, 2)
     } GB). ` +
     (q
@@ -348,12 +348,23 @@ function fourBitAnswer(
     ? "**Undecided**: without a perplexity measurement the quality cost is unknown."
     : delta >= DELTA_PPL_BUDGET_PCT
     ? `**No**: ΔPPL ${fmt(delta, 2)} % is over the ${DELTA_PPL_BUDGET_PCT} % budget.`
+    : speed !== null && speed < 1 && mem !== null && mem > 1
+    ? `**Only for memory**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget and ` +
+      `it needs less ${memKind}, but on this device 4-bit decodes slower than ${ref}.`
     : speed !== null && speed < 1
-    ? `**Only for memory**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, but ` +
-      `on this device 4-bit decodes slower than ${ref}.`
+    ? `**Not on this device**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, ` +
+      `but 4-bit decodes slower than ${ref} and does not lower the peak ${memKind} here.`
     : `**Yes**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget and decoding is ` +
       `${fmt(speed, 2)}× faster.`;
   return [{ kind: "p", text: facts }, { kind: "p", text: verdict }];
+}
+
+/** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
+function memoryPhrase(mem: number | null, kind: string): string {
+  if (mem === null) return `peak ${kind} was not compared`;
+  return mem >= 1
+    ? `needs ${fmt(mem, 2)}× less peak ${kind}`
+    : `needs ${fmt(1 / mem, 2)}× more peak ${kind}`;
 }
 
 function sweetSpotAnswer(

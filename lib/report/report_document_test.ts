@@ -39,6 +39,16 @@ Deno.test("reportMarkdown() says No when 4-bit is over budget, undecided without
   assert(md.includes("No sweet spot: no perplexity measured."));
 });
 
+Deno.test("reportMarkdown() weighs memory when 4-bit decodes slower than the reference", () => {
+  const slower = { fp32: 1, fp16: 1.4, q8: 2, q4: 1 };
+  const smaller = reportMarkdown(inputs({ speed: slower }));
+  assert(smaller.includes("**Only for memory**"), smaller);
+  assert(/needs [\d.]+× less peak RSS/.test(smaller));
+  const larger = reportMarkdown(inputs({ speed: slower, memory: { fp16: 2, q4: 3 } }));
+  assert(larger.includes("**Not on this device**"), larger);
+  assert(/needs [\d.]+× more peak RSS/.test(larger));
+});
+
 Deno.test("reportHtml() is self-contained: figures as data URIs, the table coloured", () => {
   const html = reportHtml(inputs());
   assert(html.startsWith("<!doctype html>"));
