@@ -44,8 +44,8 @@ test: setup ## Run the test suite (deno test), WIKITEXT_PATH from ../shared when
 ok: setup ## Lint, format check, type check and test — the gate before a commit
 	@$(DENO) task ok
 
-sweep: setup ## The main job: run sweeps/default.json (offline, CPU) and write benchmarks/, figures/, metrics/
-	@$(DENO) task sweep --config $(SWEEP)
+sweep: setup ## The main job: sweeps/default.json (offline, CPU) → benchmarks/, figures/, metrics/ (RESUME=1 keeps finished cells)
+	@$(DENO) task sweep --config $(SWEEP) $(if $(RESUME),,--force)
 
 figures: setup ## Rebuild figures/ and benchmarks/*.png from the CSVs
 	@$(DENO) task figures
