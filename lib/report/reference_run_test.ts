@@ -1,0 +1,22 @@
+import { assertEquals } from "../testing/assert.ts";
+import { finalReport, finalReportJson } from "./final_report.ts";
+import { loadReportData } from "./report_data.ts";
+
+const root = new URL("../../", import.meta.url);
+const path = (p: string) => new URL(p, root).pathname;
+const committed = await Deno.stat(path("metrics/final_report.json")).then(() => true, () => false);
+
+Deno.test({
+  name: "the committed metrics/final_report.json is recomputed exactly from the committed CSVs",
+  ignore: !committed,
+  async fn() {
+    const data = await loadReportData({
+      resultsCsv: path("benchmarks/results.csv"),
+      perplexityCsv: path("benchmarks/perplexity.csv"),
+    });
+    assertEquals(
+      JSON.parse(finalReportJson(finalReport(data))),
+      JSON.parse(await Deno.readTextFile(path("metrics/final_report.json"))),
+    );
+  },
+});
