@@ -18,21 +18,47 @@ export interface ExecuteOptions {
 }
 
 const RUNNER = `
-import sys, os, json, nbformat
+import asyncio, os, queue, sys, time, nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 src, dst, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3])
 nb = nbformat.read(src, as_version=4)
-client = NotebookClient(nb, timeout=timeout, kernel_name="deno",
+client = NotebookClient(nb, timeout=timeout, kernel_name="deno", iopub_timeout=120,
+                        raise_on_iopub_timeout=True, startup_timeout=120,
                         resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}})
-try:
-    client.execute()
-except CellExecutionError as error:
-    nbformat.write(nb, dst)
-    lines = [l for l in str(error).splitlines() if l.strip()]
+LATE = ("execute_result", "display_data", "stream", "error")
+
+async def drain_late_outputs(cell, index):
+    # Deno's kernel can publish a cell's result after its "idle" status (seen under load), when
+    # nbclient has stopped listening: collect what arrives within a short grace period.
+    deadline = time.monotonic() + 0.5
+    while True:
+        try:
+            msg = await client.kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            return
+        if msg["msg_type"] in LATE:
+            client.process_message(msg, cell, index)
+            deadline = time.monotonic() + 0.5
+
+async def main():
+    async with client.async_setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                await client.async_execute_cell(cell, index)
+            except CellExecutionError as error:
+                return error
+            await drain_late_outputs(cell, index)
+    return None
+
+failed = asyncio.run(main())
+nbformat.write(nb, dst)
+if failed is not None:
+    lines = [l for l in str(failed).splitlines() if l.strip()]
     print("cell failed: " + (lines[-1] if lines else "unknown error"), file=sys.stderr)
     sys.exit(3)
-nbformat.write(nb, dst)
 `;
 
 /**

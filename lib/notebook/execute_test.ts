@@ -46,8 +46,9 @@ Deno.test({
     await Deno.writeTextFile(path, notebook(["const x = 6 * 7;\nx", "Deno.env.get('NB_PARAM')"]));
     const out = await executeNotebook(path, { outDir: join(dir, "out"), env: { NB_PARAM: "p1" } });
     const executed = JSON.parse(await Deno.readTextFile(out));
-    assert(JSON.stringify(executed.cells[0].outputs).includes("42"));
-    assert(JSON.stringify(executed.cells[1].outputs).includes("p1"));
+    const outputs = JSON.stringify(executed.cells.map((c: { outputs: unknown }) => c.outputs));
+    assert(JSON.stringify(executed.cells[0].outputs).includes("42"), outputs);
+    assert(JSON.stringify(executed.cells[1].outputs).includes("p1"), outputs);
   },
 });
 

@@ -26,6 +26,11 @@ Deno.test({
       output_type: string;
     }[];
     assert(!outputs.some((o) => o.output_type === "error"), "no cell error");
+    const streams = executed.cells.flatMap((c: { outputs?: { text?: unknown }[] }) =>
+      (c.outputs ?? []).map((o) => text(o.text) ?? "")
+    ).join("");
+    const failed = streams.split("\n").filter((l: string) => l.includes("FAILED")).slice(0, 3);
+    assert(failed.length === 0, `every cell of the quick grid ran: ${failed.join(" | ")}`);
     const charts = outputs.filter((o) =>
       o.data?.["application/vnd.vegalite.v5+json"] &&
       text(o.data["image/svg+xml"])?.includes("<svg") &&
