@@ -162,3 +162,81 @@ export function emptyFigure(heading: string, message: string, subtitle?: string)
     config: CONFIG,
   } as unknown as VegaLiteSpec;
 }
+
+/** What {@linkcode curvesByContext} plots. */
+export interface CurvesByContext {
+  /** Figure heading. */
+  heading: string;
+  /** Subtitle under the heading. */
+  subtitle: string;
+  /** Summary field on the y axis (mean per cell). */
+  field: keyof SummaryRow;
+  /** Summary field shown beside it in the tooltip. */
+  spreadField: keyof SummaryRow;
+  /** Tooltip title of the two fields. */
+  tooltipTitles: [string, string];
+  /** Tooltip number format. */
+  format: string;
+  /** y axis title. */
+  yTitle: string;
+}
+
+/**
+ * A log-scale curve per dtype against context length, KV cache on solid and off dashed, with a
+ * column per setup when several models ran: the shape of the latency and throughput figures.
+ *
+ * @param summary The summary rows.
+ * @param options Fields, titles and formats.
+ * @returns The spec, data inline (an empty figure when nothing is positive).
+ */
+export function curvesByContext(
+  summary: readonly SummaryRow[],
+  options: CurvesByContext,
+): VegaLiteSpec {
+  const values = cellData(summary, [options.field, options.spreadField])
+    .filter((v) => typeof v[options.field] === "number" && (v[options.field] as number) > 0);
+  if (values.length === 0) return emptyFigure(options.heading, "no benchmark runs");
+  return wrap(
+    {
+      layer: [
+        {
+          mark: { type: "line", strokeWidth: 2 },
+          params: LEGEND_PICK,
+          encoding: {
+            strokeDash: {
+              field: "cache",
+              type: "nominal",
+              title: "KV cache",
+              sort: ["KV cache on", "KV cache off"],
+              legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolSize: 500 },
+            },
+          },
+        },
+        { mark: { type: "point", filled: true, size: 45 } },
+      ],
+      encoding: {
+        x: contextX(values.map((v) => v.context_tokens)),
+        y: {
+          field: options.field,
+          type: "quantitative",
+          title: options.yTitle,
+          scale: { type: "log" },
+        },
+        color: dtypeColor(values.map((v) => v.dtype)),
+        opacity: PICK_OPACITY,
+        tooltip: [
+          { field: "dtype_label", title: "dtype" },
+          { field: "cache" },
+          { field: "context_tokens", title: "context" },
+          { field: options.field, title: options.tooltipTitles[0], format: options.format },
+          { field: options.spreadField, title: options.tooltipTitles[1], format: options.format },
+        ],
+      },
+    },
+    {
+      values,
+      title: title(options.heading, options.subtitle),
+      ...(manySetups(values) ? { column: { field: "setup", title: null } } : {}),
+    },
+  );
+}

@@ -4,17 +4,7 @@
  *
  * @module
  */
-import {
-  cellData,
-  contextX,
-  dtypeColor,
-  emptyFigure,
-  LEGEND_PICK,
-  manySetups,
-  PICK_OPACITY,
-  title,
-  wrap,
-} from "./_figure.ts";
+import { curvesByContext } from "./_figure.ts";
 import type { ReportData } from "./report_data.ts";
 import type { VegaLiteSpec } from "./render.ts";
 
@@ -32,53 +22,13 @@ import type { VegaLiteSpec } from "./render.ts";
  * ```
  */
 export function tokensPerSVsLengthSpec(data: ReportData): VegaLiteSpec {
-  const heading = "Decode throughput by context length";
-  const values = cellData(data.summary, ["decode_tokens_per_s_mean", "decode_tokens_per_s_ci95"])
-    .filter((v) =>
-      typeof v.decode_tokens_per_s_mean === "number" && v.decode_tokens_per_s_mean > 0
-    );
-  if (values.length === 0) return emptyFigure(heading, "no benchmark runs");
-  return wrap(
-    {
-      layer: [
-        {
-          mark: { type: "line", strokeWidth: 2 },
-          params: LEGEND_PICK,
-          encoding: {
-            strokeDash: {
-              field: "cache",
-              type: "nominal",
-              title: "KV cache",
-              sort: ["KV cache on", "KV cache off"],
-              legend: { symbolType: "stroke", symbolStrokeWidth: 2, symbolSize: 500 },
-            },
-          },
-        },
-        { mark: { type: "point", filled: true, size: 45 } },
-      ],
-      encoding: {
-        x: contextX(values.map((v) => v.context_tokens)),
-        y: {
-          field: "decode_tokens_per_s_mean",
-          type: "quantitative",
-          title: "decode tokens/s (mean, log scale)",
-          scale: { type: "log" },
-        },
-        color: dtypeColor(values.map((v) => v.dtype)),
-        opacity: PICK_OPACITY,
-        tooltip: [
-          { field: "dtype_label", title: "dtype" },
-          { field: "cache" },
-          { field: "context_tokens", title: "context" },
-          { field: "decode_tokens_per_s_mean", title: "tokens/s", format: ".2f" },
-          { field: "decode_tokens_per_s_ci95", title: "± CI95", format: ".2f" },
-        ],
-      },
-    },
-    {
-      values,
-      title: title(heading, "a curve per dtype; solid: KV cache on, dashed: off"),
-      ...(manySetups(values) ? { column: { field: "setup", title: null } } : {}),
-    },
-  );
+  return curvesByContext(data.summary, {
+    heading: "Decode throughput by context length",
+    subtitle: "a curve per dtype; solid: KV cache on, dashed: off",
+    field: "decode_tokens_per_s_mean",
+    spreadField: "decode_tokens_per_s_ci95",
+    tooltipTitles: ["tokens/s", "± CI95"],
+    format: ".2f",
+    yTitle: "decode tokens/s (mean, log scale)",
+  });
 }
