@@ -14,6 +14,8 @@ import { halfToFloat } from "../runtime/tensors.ts";
  * @param logits A CPU tensor.
  * @param out Where the ids go (length ≥ batch).
  * @returns `out`.
+ * @throws {RangeError} when a row has no value above −Infinity (all NaN, as an fp16 overflow
+ * gives): a silent id 0 would be benchmarked as if the model worked.
  */
 export function argmaxLastPosition(logits: ort.Tensor, out: number[]): number[] {
   const [batch, seq, vocab] = logits.dims as [number, number, number];
@@ -39,6 +41,11 @@ export function argmaxLastPosition(logits: ort.Tensor, out: number[]): number[] 
           best = v;
         }
       }
+    }
+    if (!(bestValue > -Infinity)) {
+      throw new RangeError(
+        `Invalid logits: row ${b} at the last position is all NaN or -Infinity (${vocab} values)`,
+      );
     }
     out[b] = best;
   }

@@ -1,5 +1,5 @@
 import * as ort from "onnxruntime-node";
-import { assertEquals } from "../testing/assert.ts";
+import { assertEquals, assertThrows } from "../testing/assert.ts";
 import { argmaxLastPosition } from "./_argmax.ts";
 
 Deno.test("argmaxLastPosition() reads only the last position of each row", () => {
@@ -19,4 +19,11 @@ Deno.test("argmaxLastPosition() decodes half bits and keeps the lowest id on tie
   const view = { dims: logits.dims, data: new Uint16Array([0x3c00, 0x4000, 0x4000, 0xc000]) };
   assertEquals(argmaxLastPosition(view as unknown as ort.Tensor, [0]), [1]);
   assertEquals(argmaxLastPosition(logits, [0]), [1]);
+});
+
+Deno.test("argmaxLastPosition() rejects an all-NaN row instead of returning id 0", () => {
+  const logits = new ort.Tensor("float32", new Float32Array([0, 1, NaN, NaN]), [2, 1, 2]);
+  assertThrows(() => argmaxLastPosition(logits, []), RangeError, "row 1");
+  const half = new ort.Tensor("float16", new Uint16Array([0x7e00, 0x7e00]), [1, 1, 2]);
+  assertThrows(() => argmaxLastPosition(half, []), RangeError, "NaN");
 });

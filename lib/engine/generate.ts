@@ -187,11 +187,14 @@ export async function generate(
 }
 
 async function argmax(logits: ort.Tensor, out: number[]): Promise<void> {
-  if (logits.location === "cpu") {
-    argmaxLastPosition(logits, out);
-  } else {
-    const data = await logits.getData(true);
-    argmaxLastPosition({ dims: logits.dims, data } as unknown as ort.Tensor, out);
+  try {
+    if (logits.location === "cpu") {
+      argmaxLastPosition(logits, out);
+    } else {
+      const data = await logits.getData(true);
+      argmaxLastPosition({ dims: logits.dims, data } as unknown as ort.Tensor, out);
+    }
+  } finally {
+    logits.dispose();
   }
-  logits.dispose();
 }

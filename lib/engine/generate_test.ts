@@ -1,4 +1,5 @@
 import { assert, assertAlmostEquals, assertEquals, assertRejects } from "../testing/assert.ts";
+import * as ort from "onnxruntime-node";
 import { attentionMask, int64Tensor, positionIds, toFloat32 } from "../runtime/tensors.ts";
 import { tinyModel } from "./_fixture.ts";
 import { type DecoderModel, loadDecoder } from "./decoder.ts";
@@ -98,6 +99,26 @@ Deno.test("generate() stops at EOS only in generation mode", async () => {
   assert(stopped.stoppedAtEos);
   const bench = await generate(withEos, [prompt], { maxNewTokens: 6 });
   assertEquals(bench.tokens[0]!.length, 6);
+});
+
+Deno.test("generate() fails on NaN logits instead of benchmarking id 0", async () => {
+  const m = await model();
+  const nan: DecoderModel = {
+    ...m,
+    step: async (...args) => {
+      const out = await m.step(...args);
+      const data = new Float32Array((out.logits.data as Float32Array).length).fill(NaN);
+      out.logits.dispose();
+      return { logits: new ort.Tensor("float32", data, out.logits.dims), present: out.present };
+    },
+  };
+  for (const useCache of [true, false]) {
+    await assertRejects(
+      () => generate(nan, [[1, 2, 3]], { maxNewTokens: 3, useCache }),
+      RangeError,
+      "NaN",
+    );
+  }
 });
 
 Deno.test("generate() rejects bad input naming the field", async () => {
