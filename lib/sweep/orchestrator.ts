@@ -100,7 +100,10 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const pending = groups
       .map((g) => ({
         ...g,
-        cells: g.cells.filter((c) => options.force || !store.isComplete(c.id)),
+        cells: g.cells.filter((c) =>
+          options.force ||
+          !store.isComplete(c.id, promptSlots(spec).length * spec.runs, spec.max_new_tokens)
+        ),
       }))
       .filter((g) => g.cells.length > 0);
     const pendingCells = pending.flatMap((g) => g.cells);
@@ -233,10 +236,15 @@ class RowStore {
     }
   }
 
-  /** A cell is complete when it has rows and none failed (failed cells are retried). */
-  isComplete(cellId: string): boolean {
+  /**
+   * A cell is complete when it has the spec's number of runs, none failed (failed cells are
+   * retried) and each made the spec's new tokens: rows of an earlier spec with fewer runs or
+   * another `max_new_tokens` are redone, not mixed into this one's results.
+   */
+  isComplete(cellId: string, runs: number, newTokens: number): boolean {
     const rows = this.#byCell.get(cellId);
-    return rows !== undefined && rows.length > 0 && rows.every((r) => r.status === "ok");
+    return rows !== undefined && rows.length === runs &&
+      rows.every((r) => r.status === "ok" && r.new_tokens === newTokens);
   }
 
   replace(cellId: string, rows: BenchRow[]): void {

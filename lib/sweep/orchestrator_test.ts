@@ -93,6 +93,29 @@ Deno.test("a kill -9 of the whole sweep leaves a readable results.csv without pa
   assertEquals(new Set(ids(rows)).size, rows.length);
 });
 
+Deno.test("a resume with more runs or other max_new_tokens redoes the cells instead of keeping stale rows", async () => {
+  const out = await Deno.makeTempDir();
+  const small = { ...spec, use_cache: [true], context_lengths: [16], runs: 1 };
+  await runSweep(parseSweepSpec(small), { ...options, outDir: out });
+  const path = join(out, "benchmarks", "results.csv");
+  assertEquals((await readTable(path, "bench")).length, 1);
+
+  const again = await runSweep(parseSweepSpec(small), { ...options, outDir: out });
+  assertEquals([again.cellsSkipped, again.cellsOk], [1, 0], "an unchanged spec skips the cell");
+
+  const more = await runSweep(parseSweepSpec({ ...small, runs: 2 }), { ...options, outDir: out });
+  assertEquals([more.cellsSkipped, more.cellsOk], [0, 1]);
+  assertEquals((await readTable(path, "bench")).map((r) => r.run_index).sort(), [0, 1]);
+
+  const longer = await runSweep(parseSweepSpec({ ...small, runs: 2, max_new_tokens: 4 }), {
+    ...options,
+    outDir: out,
+  });
+  assertEquals([longer.cellsSkipped, longer.cellsOk], [0, 1]);
+  const rows = await readTable(path, "bench");
+  assertEquals(rows.map((r) => r.new_tokens), [4, 4]);
+});
+
 Deno.test("runSweep() turns an unloadable dtype into error rows for its cells and finishes the rest", async () => {
   const out = await Deno.makeTempDir();
   const summary = await runSweep(
