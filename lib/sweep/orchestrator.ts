@@ -387,6 +387,9 @@ async function runGroup(
 ): Promise<number> {
   let remaining = [...group.cells];
   while (remaining.length > 0) {
+    // Past the budget, start no worker: loading a model costs time and a load failure would
+    // record cells as errors that the budget was meant to leave for a resume.
+    if (deadlineMs !== null && Date.now() > deadlineMs) return remaining.length;
     const job: WorkerJob = {
       mode: "bench",
       spec,

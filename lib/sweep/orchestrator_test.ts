@@ -116,6 +116,19 @@ Deno.test("a resume with more runs or other max_new_tokens redoes the cells inst
   assertEquals(rows.map((r) => r.new_tokens), [4, 4]);
 });
 
+Deno.test("past the time budget no worker starts: cells are left for a resume, not failed", async () => {
+  const out = await Deno.makeTempDir();
+  // The first group's worker takes longer than the budget to start; the second group's model
+  // cannot load, which would record its cells as errors if a worker were started for it.
+  const missing = join(out, "no-such-model");
+  const summary = await runSweep(
+    parseSweepSpec({ ...spec, models: ["preset:tiny", missing], time_budget_s: 0.05 }),
+    { ...options, outDir: out },
+  );
+  assertEquals([summary.cellsOk, summary.cellsFailed, summary.cellsLeft], [0, 0, 8]);
+  assertEquals(await readTable(join(out, "benchmarks", "results.csv"), "bench"), []);
+});
+
 Deno.test("runSweep() turns an unloadable dtype into error rows for its cells and finishes the rest", async () => {
   const out = await Deno.makeTempDir();
   const summary = await runSweep(
