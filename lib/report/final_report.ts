@@ -194,7 +194,7 @@ export function finalReport(data: ReportData): FinalReport {
       contexts: [...new Set(cells.map((c) => c.context_tokens))].sort((a, b) => a - b),
       quality,
       kv_cache_speedup: speedups,
-      ...sweetSpot(entries, quality),
+      ...sweetSpot(entries, quality, longestCached(cells)),
       checks: {
         four_bit_delta_ppl_under_5pct: fourBitCheck(quality),
         cache_faster_at_every_length: cacheCheck(speedups),
@@ -243,9 +243,21 @@ function gb(bytes: number | null): number | null {
   return bytes === null ? null : round(bytes / BYTES_PER_GB, 3);
 }
 
+/** The setup's longest context measured with the cache on (what the comparison table shows). */
+function longestCached(cells: readonly SummaryRow[]): number | null {
+  const cached = cells.filter((c) => c.use_cache).map((c) => c.context_tokens);
+  return cached.length === 0 ? null : Math.max(...cached);
+}
+
+/**
+ * The fastest dtype within the ΔPPL budget at the setup's longest cached context. Dtypes whose
+ * own longest context is shorter (their longer cells failed) are not compared: a speed at 512
+ * tokens against others' at 2048 would favour the dtype that could not run the long context.
+ */
 function sweetSpot(
   entries: Record<string, DtypeEntry>,
   quality: Record<string, QualityEntry>,
+  context: number | null,
 ): Pick<SetupExtended, "sweet_spot" | "sweet_spot_note"> {
   if (Object.keys(quality).length === 0) {
     return { sweet_spot: null, sweet_spot_note: "no perplexity measured" };
@@ -254,7 +266,7 @@ function sweetSpot(
   for (const [label, entry] of Object.entries(entries)) {
     const delta = quality[label]?.delta_ppl_pct;
     if (delta === null || delta === undefined || delta > DELTA_PPL_BUDGET_PCT) continue;
-    if (entry.tokens_s_longest === null) continue;
+    if (entry.tokens_s_longest === null || entry.longest_context !== context) continue;
     if (best === null || entry.tokens_s_longest > (best.tokens_s ?? -Infinity)) {
       best = {
         label,
@@ -268,7 +280,9 @@ function sweetSpot(
   return best === null
     ? {
       sweet_spot: null,
-      sweet_spot_note: `no measured dtype within ${DELTA_PPL_BUDGET_PCT} % ΔPPL`,
+      sweet_spot_note: `no dtype within ${DELTA_PPL_BUDGET_PCT} % ΔPPL was measured at ${
+        context ?? "any"
+      } tokens with the cache`,
     }
     : { sweet_spot: best, sweet_spot_note: "" };
 }

@@ -1,6 +1,14 @@
 import { assert, assertAlmostEquals, assertEquals } from "../testing/assert.ts";
 import type { BenchRow } from "../results/schema.ts";
-import { type FixtureOptions, syntheticPerplexity, syntheticRows } from "./_fixture.ts";
+import {
+  type FixtureOptions,
+  syntheticPerplexity,
+  syntheticPerplexityCsv,
+  syntheticRows,
+} from "./_fixture.ts";
+import { toFrame } from "../results/table.ts";
+import { reportData } from "./report_data.ts";
+import { parsePerplexityCsv, parseResultsCsv } from "./results_table.ts";
 import { finalReport, finalReportJson } from "./final_report.ts";
 import { SKIP_REASON, testData } from "./_test_data.ts";
 
@@ -98,6 +106,22 @@ Deno.test("finalReportJson() with 4-bit over budget fails the check and picks an
   const ext = reportJson({ q4Delta: 7.5 }).extended["preset:tiny"];
   assertEquals(ext.checks.four_bit_delta_ppl_under_5pct.value, false);
   assertEquals(ext.sweet_spot.label, "int8");
+});
+
+Deno.test("finalReportJson() sweet spot compares dtypes at one context, not each one's longest", () => {
+  // q4 (the fastest) has no 2048-token cell with the cache (it failed): its speed at 512 tokens
+  // must not be ranked against the others' at 2048.
+  const rows = syntheticRows().filter((r) =>
+    !(r.dtype === "q4" && r.use_cache && r.context_tokens === 2048)
+  );
+  const data = reportData(
+    parseResultsCsv(toFrame("bench", rows).writeCSV().toString()),
+    parsePerplexityCsv(syntheticPerplexityCsv()),
+  );
+  const json = JSON.parse(finalReportJson(finalReport(data)));
+  assertEquals(json["4bit"].longest_context, 512);
+  const ext = json.extended["preset:tiny"];
+  assertEquals([ext.sweet_spot.label, ext.sweet_spot.context], ["int8", 2048]);
 });
 
 Deno.test("finalReportJson() without perplexity leaves ppl null and the checks undecided", () => {
