@@ -132,7 +132,9 @@ export async function generate(
     mask(promptLen),
     positionIds(batch, promptLen, 0, leftPad),
     null,
-    useCache && n > 1,
+    // With the cache every run returns present.* (as in a real generation loop, where the next
+    // step needs it), the last one too, so every decode step pays the same output copy.
+    useCache,
   );
   await argmax(out.logits, next);
   const prefillEnd = performance.now();
@@ -149,7 +151,7 @@ export async function generate(
         mask(pastLen + 1),
         positionIds(batch, 1, pastLen, leftPad),
         past,
-        t < n - 1,
+        true,
       );
       for (const tensor of past) tensor.dispose();
     } else {

@@ -155,3 +155,21 @@ Deno.test("an fp16 model decodes with a float16 KV cache, identically with cache
     await m.dispose();
   }
 });
+
+Deno.test("generate() with the cache fetches present.* on every run, the last one too (equal step cost)", async () => {
+  const m = await model();
+  const flags: boolean[] = [];
+  const spy: DecoderModel = {
+    ...m,
+    step: (ids, mask, positions, past, fetchPresent) => {
+      flags.push(fetchPresent);
+      return m.step(ids, mask, positions, past, fetchPresent);
+    },
+  };
+  const prompt = promptIds(m.resolved.tokenizer, "code", 24);
+  await generate(spy, [prompt], { maxNewTokens: 5, useCache: true });
+  assertEquals(flags, [true, true, true, true, true]);
+  flags.length = 0;
+  await generate(spy, [prompt], { maxNewTokens: 3, useCache: false });
+  assertEquals(flags, [false, false, false]);
+});
