@@ -19,6 +19,7 @@ import { decodeMessage, type Provenance, type WorkerJob, type WorkerMessage } fr
 import type { SweepSpec } from "./spec.ts";
 import { errorRow } from "./rows.ts";
 import { checkContexts } from "./preflight.ts";
+import { estimateCellMs, estimatePerplexityMs, fitCostModel, type ProbePoint } from "./estimate.ts";
 
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions {
@@ -130,15 +131,22 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     if (pending.length > 0 && !options.skipProbe) {
       const probe = await runProbe(spec, pending[0]!, provenance, options.workerEnv);
       if (probe) {
-        for (const cell of pendingCells) costs.set(cell.id, estimateCellMs(spec, cell, probe));
+        const model = fitCostModel(probe.points);
+        for (const cell of pendingCells) costs.set(cell.id, estimateCellMs(spec, cell, model));
         const loads = pending.length * probe.loadMs;
-        const total = [...costs.values()].reduce((a, b) => a + b, 0) + loads;
-        summary.estimateS = total / 1000;
+        const bench = [...costs.values()].reduce((a, b) => a + b, 0) + loads;
+        const ppl = estimatePerplexityMs(spec, model) * spec.models.length;
+        summary.estimateS = (bench + ppl) / 1000;
+        const points = probe.points.map((p) =>
+          `prefill ${p.tokens} tokens ${p.prefillMs.toFixed(1)} ms, decode ${
+            p.decodeMs.toFixed(1)
+          } ms/token`
+        ).join("; ");
         log(
-          `estimate: ~${formatDuration(total / 1000)} for ${pendingCells.length} cells ` +
-            `(probe on ${pending[0]!.key}: load ${probe.loadMs.toFixed(0)} ms, prefill ` +
-            `${probe.prefillTokens} tokens ${probe.prefillMs.toFixed(1)} ms, decode ` +
-            `${probe.decodeMs.toFixed(1)} ms/token; other dtypes scaled alike)`,
+          `estimate: ~${formatDuration(summary.estimateS)} for ${pendingCells.length} cells ` +
+            (ppl > 0 ? `and perplexity (~${formatDuration(ppl / 1000)}) ` : "") +
+            `(probe on ${pending[0]!.key}: load ${probe.loadMs.toFixed(0)} ms; ${points}; ` +
+            `other dtypes assumed alike)`,
         );
       } else {
         log("estimate: unavailable (the probe failed; see the first group's errors)");
@@ -297,29 +305,19 @@ async function collectProvenance(): Promise<Provenance> {
   };
 }
 
-/** Estimated milliseconds of one cell, from the probe's per-token prefill and per-step decode. */
-function estimateCellMs(
-  spec: SweepSpec,
-  cell: Cell,
-  probe: { prefillMs: number; prefillTokens: number; decodeMs: number },
-): number {
-  const runs = spec.warmup + promptSlots(spec).length * spec.runs;
-  const perToken = probe.prefillMs / probe.prefillTokens;
-  const n = spec.max_new_tokens;
-  const perRun = cell.useCache
-    ? perToken * cell.contextTokens * cell.batch + (n - 1) * probe.decodeMs * cell.batch
-    : perToken * cell.batch * (n * cell.contextTokens + (n * (n - 1)) / 2);
-  return runs * perRun;
-}
-
 interface WorkerRun {
   messages: AsyncGenerator<WorkerMessage>;
   lastStderr: () => string;
+  timedOut: () => boolean;
   kill: () => void;
   status: Promise<Deno.CommandStatus>;
 }
 
-async function spawnWorker(job: WorkerJob, env: Record<string, string> = {}): Promise<WorkerRun> {
+async function spawnWorker(
+  job: WorkerJob,
+  env: Record<string, string> = {},
+  timeoutMs?: number,
+): Promise<WorkerRun> {
   const jobPath = await Deno.makeTempFile({ prefix: "turbo-job-", suffix: ".json" });
   await Deno.writeTextFile(jobPath, JSON.stringify(job));
   const child = new Deno.Command(Deno.execPath(), {
@@ -345,7 +343,15 @@ async function spawnWorker(job: WorkerJob, env: Record<string, string> = {}): Pr
       if (message) yield message;
     }
   }
+  let timedOut = false;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  }, timeoutMs);
   const status = child.status.then(async (s) => {
+    clearTimeout(timer);
     await stderrDone.catch(() => {});
     await Deno.remove(jobPath).catch(() => {});
     return s;
@@ -353,6 +359,7 @@ async function spawnWorker(job: WorkerJob, env: Record<string, string> = {}): Pr
   return {
     messages: messages(),
     lastStderr: () => last,
+    timedOut: () => timedOut,
     kill: () => {
       try {
         child.kill("SIGKILL");
@@ -402,18 +409,23 @@ async function runGroup(
     };
     const worker = await spawnWorker(job, options.workerEnv);
     let current: Cell | null = null;
-    let timedOut = false;
+    let timedOut: "load" | "cell" | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // One clock bounds loading the model (until the first cell starts) and then each cell.
+    const arm = (phase: "load" | "cell") => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = phase;
+        worker.kill();
+      }, spec.cell_timeout_s * 1000);
+    };
+    arm("load");
     let budgetStop = false;
     const finished = new Set<string>();
     for await (const message of worker.messages) {
       if (message.type === "start") {
         current = remaining.find((c) => c.id === message.cellId) ?? null;
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          timedOut = true;
-          worker.kill();
-        }, spec.cell_timeout_s * 1000);
+        arm("cell");
       } else if (message.type === "cell") {
         clearTimeout(timer);
         const cell = remaining.find((c) => c.id === message.cellId);
@@ -422,6 +434,7 @@ async function runGroup(
           await onCellDone(cell, message.rows);
         }
         current = null;
+        arm("cell");
       } else if (message.type === "budget") {
         budgetStop = true;
       }
@@ -431,18 +444,21 @@ async function runGroup(
     remaining = remaining.filter((c) => !finished.has(c.id));
     if (budgetStop) return remaining.length;
     if (remaining.length === 0) break;
-    const reason = timedOut
+    const reason = timedOut === "load"
+      ? `timeout: loading the model took longer than cell_timeout_s=${spec.cell_timeout_s}`
+      : timedOut === "cell"
       ? `timeout: the cell ran longer than cell_timeout_s=${spec.cell_timeout_s}`
       : `worker died (${status.signal ? `signal ${status.signal}` : `exit code ${status.code}`})` +
         (worker.lastStderr() ? `: ${worker.lastStderr()}` : "");
     if (current) {
       await onCellDone(current, [errorRow(current, reason, provenance)]);
       remaining = remaining.filter((c) => c.id !== current!.id);
-    } else {
-      // The worker died before starting a cell (e.g. while loading): every cell fails alike.
+    } else if (finished.size === 0) {
+      // The worker died before finishing any cell (e.g. while loading): every cell fails alike.
       for (const cell of remaining) await onCellDone(cell, [errorRow(cell, reason, provenance)]);
       remaining = [];
     }
+    // Otherwise it died between two cells after making progress: restart it for the rest.
     if (remaining.length > 0) {
       log(`  restarting the worker for ${remaining.length} cells of ${group.key}`);
     }
@@ -455,17 +471,21 @@ async function runProbe(
   group: CellGroup,
   provenance: Provenance,
   env?: Record<string, string>,
-): Promise<{ loadMs: number; prefillMs: number; prefillTokens: number; decodeMs: number } | null> {
-  const worker = await spawnWorker({
-    mode: "probe",
-    spec,
-    model: group.model,
-    dtype: group.dtype,
-    device: group.device,
-    cells: [],
-    provenance,
-    deadlineMs: null,
-  }, env);
+): Promise<{ loadMs: number; points: ProbePoint[] } | null> {
+  const worker = await spawnWorker(
+    {
+      mode: "probe",
+      spec,
+      model: group.model,
+      dtype: group.dtype,
+      device: group.device,
+      cells: [],
+      provenance,
+      deadlineMs: null,
+    },
+    env,
+    spec.cell_timeout_s * 1000,
+  );
   let result = null;
   for await (const message of worker.messages) {
     if (message.type === "probe") result = message;
@@ -481,25 +501,33 @@ async function runPerplexity(
   log: (line: string) => void,
   env?: Record<string, string>,
 ): Promise<PerplexityRow[]> {
-  const worker = await spawnWorker({
-    mode: "ppl",
-    spec,
-    model,
-    dtype: spec.perplexity!.dtypes[0]!,
-    device: spec.devices[0]!,
-    cells: [],
-    provenance,
-    deadlineMs: null,
-  }, env);
+  const worker = await spawnWorker(
+    {
+      mode: "ppl",
+      spec,
+      model,
+      dtype: spec.perplexity!.dtypes[0]!,
+      device: spec.devices[0]!,
+      cells: [],
+      provenance,
+      deadlineMs: null,
+      // Each dtype is a bounded piece of work: the timeout grows with their number.
+    },
+    env,
+    spec.cell_timeout_s * 1000 * (spec.perplexity!.dtypes.length + 1),
+  );
   let rows: PerplexityRow[] = [];
   for await (const message of worker.messages) {
     if (message.type === "ppl") rows = message.rows;
   }
   const status = await worker.status;
   if (rows.length === 0) {
-    const reason = `perplexity worker failed (${
-      status.signal ? `signal ${status.signal}` : `exit code ${status.code}`
-    }): ${worker.lastStderr()}`;
+    const reason = worker.timedOut()
+      ? `timeout: perplexity ran longer than ${spec.perplexity!.dtypes.length + 1} × ` +
+        `cell_timeout_s=${spec.cell_timeout_s}`
+      : `perplexity worker failed (${
+        status.signal ? `signal ${status.signal}` : `exit code ${status.code}`
+      }): ${worker.lastStderr()}`;
     log(`  ${reason}`);
     rows = spec.perplexity!.dtypes.map((dtype) => ({
       timestamp: new Date().toISOString(),

@@ -5,7 +5,7 @@ import { readTable } from "../results/table.ts";
 import { ensureModel } from "../model/mod.ts";
 import { runSweep } from "./orchestrator.ts";
 import { parseSweepSpec } from "./spec.ts";
-import { CRASH_AT_ENV } from "./worker.ts";
+import { CRASH_AFTER_ENV, CRASH_AT_ENV } from "./worker.ts";
 
 // Build the tiny model once up front so every sweep below finds it in the cache.
 await ensureModel("tiny", { dtypes: ["fp32"] });
@@ -169,5 +169,33 @@ Deno.test("runSweep() rejects an unwritable output dir and a context beyond the 
       }),
     TypeError,
     "$.context_lengths[1] (510) + $.max_new_tokens (3) exceeds the 512 positions of $.models[0]",
+  );
+});
+
+Deno.test("runSweep() restarts a worker that dies between cells without failing the cells left", async () => {
+  const out = await Deno.makeTempDir();
+  const firstCell = "preset:tiny|fp32|cpu|cache=on|ctx=16|b=1";
+  const summary = await runSweep(spec, {
+    ...options,
+    outDir: out,
+    workerEnv: { [CRASH_AFTER_ENV]: firstCell },
+  });
+  assertEquals([summary.cellsOk, summary.cellsFailed], [4, 0]);
+  const rows = await readTable(join(out, "benchmarks", "results.csv"), "bench");
+  assertEquals(rows.length, 4 * 2);
+  assert(rows.every((r) => r.status === "ok"));
+});
+
+Deno.test("runSweep() bounds loading the model by cell_timeout_s and records why", async () => {
+  const out = await Deno.makeTempDir();
+  const summary = await runSweep(
+    parseSweepSpec({ ...spec, use_cache: [true], context_lengths: [16], cell_timeout_s: 0.001 }),
+    { ...options, outDir: out },
+  );
+  assertEquals(summary.cellsFailed, 1);
+  const rows = await readTable(join(out, "benchmarks", "results.csv"), "bench");
+  assert(
+    rows[0]!.error.includes("loading the model took longer than cell_timeout_s"),
+    rows[0]!.error,
   );
 });

@@ -7,6 +7,7 @@
 import type { BenchRow, PerplexityRow } from "../results/schema.ts";
 import type { Cell } from "./grid.ts";
 import type { SweepSpec } from "./spec.ts";
+import type { ProbePoint } from "./estimate.ts";
 
 /** Prefix of every protocol line on a worker's stdout. */
 export const MESSAGE_PREFIX = "@@turbo ";
@@ -52,7 +53,7 @@ export type WorkerMessage =
   | { type: "start"; cellId: string }
   | { type: "cell"; cellId: string; rows: BenchRow[] }
   | { type: "budget"; cellId: string }
-  | { type: "probe"; loadMs: number; prefillMs: number; prefillTokens: number; decodeMs: number }
+  | { type: "probe"; loadMs: number; points: ProbePoint[] }
   | { type: "ppl"; rows: PerplexityRow[] };
 
 /**

@@ -96,6 +96,9 @@ const SPEC_KEYS = [
   "perplexity",
 ] as const;
 
+/** Longest `cell_timeout_s` accepted, seconds (a week). */
+const MAX_CELL_TIMEOUT_S = 7 * 24 * 3600;
+
 const PPL_KEYS = [
   "dtypes",
   "window",
@@ -182,12 +185,13 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
       null,
       (v, p) => v === null ? null : num(v, p, fail),
     ),
-    cell_timeout_s: optional(
-      obj.cell_timeout_s,
-      "$.cell_timeout_s",
-      1800,
-      (v, p) => num(v, p, fail),
-    ),
+    cell_timeout_s: optional(obj.cell_timeout_s, "$.cell_timeout_s", 1800, (v, p) => {
+      const s = num(v, p, fail);
+      // setTimeout cannot wait longer than 2^31 − 1 ms (~24.8 days); a week is plenty for a cell.
+      return s <= MAX_CELL_TIMEOUT_S
+        ? s
+        : fail(p, `must be <= ${MAX_CELL_TIMEOUT_S} (a week), got ${s}`);
+    }),
     perplexity: obj.perplexity === undefined || obj.perplexity === null
       ? null
       : parsePerplexity(obj.perplexity, fail),
@@ -196,6 +200,10 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
     if (Array.isArray(values) && new Set(values).size !== values.length) {
       fail(`$.${key}`, "has duplicate entries");
     }
+  }
+  const pplDtypes = spec.perplexity?.dtypes ?? [];
+  if (new Set(pplDtypes).size !== pplDtypes.length) {
+    fail("$.perplexity.dtypes", "has duplicate entries");
   }
   return spec;
 }

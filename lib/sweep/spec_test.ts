@@ -33,6 +33,8 @@ Deno.test("parseSweepSpec() names the JSON path of each problem", () => {
       "$.perplexity.stride must equal window (8) with method llama-cpp, got 4",
     ],
     [{ ...minimal, perplexity: { dtypes: ["q4"], pairwise: "yes" } }, "$.perplexity.pairwise"],
+    [{ ...minimal, cell_timeout_s: 1e9 }, "$.cell_timeout_s must be <= 604800"],
+    [{ ...minimal, perplexity: { dtypes: ["q4", "q4"] } }, "$.perplexity.dtypes has duplicate"],
     [[1, 2], "$ must be an object"],
   ];
   for (const [value, message] of cases) {

@@ -15,9 +15,13 @@ import { MemorySampler, summarize } from "../measure/mod.ts";
 import { type Cell, promptSlots } from "./grid.ts";
 import { errorRow } from "./rows.ts";
 import { encodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
+import type { ProbePoint } from "./estimate.ts";
 
 /** Environment variable naming a cell at whose start the worker kills itself (crash tests). */
 export const CRASH_AT_ENV = "TURBO_SWEEP_CRASH_AT";
+
+/** Environment variable naming a cell after whose result the worker kills itself (crash tests). */
+export const CRASH_AFTER_ENV = "TURBO_SWEEP_CRASH_AFTER";
 
 function send(message: WorkerMessage): void {
   Deno.stdout.writeSync(new TextEncoder().encode(encodeMessage(message)));
@@ -129,6 +133,7 @@ async function bench(job: WorkerJob): Promise<void> {
     return;
   }
   const crashAt = Deno.env.get(CRASH_AT_ENV);
+  const crashAfter = Deno.env.get(CRASH_AFTER_ENV);
   for (const cell of job.cells) {
     if (job.deadlineMs !== null && Date.now() > job.deadlineMs) {
       send({ type: "budget", cellId: cell.id });
@@ -143,6 +148,7 @@ async function bench(job: WorkerJob): Promise<void> {
       rows = [errorRow(cell, oneLine(error), job.provenance)];
     }
     send({ type: "cell", cellId: cell.id, rows });
+    if (crashAfter === cell.id) Deno.kill(Deno.pid, "SIGKILL");
   }
   await model.dispose();
 }
@@ -151,17 +157,30 @@ async function probe(job: WorkerJob): Promise<void> {
   const started = performance.now();
   const model = await load(job);
   const loadMs = performance.now() - started;
-  const tokens = Math.min(128, model.config.maxPositions - 8);
-  const ids = [promptIds(model.resolved.tokenizer, "conversational", tokens, 0, job.spec.seed)];
-  await generate(model, ids, { maxNewTokens: 2 });
-  const r = await generate(model, ids, { maxNewTokens: 5 });
-  send({
-    type: "probe",
-    loadMs,
-    prefillMs: r.prefillMs,
-    prefillTokens: tokens,
-    decodeMs: r.decodeMs / Math.max(1, r.newTokens - 1),
+  // Two prompt lengths (the shortest useful one and the sweep's longest, capped) so the cost
+  // model sees how prefill and decode grow with the context.
+  const cap = model.config.maxPositions - 8;
+  const lengths = [
+    ...new Set([
+      Math.min(128, cap),
+      Math.min(Math.max(...job.spec.context_lengths), 1024, cap),
+    ]),
+  ].filter((t) => t > 0);
+  const tokenizer = model.resolved.tokenizer;
+  await generate(model, [promptIds(tokenizer, "conversational", lengths[0]!, 0, job.spec.seed)], {
+    maxNewTokens: 2,
   });
+  const points: ProbePoint[] = [];
+  for (const tokens of lengths) {
+    const ids = [promptIds(tokenizer, "conversational", tokens, 0, job.spec.seed)];
+    const r = await generate(model, ids, { maxNewTokens: 4 });
+    points.push({
+      tokens,
+      prefillMs: r.prefillMs,
+      decodeMs: r.decodeMs / Math.max(1, r.newTokens - 1),
+    });
+  }
+  send({ type: "probe", loadMs, points });
   await model.dispose();
 }
 
