@@ -32,9 +32,9 @@ export interface DtypeEntry {
   tokens_s_longest: number | null;
   /** That longest context, tokens. */
   longest_context: number | null;
-  /** Largest peak GPU memory over the dtype's cells, GB (10⁹ bytes); null without a GPU reading. */
+  /** Largest peak GPU memory over the dtype's cache-on cells, GB (10⁹ bytes); null without a GPU reading. */
   vram_gb: number | null;
-  /** Largest peak process RSS over the dtype's cells, GB. */
+  /** Largest peak process RSS over the dtype's cache-on cells, GB (the worker process's baseline included). */
   rss_gb: number | null;
   /** Mean prefill at 2048 tokens, ms; null when 2048 was not measured. */
   prefill_ms: number | null;

@@ -324,7 +324,11 @@ function fourBitAnswer(
   const four = entries[fourLabel]!;
   const base = entries[ref]!;
   const q = ext.quality[fourLabel];
-  const speed = ratio(four.tokens_s_longest, base.tokens_s_longest);
+  // Speeds are compared only at one context: a dtype whose long cells failed would otherwise be
+  // compared at a shorter (faster) context than the reference.
+  const sameContext = four.longest_context !== null &&
+    four.longest_context === base.longest_context;
+  const speed = sameContext ? ratio(four.tokens_s_longest, base.tokens_s_longest) : null;
   const memKind = four.vram_gb !== null ? "VRAM" : "RSS";
   const mem = memKind === "VRAM"
     ? ratio(base.vram_gb, four.vram_gb)
@@ -346,6 +350,10 @@ function fourBitAnswer(
       : `Its perplexity was not measured${whyNoPerplexity(report, ext.model, fourDtype)}.`);
   const verdict = delta === null
     ? "**Undecided**: without a perplexity measurement the quality cost is unknown."
+    : delta < DELTA_PPL_BUDGET_PCT && speed === null
+    ? `**Undecided**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, but ` +
+      `${fourLabel} and ${ref} were not measured at the same longest context ` +
+      `(${four.longest_context ?? "—"} vs ${base.longest_context ?? "—"} tokens).`
     : delta >= DELTA_PPL_BUDGET_PCT
     ? `**No**: ΔPPL ${fmt(delta, 2)} % is over the ${DELTA_PPL_BUDGET_PCT} % budget.`
     : speed !== null && speed < 1 && mem !== null && mem > 1

@@ -63,3 +63,24 @@ Deno.test("reportMarkdown() says why perplexity is missing when it was skipped",
   assert(md.includes("Its perplexity was not measured (skipped: no WikiText-2 text)."));
   assert(md.includes("No sweet spot: no perplexity measured (skipped: no WikiText-2 text)."));
 });
+
+Deno.test("reportMarkdown() does not compare 4-bit with fp16 at different contexts", async () => {
+  const { syntheticPerplexity, syntheticRows } = await import("./_fixture.ts");
+  const { toFrame } = await import("../results/table.ts");
+  const { parsePerplexityCsv, parseResultsCsv } = await import("./results_table.ts");
+  const { reportData } = await import("./report_data.ts");
+  // 4-bit's 2048-token cells failed: its longest context is 512, fp16's 2048.
+  const rows = syntheticRows().filter((r) => !(r.dtype === "q4" && r.context_tokens === 2048));
+  const data = reportData(
+    parseResultsCsv(toFrame("bench", rows).writeCSV().toString()),
+    parsePerplexityCsv(toFrame("perplexity", syntheticPerplexity()).writeCSV().toString()),
+  );
+  const md = reportMarkdown({
+    data,
+    report: finalReport(data),
+    table: comparisonTable(data),
+    figures: [],
+  });
+  assert(md.includes("were not measured at the same longest context (512 vs 2048 tokens)"), md);
+  assert(!md.includes("**Yes**"));
+});

@@ -160,6 +160,8 @@ export function summarizeRuns(results: pl.DataFrame): pl.DataFrame {
       ["model", "_dtype_rank", "dtype", "device", "use_cache", "context_tokens", "batch"],
       [false, false, false, false, true, false, false],
     )
+    // Counts and lengths are integers in summary.csv ("2048", not "2048.0").
+    .withColumns(...["context_tokens", "batch", "runs"].map((c) => pl.col(c).cast(pl.Int64)))
     .select(...SUMMARY_FIELDS.map((f) => pl.col(f)));
 }
 

@@ -1,5 +1,5 @@
 import { summarize } from "../measure/stats.ts";
-import { assertAlmostEquals, assertEquals } from "../testing/assert.ts";
+import { assert, assertAlmostEquals, assertEquals } from "../testing/assert.ts";
 import { syntheticResultsCsv, syntheticRows } from "./_fixture.ts";
 import { parseResultsCsv } from "./results_table.ts";
 import { summarizeRuns, SUMMARY_FIELDS, summaryRecords } from "./summary.ts";
@@ -60,4 +60,14 @@ Deno.test("summarizeRuns() orders by dtype (DTYPES order), cache on first, then 
 Deno.test("summarizeRuns() columns follow SUMMARY_FIELDS", () => {
   const df = summarizeRuns(parseResultsCsv(syntheticResultsCsv()));
   assertEquals(df.columns, [...SUMMARY_FIELDS]);
+});
+
+Deno.test("summarizeRuns() writes counts and lengths as integers", () => {
+  const csv = summarizeRuns(parseResultsCsv(syntheticResultsCsv())).writeCSV().toString();
+  const [header, first] = csv.split("\n");
+  const cols = header!.split(",");
+  const cells = first!.split(",");
+  for (const name of ["context_tokens", "batch", "runs"]) {
+    assert(/^\d+$/.test(cells[cols.indexOf(name)]!), `${name} = ${cells[cols.indexOf(name)]}`);
+  }
 });
