@@ -169,9 +169,9 @@ function blocks({ data, report, table, figures }: ReportInputs): Block[] {
       { kind: "h", level, text: "1. How much does the KV cache gain in decoding?" },
       ...cacheAnswer(data, ext, entries),
       { kind: "h", level, text: "2. Is 4-bit worth it in production?" },
-      ...fourBitAnswer(report, ext, entries),
+      ...fourBitAnswer(data, report, ext, entries),
       { kind: "h", level, text: "3. Where is the sweet spot between speed and quality?" },
-      ...sweetSpotAnswer(report, ext, entries),
+      ...sweetSpotAnswer(data, report, ext, entries),
     );
   }
   out.push({ kind: "h", level: 2, text: "Comparison table" });
@@ -311,6 +311,7 @@ function whyNoPerplexity(report: FinalReport, model: string, dtype?: string): st
 }
 
 function fourBitAnswer(
+  data: ReportData,
   report: FinalReport,
   ext: SetupExtended,
   entries: Record<string, DtypeEntry>,
@@ -329,6 +330,8 @@ function fourBitAnswer(
   const sameContext = four.longest_context !== null &&
     four.longest_context === base.longest_context;
   const speed = sameContext ? ratio(four.tokens_s_longest, base.tokens_s_longest) : null;
+  const noisy = sameContext &&
+    speedsOverlap(data, ext, [four.dtype, base.dtype], four.longest_context!);
   const memKind = four.vram_gb !== null ? "VRAM" : "RSS";
   const mem = memKind === "VRAM"
     ? ratio(base.vram_gb, four.vram_gb)
@@ -356,6 +359,10 @@ function fourBitAnswer(
       `(${four.longest_context ?? "—"} vs ${base.longest_context ?? "—"} tokens).`
     : delta >= DELTA_PPL_BUDGET_PCT
     ? `**No**: ΔPPL ${fmt(delta, 2)} % is over the ${DELTA_PPL_BUDGET_PCT} % budget.`
+    : noisy
+    ? `**Within noise here**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, ` +
+      `but the 95 % intervals of the two decode speeds overlap (too few runs to tell ` +
+      `${fmt(speed, 2)}× from 1×); rerun with more runs.`
     : speed !== null && speed < 1 && mem !== null && mem > 1
     ? `**Only for memory**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget and ` +
       `it needs less ${memKind}, but on this device 4-bit decodes slower than ${ref}.`
@@ -367,6 +374,33 @@ function fourBitAnswer(
   return [{ kind: "p", text: facts }, { kind: "p", text: verdict }];
 }
 
+/**
+ * Whether the CI95 intervals of the mean decode speed (cache on, at `context`) of two dtypes
+ * overlap, so their ratio cannot be told from 1 with these runs. Missing intervals (one run)
+ * count as overlapping.
+ */
+function speedsOverlap(
+  data: ReportData,
+  ext: SetupExtended,
+  dtypes: [string, string],
+  context: number,
+): boolean {
+  const setup = setupsOf(data.summary).find((s) =>
+    s.model === ext.model && s.device === ext.device
+  );
+  const cells = setup ? setupRows(data.summary, setup) : [];
+  const interval = (dtype: string) => {
+    const c = cells.find((r) => r.dtype === dtype && r.use_cache && r.context_tokens === context);
+    const mean = c?.decode_tokens_per_s_mean ?? null;
+    const half = c?.decode_tokens_per_s_ci95 ?? null;
+    return mean === null || half === null ? null : [mean - half, mean + half] as const;
+  };
+  const a = interval(dtypes[0]);
+  const b = interval(dtypes[1]);
+  if (a === null || b === null) return true;
+  return a[0] <= b[1] && b[0] <= a[1];
+}
+
 /** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
 function memoryPhrase(mem: number | null, kind: string): string {
   if (mem === null) return `peak ${kind} was not compared`;
@@ -376,16 +410,29 @@ function memoryPhrase(mem: number | null, kind: string): string {
 }
 
 function sweetSpotAnswer(
+  data: ReportData,
   report: FinalReport,
   ext: SetupExtended,
   entries: Record<string, DtypeEntry>,
 ): Block[] {
   const spot = ext.sweet_spot;
+  // Runners-up within the budget whose speed cannot be told from the sweet spot's.
+  const ties = spot === null ? [] : Object.entries(entries)
+    .filter(([label, e]) =>
+      label !== spot.label && e.longest_context === spot.context &&
+      (ext.quality[label]?.delta_ppl_pct ?? Infinity) <= DELTA_PPL_BUDGET_PCT &&
+      spot.context !== null && speedsOverlap(data, ext, [spot.dtype, e.dtype], spot.context)
+    )
+    .map(([label]) => label);
   const first = spot === null
     ? `No sweet spot: ${ext.sweet_spot_note}${whyNoPerplexity(report, ext.model)}.`
     : `The sweet spot is **${spot.label}**: the fastest dtype whose ΔPPL stays within ` +
       `${DELTA_PPL_BUDGET_PCT} % — ${fmt(spot.tokens_s)} tokens/s at ${spot.context} tokens ` +
-      `with the cache, ΔPPL ${fmt(spot.delta_ppl_pct, 2)} %.`;
+      `with the cache, ΔPPL ${fmt(spot.delta_ppl_pct, 2)} %.` +
+      (ties.length > 0
+        ? ` Its lead is within the runs' 95 % intervals of ${ties.join(", ")}: with these ` +
+          `runs the ranking is not settled.`
+        : "");
   const rows = [
     ["dtype", "decode tok/s (longest, cache on)", "ΔPPL %", `within ${DELTA_PPL_BUDGET_PCT} %`],
     ...Object.entries(entries)

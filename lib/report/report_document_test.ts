@@ -84,3 +84,16 @@ Deno.test("reportMarkdown() does not compare 4-bit with fp16 at different contex
   assert(md.includes("were not measured at the same longest context (512 vs 2048 tokens)"), md);
   assert(!md.includes("**Yes**"));
 });
+
+Deno.test("reportMarkdown() says a 4-bit speed-up inside the runs' CI95 is within noise", () => {
+  const md = reportMarkdown(inputs({ speed: { fp32: 1, fp16: 1.4, q8: 2, q4: 1.42 } }));
+  assert(md.includes("**Within noise here**"), md);
+  assert(!md.includes("**Yes**"));
+});
+
+Deno.test("reportMarkdown() says when the sweet spot's lead is inside the runs' CI95", () => {
+  const close = reportMarkdown(inputs({ speed: { fp32: 1, fp16: 1.4, q8: 2.58, q4: 2.6 } }));
+  assert(close.includes("the ranking is not settled"), close);
+  const apart = reportMarkdown(inputs({ speed: { fp32: 1, fp16: 1.4, q8: 2, q4: 10 } }));
+  assert(!apart.includes("the ranking is not settled"), apart);
+});
