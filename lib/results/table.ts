@@ -82,6 +82,12 @@ const TABLES = {
   perplexity: { fields: PERPLEXITY_FIELDS as readonly string[], schema: PERPLEXITY_SCHEMA },
 } as const;
 
+/** Columns every row has (a row missing one was cut short). */
+const REQUIRED: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
+  bench: ["run_id", "cell_id", "model", "dtype", "device", "status", "git_commit", "device_name"],
+  perplexity: ["model", "dtype", "device", "method", "status", "git_commit"],
+});
+
 /** Row type of each table. */
 export interface RowOf {
   /** `results.csv`. */
@@ -200,7 +206,13 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
     throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${fields.length}`);
   }
   const rows = frame.toRecords() as unknown as RowOf[K][];
+  const required = REQUIRED[kind];
   for (const [i, row] of rows.entries()) {
+    const record = row as unknown as Record<string, unknown>;
+    const missing = required.find((f) => record[f] === null || record[f] === undefined);
+    if (missing) {
+      throw new SyntaxError(`${path} is corrupt: row ${i + 1} has no '${missing}'`);
+    }
     const status = (row as { status: unknown }).status;
     if (status !== "ok" && status !== "error" && status !== "skipped") {
       throw new SyntaxError(

@@ -71,6 +71,12 @@ Deno.test("readTable() reports a corrupt file by name instead of guessing", asyn
   await assertRejects(() => readTable(path, "bench"), SyntaxError, "header");
   await Deno.writeTextFile(path, text.replace(",ok,", ",maybe,"));
   await assertRejects(() => readTable(path, "bench"), SyntaxError, "status");
+  // A row cut after its status column: the provenance columns are missing.
+  const [header, row] = text.trim().split("\n");
+  const cut = row!.slice(0, row!.indexOf(",ok,") + 4).split(",");
+  const padded = [...cut, ...Array(BENCH_FIELDS.length - cut.length).fill("")].join(",");
+  await Deno.writeTextFile(path, `${header}\n${padded}\n`);
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "has no 'git_commit'");
 });
 
 Deno.test("toFrame() keeps the schema's types when a column is all null", () => {

@@ -53,7 +53,15 @@ export function acquireLock(path: string): SweepLock {
             `(lock ${path}); wait for it or stop it`,
         );
       }
-      Deno.removeSync(path);
+      // Take the stale lock over by renaming it away: rename is atomic, so when two sweeps find
+      // the same stale lock only one rename succeeds (the other gets NotFound and retries), and
+      // neither can delete a lock the other has just created.
+      try {
+        Deno.renameSync(path, `${path}.stale-${Deno.pid}`);
+        Deno.removeSync(`${path}.stale-${Deno.pid}`);
+      } catch (renameError) {
+        if (!(renameError instanceof Deno.errors.NotFound)) throw renameError;
+      }
     }
   }
   throw new Error(`Cannot run sweep: could not take the lock ${path}`);

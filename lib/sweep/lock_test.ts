@@ -19,3 +19,14 @@ Deno.test("acquireLock() takes over a lock left by a dead process", async () => 
   assert(Deno.readTextFileSync(path).startsWith(String(Deno.pid)));
   lock.release();
 });
+
+Deno.test("acquireLock() after taking over a stale lock holds it against later takers", async () => {
+  const path = `${await Deno.makeTempDir()}/.sweep.lock`;
+  const dead = new Deno.Command("true").spawn();
+  await dead.status;
+  await Deno.writeTextFile(path, `${dead.pid}\n`);
+  const lock = acquireLock(path);
+  // A second taker now finds a live holder (this process), not a stale lock to remove.
+  assertThrows(() => acquireLock(path), Error, `pid ${Deno.pid}`);
+  lock.release();
+});

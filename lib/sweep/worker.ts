@@ -24,7 +24,9 @@ export const CRASH_AT_ENV = "TURBO_SWEEP_CRASH_AT";
 export const CRASH_AFTER_ENV = "TURBO_SWEEP_CRASH_AFTER";
 
 function send(message: WorkerMessage): void {
-  Deno.stdout.writeSync(new TextEncoder().encode(encodeMessage(message)));
+  // writeSync may write part of a buffer: loop so a message is never cut.
+  const bytes = new TextEncoder().encode(encodeMessage(message));
+  for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
 }
 
 function oneLine(error: unknown): string {
