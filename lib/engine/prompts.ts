@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { mulberry32 } from "../_rng.ts";
 import type { Tokenizer } from "./resolve.ts";
 
 /** The prompt families. */
@@ -142,17 +143,7 @@ const TEMPLATES: Readonly<Record<PromptFamily, Template>> = Object.freeze({
 
 type Rng = () => number;
 
-/** mulberry32: a small, fast, well-mixed 32-bit generator. */
-function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng: (seed: number) => Rng = mulberry32;
 
 function pick<T>(r: Rng, list: readonly T[]): T {
   return list[Math.floor(r() * list.length)]!;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { mulberry32 } from "../_rng.ts";
 
 const WORDS = (
   "the of and to a in is it you that he was for on are with as I his they be at one have this " +
@@ -66,18 +67,6 @@ const SYLLABLES = (
   "ka lo mi ne ra tu sel vor an ex pri dis con ter ment ion ing ly al ous ive ist ure bra " +
   "cho dra fle gri ple sta tro que zen wyn"
 ).split(" ");
-
-/** A seeded uniform PRNG (mulberry32): numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Filler text of about `words` words: English-like sentences (Zipf-distributed common words and

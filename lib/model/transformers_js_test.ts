@@ -5,7 +5,7 @@ import { basename, dirname, join } from "node:path";
 import { type Dtype, DTYPE_FILE_SUFFIX } from "../dtypes.ts";
 import { toFloat32 } from "../runtime/tensors.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
-import { mulberry32 } from "./_corpus.ts";
+import { mulberry32 } from "../_rng.ts";
 import { greedy, step, tempDir } from "./_testing.ts";
 import { buildModel } from "./build.ts";
 import { ensureModel } from "./ensure.ts";

@@ -8,21 +8,16 @@
  */
 import { float, GraphBuilder, writeModel } from "../onnx/graph.ts";
 import { join } from "node:path";
+import { mulberry32 } from "../_rng.ts";
 
 /** Sizes of the fixture. */
 export const FIXTURE = Object.freeze({ vocab: 48, hidden: 64, ffn: 128, kvHeads: 2, headDim: 8 });
 
 /** Deterministic pseudo-random values in [-scale, scale) (mulberry32). */
 export function randomValues(count: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
+  const next = mulberry32(seed);
   const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
+  for (let i = 0; i < count; i++) out[i] = (next() * 2 - 1) * scale;
   return out;
 }
 
