@@ -7,13 +7,13 @@
 import { basename } from "node:path";
 import type { ExternalDataRef } from "./graph.ts";
 
-/** Alignment of each tensor in the external-data file, in bytes. */
 /**
  * Initializer bytes above which a model's weights go to an external-data file instead of the
  * `.onnx` protobuf (which cannot pass 2 GB); the builder and the quantizer both use it.
  */
 export const EXTERNAL_DATA_THRESHOLD_BYTES = 1_800_000_000;
 
+/** Alignment of each tensor in the external-data file, in bytes. */
 export const EXTERNAL_DATA_ALIGNMENT = 64;
 
 /**

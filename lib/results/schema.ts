@@ -62,7 +62,7 @@ export interface BenchRow {
   deno_version: string;
   /** onnxruntime-node version. */
   ort_version: string;
-  /** @huggingface/transformers version. */
+  /** Version of the @huggingface/transformers package. */
   transformers_version: string;
   /** CPU or GPU name the cell ran on. */
   device_name: string;

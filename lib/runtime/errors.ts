@@ -19,6 +19,8 @@ export class ExecutionProviderUnavailableError extends Error {
   /** The device that was asked for. */
   readonly device: string;
   /**
+   * Builds the error with a one-line message naming the device and the reason.
+   *
    * @param device The device that was asked for (`cuda`, `webgpu`).
    * @param detail Why it is unavailable and how to fix that.
    */

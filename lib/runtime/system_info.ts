@@ -21,7 +21,7 @@ export interface SystemInfo {
   typescript: string;
   /** onnxruntime-node version. */
   onnxruntime: string;
-  /** @huggingface/transformers version. */
+  /** Version of the @huggingface/transformers package. */
   transformers: string;
   /** `linux`, `darwin`, … */
   os: string;

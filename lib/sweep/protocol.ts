@@ -20,7 +20,7 @@ export interface Provenance {
   denoVersion: string;
   /** onnxruntime-node version. */
   ortVersion: string;
-  /** @huggingface/transformers version. */
+  /** Version of the @huggingface/transformers package. */
   transformersVersion: string;
   /** CPU model name. */
   cpuName: string;
