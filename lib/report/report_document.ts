@@ -112,9 +112,11 @@ export function reportHtml(inputs: ReportInputs): string {
       case "comparison":
         return tableHtml(inputs.table);
       case "figure":
-        return `<figure><img alt="${escapeHtml(b.stem)}" src="data:image/png;base64,${
-          Buffer.from(b.png).toString("base64")
-        }"><figcaption>${escapeHtml(b.stem)}.png</figcaption></figure>`;
+        return `<figure><img alt="${escapeHtml(b.stem)}"${
+          cssWidth(b.png)
+        } src="data:image/png;base64,${Buffer.from(b.png).toString("base64")}"><figcaption>${
+          escapeHtml(b.stem)
+        }.png</figcaption></figure>`;
       default:
         return unreachable(b);
     }
@@ -123,7 +125,7 @@ export function reportHtml(inputs: ReportInputs): string {
 <html lang="en"><head><meta charset="utf-8"><title>Turbo Inference report</title>
 <style>
 body{font-family:'DejaVu Sans',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-img{max-width:100%;border:1px solid #ddd}figure{margin:1.5em 0}figcaption{color:#666;font-size:12px}
+img{max-width:100%;height:auto;border:1px solid #ddd}figure{margin:1.5em 0}figcaption{color:#666;font-size:12px}
 table.plain{border-collapse:collapse;font-size:13px}table.plain td,table.plain th{border:1px solid #ccc;padding:4px 10px;text-align:right}
 table.plain td:first-child,table.plain th:first-child{text-align:left}code{background:#f3f3f3;padding:0 3px}
 </style></head>
@@ -402,6 +404,17 @@ function speedsOverlap(
 }
 
 /** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
+/**
+ * ` width="N"`: half the PNG's pixel width, since figures are rendered at scale 2, so every figure
+ * shows at its design size (and `max-width: 100%` still shrinks it to the page); empty for bytes
+ * that are not a PNG.
+ */
+function cssWidth(png: Uint8Array): string {
+  if (png.length < 24 || png[1] !== 0x50 || png[2] !== 0x4e || png[3] !== 0x47) return "";
+  const width = new DataView(png.buffer, png.byteOffset + 16, 4).getUint32(0);
+  return width > 0 ? ` width="${Math.round(width / 2)}"` : "";
+}
+
 function memoryPhrase(mem: number | null, kind: string): string {
   if (mem === null) return `peak ${kind} was not compared`;
   return mem >= 1
