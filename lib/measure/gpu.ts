@@ -101,24 +101,33 @@ export function gpuInfo(options: GpuProbeOptions = {}): GpuInfo | GpuUnavailable
   } catch (error) {
     nvmlError = firstLine(error);
   }
+  const gpu = smiGpu(options, index);
+  if ("error" in gpu) return unavailable(nvmlError, gpu.error);
+  return {
+    available: true,
+    index,
+    name: gpu.name,
+    driverVersion: gpu.driverVersion,
+    totalBytes: gpu.totalBytes,
+    source: "nvidia-smi",
+  };
+}
+
+/** nvidia-smi's view of GPU `index` (name, driver, memory), or the one-line reason it gave none. */
+function smiGpu(
+  options: GpuProbeOptions,
+  index: number,
+): ReturnType<typeof parseNvidiaSmiGpu> | { error: string } {
   const smi = runSmi(options.nvidiaSmi ?? "nvidia-smi", [
     "--query-gpu=name,driver_version,memory.total,memory.used",
     "--format=csv,noheader,nounits",
     `--id=${index}`,
   ]);
-  if ("error" in smi) return unavailable(nvmlError, smi.error);
+  if ("error" in smi) return { error: smi.error };
   try {
-    const gpu = parseNvidiaSmiGpu(smi.stdout);
-    return {
-      available: true,
-      index,
-      name: gpu.name,
-      driverVersion: gpu.driverVersion,
-      totalBytes: gpu.totalBytes,
-      source: "nvidia-smi",
-    };
+    return parseNvidiaSmiGpu(smi.stdout);
   } catch (error) {
-    return unavailable(nvmlError, firstLine(error));
+    return { error: firstLine(error) };
   }
 }
 
@@ -160,14 +169,9 @@ export function gpuMemory(options: GpuProbeOptions = {}): GpuMemory | GpuUnavail
   } catch (error) {
     nvmlError = firstLine(error);
   }
-  const smi = runSmi(options.nvidiaSmi ?? "nvidia-smi", [
-    "--query-gpu=name,driver_version,memory.total,memory.used",
-    "--format=csv,noheader,nounits",
-    `--id=${index}`,
-  ]);
-  if ("error" in smi) return unavailable(nvmlError, smi.error);
+  const gpu = smiGpu(options, index);
+  if ("error" in gpu) return unavailable(nvmlError, gpu.error);
   try {
-    const gpu = parseNvidiaSmiGpu(smi.stdout);
     const apps = runSmi(options.nvidiaSmi ?? "nvidia-smi", [
       "--query-compute-apps=pid,used_memory",
       "--format=csv,noheader,nounits",

@@ -138,21 +138,7 @@ export async function writeTable<K extends TableKind>(
   kind: K,
   rows: readonly RowOf[K][],
 ): Promise<void> {
-  await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  try {
-    toFrame(kind, rows).writeCSV(tmp);
-    const file = await Deno.open(tmp, { read: true, write: true });
-    try {
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (error) {
-    await Deno.remove(tmp).catch(() => {});
-    throw error;
-  }
+  await atomically(path, (tmp) => toFrame(kind, rows).writeCSV(tmp));
 }
 
 /**
@@ -167,10 +153,26 @@ export async function writeParquet<K extends TableKind>(
   kind: K,
   rows: readonly RowOf[K][],
 ): Promise<void> {
+  await atomically(path, (tmp) => toFrame(kind, rows).writeParquet(tmp));
+}
+
+/** Writes `path` through a temp file in its directory: fsync, then rename; no temp left on error. */
+async function atomically(path: string, write: (tmp: string) => void): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${Deno.pid}.tmp`;
-  toFrame(kind, rows).writeParquet(tmp);
-  await Deno.rename(tmp, path);
+  try {
+    write(tmp);
+    const file = await Deno.open(tmp, { read: true, write: true });
+    try {
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
+  }
 }
 
 /**
