@@ -13,9 +13,10 @@
  * @returns The generator; the same seed gives the same sequence.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mulberry32 } from "./_rng.ts";
  * const a = mulberry32(42), b = mulberry32(42);
- * console.assert(a() === b() && a() >= 0 && a() < 1);
+ * assert(a() === b() && a() >= 0 && a() < 1);
  * ```
  */
 export function mulberry32(seed: number): () => number {

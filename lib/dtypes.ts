@@ -60,8 +60,9 @@ export const DEVICE_EXECUTION_PROVIDER: Readonly<Record<Device, string>> = Objec
  * @returns `true` when `value` names a dtype.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isDtype } from "./dtypes.ts";
- * console.assert(isDtype("q4") && !isDtype("int3"));
+ * assert(isDtype("q4") && !isDtype("int3"));
  * ```
  */
 export function isDtype(value: string): value is Dtype {
@@ -75,8 +76,9 @@ export function isDtype(value: string): value is Dtype {
  * @returns `true` when `value` names a device.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isDevice } from "./dtypes.ts";
- * console.assert(isDevice("webgpu") && !isDevice("tpu"));
+ * assert(isDevice("webgpu") && !isDevice("tpu"));
  * ```
  */
 export function isDevice(value: string): value is Device {
@@ -91,8 +93,9 @@ export function isDevice(value: string): value is Device {
  * @returns The dtypes, in the given order, without duplicates.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDtypes } from "./dtypes.ts";
- * console.assert(parseDtypes("fp32,q4", "--dtypes").join() === "fp32,q4");
+ * assert(parseDtypes("fp32,q4", "--dtypes").join() === "fp32,q4");
  * ```
  */
 export function parseDtypes(text: string, field: string): Dtype[] {

@@ -33,13 +33,14 @@ Options:
  * @returns The summary text.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatBuildReport } from "./build_model.ts";
  * const text = formatBuildReport({
  *   preset: "tiny", outDir: "/m", seed: 42, config: {} as never, parameters: 1000,
  *   safetensorsBytes: 4000, files: [{ dtype: "fp32", path: "/m/onnx/model.onnx", bytes: 5000, buildMs: 12 }],
  *   totalMs: 50, peakRssBytes: 2 ** 26,
  * });
- * console.assert(text.includes("fp32"));
+ * assert(text.includes("fp32"));
  * ```
  */
 export function formatBuildReport(report: BuildReport): string {

@@ -23,9 +23,10 @@ export interface DockerInstruction {
  * @returns Its instructions in order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDockerfile } from "./dockerfile.ts";
  * const ins = parseDockerfile("FROM a:1\n# c\nRUN x \\\n  && y\n");
- * console.assert(ins.length === 2 && ins[1]!.args === "x && y");
+ * assert(ins.length === 2 && ins[1]!.args === "x && y");
  * ```
  */
 export function parseDockerfile(text: string): DockerInstruction[] {

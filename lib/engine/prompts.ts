@@ -181,9 +181,10 @@ function seedOf(family: PromptFamily, promptIndex: number, seed: number): number
  * @returns The text; the same arguments always give the same text.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { promptText } from "./prompts.ts";
  * const text = promptText("conversational", 3);
- * console.assert(text.startsWith("User: Explain") && text.endsWith("Assistant:"));
+ * assert(text.startsWith("User: Explain") && text.endsWith("Assistant:"));
  * ```
  */
 export function promptText(
@@ -213,9 +214,10 @@ export function promptText(
  * @throws {RangeError} for an unknown family or a non-positive `tokens`.
  * @example
  * ```ts ignore
+ * import assert from "node:assert/strict";
  * import { promptIds, resolveModel } from "./mod.ts";
  * const { tokenizer } = await resolveModel("preset:tiny");
- * console.assert(promptIds(tokenizer, "code", 128).length === 128);
+ * assert(promptIds(tokenizer, "code", 128).length === 128);
  * ```
  */
 export function promptIds(

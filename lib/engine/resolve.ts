@@ -211,8 +211,9 @@ function build(
  * @returns For example `onnx/model_q4.onnx`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { onnxFile } from "./resolve.ts";
- * console.assert(onnxFile("q8") === "onnx/model_quantized.onnx");
+ * assert(onnxFile("q8") === "onnx/model_quantized.onnx");
  * ```
  */
 export function onnxFile(dtype: Dtype): string {
@@ -226,8 +227,9 @@ export function onnxFile(dtype: Dtype): string {
  * @returns The dtypes present.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { localDtypes } from "./resolve.ts";
- * console.assert(localDtypes("/nonexistent").length === 0);
+ * assert(localDtypes("/nonexistent").length === 0);
  * ```
  */
 export function localDtypes(dir: string): Dtype[] {
@@ -250,12 +252,13 @@ export function localDtypes(dir: string): Dtype[] {
  * @throws {RangeError} naming the first missing or invalid field.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseModelConfig } from "./resolve.ts";
  * const c = parseModelConfig({
  *   model_type: "llama", vocab_size: 512, num_hidden_layers: 2, num_attention_heads: 4,
  *   num_key_value_heads: 2, hidden_size: 64, max_position_embeddings: 512, eos_token_id: 1,
  * });
- * console.assert(c.headDim === 16 && c.numKvHeads === 2 && c.padTokenId === 1);
+ * assert(c.headDim === 16 && c.numKvHeads === 2 && c.padTokenId === 1);
  * ```
  */
 export function parseModelConfig(
@@ -336,8 +339,9 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
  * @returns A directory path.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hubCacheDir } from "./resolve.ts";
- * console.assert(hubCacheDir().length > 0);
+ * assert(hubCacheDir().length > 0);
  * ```
  */
 export function hubCacheDir(): string {

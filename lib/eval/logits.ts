@@ -43,8 +43,9 @@ export interface RowSummary {
  * @returns A readable view (no copy).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { logitsView } from "./logits.ts";
- * console.assert(logitsView(new Uint16Array([0x3c00]))[0] === 1);
+ * assert(logitsView(new Uint16Array([0x3c00]))[0] === 1);
  * ```
  */
 export function logitsView(data: LogitsData | Uint16Array): LogitsData {
@@ -68,9 +69,10 @@ export function logitsView(data: LogitsData | Uint16Array): LogitsData {
  * @returns The row's log-sum-exp and arg-max.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rowSummary } from "./logits.ts";
  * const { logSumExp, argmax } = rowSummary(new Float32Array([0, 0, 0, 0]), 0, 4);
- * console.assert(Math.abs(logSumExp - Math.log(4)) < 1e-12 && argmax === 0);
+ * assert(Math.abs(logSumExp - Math.log(4)) < 1e-12 && argmax === 0);
  * ```
  */
 export function rowSummary(data: LogitsData, offset: number, vocab: number): RowSummary {
@@ -106,10 +108,11 @@ export function rowSummary(data: LogitsData, offset: number, vocab: number): Row
  * @returns The divergence, ≥ 0 up to rounding.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { klDivergence, rowSummary } from "./logits.ts";
  * const p = new Float32Array([1, 2, 3]);
  * const lse = rowSummary(p, 0, 3).logSumExp;
- * console.assert(klDivergence(p, 0, lse, p, 0, lse, 3) === 0);
+ * assert(klDivergence(p, 0, lse, p, 0, lse, 3) === 0);
  * ```
  */
 export function klDivergence(

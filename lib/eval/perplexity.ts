@@ -79,6 +79,7 @@ export interface PerplexityResult {
  * @returns PPL, scored tokens, stderr, bits per byte and timing.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { perplexity } from "./perplexity.ts";
  * // A model that knows nothing: uniform logits over 10 tokens.
  * const uniform = (rows: number[][]) =>
@@ -87,7 +88,7 @@ export interface PerplexityResult {
  *     dims: [rows.length, rows[0]!.length, 10],
  *   });
  * const result = await perplexity(uniform, [1, 2, 3, 4, 5, 6], { window: 4, stride: 2 });
- * console.assert(Math.abs(result.ppl - 10) < 1e-9 && result.scoredTokens === 5);
+ * assert(Math.abs(result.ppl - 10) < 1e-9 && result.scoredTokens === 5);
  * ```
  */
 export async function perplexity(

@@ -21,6 +21,7 @@ import { effectiveStride } from "./windows.ts";
  * @returns The rows, in the report's order (the baseline first).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { perplexityRows } from "./perplexity_rows.ts";
  * const rows = perplexityRows({
  *   model: "preset:tiny", method: "hf", window: 8, stride: 4, max_tokens: null, baseline: "fp32",
@@ -31,7 +32,7 @@ import { effectiveStride } from "./windows.ts";
  *     execution_provider: "CPUExecutionProvider", status: "ok", error: "",
  *   }],
  * }, "unknown");
- * console.assert(rows[0]!.ppl === 9.5 && rows[0]!.baseline === "fp32");
+ * assert(rows[0]!.ppl === 9.5 && rows[0]!.baseline === "fp32");
  * ```
  */
 export function perplexityRows(report: PerplexityReport, commit: string): PerplexityRow[] {

@@ -48,6 +48,7 @@ export interface QualityResult {
  * @returns One result per scorer, in the order of `scorers`; a scorer that throws gets `error`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compareQuality } from "./quality.ts";
  * const model = (rows: number[][]) =>
  *   Promise.resolve({
@@ -58,7 +59,7 @@ export interface QualityResult {
  *   window: 4,
  *   baseline: "fp32",
  * });
- * console.assert(same!.kl === 0 && same!.top1Agreement === 100 && base!.deltaPplPct === 0);
+ * assert(same!.kl === 0 && same!.top1Agreement === 100 && base!.deltaPplPct === 0);
  * ```
  */
 export async function compareQuality(

@@ -49,8 +49,9 @@ export interface WikitextOptions {
  * @returns `true` for `test` and `validation`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isWikitextSplit } from "./wikitext.ts";
- * console.assert(isWikitextSplit("validation") && !isWikitextSplit("train2"));
+ * assert(isWikitextSplit("validation") && !isWikitextSplit("train2"));
  * ```
  */
 export function isWikitextSplit(value: string): value is WikitextSplit {

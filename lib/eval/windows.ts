@@ -50,8 +50,9 @@ export interface WindowPlanOptions {
  * @returns `true` for `hf` and `llama-cpp`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isPerplexityMethod } from "./windows.ts";
- * console.assert(isPerplexityMethod("hf") && !isPerplexityMethod("lm-eval"));
+ * assert(isPerplexityMethod("hf") && !isPerplexityMethod("lm-eval"));
  * ```
  */
 export function isPerplexityMethod(value: string): value is PerplexityMethod {
@@ -65,9 +66,10 @@ export function isPerplexityMethod(value: string): value is PerplexityMethod {
  * @returns The stride in tokens.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { effectiveStride } from "./windows.ts";
- * console.assert(effectiveStride({ window: 512 }) === 256);
- * console.assert(effectiveStride({ window: 512, method: "llama-cpp" }) === 512);
+ * assert(effectiveStride({ window: 512 }) === 256);
+ * assert(effectiveStride({ window: 512, method: "llama-cpp" }) === 512);
  * ```
  */
 export function effectiveStride(options: WindowPlanOptions): number {
@@ -94,9 +96,10 @@ export function effectiveStride(options: WindowPlanOptions): number {
  * @returns The windows in order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { planWindows } from "./windows.ts";
  * const windows = planWindows(10, { window: 4, stride: 2 });
- * console.assert(windows.map((w) => w.end - w.scoreFrom).join() === "3,2,2,2");
+ * assert(windows.map((w) => w.end - w.scoreFrom).join() === "3,2,2,2");
  * ```
  */
 export function planWindows(tokenCount: number, options: WindowPlanOptions): EvalWindow[] {

@@ -51,11 +51,12 @@ export interface MemoryReport {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemorySampler } from "./memory_sampler.ts";
  * const sampler = new MemorySampler({ intervalMs: 5, gpu: false }).start();
  * await new Promise((r) => setTimeout(r, 20));
  * const report = sampler.stop();
- * console.assert(report.series.length >= 1);
+ * assert(report.series.length >= 1);
  * ```
  */
 export class MemorySampler {

@@ -22,9 +22,10 @@ export interface ProcStatusMemory {
  * @throws {SyntaxError} when a line is present but its value is not `<integer> kB`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseProcStatus } from "./rss.ts";
  * const m = parseProcStatus("VmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\n");
- * console.assert(m.vmHwmBytes === 2048 * 1024 && m.vmRssBytes === 1024 * 1024);
+ * assert(m.vmHwmBytes === 2048 * 1024 && m.vmRssBytes === 1024 * 1024);
  * ```
  */
 export function parseProcStatus(text: string): ProcStatusMemory {
@@ -56,9 +57,10 @@ function readStatus(): ProcStatusMemory | null {
  * @returns Bytes, or `null` off Linux.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { peakRssBytes } from "./rss.ts";
  * const peak = peakRssBytes();
- * console.assert(peak === null || peak > 0);
+ * assert(peak === null || peak > 0);
  * ```
  */
 export function peakRssBytes(): number | null {
@@ -71,9 +73,10 @@ export function peakRssBytes(): number | null {
  * @returns Bytes, or `null` off Linux.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { currentRssBytes } from "./rss.ts";
  * const rss = currentRssBytes();
- * console.assert(rss === null || rss > 0);
+ * assert(rss === null || rss > 0);
  * ```
  */
 export function currentRssBytes(): number | null {
@@ -88,8 +91,9 @@ export function currentRssBytes(): number | null {
  * @returns `true` when the kernel accepted the reset; `false` off Linux or where it is refused.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resetPeakRss } from "./rss.ts";
- * console.assert(typeof resetPeakRss() === "boolean");
+ * assert(typeof resetPeakRss() === "boolean");
  * ```
  */
 export function resetPeakRss(): boolean {

@@ -22,9 +22,10 @@ export interface PreflightOptions {
  * @returns Zero or more warnings.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { preflightWarnings } from "./run_checks.ts";
- * console.assert(preflightWarnings({ load1: 3.5, cores: 2 }).length === 1);
- * console.assert(preflightWarnings({ load1: 0.1, cores: 2 }).length === 0);
+ * assert(preflightWarnings({ load1: 3.5, cores: 2 }).length === 1);
+ * assert(preflightWarnings({ load1: 0.1, cores: 2 }).length === 0);
  * ```
  */
 export function preflightWarnings(options: PreflightOptions = {}): string[] {
@@ -49,10 +50,11 @@ export function preflightWarnings(options: PreflightOptions = {}): string[] {
  * @returns Zero or more warnings.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resultWarnings } from "./run_checks.ts";
  * import { summarize } from "./stats.ts";
- * console.assert(resultWarnings("decode tokens/s", summarize([100, 101, 99])).length === 0);
- * console.assert(resultWarnings("decode tokens/s", summarize([50, 100, 150])).length === 1);
+ * assert(resultWarnings("decode tokens/s", summarize([100, 101, 99, 100, 100])).length === 0);
+ * assert(resultWarnings("decode tokens/s", summarize([50, 100, 150, 100, 100])).length === 1);
  * ```
  */
 export function resultWarnings(name: string, summary: Summary, maxCv = 0.1): string[] {

@@ -52,9 +52,10 @@ export interface Summary {
  * @throws {RangeError} when `samples` is empty or holds a non-finite number.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { summarize } from "./stats.ts";
  * const s = summarize([1, 2, 3, 4]);
- * console.assert(s.mean === 2.5 && s.p50 === 2.5 && s.max === 4);
+ * assert(s.mean === 2.5 && s.p50 === 2.5 && s.max === 4);
  * ```
  */
 export function summarize(samples: readonly number[]): Summary {

@@ -99,10 +99,11 @@ export interface BuildReport {
  * `outDir` without `force`, or a dtype that needs the quantizer while it is unavailable.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { buildModel } from "./build.ts";
  * const outDir = `${Deno.makeTempDirSync()}/tiny`;
  * const report = await buildModel({ preset: "tiny", outDir });
- * console.assert(report.files[0]!.path.endsWith("onnx/model.onnx"));
+ * assert(report.files[0]!.path.endsWith("onnx/model.onnx"));
  * ```
  */
 export async function buildModel(options: BuildModelOptions): Promise<BuildReport> {
@@ -341,8 +342,9 @@ function onnxBytes(path: string): number {
  * @returns File name → chunk count, only for files that have external data.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { externalDataFiles } from "./build.ts";
- * console.assert(Object.keys(externalDataFiles(Deno.makeTempDirSync())).length === 0);
+ * assert(Object.keys(externalDataFiles(Deno.makeTempDirSync())).length === 0);
  * ```
  */
 export function externalDataFiles(onnxDir: string): Record<string, number> {
@@ -365,12 +367,13 @@ export function externalDataFiles(onnxDir: string): Record<string, number> {
  * @returns The JSON object.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { configJson } from "./build.ts";
  * import { PRESETS } from "./presets.ts";
  * const json = configJson({ ...PRESETS.tiny! }, {
  *   preset: "tiny", seed: 42, attention: "standard", bos: 510, eos: 511, externalDataFiles: {},
  * });
- * console.assert(json.model_type === "llama");
+ * assert(json.model_type === "llama");
  * ```
  */
 export function configJson(

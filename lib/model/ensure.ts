@@ -62,9 +62,10 @@ export interface EnsureModelOptions {
  * @throws {RangeError} on an unknown preset, dtype or attention kind.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ensureModel } from "./ensure.ts";
  * const dir = await ensureModel("tiny", { dtypes: ["fp32"], cacheDir: Deno.makeTempDirSync() });
- * console.assert(dir.endsWith("tiny-s42"));
+ * assert(dir.endsWith("tiny-s42"));
  * ```
  */
 export async function ensureModel(

@@ -156,8 +156,9 @@ export const IN_FEATURES_MULTIPLE = 32;
  * @throws {RangeError} naming the known presets when `name` is unknown.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { presetConfig } from "./presets.ts";
- * console.assert(presetConfig("tiny").num_hidden_layers === 2);
+ * assert(presetConfig("tiny").num_hidden_layers === 2);
  * ```
  */
 export function presetConfig(name: string): Readonly<LlamaConfig> {
@@ -269,8 +270,9 @@ export function validateConfig(config: Readonly<LlamaConfig>): void {
  * @returns The parameter count.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parameterCount, PRESETS } from "./presets.ts";
- * console.assert(parameterCount(PRESETS["llama-3-8b"]!) > 8e9);
+ * assert(parameterCount(PRESETS["llama-3-8b"]!) > 8e9);
  * ```
  */
 export function parameterCount(config: Readonly<LlamaConfig>): number {

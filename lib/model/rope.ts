@@ -15,10 +15,11 @@ import type { LlamaConfig } from "./presets.ts";
  * @returns `head_dim / 2` frequencies in float64.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { inverseFrequencies } from "./rope.ts";
  * import { PRESETS } from "./presets.ts";
  * const f = inverseFrequencies(PRESETS.tiny!);
- * console.assert(f.length === 8 && f[0] === 1);
+ * assert(f.length === 8 && f[0] === 1);
  * ```
  */
 export function inverseFrequencies(
@@ -54,9 +55,10 @@ export function inverseFrequencies(
  * @returns Float32 caches, row-major.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ropeHalfCaches } from "./rope.ts";
  * import { PRESETS } from "./presets.ts";
- * console.assert(ropeHalfCaches(PRESETS.tiny!).sin.length === 512 * 8);
+ * assert(ropeHalfCaches(PRESETS.tiny!).sin.length === 512 * 8);
  * ```
  */
 export function ropeHalfCaches(
@@ -82,10 +84,11 @@ export function ropeHalfCaches(
  * @returns Float32 caches, row-major.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ropeCaches } from "./rope.ts";
  * import { PRESETS } from "./presets.ts";
  * const { cos } = ropeCaches(PRESETS.tiny!);
- * console.assert(cos[0] === 1); // position 0 is not rotated
+ * assert(cos[0] === 1); // position 0 is not rotated
  * ```
  */
 export function ropeCaches(

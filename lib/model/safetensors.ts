@@ -25,10 +25,11 @@ export interface SafetensorsEntry {
  * @throws {RangeError} when a tensor's chunks do not add up to its shape.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
  * const path = Deno.makeTempFileSync({ suffix: ".safetensors" });
  * writeSafetensors(path, [{ name: "w", shape: [2], chunks: () => [Float32Array.of(1, 2)] }]);
- * console.assert(readSafetensors(path).get("w")!.data[1] === 2);
+ * assert(readSafetensors(path).get("w")!.data[1] === 2);
  * ```
  */
 export function writeSafetensors(
@@ -95,10 +96,11 @@ export interface SafetensorsTensor {
  * @throws {SyntaxError} on a malformed header; {@linkcode TypeError} on a non-F32 tensor.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readSafetensors, writeSafetensors } from "./safetensors.ts";
  * const path = Deno.makeTempFileSync();
  * writeSafetensors(path, [{ name: "b", shape: [1, 1], chunks: () => [Float32Array.of(3)] }]);
- * console.assert(readSafetensors(path).get("b")!.shape.join() === "1,1");
+ * assert(readSafetensors(path).get("b")!.shape.join() === "1,1");
  * ```
  */
 export function readSafetensors(path: string): Map<string, SafetensorsTensor> {

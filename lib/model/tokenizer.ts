@@ -42,8 +42,9 @@ export interface TrainedTokenizer {
  * @returns 256 single-character strings, indexed by byte.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { byteAlphabet } from "./tokenizer.ts";
- * console.assert(byteAlphabet()[32] === "Ġ" && byteAlphabet()[65] === "A");
+ * assert(byteAlphabet()[32] === "Ġ" && byteAlphabet()[65] === "A");
  * ```
  */
 export function byteAlphabet(): string[] {
@@ -65,9 +66,10 @@ export function byteAlphabet(): string[] {
  * @throws {RangeError} when `vocabSize` is below 258.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { trainTokenizer } from "./tokenizer.ts";
  * const t = trainTokenizer(300);
- * console.assert(t.tokens.length === 300 && t.eosTokenId === 299);
+ * assert(t.tokens.length === 300 && t.eosTokenId === 299);
  * ```
  */
 export function trainTokenizer(vocabSize: number): TrainedTokenizer {
@@ -221,9 +223,10 @@ class MaxHeap {
  * @returns Both JSON objects, ready to stringify.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { tokenizerFiles, trainTokenizer } from "./tokenizer.ts";
  * const { tokenizerJson } = tokenizerFiles(trainTokenizer(300), { modelMaxLength: 256 });
- * console.assert((tokenizerJson.model as { type: string }).type === "BPE");
+ * assert((tokenizerJson.model as { type: string }).type === "BPE");
  * ```
  */
 export function tokenizerFiles(

@@ -26,9 +26,10 @@ export interface ParameterSpec {
  * @returns One spec per parameter.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parameterSpecs } from "./weights.ts";
  * import { PRESETS } from "./presets.ts";
- * console.assert(parameterSpecs(PRESETS.tiny!)[0]!.name === "model.embed_tokens.weight");
+ * assert(parameterSpecs(PRESETS.tiny!)[0]!.name === "model.embed_tokens.weight");
  * ```
  */
 export function parameterSpecs(config: Readonly<LlamaConfig>): ParameterSpec[] {
@@ -72,11 +73,12 @@ export const CHUNK_ELEMENTS = 1 << 20;
  * @returns Chunks of at most {@linkcode CHUNK_ELEMENTS} values (each a fresh array).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { weightChunks } from "./weights.ts";
  * const spec = { name: "w", shape: [2, 3] as [number, number], init: "normal" as const };
  * const [a] = [...weightChunks(spec, { seed: 1, std: 0.02 })];
  * const [t] = [...weightChunks(spec, { seed: 1, std: 0.02, transposed: true })];
- * console.assert(a![1] === t![2]); // w[0][1] == wᵀ[1][0]
+ * assert(a![1] === t![2]); // w[0][1] == wᵀ[1][0]
  * ```
  */
 export function* weightChunks(
@@ -122,9 +124,10 @@ export function* weightChunks(
  * @returns All values.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { weightValues } from "./weights.ts";
  * const v = weightValues({ name: "n", shape: [4], init: "ones" }, { seed: 0, std: 0.02 });
- * console.assert(v.every((x) => x === 1));
+ * assert(v.every((x) => x === 1));
  * ```
  */
 export function weightValues(

@@ -14,8 +14,9 @@ import { homedir } from "node:os";
  * @returns The kernelspec directory.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kernelDir } from "./kernel.ts";
- * console.assert(kernelDir({ XDG_DATA_HOME: "/x" }) === "/x/jupyter/kernels/deno");
+ * assert(kernelDir({ XDG_DATA_HOME: "/x" }) === "/x/jupyter/kernels/deno");
  * ```
  */
 export function kernelDir(env: Record<string, string | undefined> = Deno.env.toObject()): string {

@@ -62,9 +62,10 @@ export interface NotebookParams {
  * @throws {RangeError} naming the variable for a bad value.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { notebookParams } from "./session.ts";
  * const p = notebookParams({ TURBO_QUICK: "1", TURBO_DTYPES: "fp32,q4" });
- * console.assert(p.model === "preset:tiny" && p.dtypes.join() === "fp32,q4");
+ * assert(p.model === "preset:tiny" && p.dtypes.join() === "fp32,q4");
  * ```
  */
 export function notebookParams(
@@ -216,9 +217,10 @@ export async function saveOutputs(results: NotebookResults): Promise<string[]> {
  * @returns A displayable object.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { markdownDisplay } from "./session.ts";
  * import { JUPYTER_DISPLAY } from "../report/display.ts";
- * console.assert(markdownDisplay("**hi**")[JUPYTER_DISPLAY]()["text/markdown"] === "**hi**");
+ * assert(markdownDisplay("**hi**")[JUPYTER_DISPLAY]()["text/markdown"] === "**hi**");
  * ```
  */
 export function markdownDisplay(text: string): Displayable {

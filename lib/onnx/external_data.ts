@@ -21,13 +21,14 @@ export const EXTERNAL_DATA_ALIGNMENT = 64;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ExternalDataWriter } from "./external_data.ts";
  * const dir = Deno.makeTempDirSync();
  * const sink = new ExternalDataWriter(`${dir}/model.onnx_data`);
  * const ref = sink.append([new Uint8Array(3), new Uint8Array(5)]);
  * const next = sink.append([new Uint8Array(1)]);
  * sink.close();
- * console.assert(ref.length === 8 && next.offset === 64);
+ * assert(ref.length === 8 && next.offset === 64);
  * ```
  */
 export class ExternalDataWriter {

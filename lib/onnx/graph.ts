@@ -48,8 +48,9 @@ export type AttributeValue = number | string | number[] | { float: number } | {
  * @returns An attribute value written as `f`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { float } from "./graph.ts";
- * console.assert(float(1e-5).float === 1e-5);
+ * assert(float(1e-5).float === 1e-5);
  * ```
  */
 export function float(value: number): { float: number } {
@@ -94,11 +95,12 @@ export interface EncodeOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { GraphBuilder } from "./graph.ts";
  * const g = new GraphBuilder("add");
  * g.input("x", "float32", ["n"]).output("y", "float32", ["n"]);
  * g.node("Add", ["x", "x"], ["y"]);
- * console.assert(g.toModelBytes().model.length > 0);
+ * assert(g.toModelBytes().model.length > 0);
  * ```
  */
 export class GraphBuilder {

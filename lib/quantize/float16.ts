@@ -24,9 +24,10 @@ type Float16ArrayCtor = new (length: number) => ArrayLike<number> & {
  * @throws {TypeError} where the runtime has no `Float16Array` (Deno ≥ 2 and Node ≥ 24 have it).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toFloat16Bits } from "./float16.ts";
  * const bits = toFloat16Bits(new Float32Array([1, -2, 1e6]));
- * console.assert(bits[0] === 0x3c00 && bits[1] === 0xc000 && bits[2] === 0x7bff);
+ * assert(bits[0] === 0x3c00 && bits[1] === 0xc000 && bits[2] === 0x7bff);
  * ```
  */
 export function toFloat16Bits(values: ArrayLike<number>): Uint16Array {
@@ -52,8 +53,9 @@ export function toFloat16Bits(values: ArrayLike<number>): Uint16Array {
  * @returns The rounded values.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { roundToFloat16 } from "./float16.ts";
- * console.assert(roundToFloat16(new Float32Array([0.1]))[0] === 0.0999755859375);
+ * assert(roundToFloat16(new Float32Array([0.1]))[0] === 0.0999755859375);
  * ```
  */
 export function roundToFloat16(values: ArrayLike<number>): Float32Array {

@@ -29,9 +29,10 @@ export interface LazyTensor {
  * @returns A {@linkcode LazyTensor} that returns these bytes.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { lazyTensor } from "./lazy_tensor.ts";
  * const t = lazyTensor("w", 1, [2], new Float32Array([1, 2]));
- * console.assert(t.byteLength === 8);
+ * assert(t.byteLength === 8);
  * ```
  */
 export function lazyTensor(
@@ -59,12 +60,13 @@ export function lazyTensor(
  * @returns A function returning the shared result.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sharedLoad } from "./lazy_tensor.ts";
  * let calls = 0;
  * const get = sharedLoad(2, () => Promise.resolve(++calls));
  * await get();
  * await get();
- * console.assert(calls === 1);
+ * assert(calls === 1);
  * ```
  */
 export function sharedLoad<T>(uses: number, compute: () => Promise<T>): () => Promise<T> {

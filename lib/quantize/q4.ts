@@ -57,8 +57,9 @@ export interface Q4Weights {
  * @throws {RangeError} naming the value.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { checkBlockSize } from "./q4.ts";
- * console.assert(checkBlockSize(32) === 32);
+ * assert(checkBlockSize(32) === 32);
  * ```
  */
 export function checkBlockSize(blockSize: number): number {
@@ -80,11 +81,12 @@ export function checkBlockSize(blockSize: number): number {
  * data does not match the shape.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dequantizeQ4, quantizeQ4 } from "./q4.ts";
  * const w = Float32Array.from({ length: 32 * 2 }, (_, i) => Math.sin(i));
  * const q = quantizeQ4(w, [32, 2]);
- * console.assert(q.packed.length === 32 && q.scales.length === 2);
- * console.assert(Math.abs(dequantizeQ4(q)[5]! - w[5]!) <= q.scales[1]! / 2 + 1e-6);
+ * assert(q.packed.length === 32 && q.scales.length === 2);
+ * assert(Math.abs(dequantizeQ4(q)[5]! - w[5]!) <= q.scales[1]! / 2 + 1e-6);
  * ```
  */
 export function quantizeQ4(
@@ -190,9 +192,10 @@ export function quantizeQ4(
  * @returns `{ code, zeroPoint, scale }` of that element.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { q4Element, quantizeQ4 } from "./q4.ts";
  * const q = quantizeQ4(new Float32Array(16).fill(1), [16, 1], { blockSize: 16, symmetric: true });
- * console.assert(q4Element(q, 3, 0).code === 0 && q4Element(q, 3, 0).zeroPoint === 8);
+ * assert(q4Element(q, 3, 0).code === 0 && q4Element(q, 3, 0).zeroPoint === 8);
  * ```
  */
 export function q4Element(
@@ -221,9 +224,10 @@ export function q4Element(
  * @returns `K * N` float32 values.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dequantizeQ4, quantizeQ4 } from "./q4.ts";
  * const w = new Float32Array(16).fill(-2);
- * console.assert(dequantizeQ4(quantizeQ4(w, [16, 1], { blockSize: 16 }))[0] === -2);
+ * assert(dequantizeQ4(quantizeQ4(w, [16, 1], { blockSize: 16 }))[0] === -2);
  * ```
  */
 export function dequantizeQ4(q: Q4Weights): Float32Array {

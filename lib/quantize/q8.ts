@@ -47,10 +47,11 @@ export interface Q8Weights {
  * @throws {RangeError} when the data does not match the shape.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dequantizeQ8, quantizeQ8 } from "./q8.ts";
  * const w = Float32Array.from({ length: 8 }, (_, i) => i - 3.3);
  * const q = quantizeQ8(w, [4, 2]);
- * console.assert(Math.abs(dequantizeQ8(q)[3]! - w[3]!) <= q.scales[1]! / 2 + 1e-6);
+ * assert(Math.abs(dequantizeQ8(q)[3]! - w[3]!) <= q.scales[1]! / 2 + 1e-6);
  * ```
  */
 export function quantizeQ8(
@@ -118,9 +119,10 @@ export function quantizeQ8(
  * @returns `K * N` float32 values, row-major.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dequantizeQ8, quantizeQ8 } from "./q8.ts";
  * const q = quantizeQ8(new Float32Array([0, 1.27]), [2, 1], { symmetric: true });
- * console.assert(Math.abs(dequantizeQ8(q)[1]! - 1.27) < 1e-6);
+ * assert(Math.abs(dequantizeQ8(q)[1]! - 1.27) < 1e-6);
  * ```
  */
 export function dequantizeQ8(q: Q8Weights): Float32Array {

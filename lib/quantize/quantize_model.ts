@@ -77,8 +77,9 @@ export interface QuantizeReport {
  * @returns `true` for fp16, q8, q4, q4f16.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isQuantizeDtype } from "./quantize_model.ts";
- * console.assert(isQuantizeDtype("q4") && !isQuantizeDtype("fp32"));
+ * assert(isQuantizeDtype("q4") && !isQuantizeDtype("fp32"));
  * ```
  */
 export function isQuantizeDtype(value: string): value is QuantizeDtype {
@@ -94,8 +95,9 @@ export function isQuantizeDtype(value: string): value is QuantizeDtype {
  * @returns The variant's path.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { variantPath } from "./quantize_model.ts";
- * console.assert(variantPath("m/onnx/model.onnx", "q8") === "m/onnx/model_quantized.onnx");
+ * assert(variantPath("m/onnx/model.onnx", "q8") === "m/onnx/model_quantized.onnx");
  * ```
  */
 export function variantPath(fp32OnnxPath: string, dtype: QuantizeDtype): string {

@@ -70,10 +70,11 @@ export interface ComparisonTable {
  * @returns Columns, rows and which memory the memory column shows.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparisonTable, parseResultsCsv, reportData } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const table = comparisonTable(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null));
- * console.assert(table.rows.length === 0 && table.columns.length === 5);
+ * assert(table.rows.length === 0 && table.columns.length === 5);
  * ```
  */
 export function comparisonTable(data: ReportData): ComparisonTable {

@@ -52,11 +52,12 @@ export async function chartDisplay(spec: VegaLiteSpec): Promise<Displayable> {
  * @returns A displayable object.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparisonTable, JUPYTER_DISPLAY, parseResultsCsv, reportData, tableDisplay } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const table = comparisonTable(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null));
  * const bundle = tableDisplay(table)[JUPYTER_DISPLAY]();
- * console.assert(typeof bundle["text/html"] === "string" && typeof bundle["text/plain"] === "string");
+ * assert(typeof bundle["text/html"] === "string" && typeof bundle["text/plain"] === "string");
  * ```
  */
 export function tableDisplay(table: ComparisonTable): Displayable {

@@ -132,10 +132,11 @@ export interface FinalReport {
  * @returns The report object (see {@linkcode finalReportJson} for the file's shape).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { finalReport, parseResultsCsv, reportData } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const report = finalReport(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null));
- * console.assert(Object.keys(report.by_model).length === 0 && report.failed_cells.count === 0);
+ * assert(Object.keys(report.by_model).length === 0 && report.failed_cells.count === 0);
  * ```
  */
 export function finalReport(data: ReportData): FinalReport {
@@ -222,10 +223,11 @@ export function finalReport(data: ReportData): FinalReport {
  * @returns Pretty-printed JSON, newline-terminated.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { finalReport, finalReportJson, parseResultsCsv, reportData } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const json = JSON.parse(finalReportJson(finalReport(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null))));
- * console.assert(json.failed_cells.count === 0);
+ * assert(json.failed_cells.count === 0);
  * ```
  */
 export function finalReportJson(report: FinalReport): string {

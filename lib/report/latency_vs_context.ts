@@ -14,10 +14,11 @@ import type { VegaLiteSpec } from "./render.ts";
  * @returns The spec, data inline.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { latencyVsContextSpec, parseResultsCsv, reportData } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const spec = latencyVsContextSpec(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null));
- * console.assert(JSON.stringify(spec).includes("no benchmark runs"));
+ * assert(JSON.stringify(spec).includes("no benchmark runs"));
  * ```
  */
 export function latencyVsContextSpec(data: ReportData): VegaLiteSpec {

@@ -16,10 +16,11 @@ import type { VegaLiteSpec } from "./render.ts";
  * @returns The spec, data inline.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryFootprintSpec, parseResultsCsv, reportData } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const spec = memoryFootprintSpec(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null));
- * console.assert(JSON.stringify(spec).includes("no benchmark runs"));
+ * assert(JSON.stringify(spec).includes("no benchmark runs"));
  * ```
  */
 export function memoryFootprintSpec(data: ReportData): VegaLiteSpec {

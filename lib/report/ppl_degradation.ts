@@ -19,10 +19,11 @@ export const DELTA_PPL_BUDGET_PCT = 5;
  * @returns The spec, data inline.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResultsCsv, pplDegradationSpec, reportData } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const spec = pplDegradationSpec(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null));
- * console.assert(JSON.stringify(spec).includes("no perplexity measured"));
+ * assert(JSON.stringify(spec).includes("no perplexity measured"));
  * ```
  */
 export function pplDegradationSpec(data: ReportData): VegaLiteSpec {

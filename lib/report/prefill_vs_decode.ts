@@ -27,10 +27,11 @@ const PHASES = ["prefill (ms)", "decode (ms / token, p50)"];
  * @returns The spec, data inline.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResultsCsv, prefillVsDecodeSpec, reportData } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const spec = prefillVsDecodeSpec(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null));
- * console.assert(JSON.stringify(spec).includes("no benchmark runs"));
+ * assert(JSON.stringify(spec).includes("no benchmark runs"));
  * ```
  */
 export function prefillVsDecodeSpec(data: ReportData): VegaLiteSpec {

@@ -75,10 +75,11 @@ export interface ReportData {
  * @returns The report tables.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResultsCsv, reportData } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const data = reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null);
- * console.assert(data.summary.length === 0 && data.perplexity.length === 0);
+ * assert(data.summary.length === 0 && data.perplexity.length === 0);
  * ```
  */
 export function reportData(results: pl.DataFrame, perplexity: pl.DataFrame | null): ReportData {

@@ -49,11 +49,12 @@ type Block =
  * @returns Markdown text.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparisonTable, finalReport, parseResultsCsv, reportData, reportMarkdown } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const data = reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null);
  * const md = reportMarkdown({ data, report: finalReport(data), table: comparisonTable(data), figures: [] });
- * console.assert(md.startsWith("# Turbo Inference"));
+ * assert(md.startsWith("# Turbo Inference"));
  * ```
  */
 export function reportMarkdown(inputs: ReportInputs): string {
@@ -85,11 +86,12 @@ export function reportMarkdown(inputs: ReportInputs): string {
  * @returns HTML text.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { comparisonTable, finalReport, parseResultsCsv, reportData, reportHtml } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const data = reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null);
  * const html = reportHtml({ data, report: finalReport(data), table: comparisonTable(data), figures: [] });
- * console.assert(html.startsWith("<!doctype html>"));
+ * assert(html.startsWith("<!doctype html>"));
  * ```
  */
 export function reportHtml(inputs: ReportInputs): string {

@@ -43,10 +43,11 @@ const PERPLEXITY_SCHEMA_KINDS = tableSchema("perplexity", PERPLEXITY_FIELDS, PER
  * @returns The typed frame.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResultsCsv } from "./results_table.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const df = parseResultsCsv(BENCH_FIELDS.join(",") + "\n");
- * console.assert(df.height === 0 && df.columns.length === BENCH_FIELDS.length);
+ * assert(df.height === 0 && df.columns.length === BENCH_FIELDS.length);
  * ```
  */
 export function parseResultsCsv(text: string, source = "results.csv"): pl.DataFrame {
@@ -61,10 +62,11 @@ export function parseResultsCsv(text: string, source = "results.csv"): pl.DataFr
  * @returns The typed frame.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePerplexityCsv } from "./results_table.ts";
  * import { PERPLEXITY_FIELDS } from "../results/schema.ts";
  * const df = parsePerplexityCsv(PERPLEXITY_FIELDS.join(",") + "\n");
- * console.assert(df.height === 0);
+ * assert(df.height === 0);
  * ```
  */
 export function parsePerplexityCsv(text: string, source = "perplexity.csv"): pl.DataFrame {

@@ -109,10 +109,11 @@ export interface SummaryRow {
  * @returns The summary frame, columns in `SUMMARY_FIELDS` order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResultsCsv, summarizeRuns } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const df = summarizeRuns(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"));
- * console.assert(df.height === 0);
+ * assert(df.height === 0);
  * ```
  */
 export function summarizeRuns(results: pl.DataFrame): pl.DataFrame {
@@ -172,9 +173,10 @@ export function summarizeRuns(results: pl.DataFrame): pl.DataFrame {
  * @returns One record per cell.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResultsCsv, summarizeRuns, summaryRecords } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
- * console.assert(summaryRecords(summarizeRuns(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"))).length === 0);
+ * assert(summaryRecords(summarizeRuns(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"))).length === 0);
  * ```
  */
 export function summaryRecords(summary: pl.DataFrame): SummaryRow[] {

@@ -18,10 +18,11 @@ import type { VegaLiteSpec } from "./render.ts";
  * @returns The spec, data inline.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResultsCsv, reportData, summaryTableSpec } from "./mod.ts";
  * import { BENCH_FIELDS } from "../results/schema.ts";
  * const spec = summaryTableSpec(reportData(parseResultsCsv(BENCH_FIELDS.join(",") + "\n"), null));
- * console.assert(JSON.stringify(spec).includes("no benchmark runs"));
+ * assert(JSON.stringify(spec).includes("no benchmark runs"));
  * ```
  */
 export function summaryTableSpec(data: ReportData): VegaLiteSpec {

@@ -105,8 +105,9 @@ export interface RowOf {
  * @returns The frame.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * console.assert(toFrame("bench", []).width === 29);
+ * assert(toFrame("bench", []).width === 29);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
@@ -127,10 +128,11 @@ export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][])
  * @param rows The rows, written in the given order.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTable, writeTable } from "./table.ts";
  * const path = `${await Deno.makeTempDir()}/results.csv`;
  * await writeTable(path, "bench", []);
- * console.assert((await readTable(path, "bench")).length === 0);
+ * assert((await readTable(path, "bench")).length === 0);
  * ```
  */
 export async function writeTable<K extends TableKind>(

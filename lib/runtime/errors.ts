@@ -10,9 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ExecutionProviderUnavailableError } from "./errors.ts";
  * const e = new ExecutionProviderUnavailableError("cuda", "libraries absent");
- * console.assert(e.device === "cuda" && e.message.includes("cuda"));
+ * assert(e.device === "cuda" && e.message.includes("cuda"));
  * ```
  */
 export class ExecutionProviderUnavailableError extends Error {

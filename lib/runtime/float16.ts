@@ -23,10 +23,11 @@ const PATCHED = Symbol.for("turbo-inference.float16-fix");
  * @returns A tensor safe to pass to onnxruntime-node under Deno.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as ort from "onnxruntime-node";
  * import { bindingSafeTensor } from "./float16.ts";
  * const t = new ort.Tensor("float16", new Uint16Array([0x3c00]), [1]);
- * console.assert(bindingSafeTensor(t).data instanceof Uint16Array);
+ * assert(bindingSafeTensor(t).data instanceof Uint16Array);
  * ```
  */
 export function bindingSafeTensor(tensor: ort.Tensor): ort.Tensor {

@@ -77,8 +77,9 @@ export interface OnnxSession {
  * @returns An absolute path.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ortBinaryDir } from "./session.ts";
- * console.assert(ortBinaryDir().includes("onnxruntime-node"));
+ * assert(ortBinaryDir().includes("onnxruntime-node"));
  * ```
  */
 export function ortBinaryDir(): string {
@@ -99,8 +100,9 @@ function arch(): string {
  * @returns `null`, or a sentence saying what is missing and how to install it.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { deviceUnavailableReason } from "./session.ts";
- * console.assert(deviceUnavailableReason("cpu") === null);
+ * assert(deviceUnavailableReason("cpu") === null);
  * ```
  */
 export function deviceUnavailableReason(device: Device): string | null {
@@ -268,8 +270,9 @@ function executionProviderConfig(
  * @returns Absolute or relative paths as `modelPath` was given, sorted.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { externalDataNextTo } from "./session.ts";
- * console.assert(Array.isArray(externalDataNextTo("/nonexistent/model.onnx")));
+ * assert(Array.isArray(externalDataNextTo("/nonexistent/model.onnx")));
  * ```
  */
 export function externalDataNextTo(modelPath: string): string[] {

@@ -47,9 +47,10 @@ export interface SystemInfo {
  * @returns Versions, CPU, memory, GPU (NVML, else nvidia-smi) and the git commit.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { systemInfo } from "./system_info.ts";
  * const info = await systemInfo();
- * console.assert(info.cpuCores > 0 && info.onnxruntime.length > 0);
+ * assert(info.cpuCores > 0 && info.onnxruntime.length > 0);
  * ```
  */
 export async function systemInfo(): Promise<SystemInfo> {
@@ -83,8 +84,9 @@ const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
  * @returns A 40-hex commit id (maybe suffixed) or `unknown`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { gitCommit } from "./system_info.ts";
- * console.assert(/^([0-9a-f]{40}(-dirty)?|unknown)$/.test(await gitCommit()));
+ * assert(/^([0-9a-f]{40}(-dirty)?|unknown)$/.test(await gitCommit()));
  * ```
  */
 export async function gitCommit(dir: string = REPO_ROOT): Promise<string> {

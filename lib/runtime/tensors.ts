@@ -16,9 +16,10 @@ export type KvDtype = "float32" | "float16";
  * @returns An `int64` tensor.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { int64Tensor } from "./tensors.ts";
  * const t = int64Tensor([[1, 2, 3]]);
- * console.assert(t.dims.join() === "1,3" && t.type === "int64");
+ * assert(t.dims.join() === "1,3" && t.type === "int64");
  * ```
  */
 export function int64Tensor(rows: readonly (readonly number[])[]): ort.Tensor {
@@ -43,8 +44,9 @@ export function int64Tensor(rows: readonly (readonly number[])[]): ort.Tensor {
  * @returns An `int64` tensor.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { filledInt64 } from "./tensors.ts";
- * console.assert(filledInt64(2, 3).data.length === 6);
+ * assert(filledInt64(2, 3).data.length === 6);
  * ```
  */
 export function filledInt64(batch: number, length: number, value = 1): ort.Tensor {
@@ -65,8 +67,9 @@ export function filledInt64(batch: number, length: number, value = 1): ort.Tenso
  * @returns An `int64` tensor.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { positionIds } from "./tensors.ts";
- * console.assert(Array.from(positionIds(1, 3, 2).data, Number).join() === "2,3,4");
+ * assert(Array.from(positionIds(1, 3, 2).data, Number).join() === "2,3,4");
  * ```
  */
 export function positionIds(
@@ -92,8 +95,9 @@ export function positionIds(
  * @returns An `int64` tensor.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { attentionMask } from "./tensors.ts";
- * console.assert(Array.from(attentionMask(1, 3, [1]).data, Number).join() === "0,1,1");
+ * assert(Array.from(attentionMask(1, 3, [1]).data, Number).join() === "0,1,1");
  * ```
  */
 export function attentionMask(
@@ -120,8 +124,9 @@ export function attentionMask(
  * @returns A tensor with no elements.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { emptyKv } from "./tensors.ts";
- * console.assert(emptyKv("float16", 1, 2, 8).dims.join() === "1,2,0,8");
+ * assert(emptyKv("float16", 1, 2, 8).dims.join() === "1,2,0,8");
  * ```
  */
 export function emptyKv(
@@ -150,10 +155,11 @@ export function emptyKv(
  * @returns A `Float32Array` (a view when the tensor is already float32).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import * as ort from "onnxruntime-node";
  * import { toFloat32 } from "./tensors.ts";
  * const t = new ort.Tensor("float16", new Uint16Array([0x3c00]), [1]);
- * console.assert(toFloat32(t)[0] === 1);
+ * assert(toFloat32(t)[0] === 1);
  * ```
  */
 export function toFloat32(tensor: ort.Tensor): Float32Array {
@@ -177,8 +183,9 @@ export function toFloat32(tensor: ort.Tensor): Float32Array {
  * @returns The value as a number.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { halfToFloat } from "./tensors.ts";
- * console.assert(halfToFloat(0xc000) === -2);
+ * assert(halfToFloat(0xc000) === -2);
  * ```
  */
 export function halfToFloat(bits: number): number {

@@ -38,9 +38,10 @@ export interface CostModel {
  * @throws {RangeError} without points.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fitCostModel } from "./estimate.ts";
  * const m = fitCostModel([{ tokens: 100, prefillMs: 11, decodeMs: 2 }, { tokens: 200, prefillMs: 24, decodeMs: 3 }]);
- * console.assert(Math.abs(m.prefillMs(400) - 56) < 1e-9 && Math.abs(m.decodeMs(400) - 5) < 1e-9);
+ * assert(Math.abs(m.prefillMs(400) - 56) < 1e-9 && Math.abs(m.decodeMs(400) - 5) < 1e-9);
  * ```
  */
 export function fitCostModel(points: readonly ProbePoint[]): CostModel {

@@ -54,9 +54,10 @@ export interface PromptSlot {
  * @returns For example `preset:small|q4|cpu|cache=on|ctx=512|b=1`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cellId } from "./grid.ts";
  * const id = cellId({ model: "m", dtype: "q4", device: "cpu", useCache: false, contextTokens: 128, batch: 1 });
- * console.assert(id === "m|q4|cpu|cache=off|ctx=128|b=1");
+ * assert(id === "m|q4|cpu|cache=off|ctx=128|b=1");
  * ```
  */
 export function cellId(cell: Omit<Cell, "id">): string {
@@ -79,10 +80,11 @@ export function cellId(cell: Omit<Cell, "id">): string {
  * @returns The groups in run order; every cell appears exactly once.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandGrid } from "./grid.ts";
  * import { parseSweepSpec } from "./spec.ts";
  * const spec = parseSweepSpec({ models: ["m"], dtypes: ["fp32", "q4"], context_lengths: [128, 256] });
- * console.assert(expandGrid(spec).length === 2 && expandGrid(spec)[0]!.cells.length === 4);
+ * assert(expandGrid(spec).length === 2 && expandGrid(spec)[0]!.cells.length === 4);
  * ```
  */
 export function expandGrid(spec: SweepSpec): CellGroup[] {
@@ -115,10 +117,11 @@ export function expandGrid(spec: SweepSpec): CellGroup[] {
  * @returns The prompt slots, the same for every cell of a length.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { promptSlots } from "./grid.ts";
  * import { parseSweepSpec } from "./spec.ts";
  * const spec = parseSweepSpec({ models: ["m"], dtypes: ["q4"], context_lengths: [8], prompts_per_length: 4 });
- * console.assert(promptSlots(spec).map((s) => s.family).join() === "conversational,code,summary,conversational");
+ * assert(promptSlots(spec).map((s) => s.family).join() === "conversational,code,summary,conversational");
  * ```
  */
 export function promptSlots(spec: SweepSpec): PromptSlot[] {

@@ -16,8 +16,9 @@ import type { SweepSpec } from "./spec.ts";
  * @returns `max_position_embeddings`, or null when it cannot be read here.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { knownMaxPositions } from "./preflight.ts";
- * console.assert(knownMaxPositions("preset:tiny") === 512);
+ * assert(knownMaxPositions("preset:tiny") === 512);
  * ```
  */
 export function knownMaxPositions(ref: string): number | null {

@@ -11,8 +11,9 @@
  * @returns A short human string.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatDuration } from "./progress.ts";
- * console.assert(formatDuration(192) === "3m12s");
+ * assert(formatDuration(192) === "3m12s");
  * ```
  */
 export function formatDuration(seconds: number): string {
@@ -35,8 +36,9 @@ export function formatDuration(seconds: number): string {
  * @returns The line (no newline).
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { progressLine } from "./progress.ts";
- * console.assert(progressLine(1, 4, 10, "x").includes("ETA 30s"));
+ * assert(progressLine(1, 4, 10, "x").includes("ETA 30s"));
  * ```
  */
 export function progressLine(done: number, total: number, elapsedS: number, label: string): string {

@@ -63,9 +63,10 @@ export type WorkerMessage =
  * @returns The line, newline included.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeMessage, decodeMessage } from "./protocol.ts";
  * const line = encodeMessage({ type: "start", cellId: "c" });
- * console.assert(decodeMessage(line.trim())?.type === "start");
+ * assert(decodeMessage(line.trim())?.type === "start");
  * ```
  */
 export function encodeMessage(message: WorkerMessage): string {

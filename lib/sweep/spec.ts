@@ -119,9 +119,10 @@ const PPL_KEYS = [
  * @throws {TypeError} naming the JSON path (`$.dtypes[2]`) and the problem.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseSweepSpec } from "./spec.ts";
  * const spec = parseSweepSpec({ models: ["preset:tiny"], dtypes: ["q4"], context_lengths: [128] });
- * console.assert(spec.runs === 10 && spec.warmup === 5 && spec.seed === 42);
+ * assert(spec.runs === 10 && spec.warmup === 5 && spec.seed === 42);
  * ```
  */
 export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
