@@ -226,7 +226,9 @@ export class PrefixCache {
 function capacity(value: number | undefined, field: string): number {
   if (value === undefined) return Infinity;
   if (!(value > 0)) {
-    throw new RangeError(`Invalid prefix cache: '${field}' must be a positive number, got ${value}`);
+    throw new RangeError(
+      `Invalid prefix cache: '${field}' must be a positive number, got ${value}`,
+    );
   }
   return value;
 }

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
 import { tinyDecoder } from "./_fixture.ts";
-import { type ChatMessage, chatIds, renderChat } from "./templates.ts";
+import { chatIds, type ChatMessage, renderChat } from "./templates.ts";
 
 const CHAT: ChatMessage[] = [
   { role: "system", content: "You are brief." },
