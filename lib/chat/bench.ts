@@ -1,8 +1,8 @@
 /**
  * The conversation benchmark: plays each conversation with prefix reuse on (a fresh
  * {@linkcode ChatSession} per conversation, one {@linkcode PrefixCache} shared by all of them)
- * and off (every turn prefills its whole prompt) on the same tokens — the off pass replays the
- * on pass's prompts — and writes one row per turn. A failing conversation becomes an error row
+ * and off (every turn prefills its whole prompt), the two passes turn by turn on the same
+ * prompt, and writes one row per turn and pass. A failing conversation becomes an error row
  * with its reason and the rest goes on.
  *
  * @module
@@ -12,7 +12,7 @@ import { currentRssBytes } from "../measure/rss.ts";
 import { playConversation, type PlayedTurn } from "./conversation.ts";
 import { PrefixCache, type PrefixCacheOptions, type PrefixCacheStats } from "./prefix_cache.ts";
 import type { ChatTurnRow } from "./rows.ts";
-import { ChatSession } from "./session.ts";
+import { ChatSession, type TurnResult } from "./session.ts";
 import type { ChatTemplateName } from "./templates.ts";
 import { messageText } from "./turn_text.ts";
 import type { Conversation } from "./workload.ts";
@@ -70,49 +70,56 @@ export async function runChatBench(
   const tokenizer = model.resolved.tokenizer;
   const shared = modes.includes("on") ? new PrefixCache(options.prefixCache ?? {}) : null;
   const progress = options.onProgress ?? (() => {});
-  const warm = messageText(tokenizer, "normal", 32);
+  // Warmup: one turn from an empty cache and one that reuses it, so both graph shapes ran.
+  const warm = tokenizer.encode(messageText(tokenizer, "normal", 32));
   for (let i = 0; i < (options.warmup ?? 1); i++) {
-    const ids = tokenizer.encode(warm);
-    await new ChatSession(model, { reuse: false }).turn(ids, { maxNewTokens: 2 });
+    const session = new ChatSession(model);
+    const first = await session.turn(warm, { maxNewTokens: 2 });
+    await session.turn([...warm, ...first.tokens, ...warm], { maxNewTokens: 2 });
   }
   const rows: ChatTurnRow[] = [];
   for (const conversation of conversations) {
-    const prompts: number[][] = [];
-    const tokens = new Map<PrefixCacheMode, number[][]>();
-    const mine: ChatTurnRow[] = [];
-    for (const mode of modes) {
-      const session = new ChatSession(model, {
+    // The passes run turn by turn in lockstep on the same prompt (the history is built from the
+    // first pass's replies), so both measure the same tokens under the same machine load.
+    const passes = modes.map((mode) => ({
+      mode,
+      session: new ChatSession(model, {
         reuse: mode === "on",
         ...(mode === "on" && shared ? { prefixCache: shared } : {}),
-      });
-      const generated: number[][] = [];
-      tokens.set(mode, generated);
-      let reused = 0;
-      let prompted = 0;
-      let timestamp = new Date().toISOString();
-      const base = {
-        model: options.modelRef ?? model.resolved.ref,
-        dtype: model.dtype,
-        device: model.device,
-        execution_provider: model.executionProvider,
-        template: options.template ?? "auto",
-        conversation: conversation.id,
-        type: conversation.type,
-        tags: conversation.tags.join(";"),
-        prefix_cache: mode,
-        git_commit: options.gitCommit ?? "unknown",
-      } as const;
-      const onTurn = (t: PlayedTurn) => {
-        const r = t.result;
-        reused += r.reusedTokens;
-        prompted += r.promptTokens;
-        generated.push(r.tokens);
-        if (prompts.length < t.turn) prompts.push(t.prompt);
+      }),
+      reused: 0,
+      prompted: 0,
+    }));
+    const base = (mode: PrefixCacheMode) => ({
+      model: options.modelRef ?? model.resolved.ref,
+      dtype: model.dtype,
+      device: model.device,
+      execution_provider: model.executionProvider,
+      template: options.template ?? "auto",
+      conversation: conversation.id,
+      type: conversation.type,
+      tags: conversation.tags.join(";"),
+      prefix_cache: mode,
+      git_commit: options.gitCommit ?? "unknown",
+    });
+    let turnIndex = 0;
+    const run = async (prompt: readonly number[], n: number) => {
+      const kind = conversation.turns[turnIndex]!.kind;
+      const doc = conversation.turns[turnIndex]!.doc;
+      turnIndex++;
+      const results: TurnResult[] = [];
+      const mine: ChatTurnRow[] = [];
+      for (const pass of passes) {
+        const timestamp = new Date().toISOString();
+        const r = await pass.session.turn(prompt, { maxNewTokens: n });
+        pass.reused += r.reusedTokens;
+        pass.prompted += r.promptTokens;
+        results.push(r);
         mine.push({
-          ...base,
-          turn: t.turn,
-          kind: t.kind,
-          doc: t.doc,
+          ...base(pass.mode),
+          turn: turnIndex,
+          kind,
+          doc,
           prompt_tokens: r.promptTokens,
           reused_tokens: r.reusedTokens,
           new_tokens: r.prefilledTokens,
@@ -123,7 +130,7 @@ export async function runChatBench(
           decode_ms: r.decodeMs,
           decode_tokens_per_s: r.decodeTokensPerS,
           hit_rate: r.reusedTokens / r.promptTokens,
-          cumulative_hit_rate: reused / prompted,
+          cumulative_hit_rate: pass.reused / pass.prompted,
           rss_bytes: currentRssBytes(),
           tokens_match: null,
           status: "ok",
@@ -131,31 +138,33 @@ export async function runChatBench(
           timestamp,
         });
         progress(
-          `${conversation.id} [prefix cache ${mode}] turn ${t.turn} ${t.kind}: ${r.promptTokens} prompt tokens, ${r.reusedTokens} reused, TTFT ${
+          `${conversation.id} turn ${turnIndex} ${kind} [prefix cache ${pass.mode}]: ${r.promptTokens} prompt tokens, ${r.reusedTokens} reused, TTFT ${
             r.ttftMs.toFixed(1)
           } ms`,
         );
-        timestamp = new Date().toISOString();
-      };
-      try {
-        await playConversation(
-          tokenizer,
-          conversation,
-          (prompt, n) => session.turn(prompt, { maxNewTokens: n }),
-          {
-            ...(options.template ? { template: options.template } : {}),
-            ...(mode !== modes[0] ? { replay: prompts } : {}),
-            onTurn,
-          },
-        );
-      } catch (error) {
-        const message = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
-        progress(`${conversation.id} [prefix cache ${mode}] failed: ${message}`);
-        mine.push({
-          ...base,
-          turn: generated.length + 1,
-          kind: conversation.turns[generated.length]?.kind ?? "unknown",
-          doc: conversation.turns[generated.length]?.doc ?? null,
+      }
+      const first = results[0]!.tokens;
+      const same = results.every((r) =>
+        r.tokens.length === first.length && r.tokens.every((id, k) => id === first[k])
+      );
+      for (const row of mine) row.tokens_match = passes.length > 1 ? same : null;
+      rows.push(...mine);
+      return results[0]!;
+    };
+    try {
+      await playConversation(tokenizer, conversation, run, {
+        ...(options.template ? { template: options.template } : {}),
+      });
+    } catch (error) {
+      const message = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+      progress(`${conversation.id} failed at turn ${Math.max(turnIndex, 1)}: ${message}`);
+      const turn = conversation.turns[Math.max(turnIndex - 1, 0)]!;
+      for (const pass of passes) {
+        rows.push({
+          ...base(pass.mode),
+          turn: Math.max(turnIndex, 1),
+          kind: turn.kind,
+          doc: turn.doc,
           prompt_tokens: null,
           reused_tokens: null,
           new_tokens: null,
@@ -171,21 +180,10 @@ export async function runChatBench(
           tokens_match: null,
           status: "error",
           error: message,
-          timestamp,
+          timestamp: new Date().toISOString(),
         });
       }
     }
-    if (modes.length > 1) {
-      const [a, b] = [tokens.get(modes[0]!)!, tokens.get(modes[1]!)!];
-      for (const row of mine) {
-        if (row.status !== "ok") continue;
-        const i = row.turn - 1;
-        row.tokens_match = a[i] !== undefined && b[i] !== undefined
-          ? a[i]!.length === b[i]!.length && a[i]!.every((id, k) => id === b[i]![k])
-          : null;
-      }
-    }
-    rows.push(...mine);
   }
   return { rows, prefixCache: shared?.stats() ?? null };
 }

@@ -1,8 +1,7 @@
 /**
  * Plays one conversation of a workload: builds each turn's prompt from the history through the
  * chat template (system prompt, generated messages of exact sizes, the model's decoded replies),
- * applies RAG injection and removal, and runs the turn. A `replay` of prompts from an earlier
- * pass makes a second pass use the same tokens (cache on vs off).
+ * applies RAG injection and removal, and runs the turn.
  *
  * @module
  */
@@ -33,8 +32,6 @@ export interface PlayedTurn {
 export interface PlayOptions {
   /** Chat template. @default "auto" */
   template?: ChatTemplateName;
-  /** Prompts of an earlier pass to use instead of building them (same tokens). */
-  replay?: readonly (readonly number[])[];
   /** Called after each turn. */
   onTurn?: (turn: PlayedTurn) => void;
 }
@@ -49,7 +46,7 @@ interface HistoryMessage extends ChatMessage {
  * @param tokenizer The model's tokenizer.
  * @param conversation From a workload.
  * @param run Runs one turn (a `ChatSession.turn` bound to the reply size).
- * @param options Template, replayed prompts, progress.
+ * @param options Template, progress.
  * @returns Every played turn; a failing turn rejects (the turns before it went to `onTurn`).
  * @example
  * ```ts ignore
@@ -101,8 +98,6 @@ export async function playConversation(
         template,
       });
     }
-    const replayed = options.replay?.[i];
-    if (replayed !== undefined) prompt = [...replayed];
     const result = await run(prompt, turn.replyTokens);
     const entry: PlayedTurn = { turn: i + 1, kind: turn.kind, doc: turn.doc, prompt, result };
     played.push(entry);

@@ -15,3 +15,6 @@ export * from "./turn_text.ts";
 export * from "./conversation.ts";
 export * from "./rows.ts";
 export * from "./bench.ts";
+export * from "./select.ts";
+export * from "./summary.ts";
+export * from "./figure.ts";

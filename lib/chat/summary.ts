@@ -174,8 +174,8 @@ export function chatSummaryMarkdown(summary: ChatSummary, context: ChatSummaryCo
     "# Conversations: prefix-cache reuse",
     "",
     `${context.model}, ${context.dtype} on ${context.executionProvider} (${context.deviceName}).`,
-    "TTFT = reuse lookup + KV cut + prefill + first token; the off pass replays the on pass's",
-    "prompts, so both measure the same tokens.",
+    "TTFT = reuse lookup + KV cut + prefill + first token. The on and off passes run turn by turn",
+    "on the same prompt, so both measure the same tokens under the same load.",
     "",
   ];
   const saved = summary.conversations.filter((c) => c.savedMsPerTurn !== null);
