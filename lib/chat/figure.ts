@@ -126,12 +126,13 @@ export function chatFigureSpec(
         },
       ],
     },
-    resolve: { scale: { y: "independent" } },
+    resolve: { scale: { x: "independent", y: "independent" } },
   };
   const hit = {
     transform: [{ filter: "datum.mode === 'prefix reuse on'" }],
     facet,
     columns: 3,
+    resolve: { scale: { x: "independent" } },
     spec: {
       ...PANEL,
       height: 110,

@@ -58,6 +58,8 @@ export interface ChatSummary {
   conversations: ConversationSummary[];
   /** Per message kind. */
   kinds: KindSummary[];
+  /** Mean TTFT with reuse of the follow-up turns (turn > 1) of kind normal or rag_query, ms. */
+  followUpTtftOnMs: number | null;
   /** Failed conversations. */
   errors: { conversation: string; prefixCache: string; turn: number; error: string }[];
 }
@@ -134,7 +136,11 @@ export function summarizeChat(rows: readonly ChatTurnRow[]): ChatSummary {
     turn: r.turn,
     error: r.error ?? "",
   }));
-  return { conversations, kinds, errors };
+  const followUpTtftOnMs = mean(
+    on.filter((r) => r.turn > 1 && (r.kind === "normal" || r.kind === "rag_query"))
+      .map((r) => r.ttft_ms!),
+  );
+  return { conversations, kinds, followUpTtftOnMs, errors };
 }
 
 /** What the Markdown summary's heading states. */
@@ -193,9 +199,7 @@ export function chatSummaryMarkdown(summary: ChatSummary, context: ChatSummaryCo
     lines.push("");
   }
   const removal = summary.kinds.find((k) => k.kind === "rag_removal");
-  const rest = summary.kinds.filter((k) => k.kind !== "rag_removal" && k.kind !== "rag_data");
   if (removal && removal.ttftOnMs !== null) {
-    const others = mean(rest.flatMap((k) => k.ttftOnMs === null ? [] : [k.ttftOnMs]));
     lines.push(
       "**What does removing RAG data cost?**",
       `- A removal turn cuts ${f(removal.cutTokens, 0)} cached tokens on average and prefills ${
@@ -203,8 +207,8 @@ export function chatSummaryMarkdown(summary: ChatSummary, context: ChatSummaryCo
       } of its ${f(removal.promptTokens, 0)} prompt tokens: TTFT ${
         f(removal.ttftOnMs)
       } ms with reuse (${f(removal.ttftOffMs)} ms without), against ${
-        f(others)
-      } ms for the other follow-up turns with reuse.`,
+        f(summary.followUpTtftOnMs)
+      } ms for the follow-up normal and rag_query turns with reuse.`,
       "",
     );
   }
