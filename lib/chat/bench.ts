@@ -9,7 +9,7 @@
  */
 import type { DecoderModel } from "../engine/decoder.ts";
 import { currentRssBytes } from "../measure/rss.ts";
-import { playConversation, type PlayedTurn } from "./conversation.ts";
+import { playConversation } from "./conversation.ts";
 import { PrefixCache, type PrefixCacheOptions, type PrefixCacheStats } from "./prefix_cache.ts";
 import type { ChatTurnRow } from "./rows.ts";
 import { ChatSession, type TurnResult } from "./session.ts";
