@@ -18,3 +18,4 @@ export * from "./bench.ts";
 export * from "./select.ts";
 export * from "./summary.ts";
 export * from "./figure.ts";
+export * from "./job.ts";

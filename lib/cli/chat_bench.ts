@@ -12,21 +12,12 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
-import { loadDecoder } from "../engine/decoder.ts";
-import { resolveModel } from "../engine/resolve.ts";
-import { type PrefixCacheMode, runChatBench } from "../chat/bench.ts";
-import { writeChatFigure } from "../chat/figure.ts";
-import { writeAtomically, writeChatTurnsCsv } from "../chat/rows.ts";
-import { selectConversations, templateOverhead } from "../chat/select.ts";
-import { chatSummaryMarkdown, summarizeChat } from "../chat/summary.ts";
-import { CHAT_TEMPLATE_NAMES, chatTemplateName, resolveChatTemplate } from "../chat/templates.ts";
-import { loadWorkload } from "../chat/workload.ts";
-import { systemInfo } from "../runtime/system_info.ts";
+import type { PrefixCacheMode } from "../chat/bench.ts";
+import { type ChatJob, DEFAULT_WORKLOAD, planChatJob, runChatJob } from "../chat/job.ts";
+import type { ConversationFit } from "../chat/select.ts";
+import { CHAT_TEMPLATE_NAMES, chatTemplateName } from "../chat/templates.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
-
-const DEFAULT_WORKLOAD = new URL("../../data/conversations/default.json", import.meta.url).pathname;
 
 const USAGE = `Usage: deno task chat-bench --model REF [--dtype fp32] [--device cpu]
   [--workload data/conversations/default.json] [--context-size N] [--include-tags rag,long]
@@ -87,7 +78,7 @@ function settings(args: readonly string[]) {
     throw new RangeError("'--include-tags' must name at least one tag, got an empty list");
   }
   const capacity = values["prefix-cache-tokens"];
-  return {
+  const job: ChatJob = {
     model: values.model,
     dtype: values.dtype as Dtype,
     device: values.device,
@@ -95,11 +86,10 @@ function settings(args: readonly string[]) {
     contextSize: values["context-size"] === undefined
       ? null
       : intFlag(values["context-size"], "--context-size", { min: 1 }),
-    tags,
+    includeTags: tags,
     maxConversations: values["max-conversations"] === undefined
       ? null
       : intFlag(values["max-conversations"], "--max-conversations", { min: 1 }),
-    list: values.list,
     modes,
     capacityTokens: capacity === undefined
       ? null
@@ -107,8 +97,8 @@ function settings(args: readonly string[]) {
     template: chatTemplateName(values.template),
     warmup: intFlag(values.warmup, "--warmup", { min: 0, fallback: 1 }),
     threads: intFlag(values.threads, "--threads", { min: 0, fallback: 0 }),
-    output: values.output ?? null,
   };
+  return { job, list: values.list, output: values.output ?? null };
 }
 
 async function main(): Promise<number> {
@@ -118,112 +108,19 @@ async function main(): Promise<number> {
     return 0;
   }
   const progress = (line: string) => console.error(line);
-  const workload = await loadWorkload(s.workload);
-  const resolved = await resolveModel(s.model, {
-    ...(s.list ? {} : { dtypes: [s.dtype] }),
-    onProgress: progress,
-  });
-  const template = resolveChatTemplate(resolved.tokenizer, s.template);
-  const positions = resolved.config.maxPositions;
-  const contextSize = Math.min(s.contextSize ?? positions, positions);
-  const { fits, selected } = selectConversations(workload.conversations, {
-    contextSize,
-    includeTags: s.tags,
-    ...(s.maxConversations === null ? {} : { maxConversations: s.maxConversations }),
-    overheadPerMessage: templateOverhead(resolved.tokenizer, template),
-  });
   if (s.list) {
-    console.log(listing(fits, contextSize, positions));
+    const plan = await planChatJob(s.job, progress);
+    console.log(listing(plan.fits, plan.contextSize, plan.positions));
     return 0;
   }
-  if (selected.length === 0) {
-    throw new RangeError(
-      `no conversation of '${s.workload}' fits a context of ${contextSize} tokens${
-        s.tags.length ? ` with tags ${s.tags.join(",")}` : ""
-      } (see --list)`,
-    );
-  }
-  progress(
-    `${selected.length} conversation(s): ${
-      selected.map((c) => c.id).join(", ")
-    } (context ${contextSize})`,
-  );
-  progress(`loading ${s.model} (${s.dtype}) on ${s.device}`);
-  const model = await loadDecoder(resolved, {
-    dtype: s.dtype,
-    device: s.device,
-    threads: s.threads,
-    gpuKvCache: false,
-  });
-  try {
-    const info = await systemInfo();
-    const result = await runChatBench(model, selected, {
-      modes: s.modes,
-      template,
-      ...(s.capacityTokens === null ? {} : { prefixCache: { capacityTokens: s.capacityTokens } }),
-      warmup: s.warmup,
-      modelRef: s.model,
-      gitCommit: info.gitCommit,
-      onProgress: progress,
-    });
-    const summary = summarizeChat(result.rows);
-    const deviceName = info.gpu && s.device !== "cpu" ? info.gpu.name : info.cpuModel;
-    const cache = result.prefixCache;
-    const cacheLine = cache === null
-      ? undefined
-      : `Shared prefix cache: ${cache.lookups} lookups, ${cache.hits} hits, ${cache.misses} misses, ${cache.evictions} evictions, token hit rate ${
-        (cache.hitRate * 100).toFixed(1)
-      } % (${cache.reusedTokens} of ${cache.promptTokens} prompt tokens).`;
-    const markdown = chatSummaryMarkdown(summary, {
-      model: s.model,
-      dtype: s.dtype,
-      executionProvider: model.executionProvider,
-      deviceName,
-      ...(cacheLine ? { prefixCache: cacheLine } : {}),
-    });
-    const dir = s.output!;
-    const json = {
-      timestamp: new Date().toISOString(),
-      config: {
-        model: s.model,
-        dtype: s.dtype,
-        device: s.device,
-        execution_provider: model.executionProvider,
-        workload: s.workload,
-        context_size: contextSize,
-        include_tags: s.tags,
-        conversations: selected.map((c) => c.id),
-        prefix_cache: s.modes,
-        prefix_cache_tokens: s.capacityTokens,
-        template,
-        warmup: s.warmup,
-        threads: s.threads,
-      },
-      prefix_cache: cache,
-      summary,
-      rows: result.rows,
-      system_info: info,
-    };
-    // The figure first: if rendering fails, nothing has been written.
-    await writeChatFigure(result.rows, dir, {
-      subtitle: `${s.model}, ${s.dtype} on ${model.executionProvider} (${deviceName})`,
-    });
-    await writeChatTurnsCsv(join(dir, "chat_turns.csv"), result.rows);
-    await writeAtomically(
-      join(dir, "chat_turns.json"),
-      (tmp) => Deno.writeTextFile(tmp, JSON.stringify(json, null, 2) + "\n"),
-    );
-    await writeAtomically(join(dir, "chat_summary.md"), (tmp) => Deno.writeTextFile(tmp, markdown));
-    console.log(markdown);
-    progress(`wrote ${dir}/chat_turns.csv, chat_turns.json, chat_summary.md, chat_ttft_per_turn.*`);
-  } finally {
-    await model.dispose();
-  }
+  const { markdown, files } = await runChatJob(s.job, s.output!, progress);
+  console.log(markdown);
+  progress(`wrote ${files.join(", ")}`);
   return 0;
 }
 
 function listing(
-  fits: ReturnType<typeof selectConversations>["fits"],
+  fits: readonly ConversationFit[],
   contextSize: number,
   positions: number,
 ): string {
