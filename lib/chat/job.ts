@@ -19,10 +19,6 @@ import { chatSummaryMarkdown, summarizeChat } from "./summary.ts";
 import { type ChatTemplateName, resolveChatTemplate } from "./templates.ts";
 import { type Conversation, loadWorkload } from "./workload.ts";
 
-/** The shipped default conversation set. */
-export const DEFAULT_WORKLOAD: string =
-  new URL("../../data/conversations/default.json", import.meta.url).pathname;
-
 /** What a job runs. */
 export interface ChatJob {
   /** Model reference. */

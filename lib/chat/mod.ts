@@ -19,3 +19,5 @@ export * from "./select.ts";
 export * from "./summary.ts";
 export * from "./figure.ts";
 export * from "./job.ts";
+export * from "./sweep_spec.ts";
+export * from "./sweep_pass.ts";

@@ -41,6 +41,10 @@ export const TURN_KINDS = [
 /** One of {@linkcode TURN_KINDS}. */
 export type TurnKind = typeof TURN_KINDS[number];
 
+/** The shipped default conversation set (`data/conversations/default.json`). */
+export const DEFAULT_WORKLOAD: string =
+  new URL("../../data/conversations/default.json", import.meta.url).pathname;
+
 /** The `format` string of a conversation set. */
 export const WORKLOAD_FORMAT = "turbo-inference/conversations@1";
 

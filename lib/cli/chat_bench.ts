@@ -14,7 +14,8 @@
  */
 import { DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
 import type { PrefixCacheMode } from "../chat/bench.ts";
-import { type ChatJob, DEFAULT_WORKLOAD, planChatJob, runChatJob } from "../chat/job.ts";
+import { type ChatJob, planChatJob, runChatJob } from "../chat/job.ts";
+import { DEFAULT_WORKLOAD } from "../chat/workload.ts";
 import type { ConversationFit } from "../chat/select.ts";
 import { CHAT_TEMPLATE_NAMES, chatTemplateName } from "../chat/templates.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
