@@ -2,6 +2,8 @@ import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
 import { join } from "node:path";
 import { ensureModel } from "../model/mod.ts";
 import { parseSweepSpec } from "../sweep/spec.ts";
+import { writeAllOutputs } from "../report/write_all_outputs.ts";
+import { BENCH_FIELDS } from "../results/schema.ts";
 import { runConversationPass } from "./sweep_pass.ts";
 
 const BASE = { models: ["preset:tiny"], dtypes: ["fp32"], context_lengths: [16] };
@@ -57,4 +59,12 @@ Deno.test("runConversationPass() writes one job per model × dtype × device and
   assertEquals(csv.trim().split("\n").length, 1 + 10); // rag-short: 5 turns × on and off
   assertEquals(pass.files.length, 6);
   assert(lines.some((l) => l.includes("failed")));
+  // The report picks the pass's summary up as a section.
+  const results = join(out, "benchmarks", "results.csv");
+  await Deno.writeTextFile(results, BENCH_FIELDS.join(",") + "\n");
+  await writeAllOutputs({ resultsCsv: results, outDir: out });
+  const report = await Deno.readTextFile(join(out, "metrics", "report.md"));
+  assert(report.includes("## Conversations: prefix-cache reuse"));
+  assert(report.includes("How much does reusing the prefix save per turn?"));
+  assert(report.includes(`conversations/${job}/chat_ttft_per_turn.png`));
 });
