@@ -13,7 +13,7 @@ import { resolveModel } from "../engine/resolve.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import { type PrefixCacheMode, runChatBench } from "./bench.ts";
 import { writeChatFigure } from "./figure.ts";
-import { writeAtomically, writeChatTurnsCsv } from "./rows.ts";
+import { type ChatTurnRow, writeAtomically, writeChatTurnsCsv } from "./rows.ts";
 import { type ConversationFit, selectConversations, templateOverhead } from "./select.ts";
 import { chatSummaryMarkdown, summarizeChat } from "./summary.ts";
 import { type ChatTemplateName, resolveChatTemplate } from "./templates.ts";
@@ -95,7 +95,7 @@ export async function planChatJob(
  * @param job The job.
  * @param dir Output directory.
  * @param onProgress Progress lines.
- * @returns The Markdown summary and the paths written.
+ * @returns The Markdown summary, the rows and the paths written.
  * @throws {RangeError} when no conversation fits; errors of loading the model. A conversation
  * that fails while playing becomes error rows instead.
  */
@@ -103,7 +103,7 @@ export async function runChatJob(
   job: ChatJob,
   dir: string,
   onProgress: (line: string) => void = () => {},
-): Promise<{ markdown: string; files: string[] }> {
+): Promise<{ markdown: string; rows: ChatTurnRow[]; files: string[] }> {
   const plan = await planChatJob(job, onProgress);
   if (plan.selected.length === 0) {
     throw new RangeError(
@@ -188,7 +188,7 @@ export async function runChatJob(
       (tmp) => Deno.writeTextFile(tmp, JSON.stringify(json, null, 2) + "\n"),
     );
     await writeAtomically(md, (tmp) => Deno.writeTextFile(tmp, markdown));
-    return { markdown, files: [csv, jsonPath, md, ...files] };
+    return { markdown, rows: result.rows, files: [csv, jsonPath, md, ...files] };
   } finally {
     await model.dispose();
   }
