@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { mulberry32 } from "../_rng.ts";
-import type { DecoderModel } from "../engine/decoder.ts";
+import { type DecoderModel, loadDecoder } from "../engine/decoder.ts";
+import { resolveModel } from "../engine/resolve.ts";
+import { ensureModel } from "../model/mod.ts";
 import { generate } from "../engine/generate.ts";
 import { kvLength } from "./kv.ts";
 import { PrefixCache } from "./prefix_cache.ts";
@@ -124,4 +126,23 @@ Deno.test("ChatSession.turn() rejects bad input naming the field", async () => {
     RangeError,
     "512 positions",
   );
+});
+
+Deno.test("ChatSession cuts and reuses a float16 KV cache (fp16 model) with the same greedy tokens", async () => {
+  const dir = await ensureModel("tiny", { dtypes: ["fp16"] });
+  const model = await loadDecoder(await resolveModel(dir), { dtype: "fp16", threads: 1 });
+  try {
+    assertEquals(model.kvDtype, "float16");
+    const chat = new ChatSession(model);
+    const first = ids(40, 41);
+    const a = await chat.turn(first, { maxNewTokens: 4 });
+    const edited = [...first.slice(0, 25), ...ids(12, 42)];
+    const b = await chat.turn([...first, ...a.tokens, ...ids(6, 43)], { maxNewTokens: 4 });
+    assertEquals(b.reusedTokens, 43);
+    const c = await chat.turn(edited, { maxNewTokens: 4 });
+    assertEquals(c.reusedTokens, 25);
+    assertEquals(c.tokens, await reference(model, edited, 4));
+  } finally {
+    await model.dispose();
+  }
 });
