@@ -176,6 +176,13 @@ export function chatFigureSpec(
  * @param dir Output directory.
  * @param options Subtitle.
  * @returns The paths written.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeChatFigure } from "./figure.ts";
+ * const files = await writeChatFigure([], await Deno.makeTempDir());
+ * assert.deepEqual(files.map((f) => f.split(".").slice(1).join(".")), ["vl.json", "svg", "png"]);
+ * ```
  */
 export async function writeChatFigure(
   rows: readonly ChatTurnRow[],

@@ -69,6 +69,19 @@ export interface ChatPlan {
  * @returns The plan.
  * @throws {RangeError} for a bad workload file, a model the resolver rejects, or a template the
  * tokenizer lacks.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planChatJob } from "./job.ts";
+ * import { DEFAULT_WORKLOAD } from "./workload.ts";
+ * const plan = await planChatJob({
+ *   model: "preset:tiny", dtype: "fp32", device: "cpu", workload: DEFAULT_WORKLOAD,
+ *   contextSize: null, includeTags: ["rag"], maxConversations: null, modes: ["on", "off"],
+ *   capacityTokens: null, template: "auto", warmup: 0, threads: 0,
+ * });
+ * assert.equal(plan.contextSize, 512); // the tiny preset's positions
+ * assert.deepEqual(plan.selected.map((c) => c.id), ["rag-short"]);
+ * ```
  */
 export async function planChatJob(
   job: ChatJob,

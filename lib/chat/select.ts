@@ -79,6 +79,15 @@ export function selectConversations(
  * @param tokenizer The model's tokenizer.
  * @param template The template.
  * @returns Tokens.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { templateOverhead } from "./select.ts";
+ * import { resolveModel } from "../engine/resolve.ts";
+ * const { tokenizer } = await resolveModel("preset:tiny");
+ * // The tiny template: BOS, "user: " … "\n", "assistant: ".
+ * assert(templateOverhead(tokenizer, "model") >= 3);
+ * ```
  */
 export function templateOverhead(tokenizer: Tokenizer, template: ChatTemplateName): number {
   const content = "hello";

@@ -115,11 +115,13 @@ export interface RenderChatOptions {
  * @returns The prompt text.
  * @throws {RangeError} as {@linkcode resolveChatTemplate}.
  * @example
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { renderChat } from "./templates.ts";
- * import { resolveModel } from "../engine/mod.ts";
+ * import { resolveModel } from "../engine/resolve.ts";
  * const { tokenizer } = await resolveModel("preset:tiny");
- * console.log(renderChat(tokenizer, [{ role: "user", content: "Hi" }], { template: "chatml" }));
+ * const text = renderChat(tokenizer, [{ role: "user", content: "Hi" }], { template: "chatml" });
+ * assert.equal(text, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
  * ```
  */
 export function renderChat(
@@ -143,6 +145,18 @@ export function renderChat(
  * @param options Template and generation prompt.
  * @returns The ids.
  * @throws {RangeError} as {@linkcode resolveChatTemplate}.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chatIds, renderChat } from "./templates.ts";
+ * import { resolveModel } from "../engine/resolve.ts";
+ * const { tokenizer } = await resolveModel("preset:tiny");
+ * const chat = [{ role: "user" as const, content: "Why cache?" }];
+ * const text = renderChat(tokenizer, chat, { template: "phi3" });
+ * assert.equal(text, "<|user|>\nWhy cache?<|end|>\n<|assistant|>\n");
+ * assert.deepEqual(chatIds(tokenizer, chat, { template: "phi3" }),
+ *   tokenizer.encode(text, { add_special_tokens: false }));
+ * ```
  */
 export function chatIds(
   tokenizer: Tokenizer,

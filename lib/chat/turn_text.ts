@@ -139,10 +139,10 @@ export interface MessageTextOptions {
  * @returns The text; `tokenizer.encode(text, { add_special_tokens: false }).length === tokens`.
  * @throws {RangeError} for a non-positive `tokens`, or when no cut gives the exact count.
  * @example
- * ```ts ignore
+ * ```ts
  * import assert from "node:assert/strict";
  * import { messageText } from "./turn_text.ts";
- * import { resolveModel } from "../engine/mod.ts";
+ * import { resolveModel } from "../engine/resolve.ts";
  * const { tokenizer } = await resolveModel("preset:tiny");
  * const text = messageText(tokenizer, "rag_data", 200, { doc: "manual" });
  * assert.equal(tokenizer.encode(text, { add_special_tokens: false }).length, 200);
