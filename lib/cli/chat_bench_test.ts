@@ -49,6 +49,8 @@ Deno.test("chat-bench writes per-turn CSV, JSON, a Markdown summary and the figu
     "1",
     "--warmup",
     "0",
+    "--threads",
+    "1",
     "--output",
     out,
   ]);
