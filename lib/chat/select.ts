@@ -8,7 +8,7 @@
  */
 import type { Tokenizer } from "../engine/resolve.ts";
 import { chatIds, type ChatTemplateName } from "./templates.ts";
-import { contextTokens, type Conversation } from "./workload.ts";
+import type { Conversation } from "./workload.ts";
 
 /** A conversation and whether it fits. */
 export interface ConversationFit {
@@ -96,4 +96,46 @@ export function templateOverhead(tokenizer: Tokenizer, template: ChatTemplateNam
     0,
     wrapped.length - tokenizer.encode(content, { add_special_tokens: false }).length,
   );
+}
+
+/**
+ * Content tokens of a conversation at its fullest: the largest sum, over turns, of the system
+ * prompt, the messages and replies still in the history, and the turn's reply (template tokens
+ * not counted: add `overheadPerMessage` for them).
+ *
+ * @param conversation A conversation.
+ * @param overheadPerMessage Template tokens around each message. @default 0
+ * @returns The most tokens the conversation's prompt plus reply reaches.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contextTokens } from "./select.ts";
+ * const c = { id: "a", type: "simple_qa", tags: [], systemTokens: 10, systemId: "s", seed: 1,
+ *   turns: [{ kind: "rag_data", userTokens: 100, replyTokens: 5, doc: "d" },
+ *           { kind: "rag_removal", userTokens: 20, replyTokens: 5, doc: "d" }] } as const;
+ * assert.equal(contextTokens({ ...c, tags: [], turns: [...c.turns] }), 10 + 100 + 5);
+ * ```
+ */
+export function contextTokens(conversation: Conversation, overheadPerMessage = 0): number {
+  const perMessage = (tokens: number) => tokens + overheadPerMessage;
+  let history = conversation.systemTokens > 0 ? perMessage(conversation.systemTokens) : 0;
+  const docs = new Map<string, number>();
+  let most = 0;
+  for (const turn of conversation.turns) {
+    if (turn.kind === "rag_removal") {
+      history -= docs.get(turn.doc!) ?? 0;
+      docs.delete(turn.doc!);
+    }
+    if (turn.kind === "continuation") {
+      most = Math.max(most, history + turn.replyTokens);
+      history += turn.replyTokens;
+      continue;
+    }
+    const added = perMessage(turn.userTokens);
+    most = Math.max(most, history + added + overheadPerMessage + turn.replyTokens);
+    const reply = perMessage(turn.replyTokens);
+    if (turn.kind === "rag_data") docs.set(turn.doc!, added + reply);
+    history += added + reply;
+  }
+  return most;
 }

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { type Fail, integer, known, name, object } from "./_schema.ts";
 
 /** Conversation types by size, after the brief's neighbouring tools. */
 export const CONVERSATION_TYPES = [
@@ -89,7 +90,6 @@ export interface Workload {
 const TOP_FIELDS = ["format", "description", "conversations"];
 const CONVERSATION_FIELDS = ["id", "type", "tags", "system_tokens", "system_id", "seed", "turns"];
 const TURN_FIELDS = ["kind", "user_tokens", "reply_tokens", "doc"];
-const NAME = /^[A-Za-z0-9][\w.-]*$/;
 
 /**
  * Validates a parsed conversation set (`{format, description?, conversations: [...]}`).
@@ -212,52 +212,10 @@ export async function loadWorkload(path: string): Promise<Workload> {
   return parseWorkloadText(text, path);
 }
 
-/**
- * Content tokens of a conversation at its fullest: the largest sum, over turns, of the system
- * prompt, the messages and replies still in the history, and the turn's reply (template tokens
- * not counted: add `overheadPerMessage` for them).
- *
- * @param conversation A conversation.
- * @param overheadPerMessage Template tokens around each message. @default 0
- * @returns The most tokens the conversation's prompt plus reply reaches.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { contextTokens } from "./workload.ts";
- * const c = { id: "a", type: "simple_qa", tags: [], systemTokens: 10, systemId: "s", seed: 1,
- *   turns: [{ kind: "rag_data", userTokens: 100, replyTokens: 5, doc: "d" },
- *           { kind: "rag_removal", userTokens: 20, replyTokens: 5, doc: "d" }] } as const;
- * assert.equal(contextTokens({ ...c, tags: [], turns: [...c.turns] }), 10 + 100 + 5);
- * ```
- */
-export function contextTokens(conversation: Conversation, overheadPerMessage = 0): number {
-  const perMessage = (tokens: number) => tokens + overheadPerMessage;
-  let history = conversation.systemTokens > 0 ? perMessage(conversation.systemTokens) : 0;
-  const docs = new Map<string, number>();
-  let most = 0;
-  for (const turn of conversation.turns) {
-    if (turn.kind === "rag_removal") {
-      history -= docs.get(turn.doc!) ?? 0;
-      docs.delete(turn.doc!);
-    }
-    if (turn.kind === "continuation") {
-      most = Math.max(most, history + turn.replyTokens);
-      history += turn.replyTokens;
-      continue;
-    }
-    const added = perMessage(turn.userTokens);
-    most = Math.max(most, history + added + overheadPerMessage + turn.replyTokens);
-    const reply = perMessage(turn.replyTokens);
-    if (turn.kind === "rag_data") docs.set(turn.doc!, added + reply);
-    history += added + reply;
-  }
-  return most;
-}
-
 function parseConversation(
   raw: unknown,
   path: string,
-  fail: (path: string, message: string) => never,
+  fail: Fail,
 ): Conversation {
   const c = object(raw, path, fail);
   known(c, CONVERSATION_FIELDS, path, fail);
@@ -317,51 +275,4 @@ function parseConversation(
     return { kind, userTokens, replyTokens, doc };
   });
   return { id, type: c.type as ConversationType, tags, systemTokens, systemId, seed, turns };
-}
-
-function object(
-  raw: unknown,
-  path: string,
-  fail: (path: string, message: string) => never,
-): Record<string, unknown> {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    fail(path, "must be an object");
-  }
-  return raw as Record<string, unknown>;
-}
-
-function known(
-  raw: Record<string, unknown>,
-  fields: readonly string[],
-  path: string,
-  fail: (path: string, message: string) => never,
-): void {
-  for (const key of Object.keys(raw)) {
-    if (!fields.includes(key)) {
-      fail(`${path}.${key}`, `is not a known field (known: ${fields.join(", ")})`);
-    }
-  }
-}
-
-function integer(
-  value: unknown,
-  path: string,
-  min: number,
-  fail: (path: string, message: string) => never,
-): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    fail(path, `must be an integer >= ${min}, got ${JSON.stringify(value)}`);
-  }
-  return value as number;
-}
-
-function name(
-  value: unknown,
-  path: string,
-  fail: (path: string, message: string) => never,
-): string {
-  if (typeof value !== "string" || !NAME.test(value)) {
-    fail(path, `must be a name (letters, digits, _ . -), got ${JSON.stringify(value)}`);
-  }
-  return value as string;
 }
