@@ -16,3 +16,4 @@ export * from "./results/mod.ts";
 export * from "./sweep/mod.ts";
 export * from "./report/mod.ts";
 export * from "./notebook/mod.ts";
+export * from "./chat/mod.ts";

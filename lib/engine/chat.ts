@@ -1,6 +1,8 @@
 /**
  * Chat prompts through the model's own chat template (transformers.js `apply_chat_template`,
- * Jinja from `tokenizer_config.json`), for instruct models run on real questions.
+ * Jinja from `tokenizer_config.json`), for instruct models run on real questions. Whole
+ * conversations and the built-in Llama-3 / ChatML / Phi-3 templates for models without one are in
+ * `lib/chat/templates.ts`.
  *
  * @module
  */

@@ -58,9 +58,35 @@ export async function writeAllOutputs(
     const metrics = `${options.outDir}/metrics`;
     await Deno.mkdir(metrics, { recursive: true });
     await Deno.writeTextFile(`${metrics}/final_report.json`, finalReportJson(report));
-    await Deno.writeTextFile(`${metrics}/report.md`, reportMarkdown(inputs));
+    const conversations = await conversationSection(`${options.outDir}/benchmarks/conversations`);
+    await Deno.writeTextFile(`${metrics}/report.md`, reportMarkdown(inputs) + conversations);
     await Deno.writeTextFile(`${metrics}/report.html`, reportHtml(inputs));
     files.push(`${metrics}/final_report.json`, `${metrics}/report.md`, `${metrics}/report.html`);
   }
   return { files };
+}
+
+/**
+ * The optional conversation pass's summaries (`benchmarks/conversations/<job>/chat_summary.md`,
+ * written by `lib/chat`) as a report section with their figures, or "" when there are none.
+ * Read as text: the report does not depend on lib/chat.
+ */
+async function conversationSection(dir: string): Promise<string> {
+  const jobs: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) if (entry.isDirectory) jobs.push(entry.name);
+  } catch {
+    return "";
+  }
+  const parts: string[] = [];
+  for (const job of jobs.sort()) {
+    const md = await Deno.readTextFile(`${dir}/${job}/chat_summary.md`).catch(() => null);
+    if (md === null) continue;
+    const body = md.replace(/^# .*\n/, "").trim();
+    const figure = `../benchmarks/conversations/${job}/chat_ttft_per_turn.png`;
+    parts.push(`### ${job}\n\n${body}\n\n![chat_ttft_per_turn](${figure})`);
+  }
+  return parts.length === 0
+    ? ""
+    : `\n## Conversations: prefix-cache reuse\n\n${parts.join("\n\n")}\n`;
 }

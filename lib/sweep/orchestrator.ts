@@ -212,6 +212,12 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       await writeTable(perplexityPath, "perplexity", []);
     }
 
+    if (spec.conversations) {
+      const { runConversationPass } = await import("../chat/sweep_pass.ts");
+      const pass = await runConversationPass(spec.conversations, { ...spec, outDir, log });
+      summary.files.push(...pass.files);
+    }
+
     const all = store.all();
     await writeTable(resultsPath, "bench", all);
     await writeParquet(join(benchDir, "results.parquet"), "bench", all);

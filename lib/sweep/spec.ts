@@ -5,6 +5,7 @@
  * @module
  */
 import { type Device, DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
+import { type ConversationsSpec, parseConversationsSpec } from "../chat/sweep_spec.ts";
 
 /** Prompt families of the brief's workload. */
 export const FAMILIES = ["conversational", "code", "summary"] as const;
@@ -71,6 +72,8 @@ export interface SweepSpec {
   cell_timeout_s: number;
   /** Perplexity settings, or null to skip perplexity. */
   perplexity: PerplexitySpec | null;
+  /** Optional conversation pass (`lib/chat`), or null to skip it. */
+  conversations: ConversationsSpec | null;
 }
 
 type Json = unknown;
@@ -94,6 +97,7 @@ const SPEC_KEYS = [
   "time_budget_s",
   "cell_timeout_s",
   "perplexity",
+  "conversations",
 ] as const;
 
 /** Longest `cell_timeout_s` accepted, seconds (a week). */
@@ -196,6 +200,9 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
     perplexity: obj.perplexity === undefined || obj.perplexity === null
       ? null
       : parsePerplexity(obj.perplexity, fail),
+    conversations: obj.conversations === undefined || obj.conversations === null
+      ? null
+      : parseConversationsSpec(obj.conversations, fail),
   };
   for (const [key, values] of Object.entries(spec)) {
     if (Array.isArray(values) && new Set(values).size !== values.length) {
