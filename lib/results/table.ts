@@ -44,6 +44,11 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     ort_version: pl.Utf8,
     transformers_version: pl.Utf8,
     device_name: pl.Utf8,
+    rss_baseline_bytes: pl.Float64,
+    peak_rss_increase_bytes: pl.Float64,
+    load1_before: pl.Float64,
+    load1_after: pl.Float64,
+    weights: pl.Utf8,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */
@@ -72,6 +77,7 @@ export const PERPLEXITY_SCHEMA: Readonly<
   status: pl.Utf8,
   error: pl.Utf8,
   git_commit: pl.Utf8,
+  weights: pl.Utf8,
 });
 
 /** The two tables. */

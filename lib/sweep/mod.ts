@@ -8,6 +8,5 @@ export * from "./lock.ts";
 export * from "./orchestrator.ts";
 export * from "./preflight.ts";
 export * from "./rows.ts";
-export * from "./progress.ts";
 export * from "./protocol.ts";
 export * from "./spec.ts";

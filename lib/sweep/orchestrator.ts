@@ -14,7 +14,7 @@ import { readTable, writeParquet, writeTable } from "../results/table.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import { type Cell, type CellGroup, expandGrid, promptSlots } from "./grid.ts";
 import { acquireLock } from "./lock.ts";
-import { formatDuration, progressLine } from "./progress.ts";
+import { formatDuration, progressLine } from "../measure/progress.ts";
 import { decodeMessage, type Provenance, type WorkerJob, type WorkerMessage } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
 import { errorRow } from "./rows.ts";
