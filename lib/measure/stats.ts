@@ -106,7 +106,9 @@ export function summarize(samples: readonly number[]): Summary {
  * ```
  */
 export function minSamplesForPercentile(q: number): number {
-  if (!(q > 0 && q < 1)) throw new RangeError(`Cannot size a percentile: 'q' must be in (0, 1), got ${q}`);
+  if (!(q > 0 && q < 1)) {
+    throw new RangeError(`Cannot size a percentile: 'q' must be in (0, 1), got ${q}`);
+  }
   return Math.ceil(1 / (1 - q) - 1e-9);
 }
 
