@@ -199,13 +199,20 @@ async function probe(job: WorkerJob): Promise<void> {
 }
 
 async function check(job: WorkerJob): Promise<void> {
-  try {
-    const model = await load(job);
-    send({ type: "check", weights: model.resolved.weights, error: null });
-    await model.dispose();
-  } catch (error) {
-    send({ type: "check", weights: "", error: oneLine(error) });
+  // The model must exist and at least one of the spec's dtypes must load: a dtype the model
+  // lacks is the cell's error, a model that loads in none is the spec's.
+  let first: string | null = null;
+  for (const dtype of job.spec.dtypes) {
+    try {
+      const model = await load({ ...job, dtype });
+      send({ type: "check", weights: model.resolved.weights, error: null });
+      await model.dispose();
+      return;
+    } catch (error) {
+      first ??= `${dtype}: ${oneLine(error)}`;
+    }
   }
+  send({ type: "check", weights: "", error: first ?? "the spec has no dtypes" });
 }
 
 async function perplexity(job: WorkerJob): Promise<void> {
