@@ -6,12 +6,18 @@
  */
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
-import { BENCH_FIELDS, PERPLEXITY_FIELDS } from "../results/schema.ts";
+import {
+  BENCH_FIELDS,
+  BENCH_FIELDS_ADDED,
+  PERPLEXITY_FIELDS,
+  PERPLEXITY_FIELDS_ADDED,
+} from "../results/schema.ts";
 import { BENCH_SCHEMA, PERPLEXITY_SCHEMA } from "../results/table.ts";
 
 interface TableSchema {
   kind: string;
   fields: readonly string[];
+  added: readonly string[];
   numeric: readonly string[];
   boolean: readonly string[];
 }
@@ -21,19 +27,26 @@ function tableSchema(
   kind: string,
   fields: readonly string[],
   types: Readonly<Record<string, unknown>>,
+  added: readonly string[],
 ): TableSchema {
   const is = (field: string, ...want: unknown[]) =>
     want.some((t) => String(types[field]) === String(t));
   return {
     kind,
     fields,
+    added,
     numeric: fields.filter((f) => is(f, pl.Float64, pl.Int64)),
     boolean: fields.filter((f) => is(f, pl.Bool)),
   };
 }
 
-const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA);
-const PERPLEXITY_SCHEMA_KINDS = tableSchema("perplexity", PERPLEXITY_FIELDS, PERPLEXITY_SCHEMA);
+const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA, BENCH_FIELDS_ADDED);
+const PERPLEXITY_SCHEMA_KINDS = tableSchema(
+  "perplexity",
+  PERPLEXITY_FIELDS,
+  PERPLEXITY_SCHEMA,
+  PERPLEXITY_FIELDS_ADDED,
+);
 
 /**
  * Parses the text of a `results.csv` into a typed frame (columns in `BENCH_FIELDS` order).
@@ -132,6 +145,10 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': ${message}`);
+  }
+  // Columns added after results were first written read as empty when an older file lacks them.
+  for (const field of schema.added) {
+    if (!raw.columns.includes(field)) raw = raw.withColumn(pl.lit(null).alias(field));
   }
   const missing = schema.fields.filter((f) => !raw.columns.includes(f));
   if (missing.length > 0) {

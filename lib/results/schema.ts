@@ -121,6 +121,18 @@ export const BENCH_FIELDS = [
   "weights",
 ] as const satisfies readonly (keyof BenchRow)[];
 
+/**
+ * `results.csv` columns added after the first reference run: a file written before them (its
+ * header lacks them) is read with them null, so older runs stay readable.
+ */
+export const BENCH_FIELDS_ADDED: readonly string[] = Object.freeze([
+  "rss_baseline_bytes",
+  "peak_rss_increase_bytes",
+  "load1_before",
+  "load1_after",
+  "weights",
+]);
+
 /** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */
 export interface PerplexityRow {
   /** RFC 3339 time the measurement started. */
@@ -197,3 +209,6 @@ export const PERPLEXITY_FIELDS = [
   "git_commit",
   "weights",
 ] as const satisfies readonly (keyof PerplexityRow)[];
+
+/** `perplexity.csv` columns added after the first reference run (read as null when absent). */
+export const PERPLEXITY_FIELDS_ADDED: readonly string[] = Object.freeze(["weights"]);

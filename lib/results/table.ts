@@ -8,7 +8,14 @@
  */
 import pl from "nodejs-polars";
 import { dirname } from "node:path";
-import { BENCH_FIELDS, type BenchRow, PERPLEXITY_FIELDS, type PerplexityRow } from "./schema.ts";
+import {
+  BENCH_FIELDS,
+  BENCH_FIELDS_ADDED,
+  type BenchRow,
+  PERPLEXITY_FIELDS,
+  PERPLEXITY_FIELDS_ADDED,
+  type PerplexityRow,
+} from "./schema.ts";
 
 type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
 
@@ -94,6 +101,12 @@ const REQUIRED: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
   perplexity: ["model", "dtype", "device", "method", "status", "git_commit"],
 });
 
+/** Columns each table may lack in files written before they existed. */
+const ADDED: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
+  bench: BENCH_FIELDS_ADDED,
+  perplexity: PERPLEXITY_FIELDS_ADDED,
+});
+
 /** Row type of each table. */
 export interface RowOf {
   /** `results.csv`. */
@@ -113,7 +126,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 29);
+ * assert(toFrame("bench", []).width === 34);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
@@ -195,8 +208,18 @@ async function atomically(path: string, write: (tmp: string) => void): Promise<v
  */
 export async function readTable<K extends TableKind>(path: string, kind: K): Promise<RowOf[K][]> {
   const text = await Deno.readTextFile(path);
-  const { fields, schema } = TABLES[kind];
+  const { fields: allFields, schema: fullSchema } = TABLES[kind];
   const header = text.split("\n", 1)[0]!.trim();
+  // A file written before the added columns existed reads with them null.
+  const added = ADDED[kind];
+  const present = header.split(",");
+  const fields = allFields.every((f) => present.includes(f) || added.includes(f)) &&
+      present.every((f) => allFields.includes(f))
+    ? allFields.filter((f) => present.includes(f))
+    : allFields;
+  const schema = Object.fromEntries(
+    fields.map((f) => [f, (fullSchema as Record<string, PolarsType>)[f]!]),
+  );
   if (header !== fields.join(",")) {
     throw new SyntaxError(
       `${path} is corrupt: its header is not the ${kind} table's columns (got '${
@@ -216,6 +239,10 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
     throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${fields.length}`);
   }
   const rows = frame.toRecords() as unknown as RowOf[K][];
+  for (const row of rows) {
+    const record = row as unknown as Record<string, unknown>;
+    for (const f of allFields) if (!(f in record)) record[f] = null;
+  }
   const required = REQUIRED[kind];
   for (const [i, row] of rows.entries()) {
     const record = row as unknown as Record<string, unknown>;

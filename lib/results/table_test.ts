@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects } from "../testing/assert.ts";
 import { join } from "node:path";
 import { readTable, toFrame, writeTable } from "./table.ts";
-import { BENCH_FIELDS, type BenchRow, type PerplexityRow } from "./schema.ts";
+import { BENCH_FIELDS, BENCH_FIELDS_ADDED, type BenchRow, type PerplexityRow } from "./schema.ts";
 
 function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
   return {
@@ -34,6 +34,11 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     ort_version: "1.30.0",
     transformers_version: "4.3.1",
     device_name: 'cpu, with "quotes", commas',
+    rss_baseline_bytes: 60_000_000,
+    peak_rss_increase_bytes: 40_000_000,
+    load1_before: 0.25,
+    load1_after: 0.5,
+    weights: "random",
     ...overrides,
   };
 }
@@ -107,4 +112,20 @@ Deno.test("toFrame() keeps the schema's types when a column is all null", () => 
   const frame = toFrame("perplexity", [row]);
   assertEquals(String(frame.getColumn("ppl").dtype), "DataType(Float64)");
   assertEquals(String(frame.getColumn("window").dtype), "DataType(Int64)");
+});
+
+Deno.test("readTable() reads a results.csv written before the added columns, with them null", async () => {
+  const path = join(await Deno.makeTempDir(), "results.csv");
+  await writeTable(path, "bench", [benchRow()]);
+  const [header, line] = (await Deno.readTextFile(path)).split("\n");
+  const keep = header!.split(",").length - BENCH_FIELDS_ADDED.length;
+  const cells = line!.split(",");
+  // The last fields of benchRow() hold no comma or quote, so cutting by comma is exact here.
+  const old = cells.slice(0, cells.length - BENCH_FIELDS_ADDED.length).join(",");
+  await Deno.writeTextFile(path, `${header!.split(",").slice(0, keep).join(",")}\n${old}\n`);
+  const [row] = await readTable(path, "bench");
+  assertEquals(row!.run_id, benchRow().run_id);
+  for (const f of BENCH_FIELDS_ADDED) {
+    assertEquals((row as unknown as Record<string, unknown>)[f], null);
+  }
 });
