@@ -35,8 +35,9 @@ function cell(model: string, useCache: boolean, contextTokens: number): Cell {
 
 async function run(spec: ReturnType<typeof parseSweepSpec>, cells: Cell[]) {
   const out = new Map<string, BenchRow[]>();
-  await runCells(spec, cells, provenance, async (c, rows) => {
+  await runCells(spec, cells, provenance, (c, rows) => {
     out.set(c.id, rows);
+    return Promise.resolve();
   });
   return out;
 }
