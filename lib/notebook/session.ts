@@ -26,6 +26,7 @@ import {
 import { parseSweepSpec, type SweepSpec } from "../sweep/spec.ts";
 import { runSweep } from "../sweep/orchestrator.ts";
 import type { Displayable } from "../report/display.ts";
+import { randomWeightModels } from "../report/verdicts.ts";
 
 /** The project root (where `benchmarks/` of the reference run lives). */
 export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -288,7 +289,15 @@ export function perplexityDisplay(results: NotebookResults): Displayable {
     );
   }
   const num = (v: number | null, digits: number) => v === null ? "–" : v.toFixed(digits);
+  const random = randomWeightModels(results.data);
   const lines = [
+    ...(random.length > 0
+      ? [
+        `**Random weights** (${random.join(", ")}): this perplexity measures agreement between ` +
+        `dtypes, not language quality, so the report gives no quality verdict for it.`,
+        "",
+      ]
+      : []),
     "| model | dtype | PPL | ± | ΔPPL % | KL (nats) | top-1 % | scored tokens | tokens/s |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((r) =>

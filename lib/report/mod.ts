@@ -22,3 +22,4 @@ export * from "./final_report.ts";
 export * from "./report_document.ts";
 export * from "./display.ts";
 export * from "./write_all_outputs.ts";
+export * from "./verdicts.ts";

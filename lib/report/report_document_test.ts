@@ -133,3 +133,10 @@ Deno.test("random weights: quality verdicts are null with the reason, and report
     trained.checks.four_bit_delta_ppl_under_5pct.value === true && trained.sweet_spot !== null,
   );
 });
+
+Deno.test("pplDegradationSpec() says in its subtitle when the weights are random", async () => {
+  const { pplDegradationSpec } = await import("./ppl_degradation.ts");
+  const random = JSON.stringify(pplDegradationSpec(testData({ weights: "random" })));
+  assert(random.includes("RANDOM WEIGHTS (preset:tiny)"), random);
+  assert(!JSON.stringify(pplDegradationSpec(testData({ weights: "trained" }))).includes("RANDOM"));
+});

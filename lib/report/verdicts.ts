@@ -43,6 +43,30 @@ export function weightsOrigin(
 }
 
 /**
+ * The models whose rows say their weights are random, in first-seen order.
+ *
+ * @param data Summary and perplexity rows (a `ReportData`).
+ * @returns Model references.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { randomWeightModels } from "./verdicts.ts";
+ * const data = { summary: [{ model: "preset:small", weights: "random" }], perplexity: [{ model: "m", weights: "trained" }] };
+ * assert.deepEqual(randomWeightModels(data), ["preset:small"]);
+ * ```
+ */
+export function randomWeightModels(
+  data: {
+    summary: readonly Pick<SummaryRow, "model" | "weights">[];
+    perplexity: readonly Pick<PerplexityRow, "model" | "weights">[];
+  },
+): string[] {
+  const models = [...data.summary, ...data.perplexity].filter((r) => r.weights === "random")
+    .map((r) => r.model);
+  return [...new Set(models)];
+}
+
+/**
  * Whether the CI95 intervals of the mean decode speed (cache on, at `context`) of two dtypes
  * overlap, so their ratio cannot be told from 1 with these runs. A missing interval (one run)
  * counts as overlapping.
