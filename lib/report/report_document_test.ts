@@ -136,7 +136,9 @@ Deno.test("random weights: quality verdicts are null with the reason, and report
 
 Deno.test("pplDegradationSpec() says in its subtitle when the weights are random", async () => {
   const { pplDegradationSpec } = await import("./ppl_degradation.ts");
-  const random = JSON.stringify(pplDegradationSpec(testData({ weights: "random" })));
+  const subtitle = (spec: unknown) =>
+    (spec as { title: { subtitle: string[] } }).title.subtitle.join(" ");
+  const random = subtitle(pplDegradationSpec(testData({ weights: "random" })));
   assert(random.includes("RANDOM WEIGHTS (preset:tiny)"), random);
   assert(!JSON.stringify(pplDegradationSpec(testData({ weights: "trained" }))).includes("RANDOM"));
 });
