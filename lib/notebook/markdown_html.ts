@@ -34,13 +34,13 @@ export function inlineHtml(text: string): string {
   const codes: string[] = [];
   const held = text.replace(/`([^`]+)`/g, (_, code: string) => {
     codes.push(`<code>${escape(code)}</code>`);
-    return `\u0000${codes.length - 1}\u0000`;
+    return `\uE000${codes.length - 1}\uE000`;
   });
   return escape(held)
     .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, '<a href="$2">$1</a>')
     .replace(/\*\*(.+?)\*\*/g, "<strong>$1</strong>")
     .replace(/(^|[\s(])_([^_]+?)_(?=$|[\s).,;:])/g, "$1<em>$2</em>")
-    .replace(/\u0000(\d+)\u0000/g, (_, i: string) => codes[Number(i)]!);
+    .replace(/\uE000(\d+)\uE000/g, (_, i: string) => codes[Number(i)]!);
 }
 
 function cells(line: string): string[] {
