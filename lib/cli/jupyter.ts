@@ -6,12 +6,8 @@
  *
  * @module
  */
-import {
-  ensureJupyterLab,
-  JUPYTERLAB_VERSION,
-  startJupyter,
-  stopJupyter,
-} from "../notebook/mod.ts";
+import { ensureJupyterLab, JUPYTERLAB_VERSION } from "../notebook/jupyter_env.ts";
+import { startJupyter, stopJupyter } from "../notebook/server.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 
 if (import.meta.main) {

@@ -76,8 +76,11 @@ if failed is not None:
  * installs nbclient) or `python3`, or null.
  */
 export async function findNotebookPython(): Promise<string | null> {
-  const venv = join(jupyterPaths().venv, "bin", "python");
-  for (const candidate of [venv, "/usr/bin/python3", "python3"]) {
+  // The venv's Python only once its build finished (a half-built venv has no marker).
+  const paths = jupyterPaths();
+  const ready = await Deno.stat(paths.marker).then(() => true, () => false);
+  const venv = ready ? [join(paths.venv, "bin", "python")] : [];
+  for (const candidate of [...venv, "/usr/bin/python3", "python3"]) {
     try {
       const out = await new Deno.Command(candidate, {
         args: ["-c", "import nbclient, nbformat"],
