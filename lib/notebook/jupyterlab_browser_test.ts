@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The notebook as a user sees it: the project's JupyterLab on a free loopback port, the notebook
  * opened in headless Chromium, Run All through the menu on the quick (tiny) parameters, then the
@@ -11,6 +10,19 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { browserSkipReason, launchBrowser } from "../testing/browser.ts";
 import { ensureJupyterLab } from "./jupyter_env.ts";
 import { launchJupyter } from "./server.ts";
+
+/** The few DOM types the page functions use (they run in Chromium; no DOM lib in Deno's check). */
+interface El {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): El | null;
+  querySelectorAll(selector: string): Iterable<El>;
+  closest(selector: string): El | null;
+  getBoundingClientRect(): { width: number };
+  scrollIntoView(options: { block: string }): void;
+}
+declare const document: El;
+declare function getComputedStyle(element: El): { backgroundColor: string };
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NOTEBOOK = join(ROOT, "notebooks", "turbo_inference.ipynb");
@@ -25,7 +37,7 @@ async function skipReason(): Promise<string | null> {
 const skip = await skipReason();
 if (skip) console.warn(skip);
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -83,7 +95,7 @@ Deno.test({
       .filter((c) => c.cell_type === "code").length;
     await writeSettings(join(dir, "settings"));
     const server = await launchJupyter({
-      port: await freePort(),
+      port: freePort(),
       rootDir: dir,
       install: false,
       logFile: join(dir, "jupyter.log"),
@@ -139,7 +151,7 @@ Deno.test({
         const charts = [...document.querySelectorAll(".jp-OutputArea-output .vega-embed")]
           .filter((e) => e.querySelector("svg, canvas") !== null);
         const chartWidths = charts.map((e) =>
-          Math.round((e.querySelector("svg, canvas") as Element).getBoundingClientRect().width)
+          Math.round(e.querySelector("svg, canvas")!.getBoundingClientRect().width)
         );
         const answers = [...document.querySelectorAll(".jp-OutputArea-output h2")]
           .filter((h) => /^[123]\. /.test(h.textContent ?? ""))
