@@ -8,7 +8,12 @@ import { fileURLToPath } from "node:url";
 import type { Page } from "puppeteer-core";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { browserSkipReason, launchBrowser } from "../testing/browser.ts";
+import { comparisonTable } from "../report/comparison_table.ts";
+import { chartDisplay, displayContent, tableDisplay } from "../report/display.ts";
+import { pplDegradationSpec } from "../report/ppl_degradation.ts";
+import { testData } from "../report/_test_data.ts";
 import { ensureJupyterLab } from "./jupyter_env.ts";
+import { markdownDisplay } from "./notebook_displays.ts";
 import { launchJupyter } from "./server.ts";
 
 /** The few DOM types the page functions use (they run in Chromium; no DOM lib in Deno's check). */
@@ -94,6 +99,7 @@ Deno.test({
     const codeCells = (JSON.parse(source).cells as { cell_type: string }[])
       .filter((c) => c.cell_type === "code").length;
     await writeSettings(join(dir, "settings"));
+    await Deno.writeTextFile(join(dir, "notebooks", "untrusted.ipynb"), await untrustedNotebook());
     const server = await launchJupyter({
       port: freePort(),
       rootDir: dir,
@@ -186,6 +192,36 @@ Deno.test({
         "bold and a table, not Markdown source",
       );
       assertEquals(facts.progress, 2, "one progress display per sweep, updated in place");
+
+      // An unsigned notebook (as a colleague's copy opens): the table keeps its colours and the
+      // answers render as HTML, because their outputs render untrusted too.
+      const other = await browser.newPage(); // the first page holds unsaved outputs
+      await other.goto(server.urlOf("notebooks/untrusted.ipynb"), {
+        waitUntil: "domcontentloaded",
+      });
+      await other.waitForSelector(".jp-OutputArea-output table", { timeout: 60_000 });
+      await new Promise((r) => setTimeout(r, 1000));
+      const untrusted = await other.evaluate(() => {
+        const tds = [...document.querySelectorAll(".jp-OutputArea-output table td")];
+        return {
+          tds: tds.length,
+          coloured: tds.filter((td) => {
+            const bg = getComputedStyle(td).backgroundColor;
+            return bg !== "" && bg !== "transparent" && bg !== "rgba(0, 0, 0, 0)";
+          }).length,
+          headings: [...document.querySelectorAll(".jp-OutputArea-output h2")].length,
+          bold: [...document.querySelectorAll(".jp-OutputArea-output strong")].length,
+          images: [...document.querySelectorAll(
+            ".jp-OutputArea-output .vega-embed, .jp-OutputArea-output img",
+          )]
+            .length,
+        };
+      });
+      console.error(`browser test, untrusted: ${JSON.stringify(untrusted)}`);
+      await other.screenshot({ path: join(dir, "9-untrusted.png") });
+      assert(untrusted.tds >= 4 && untrusted.coloured === untrusted.tds, "untrusted: coloured");
+      assert(untrusted.headings === 1 && untrusted.bold >= 1, "untrusted: HTML answer");
+      assert(untrusted.images >= 1, "untrusted: the chart shows (Vega-Lite or its PNG)");
     } finally {
       await browser.close();
       await server.stop();
@@ -202,4 +238,20 @@ async function screenshots(page: Page, dir: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
     await page.screenshot({ path: join(dir, `${i++}-output.png`) });
   }
+}
+
+/** An unsigned notebook whose outputs are the notebook's own displays of test data. */
+async function untrustedNotebook(): Promise<string> {
+  const data = testData();
+  const outputs = [
+    tableDisplay(comparisonTable(data)),
+    markdownDisplay("## 1. How much?\n\nfp16 decodes **125.1 tokens/s**."),
+    await chartDisplay(pplDegradationSpec(data)),
+  ].map((d) => ({ output_type: "display_data", ...displayContent(d) }));
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" } },
+    cells: [{ id: "u0", cell_type: "code", metadata: {}, execution_count: 1, source: "", outputs }],
+  });
 }
