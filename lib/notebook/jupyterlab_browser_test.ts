@@ -189,6 +189,11 @@ Deno.test({
         "every comparison table cell is coloured",
       );
       assert(facts.charts >= 3, `at least three Vega-Lite views rendered, got ${facts.charts}`);
+      // Each view has its design width (`width: "container"` collapses to 0 px in JupyterLab).
+      assert(
+        facts.chartWidths.every((w) => w >= 300 && w <= 900),
+        `chart widths ${facts.chartWidths}`,
+      );
       assertEquals(facts.answers, 3, "the three answers render with HTML headings");
       assert(
         facts.bold && facts.table && !facts.rawMarkdown,

@@ -152,7 +152,11 @@ export async function chartDisplay(
   };
 }
 
-/** Vega-Lite autosize of interactive single views: the whole chart fits its width × height. */
+/**
+ * Vega-Lite autosize of interactive single views: the whole chart (axes, legend, title) fits its
+ * design width × height, the same box as the SVG/PNG. (`width: "container"` renders 0 px wide in
+ * JupyterLab 4.6's Vega renderer, so the container's width is not used.)
+ */
 const FIT = { type: "fit", contains: "padding" } as const;
 
 /**
