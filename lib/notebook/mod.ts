@@ -10,5 +10,6 @@ export * from "./kernel.ts";
 export * from "./markdown_html.ts";
 export * from "./notebook_displays.ts";
 export * from "./progress_display.ts";
+export * from "./run_estimate.ts";
 export * from "./server.ts";
 export * from "./session.ts";

@@ -65,7 +65,18 @@ export interface ChartDisplayOptions {
   maxWidth?: number;
 }
 
-/** Width and height of a rendered SVG, from its root element. */
+/**
+ * Width and height of a rendered SVG, from its root element (0 × 0 when absent).
+ *
+ * @param svg An SVG document.
+ * @returns The size in CSS pixels.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { svgSize } from "./display.ts";
+ * assert.deepEqual(svgSize('<svg class="marks" width="589" height="362">'), { width: 589, height: 362 });
+ * ```
+ */
 export function svgSize(svg: string): { width: number; height: number } {
   const m = svg.match(/<svg[^>]*?\swidth="([\d.]+)"[^>]*?\sheight="([\d.]+)"/);
   return { width: Number(m?.[1] ?? 0), height: Number(m?.[2] ?? 0) };
@@ -79,6 +90,17 @@ export function svgSize(svg: string): { width: number; height: number } {
  * @param spec A Vega-Lite v5 spec with inline data.
  * @param maxWidth Widest allowed, CSS pixels.
  * @returns The fitted spec, its SVG and PNG (scale 2) and its size in CSS pixels.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { fitChart } from "./display.ts";
+ * const chart = await fitChart({
+ *   data: { values: [{ x: 1, y: 2 }] },
+ *   mark: "point",
+ *   encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+ * });
+ * assert(chart.width > 0 && chart.width <= 900 && chart.svg.startsWith("<svg"));
+ * ```
  */
 export async function fitChart(spec: VegaLiteSpec, maxWidth = 900): Promise<
   { spec: VegaLiteSpec; svg: string; png: Uint8Array; width: number; height: number }
