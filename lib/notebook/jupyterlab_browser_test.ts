@@ -183,6 +183,23 @@ Deno.test({
       });
       console.error(`browser test: ${JSON.stringify(facts)}`);
       await screenshots(page, dir);
+      // A saved-file link (relative in the output) resolves inside the served folder, answers
+      // 200, and opens in JupyterLab as a new tab.
+      const link = await page.waitForSelector(
+        "xpath/.//div[contains(@class,'jp-OutputArea-output')]//a[contains(@href,'report.md')]",
+      );
+      const href = await link!.evaluate((a) => a.getAttribute("href") ?? "");
+      assert(href.includes("/files/run/metrics/report.md"), `resolved in Jupyter: ${href}`);
+      const res = await fetch(new URL(href, server.baseUrl), {
+        headers: { Authorization: `token ${server.token}` },
+      });
+      await res.body?.cancel();
+      assertEquals(res.status, 200, "the linked file is served");
+      await link!.click();
+      await page.waitForSelector(
+        "xpath/.//li[contains(@class,'lm-TabBar-tab')]//div[normalize-space(text())='report.md']",
+        { timeout: 30_000 },
+      );
       assertEquals(facts.errors, [], "no error or stderr output");
       assert(
         facts.tds >= 4 && facts.coloured === facts.tds,
