@@ -118,6 +118,7 @@ Deno.test({
     });
     assertEquals(server.kind, "lab");
     const browser = await launchBrowser({ width: 1400, height: 1000 });
+    let passed = false;
     try {
       const page = await browser.newPage();
       await page.goto(server.urlOf("notebooks/turbo_inference.ipynb"), {
@@ -248,9 +249,17 @@ Deno.test({
       assert(untrusted.tds >= 4 && untrusted.coloured === untrusted.tds, "untrusted: coloured");
       assert(untrusted.headings === 1 && untrusted.bold >= 1, "untrusted: HTML answer");
       assert(untrusted.images >= 1, "untrusted: the chart shows (Vega-Lite or its PNG)");
+      passed = true;
     } finally {
       await browser.close();
       await server.stop();
+    }
+    // Passed: keep the screenshots and the server log, drop the run and the copies.
+    if (passed) {
+      await Deno.remove(join(dir, "lib")); // the symlink only (not recursive: never the target)
+      for (const name of ["run", "notebooks", "settings", "workspaces", ".cache"]) {
+        await Deno.remove(join(dir, name), { recursive: true }).catch(() => {});
+      }
     }
   },
 });
