@@ -175,7 +175,12 @@ function compareMetric(
   const base = { config, metric, nA: a.length, nB: b.length, centerA, centerB, change };
   const needed = o.test === "welch" ? 2 : 1;
   if (a.length < needed || b.length < needed) {
-    return { ...base, p: null, verdict: "inconclusive", note: `${o.test} needs ${needed}+ samples` };
+    return {
+      ...base,
+      p: null,
+      verdict: "inconclusive",
+      note: `${o.test} needs ${needed}+ samples`,
+    };
   }
   const result = twoSampleTest(o.test, a, b);
   const improved = METRICS[metric] === "higher" ? change > 0 : change < 0;

@@ -195,10 +195,12 @@ function incompleteBeta(x: number, a: number, b: number): number {
   d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
   f = d;
   for (let m = 1; m <= 300; m++) {
-    for (const numerator of [
-      m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-      -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
-    ]) {
+    for (
+      const numerator of [
+        m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+        -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+      ]
+    ) {
       d = 1 + numerator * d;
       d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
       c = 1 + numerator / c;
