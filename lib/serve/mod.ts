@@ -1,0 +1,18 @@
+/**
+ * The benchmark service: REST API, job queue with worker processes, SSE, OpenAI-compatible
+ * routes, dashboard assets.
+ *
+ * @module
+ */
+export * from "./config.ts";
+export * from "./http.ts";
+export * from "./models.ts";
+export * from "./validate.ts";
+export * from "./worker.ts";
+export * from "./jobs.ts";
+export * from "./model_pool.ts";
+export * from "./openai.ts";
+export * from "./openapi.ts";
+export * from "./assets.ts";
+export * from "./routes.ts";
+export * from "./server.ts";
