@@ -50,7 +50,7 @@ function fmt(x, digits = 1) {
 function chartSpec(field, title) {
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    width: "container",
+    width: 440,
     height: 220,
     data: { values: state.points.filter((p) => p[field] !== null) },
     mark: { type: "line", point: true },
@@ -199,13 +199,16 @@ async function loadHistory() {
       `<td class="num">${fmt(job.summary?.decode_tokens_per_s)}</td>` +
       `<td class="num">${fmt(job.summary?.prefill_ms, 2)}</td>`;
     const box = row.querySelector("input");
+    box.dataset.id = job.id;
     box.checked = state.selected.includes(job.id);
     box.addEventListener("change", () => {
       state.selected = box.checked
         ? [...state.selected.filter((id) => id !== job.id), job.id].slice(-2)
         : state.selected.filter((id) => id !== job.id);
       $("compare").disabled = state.selected.length !== 2;
-      loadHistory();
+      for (const other of body.querySelectorAll("input[type=checkbox]")) {
+        other.checked = state.selected.includes(other.dataset.id);
+      }
     });
     body.append(row);
   }
@@ -226,7 +229,10 @@ async function compare() {
     ).join("");
     const unmatched = c.unmatched.map((u) => `<p class="muted">only in ${u.side}: ${u.config}</p>`)
       .join("");
-    $("comparison").innerHTML = `<table><thead><tr><th>config</th><th>metric</th><th>A</th>` +
+    const verdicts = c.regression ? `<p class="worse">regression: a metric got worse</p>` : "";
+    $("comparison").innerHTML = !c.metrics.length
+      ? `<p class="muted">no configuration in common</p>${unmatched}`
+      : `${verdicts}<table><thead><tr><th>config</th><th>metric</th><th>A</th>` +
       `<th>B</th><th>change</th><th>p</th><th>verdict</th><th></th></tr></thead>` +
       `<tbody>${rows}</tbody></table>${unmatched}`;
   } catch (error) {
@@ -237,7 +243,9 @@ async function compare() {
 async function loadReference() {
   const ref = await api("/reference");
   const report = ref.final_report;
-  const keys = report ? Object.keys(report).filter((k) => k !== "extended") : [];
+  const keys = report
+    ? Object.keys(report).filter((k) => report[k] && "tokens_s_2048" in report[k])
+    : [];
   const table = keys.length
     ? `<table><thead><tr><th>dtype</th><th>decode tok/s @ 2048</th><th>prefill ms</th>` +
       `<th>VRAM GB</th><th>PPL</th></tr></thead><tbody>${
