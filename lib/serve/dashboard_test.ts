@@ -7,7 +7,8 @@ const skip = browserSkipReason();
 if (skip) console.warn(skip);
 
 Deno.test({
-  name: "dashboard: in headless Chromium, a run on the tiny model shows progress and fills the charts",
+  name:
+    "dashboard: in headless Chromium, a run on the tiny model shows progress and fills the charts",
   ignore: skip !== null,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -66,7 +67,9 @@ Deno.test({
       await until("!document.querySelector('#compare').disabled");
       await page.click("#compare");
       await page.waitForSelector("#comparison table, #comparison .error");
-      const comparison = await evaluate<string>("document.querySelector('#comparison').textContent");
+      const comparison = await evaluate<string>(
+        "document.querySelector('#comparison').textContent",
+      );
       assert.match(comparison, /only in A/); // 8 vs 32 tokens: different configurations
       // The reference run's figures are served by the same server.
       await page.waitForSelector("#reference img, #reference p");

@@ -30,7 +30,10 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
       assert.deepEqual(last.choices, []);
       assert(last.usage && last.usage.prompt_tokens > 0);
       assert(last.usage.completion_tokens >= 1 && last.usage.completion_tokens <= 8);
-      assert.equal(last.usage.total_tokens, last.usage.prompt_tokens + last.usage.completion_tokens);
+      assert.equal(
+        last.usage.total_tokens,
+        last.usage.prompt_tokens + last.usage.completion_tokens,
+      );
       assert(chunks.slice(0, -1).every((c) => c.usage === null));
     });
 
@@ -44,27 +47,30 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
       assert.equal(answer.choices[0]!.message.content, streamed);
     });
 
-    await t.step("completions with ignore_eos make exactly max_tokens; the stream ends with [DONE]", async () => {
-      const r = await fetch(`${server.url}/v1/completions`, {
-        method: "POST",
-        body: JSON.stringify({
-          model: "preset:tiny:q4",
-          prompt: "Once upon a time",
-          max_tokens: 6,
-          ignore_eos: true,
-          stream: true,
-          stream_options: { include_usage: true },
-        }),
-      });
-      assert.equal(r.headers.get("content-type"), "text/event-stream; charset=utf-8");
-      const events = (await r.text()).split("\n\n").filter(Boolean);
-      assert(events.every((e) => e.startsWith("data: ")));
-      assert.equal(events.at(-1), "data: [DONE]");
-      const usage = JSON.parse(events.at(-2)!.slice(6));
-      assert.equal(usage.object, "text_completion");
-      assert.equal(usage.usage.completion_tokens, 6);
-      assert.equal(usage.model, "preset:tiny:q4");
-    });
+    await t.step(
+      "completions with ignore_eos make exactly max_tokens; the stream ends with [DONE]",
+      async () => {
+        const r = await fetch(`${server.url}/v1/completions`, {
+          method: "POST",
+          body: JSON.stringify({
+            model: "preset:tiny:q4",
+            prompt: "Once upon a time",
+            max_tokens: 6,
+            ignore_eos: true,
+            stream: true,
+            stream_options: { include_usage: true },
+          }),
+        });
+        assert.equal(r.headers.get("content-type"), "text/event-stream; charset=utf-8");
+        const events = (await r.text()).split("\n\n").filter(Boolean);
+        assert(events.every((e) => e.startsWith("data: ")));
+        assert.equal(events.at(-1), "data: [DONE]");
+        const usage = JSON.parse(events.at(-2)!.slice(6));
+        assert.equal(usage.object, "text_completion");
+        assert.equal(usage.usage.completion_tokens, 6);
+        assert.equal(usage.model, "preset:tiny:q4");
+      },
+    );
 
     await t.step("bad requests are 400 naming the parameter, as OpenAI's API answers", async () => {
       const cases: [Record<string, unknown>, string][] = [
@@ -74,7 +80,10 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
         [{ model: "preset:tiny", messages, colour: "red" }, "colour"],
         [{ model: "preset:tiny", messages: [] }, "messages"],
         [{ model: "preset:tiny", messages, max_tokens: 600 }, "max_tokens"],
-        [{ model: "preset:tiny", messages, stream_options: { include_usage: true } }, "stream_options"],
+        [
+          { model: "preset:tiny", messages, stream_options: { include_usage: true } },
+          "stream_options",
+        ],
       ];
       for (const [body, param] of cases) {
         const r = await fetch(`${server.url}/v1/chat/completions`, {

@@ -43,40 +43,54 @@ Deno.test("server: a tiny benchmark job runs in a worker, streams progress and r
     });
 
     let id = "";
-    await t.step("POST /benchmarks → 202 with an id; a queued job's events show every run", async () => {
-      const [status, first] = await post(url, TINY);
-      assert.equal(status, 202);
-      const [, job] = await post(url, TINY);
-      id = job.id as string;
-      assert.equal(job.status, "queued"); // the first job holds the cpu
-      assert.equal((job.request as { warmup: number }).warmup, 1);
-      assert.equal((job.request as { batch: number }).batch, BENCH_DEFAULTS.batch);
-      // Subscribed while queued, the stream sees the whole job: state, runs 1..3, end.
-      const events = await readEvents(await fetch(`${url}/benchmarks/${id}/events`));
-      assert.equal(events[0]![0], "state");
-      const runs = events.filter(([e]) => e === "run").map(([, d]) => d.run as {
-        index: number;
-        prefill_ms: number;
-        decode_tokens_per_s: number;
-      });
-      assert.deepEqual(runs.map((r) => r.index), [1, 2, 3]);
-      assert(runs.every((r) => r.prefill_ms > 0 && r.decode_tokens_per_s > 0));
-      const progress = events.map(([, d]) => d.progress as number);
-      assert(progress.every((p, i) => i === 0 || p >= progress[i - 1]!), "progress went back");
-      assert.equal(events.at(-1)![0], "end");
-      assert.equal(events.at(-1)![1].status, "done", JSON.stringify(events.at(-1)));
-      const before = await (await fetch(`${url}/benchmarks/${first.id}`)).json();
-      assert.equal(before.status, "done");
-      const second = events.at(-1)![1] as { started_at: string };
-      assert(before.finished_at <= second.started_at, "two jobs ran at once on cpu");
-    });
+    await t.step(
+      "POST /benchmarks → 202 with an id; a queued job's events show every run",
+      async () => {
+        const [status, first] = await post(url, TINY);
+        assert.equal(status, 202);
+        const [, job] = await post(url, TINY);
+        id = job.id as string;
+        assert.equal(job.status, "queued"); // the first job holds the cpu
+        assert.equal((job.request as { warmup: number }).warmup, 1);
+        assert.equal((job.request as { batch: number }).batch, BENCH_DEFAULTS.batch);
+        // Subscribed while queued, the stream sees the whole job: state, runs 1..3, end.
+        const events = await readEvents(await fetch(`${url}/benchmarks/${id}/events`));
+        assert.equal(events[0]![0], "state");
+        const runs = events.filter(([e]) => e === "run").map(([, d]) =>
+          d.run as {
+            index: number;
+            prefill_ms: number;
+            decode_tokens_per_s: number;
+          }
+        );
+        assert.deepEqual(runs.map((r) => r.index), [1, 2, 3]);
+        assert(runs.every((r) => r.prefill_ms > 0 && r.decode_tokens_per_s > 0));
+        const progress = events.map(([, d]) => d.progress as number);
+        assert(progress.every((p, i) => i === 0 || p >= progress[i - 1]!), "progress went back");
+        assert.equal(events.at(-1)![0], "end");
+        assert.equal(events.at(-1)![1].status, "done", JSON.stringify(events.at(-1)));
+        const before = await (await fetch(`${url}/benchmarks/${first.id}`)).json();
+        assert.equal(before.status, "done");
+        const second = events.at(-1)![1] as { started_at: string };
+        assert(before.finished_at <= second.started_at, "two jobs ran at once on cpu");
+      },
+    );
 
     await t.step("GET /benchmarks/{id} has bench's --output shape", async () => {
       const job = await (await fetch(`${url}/benchmarks/${id}`)).json();
       assert.equal(job.status, "done");
       assert.equal(job.progress, 1);
       const result = job.result;
-      for (const key of ["model", "quantization", "use_cache", "prompt_tokens", "results", "system_info"]) {
+      for (
+        const key of [
+          "model",
+          "quantization",
+          "use_cache",
+          "prompt_tokens",
+          "results",
+          "system_info",
+        ]
+      ) {
         assert(key in result, `result lacks ${key}`);
       }
       assert.equal(result.results.individual_runs.length, 3);
@@ -116,7 +130,11 @@ Deno.test("server: rejected requests answer 400 naming the field (404 for unknow
     const cases: [string, string, string][] = [
       ["malformed JSON", '{"model": "preset:tiny",', "body"],
       ["not an object", "[1, 2]", "body"],
-      ["oversized body", JSON.stringify({ model: "preset:tiny", prompt: "x".repeat(100_000) }), "body"],
+      [
+        "oversized body",
+        JSON.stringify({ model: "preset:tiny", prompt: "x".repeat(100_000) }),
+        "body",
+      ],
       ["unknown field", JSON.stringify({ ...TINY, rnus: 3 }), "rnus"],
       ["wrong type", JSON.stringify({ ...TINY, runs: "3" }), "runs"],
       ["wrong type (bool)", JSON.stringify({ ...TINY, use_cache: "yes" }), "use_cache"],
@@ -178,7 +196,11 @@ Deno.test("server: jobs queue one at a time per device; DELETE cancels queued an
     assert.equal(cancelB.status, 200);
     assert.equal((await cancelB.json()).status, "cancelled");
     // Cancel the running job once it is measuring.
-    await waitForJob(url, a.id as string, (j) => j.status === "running" && (j.progress as number) > 0);
+    await waitForJob(
+      url,
+      a.id as string,
+      (j) => j.status === "running" && (j.progress as number) > 0,
+    );
     assert.equal((await fetch(`${url}/benchmarks/${a.id}`, { method: "DELETE" })).status, 200);
     const doneA = await waitForJob(url, a.id as string, (j) => j.status !== "running");
     assert.equal(doneA.status, "cancelled");
@@ -193,7 +215,11 @@ Deno.test("server: jobs queue one at a time per device; DELETE cancels queued an
     assert.match(failed.error as string, /SIGKILL/);
     const jobB = await (await fetch(`${url}/benchmarks/${b.id}`)).json();
     assert.equal(jobB.started_at, null);
-    assert.equal(await total(url, "/history"), 0, "no run is written for a cancelled or failed job");
+    assert.equal(
+      await total(url, "/history"),
+      0,
+      "no run is written for a cancelled or failed job",
+    );
   } finally {
     await server.stop();
   }
@@ -230,7 +256,11 @@ Deno.test("server: killed with -9 mid-job, a restart marks the job interrupted a
       if (alive) await new Promise((r) => setTimeout(r, 100));
     }
     assert(!alive, `worker ${workerPid} still runs`);
-    const jobB = await waitForJob(second.url, b, (j) => j.status === "done" || j.status === "failed");
+    const jobB = await waitForJob(
+      second.url,
+      b,
+      (j) => j.status === "done" || j.status === "failed",
+    );
     assert.equal(jobB.status, "done", JSON.stringify(jobB));
     assert.equal(await total(second.url), 2, "jobs lost or duplicated");
     const runs = await (await fetch(`${second.url}/history`)).json();
@@ -244,7 +274,17 @@ Deno.test("server: killed with -9 mid-job, a restart marks the job interrupted a
 Deno.test("serve CLI: a non-loopback host needs --allow-remote and a token; then requests need the bearer token", async () => {
   const dir = await Deno.makeTempDir();
   const refused = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "lib/cli/serve.ts", "--host", "0.0.0.0", "--port", "0", "--db", join(dir, "h.sqlite")],
+    args: [
+      "run",
+      "-A",
+      "lib/cli/serve.ts",
+      "--host",
+      "0.0.0.0",
+      "--port",
+      "0",
+      "--db",
+      join(dir, "h.sqlite"),
+    ],
     env: { TURBO_API_TOKEN: "" },
     stdout: "piped",
     stderr: "piped",
@@ -255,7 +295,18 @@ Deno.test("serve CLI: a non-loopback host needs --allow-remote and a token; then
   assert.equal(line.split("\n").length, 1);
 
   const noToken = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "lib/cli/serve.ts", "--host", "0.0.0.0", "--allow-remote", "--port", "0", "--db", join(dir, "h.sqlite")],
+    args: [
+      "run",
+      "-A",
+      "lib/cli/serve.ts",
+      "--host",
+      "0.0.0.0",
+      "--allow-remote",
+      "--port",
+      "0",
+      "--db",
+      join(dir, "h.sqlite"),
+    ],
     env: { TURBO_API_TOKEN: "" },
     stdout: "piped",
     stderr: "piped",

@@ -233,8 +233,8 @@ async function compare() {
     $("comparison").innerHTML = !c.metrics.length
       ? `<p class="muted">no configuration in common</p>${unmatched}`
       : `${verdicts}<table><thead><tr><th>config</th><th>metric</th><th>A</th>` +
-      `<th>B</th><th>change</th><th>p</th><th>verdict</th><th></th></tr></thead>` +
-      `<tbody>${rows}</tbody></table>${unmatched}`;
+        `<th>B</th><th>change</th><th>p</th><th>verdict</th><th></th></tr></thead>` +
+        `<tbody>${rows}</tbody></table>${unmatched}`;
   } catch (error) {
     $("comparison").innerHTML = `<p class="error">${error.message}</p>`;
   }
