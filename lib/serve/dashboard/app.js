@@ -7,7 +7,7 @@ const token = new URLSearchParams(location.hash.slice(1)).get("token");
 const headers = token ? { authorization: `Bearer ${token}` } : {};
 const $ = (id) => document.getElementById(id);
 const state = { models: [], points: [], jobs: new Map(), selected: [] };
-window.dashboard = state; // read by the browser test
+globalThis.dashboard = state; // read by the browser test
 
 async function api(path, init = {}) {
   const response = await fetch(path, {
@@ -58,7 +58,13 @@ function chartSpec(field, title) {
       x: { field: "context", type: "quantitative", title: "context (prompt tokens)" },
       y: { aggregate: "mean", field, type: "quantitative", title },
       color: { field: "dtype", type: "nominal", title: "dtype" },
-      strokeDash: { field: "cache", type: "nominal", title: "KV cache" },
+      strokeDash: {
+        field: "cache",
+        type: "nominal",
+        title: "KV cache",
+        scale: { domain: ["on", "off"], range: [[1, 0], [5, 3]] },
+        legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
+      },
       tooltip: [
         { field: "dtype" },
         { field: "cache" },
@@ -158,7 +164,10 @@ async function startRuns(event) {
             });
             drawCharts();
           }
-          if (type === "end") loadHistory();
+          if (type === "end") {
+            loadHistory();
+            health();
+          }
         }).catch((error) => showError(`events: ${error.message}`));
       }
     }
