@@ -133,6 +133,12 @@ export function runFromBenchReport(
  * @param rows The cell's rows (at least one).
  * @returns The run, keyed by cell id and its first row's start time.
  * @throws {RangeError} when `rows` is empty.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runFromSweepCell } from "./record.ts";
+ * assert.throws(() => runFromSweepCell([]), /without rows/);
+ * ```
  */
 export function runFromSweepCell(rows: readonly BenchRow[]): NewRun {
   const first = rows[0];
@@ -176,6 +182,12 @@ export function runFromSweepCell(rows: readonly BenchRow[]): NewRun {
  * @param report The report just written.
  * @param outputPath The `--output` file (part of the run's key).
  * @returns The run id, or `null` when off, already there, or failed.
+ * @example
+ * ```ts ignore
+ * import { recordBenchOutput } from "./record.ts";
+ * const report = JSON.parse(Deno.readTextFileSync("out.json"));
+ * recordBenchOutput(report, "out.json"); // a run with source "bench"
+ * ```
  */
 export function recordBenchOutput(report: unknown, outputPath: string): number | null {
   return safely((db) => {
@@ -191,6 +203,12 @@ export function recordBenchOutput(report: unknown, outputPath: string): number |
  *
  * @param rows The cell's rows.
  * @returns The run id, or `null` when off, already there, or failed.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { recordSweepCell } from "./record.ts";
+ * assert.equal(recordSweepCell([]), null); // a cell without rows writes nothing
+ * ```
  */
 export function recordSweepCell(rows: readonly BenchRow[]): number | null {
   return safely((db) => rows.length ? db.insertRun(runFromSweepCell(rows)) : null);

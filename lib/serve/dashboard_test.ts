@@ -66,7 +66,7 @@ Deno.test({
       await evaluate("document.querySelectorAll('#history tbody input').forEach((b) => b.click())");
       await until("!document.querySelector('#compare').disabled");
       await page.click("#compare");
-      await page.waitForSelector("#comparison table, #comparison .error");
+      await page.waitForSelector("#comparison table, #comparison p");
       const comparison = await evaluate<string>(
         "document.querySelector('#comparison').textContent",
       );

@@ -109,6 +109,15 @@ export function servedModel(
  *
  * @param models The catalogue.
  * @returns The response.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listOpenAiModels } from "./openai.ts";
+ * import { listModels } from "./models.ts";
+ * const list = await listOpenAiModels(listModels({ modelCache: Deno.makeTempDirSync() })).json();
+ * assert.equal(list.object, "list");
+ * assert(list.data.some((m: { id: string }) => m.id === "preset:tiny:q4"));
+ * ```
  */
 export function listOpenAiModels(models: readonly ModelInfo[]): Response {
   const created = Math.floor(Date.now() / 1000);
@@ -302,6 +311,10 @@ function chatMessages(messages: unknown): { role: string; content: string }[] {
  * @param context Catalogue and model pool.
  * @returns A JSON response, or an SSE stream with `stream: true`.
  * @throws {HttpError} 400 naming the field of a bad request.
+ * @example
+ * ```ts ignore
+ * const response = await handleGeneration("chat", request, { models: () => listModels(), pool });
+ * ```
  */
 export async function handleGeneration(
   kind: Kind,

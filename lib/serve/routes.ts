@@ -121,6 +121,10 @@ function describe(spec: Record<string, QuerySpec>): Record<string, string> {
  * @param job The job.
  * @param withResult Include the full result.
  * @returns The JSON view.
+ * @example
+ * ```ts ignore
+ * const view = jobView(db, queue, db.getJob(id)!, true); // view.result: bench's --output JSON
+ * ```
  */
 export function jobView(
   db: HistoryDb,
@@ -153,6 +157,10 @@ export function jobView(
  *
  * @param ctx Database, queue, catalogue.
  * @returns The routes.
+ * @example
+ * ```ts ignore
+ * const routes = [...benchmarkRoutes(ctx), ...historyRoutes(ctx)];
+ * ```
  */
 export function benchmarkRoutes(ctx: ApiContext): Route[] {
   const { db, queue } = ctx;
@@ -293,6 +301,10 @@ function events(ctx: ApiContext, job: JobRecord): Response {
  *
  * @param ctx Database, queue, catalogue.
  * @returns The routes.
+ * @example
+ * ```ts ignore
+ * const routes = [...benchmarkRoutes(ctx), ...historyRoutes(ctx)];
+ * ```
  */
 export function historyRoutes(ctx: ApiContext): Route[] {
   const { db } = ctx;

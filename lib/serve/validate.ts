@@ -133,7 +133,7 @@ export const FIELDS: Readonly<Record<keyof BenchmarkRequest, Check>> = Object.fr
  * import { validateBenchmarkRequest } from "./validate.ts";
  * import { listModels } from "./models.ts";
  * const models = listModels({ modelCache: Deno.makeTempDirSync() });
- * const r = validateBenchmarkRequest({ model: "preset:tiny", runs: 2 }, models);
+ * const r = validateBenchmarkRequest({ model: "preset:tiny", prompt_tokens: 16, runs: 2 }, models);
  * assert.equal(r.runs, 2);
  * assert.equal(r.warmup, 3); // bench's default
  * assert.throws(() => validateBenchmarkRequest({ model: "preset:tiny", rnus: 2 }, models), /'rnus'/);

@@ -96,6 +96,12 @@ export interface StartWorkerOptions {
  * @param request The validated request.
  * @param options Line callback and environment.
  * @returns The worker.
+ * @example
+ * ```ts ignore
+ * import { startBenchWorker } from "./worker.ts";
+ * const worker = startBenchWorker("job-1", request, { onLine: (line) => console.log(line) });
+ * const outcome = await worker.done; // { ok: true, report } or { ok: false, reason }
+ * ```
  */
 export function startBenchWorker(
   jobId: string,
@@ -191,6 +197,13 @@ export function startBenchWorker(
  * @param pid The recorded process id.
  * @param jobId The job id.
  * @returns Whether a process was killed.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { killOrphanWorker } from "./worker.ts";
+ * // This process is no job's worker: it is left alone.
+ * assert.equal(killOrphanWorker(Deno.pid, "some-job"), false);
+ * ```
  */
 export function killOrphanWorker(pid: number, jobId: string): boolean {
   try {
