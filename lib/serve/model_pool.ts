@@ -18,11 +18,13 @@ export interface PooledModel {
   model: DecoderModel;
   /** Runs `fn` when no other step of this model runs. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Generations in progress (a model in use is never evicted). */
+  active: number;
 }
 
 /**
- * Loaded models, keyed by model id and dtype; at most `capacity` kept (least recently used
- * dropped once idle).
+ * Loaded models, keyed by model id and dtype; at most `capacity` kept: the least recently used
+ * idle one is dropped (a model with a generation in progress is kept, even past the capacity).
  *
  * @example
  * ```ts ignore
@@ -33,6 +35,7 @@ export interface PooledModel {
 export class ModelPool {
   readonly #capacity: number;
   readonly #models = new Map<string, Promise<PooledModel>>();
+  readonly #loaded = new Map<string, PooledModel>();
 
   /** @param capacity Models kept loaded. @default 2 */
   constructor(capacity = 2) {
@@ -55,12 +58,15 @@ export class ModelPool {
       return entry;
     }
     entry = load(ref, dtype);
-    entry.catch(() => this.#models.delete(key));
+    entry.then((p) => this.#loaded.set(key, p), () => this.#models.delete(key));
     this.#models.set(key, entry);
-    while (this.#models.size > this.#capacity) {
-      const [oldKey, old] = this.#models.entries().next().value!;
+    for (const oldKey of [...this.#models.keys()]) {
+      if (this.#models.size <= this.#capacity) break;
+      const old = this.#loaded.get(oldKey);
+      if (oldKey === key || old === undefined || old.active > 0) continue;
       this.#models.delete(oldKey);
-      old.then((p) => p.exclusive(() => p.model.dispose())).catch(() => {});
+      this.#loaded.delete(oldKey);
+      old.exclusive(() => old.model.dispose()).catch(() => {});
     }
     return entry;
   }
@@ -69,6 +75,7 @@ export class ModelPool {
   async close(): Promise<void> {
     const all = [...this.#models.values()];
     this.#models.clear();
+    this.#loaded.clear();
     await Promise.all(
       all.map((p) => p.then((m) => m.exclusive(() => m.model.dispose())).catch(() => {})),
     );
@@ -81,6 +88,7 @@ async function load(ref: string, dtype: Dtype): Promise<PooledModel> {
   let tail: Promise<unknown> = Promise.resolve();
   return {
     model,
+    active: 0,
     exclusive<T>(fn: () => Promise<T>): Promise<T> {
       const run = tail.then(fn);
       tail = run.catch(() => {});
@@ -115,20 +123,21 @@ export async function* streamTokens(
   const { model } = pooled;
   const eos = new Set(model.config.eosTokenIds);
   const stopAtEos = options.stopAtEos ?? true;
-  let past: ort.Tensor[] | null = null;
+  let past: ort.Tensor[] = [];
   let length = promptIds.length;
-  let next = await pooled.exclusive(async () => {
-    const out = await model.step(
-      int64Tensor([promptIds]),
-      filledInt64(1, length),
-      positionIds(1, length, 0),
-      null,
-      true,
-    );
-    past = out.present;
-    return lastArgmax(out.logits);
-  });
+  pooled.active++;
   try {
+    let next = await pooled.exclusive(async () => {
+      const out = await model.step(
+        int64Tensor([promptIds]),
+        filledInt64(1, length),
+        positionIds(1, length, 0),
+        null,
+        true,
+      );
+      past = out.present;
+      return lastArgmax(out.logits);
+    });
     for (let made = 0; made < options.maxTokens; made++) {
       if (options.signal?.aborted) return "aborted";
       if (stopAtEos && eos.has(next)) return "stop";
@@ -143,7 +152,7 @@ export async function* streamTokens(
           past,
           true,
         );
-        for (const t of past ?? []) t.dispose();
+        for (const t of past) t.dispose();
         past = out.present;
         return lastArgmax(out.logits);
       });
@@ -151,7 +160,8 @@ export async function* streamTokens(
     }
     return "length";
   } finally {
-    for (const t of (past ?? []) as ort.Tensor[]) t.dispose();
+    pooled.active--;
+    for (const t of past) t.dispose();
   }
 }
 

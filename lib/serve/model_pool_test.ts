@@ -40,3 +40,22 @@ Deno.test("streamTokens() stops when aborted", async () => {
     await pool.close();
   }
 });
+
+Deno.test("ModelPool keeps a model that is generating, even past its capacity, and drops idle ones", async () => {
+  const pool = new ModelPool(1);
+  try {
+    const a = await pool.get("preset:tiny", "fp32");
+    const tokens = streamTokens(a, [1, 2, 3], { maxTokens: 5, stopAtEos: false });
+    await tokens.next(); // a is generating
+    const b = await pool.get("preset:tiny", "q4");
+    assert.notEqual(a, b);
+    // a was kept: the rest of its generation still runs.
+    let step = await tokens.next();
+    while (!step.done) step = await tokens.next();
+    assert.equal(step.value, "length");
+    assert.equal(a.active, 0);
+    assert.equal(await pool.get("preset:tiny", "fp32"), a, "a stayed loaded");
+  } finally {
+    await pool.close();
+  }
+});

@@ -144,7 +144,7 @@ function isModelDir(dir: string): boolean {
 function subdirs(dir: string): string[] {
   try {
     return [...Deno.readDirSync(dir)]
-      .filter((e) => e.isDirectory && !e.name.startsWith("."))
+      .filter((e) => e.isDirectory && !e.name.startsWith(".") && !e.name.includes(".tmp-"))
       .map((e) => join(dir, e.name))
       .sort();
   } catch {
