@@ -10,6 +10,7 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readDotenv } from "../_dotenv.ts";
 import type { BenchRow } from "../results/schema.ts";
 import { HistoryDb, type NewRun, type RunSource } from "./db.ts";
 
@@ -23,9 +24,10 @@ export const REPO_ROOT: string = dirname(dirname(dirname(fileURLToPath(import.me
 export const DEFAULT_HISTORY_PATH: string = join(REPO_ROOT, "benchmarks", "history.sqlite");
 
 /**
- * The history database path the hooks write, or `null` when turned off.
+ * The history database path the hooks write, or `null` when turned off: `$TURBO_HISTORY_DB`,
+ * else `TURBO_HISTORY_DB` in `<repo>/.env`, else {@linkcode DEFAULT_HISTORY_PATH}.
  *
- * @param env Environment lookup. @default Deno.env.get
+ * @param env Environment lookup. @default Deno.env.get, then `<repo>/.env`
  * @returns A path or `null`.
  * @example
  * ```ts
@@ -36,7 +38,8 @@ export const DEFAULT_HISTORY_PATH: string = join(REPO_ROOT, "benchmarks", "histo
  * ```
  */
 export function historyPath(
-  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+  env: (name: string) => string | undefined = (n) =>
+    Deno.env.get(n) ?? readDotenv(join(REPO_ROOT, ".env"))[n],
 ): string | null {
   const value = env(HISTORY_ENV);
   if (value === "off" || value === "") return null;
@@ -215,9 +218,10 @@ export function recordSweepCell(rows: readonly BenchRow[]): number | null {
 }
 
 function safely(write: (db: HistoryDb) => number | null): number | null {
-  const path = historyPath();
-  if (path === null) return null;
+  let path: string | null = DEFAULT_HISTORY_PATH;
   try {
+    path = historyPath();
+    if (path === null) return null;
     const db = HistoryDb.open(path);
     try {
       return write(db);

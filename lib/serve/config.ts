@@ -7,7 +7,10 @@
  * @module
  */
 import { join } from "node:path";
+import { readDotenv } from "../_dotenv.ts";
 import { DEFAULT_HISTORY_PATH, REPO_ROOT } from "../history/record.ts";
+
+export { parseDotenv } from "../_dotenv.ts";
 
 /** Log levels, least to most severe. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -49,42 +52,6 @@ export const SETTINGS = Object.freeze({
 /** The environment variable holding the bearer token (never a flag: flags show in `ps`). */
 export const TOKEN_ENV = "TURBO_API_TOKEN";
 
-/**
- * Parses a `.env` file: `KEY=value` lines, `#` comments, optional `export `, values optionally
- * in single or double quotes (double quotes understand `\n`).
- *
- * @param text The file's text.
- * @returns The variables.
- * @throws {SyntaxError} naming the line of a line that is not `KEY=value`.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseDotenv } from "./config.ts";
- * assert.deepEqual(parseDotenv("# c\nTURBO_PORT=9000\nexport A='x y'\nB=\"1\\n2\" # note\n"), {
- *   TURBO_PORT: "9000", A: "x y", B: "1\n2",
- * });
- * ```
- */
-export function parseDotenv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) throw new SyntaxError(`.env line ${i + 1} is not KEY=value: ${JSON.stringify(raw)}`);
-    let value = m[2]!;
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.indexOf(quote, 1) > 0) {
-      const body = value.slice(1, value.indexOf(quote, 1));
-      value = quote === '"' ? body.replace(/\\n/g, "\n").replace(/\\"/g, '"') : body;
-    } else {
-      value = value.replace(/\s+#.*$/, "").trim();
-    }
-    out[m[1]!] = value;
-  });
-  return out;
-}
-
 /** Where {@linkcode loadConfig} reads from. */
 export interface ConfigSources {
   /** Flag values by setting (already parsed from the command line). */
@@ -119,12 +86,7 @@ export interface ConfigSources {
 export function loadConfig(sources: ConfigSources): ServeConfig {
   const env = sources.env ?? Deno.env.toObject();
   const dotenvPath = sources.dotenvPath ?? join(REPO_ROOT, ".env");
-  let dotenv: Record<string, string> = {};
-  try {
-    dotenv = parseDotenv(Deno.readTextFileSync(dotenvPath));
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
+  const dotenv = readDotenv(dotenvPath);
   const pick = (key: keyof typeof SETTINGS): { value: string; from: string } => {
     const s = SETTINGS[key];
     const flag = sources.flags[key];
