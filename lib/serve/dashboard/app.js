@@ -43,6 +43,11 @@ async function follow(id, onEvent) {
   }
 }
 
+/** Escapes text for innerHTML (server strings are data, never markup). */
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function fmt(x, digits = 1) {
   return x === null || x === undefined ? "–" : Number(x).toFixed(digits);
 }
@@ -101,7 +106,7 @@ function jobRow(job) {
   if (!row) {
     row = document.createElement("tr");
     row.dataset.id = job.id;
-    row.innerHTML = `<td>${r.dtype}</td><td>${r.use_cache ? "on" : "off"}</td>` +
+    row.innerHTML = `<td>${esc(r.dtype)}</td><td>${r.use_cache ? "on" : "off"}</td>` +
       `<td class="num">${r.prompt_tokens}</td><td class="status"></td>` +
       `<td><progress max="1" value="0"></progress></td><td class="num tps"></td>` +
       `<td class="num prefill"></td><td><button class="cancel">cancel</button></td>`;
@@ -178,7 +183,7 @@ async function loadModels() {
   const { models } = await api("/models");
   state.models = models;
   $("model").innerHTML = models.map((m) =>
-    `<option value="${m.id}">${m.id}${m.cached ? "" : " (built on first use)"}</option>`
+    `<option value="${esc(m.id)}">${esc(m.id)}${m.cached ? "" : " (built on first use)"}</option>`
   ).join("");
   const tiny = models.find((m) => m.id === "preset:tiny");
   if (tiny) $("model").value = tiny.id;
@@ -202,9 +207,9 @@ async function loadHistory() {
     const r = job.request;
     const row = document.createElement("tr");
     row.innerHTML = `<td><input type="checkbox" ${job.status === "done" ? "" : "disabled"}></td>` +
-      `<td>${job.created_at.slice(0, 19).replace("T", " ")}</td><td>${job.model}</td>` +
-      `<td>${job.dtype}</td><td>${r.use_cache ? "on" : "off"}</td>` +
-      `<td class="num">${r.prompt ? "text" : r.prompt_tokens}</td><td>${job.status}</td>` +
+      `<td>${job.created_at.slice(0, 19).replace("T", " ")}</td><td>${esc(job.model)}</td>` +
+      `<td>${esc(job.dtype)}</td><td>${r.use_cache ? "on" : "off"}</td>` +
+      `<td class="num">${r.prompt ? "text" : r.prompt_tokens}</td><td>${esc(job.status)}</td>` +
       `<td class="num">${fmt(job.summary?.decode_tokens_per_s)}</td>` +
       `<td class="num">${fmt(job.summary?.prefill_ms, 2)}</td>`;
     const box = row.querySelector("input");
@@ -229,14 +234,16 @@ async function compare() {
   try {
     const c = await api(`/history/compare?a=${a}&b=${b}`);
     const rows = c.metrics.map((m) =>
-      `<tr><td>${m.config}</td><td>${m.metric}</td><td class="num">${fmt(m.centerA, 2)}</td>` +
+      `<tr><td>${esc(m.config)}</td><td>${m.metric}</td><td class="num">${fmt(m.centerA, 2)}</td>` +
       `<td class="num">${fmt(m.centerB, 2)}</td><td class="num">${
         (m.change * 100).toFixed(1)
       } %</td>` +
       `<td class="num">${m.p === null ? "–" : m.p.toPrecision(2)}</td>` +
-      `<td class="${m.verdict}">${m.verdict}</td><td class="muted">${m.note}</td></tr>`
+      `<td class="${m.verdict}">${m.verdict}</td><td class="muted">${esc(m.note)}</td></tr>`
     ).join("");
-    const unmatched = c.unmatched.map((u) => `<p class="muted">only in ${u.side}: ${u.config}</p>`)
+    const unmatched = c.unmatched.map((u) =>
+      `<p class="muted">only in ${u.side}: ${esc(u.config)}</p>`
+    )
       .join("");
     const verdicts = c.regression ? `<p class="worse">regression: a metric got worse</p>` : "";
     $("comparison").innerHTML = !c.metrics.length
@@ -245,7 +252,7 @@ async function compare() {
         `<th>B</th><th>change</th><th>p</th><th>verdict</th><th></th></tr></thead>` +
         `<tbody>${rows}</tbody></table>${unmatched}`;
   } catch (error) {
-    $("comparison").innerHTML = `<p class="error">${error.message}</p>`;
+    $("comparison").innerHTML = `<p class="error">${esc(error.message)}</p>`;
   }
 }
 
@@ -259,14 +266,15 @@ async function loadReference() {
     ? `<table><thead><tr><th>dtype</th><th>decode tok/s @ 2048</th><th>prefill ms</th>` +
       `<th>VRAM GB</th><th>PPL</th></tr></thead><tbody>${
         keys.map((k) =>
-          `<tr><td>${k}</td><td class="num">${fmt(report[k].tokens_s_2048)}</td>` +
+          `<tr><td>${esc(k)}</td><td class="num">${fmt(report[k].tokens_s_2048)}</td>` +
           `<td class="num">${fmt(report[k].prefill_ms, 0)}</td><td class="num">${
             fmt(report[k].vram_gb, 2)
           }</td><td class="num">${fmt(report[k].ppl, 1)}</td></tr>`
         ).join("")
       }</tbody></table>`
     : `<p class="muted">no metrics/final_report.json</p>`;
-  const figures = ref.figures.map((f) => `<img alt="${f}" src="/reference/figures/${f}">`).join("");
+  const figures = ref.figures.map((f) => `<img alt="${esc(f)}" src="/reference/figures/${esc(f)}">`)
+    .join("");
   $("reference").innerHTML = table + figures;
 }
 
