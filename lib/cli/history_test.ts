@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { HistoryDb, type NewRun } from "../history/db.ts";
+import { HistoryDb } from "../history/db.ts";
+import type { NewRun } from "../history/schema.ts";
 
 function run(key: string, commit: string, tps: number[]): NewRun {
   return {

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { RunRecord, RunSamples } from "./db.ts";
+import type { RunRecord, RunSamples } from "./schema.ts";
 import { type SignificanceTest, twoSampleTest } from "./significance.ts";
 
 /** The metrics compared, and which direction is better. */

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { join } from "node:path";
-import { HistoryDb, type JobRecord, type NewRun } from "./db.ts";
+import { HistoryDb } from "./db.ts";
+import type { JobRecord, NewRun } from "./schema.ts";
 
 function newRun(key: string, overrides: Partial<NewRun> = {}): NewRun {
   return {

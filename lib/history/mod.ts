@@ -3,6 +3,7 @@
  *
  * @module
  */
+export * from "./schema.ts";
 export * from "./db.ts";
 export * from "./record.ts";
 export * from "./compare.ts";

@@ -12,7 +12,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readDotenv } from "../_dotenv.ts";
 import type { BenchRow } from "../results/schema.ts";
-import { HistoryDb, type NewRun, type RunSource } from "./db.ts";
+import { HistoryDb } from "./db.ts";
+import type { NewRun, RunSource } from "./schema.ts";
 
 /** The environment variable naming the history database (`off` disables the hooks). */
 export const HISTORY_ENV = "TURBO_HISTORY_DB";

@@ -6,7 +6,7 @@
  */
 import { DEVICES, DTYPES } from "../dtypes.ts";
 import { PROMPT_FAMILIES } from "../engine/prompts.ts";
-import { JOB_STATUSES, RUN_SOURCES } from "../history/db.ts";
+import { JOB_STATUSES, RUN_SOURCES } from "../history/schema.ts";
 import { BENCH_DEFAULTS } from "./validate.ts";
 
 /** One route as the OpenAPI document describes it. */

@@ -4,21 +4,22 @@
  *
  * @module
  */
-import { DEVICES, DTYPES } from "../dtypes.ts";
 import {
   compareRuns,
   type HistoryDb,
   JOB_STATUSES,
-  type JobRecord,
   type JobStatus,
   RUN_SOURCES,
   type RunSource,
   TESTS,
 } from "../history/mod.ts";
 import { HttpError, json, readJsonObject } from "./http.ts";
-import { FINISHED, type JobEvent, type JobQueue } from "./jobs.ts";
+import { jobEvents } from "./events.ts";
+import { jobView } from "./job_view.ts";
+import type { JobQueue } from "./jobs.ts";
 import type { ModelInfo } from "./models.ts";
 import type { RouteDoc } from "./openapi.ts";
+import { describe, FILTERS, PAGING, query, type QuerySpec } from "./query.ts";
 import { validateBenchmarkRequest } from "./validate.ts";
 
 /** A route: its documentation and its handler. */
@@ -37,119 +38,6 @@ export interface ApiContext {
   models: () => ModelInfo[];
   /** Closers of open event streams (called on shutdown). */
   streams?: Set<() => void>;
-}
-
-type Kind = "string" | "enum" | "int" | "time";
-interface QuerySpec {
-  kind: Kind;
-  values?: readonly string[];
-  description: string;
-}
-
-const PAGING: Record<string, QuerySpec> = {
-  limit: { kind: "int", description: "Page size, 1..500 (default 50)" },
-  offset: { kind: "int", description: "Rows skipped (default 0)" },
-};
-const FILTERS: Record<string, QuerySpec> = {
-  model: { kind: "string", description: "Exact model id" },
-  dtype: { kind: "enum", values: DTYPES, description: "Dtype" },
-  device: { kind: "enum", values: DEVICES, description: "Device" },
-  since: { kind: "time", description: "RFC 3339 time: rows created at or after it" },
-};
-
-/**
- * Parses and checks query parameters against a spec: unknown or bad ones are a 400 naming them.
- *
- * @param url The request URL.
- * @param spec Accepted parameters.
- * @returns The values (ints as numbers, times as ISO strings).
- * @throws {HttpError} 400 naming the parameter.
- */
-function query(url: URL, spec: Record<string, QuerySpec>): Record<string, string | number> {
-  const out: Record<string, string | number> = {};
-  for (const [key, value] of url.searchParams) {
-    const s = spec[key];
-    if (!s) {
-      throw new HttpError(
-        400,
-        `'${key}' is not a query parameter here (known: ${Object.keys(spec).join(", ")})`,
-        key,
-      );
-    }
-    if (s.kind === "int") {
-      const n = Number(value);
-      const max = key === "limit" ? 500 : Number.MAX_SAFE_INTEGER;
-      const min = key === "limit" ? 1 : 0;
-      if (!/^\d+$/.test(value) || n < min || n > max) {
-        throw new HttpError(
-          400,
-          `'${key}' must be an integer in ${min}..${max}, got '${value}'`,
-          key,
-        );
-      }
-      out[key] = n;
-    } else if (s.kind === "enum") {
-      if (!s.values!.includes(value)) {
-        throw new HttpError(
-          400,
-          `'${key}' is unknown: '${value}' (known: ${s.values!.join(", ")})`,
-          key,
-        );
-      }
-      out[key] = value;
-    } else if (s.kind === "time") {
-      const t = Date.parse(value);
-      if (Number.isNaN(t)) {
-        throw new HttpError(400, `'${key}' must be an RFC 3339 time, got '${value}'`, key);
-      }
-      out[key] = new Date(t).toISOString();
-    } else out[key] = value;
-  }
-  return out;
-}
-
-function describe(spec: Record<string, QuerySpec>): Record<string, string> {
-  return Object.fromEntries(Object.entries(spec).map(([k, s]) => [k, s.description]));
-}
-
-/**
- * A job as the API shows it: the record, its queue position, and when done its result (the
- * `deno task bench --output` JSON) and summary.
- *
- * @param db The history database.
- * @param queue The queue.
- * @param job The job.
- * @param withResult Include the full result.
- * @returns The JSON view.
- * @example
- * ```ts ignore
- * const view = jobView(db, queue, db.getJob(id)!, true); // view.result: bench's --output JSON
- * ```
- */
-export function jobView(
-  db: HistoryDb,
-  queue: JobQueue,
-  job: JobRecord,
-  withResult: boolean,
-): Record<string, unknown> {
-  const run = job.run_id === null ? undefined : db.getRun(job.run_id);
-  const position = queue.queued.indexOf(job.id);
-  return {
-    ...job,
-    queue_position: position < 0 ? null : position,
-    links: { self: `/benchmarks/${job.id}`, events: `/benchmarks/${job.id}/events` },
-    summary: run
-      ? {
-        decode_tokens_per_s: run.decode_tokens_per_s,
-        prefill_ms: run.prefill_ms,
-        total_ms: run.total_ms,
-        runs: run.samples.prefill_ms.length,
-        execution_provider: run.execution_provider,
-        git_commit: run.git_commit,
-      }
-      : null,
-    ...(withResult ? { result: run?.result ?? null } : {}),
-  };
 }
 
 /**
@@ -237,63 +125,9 @@ export function benchmarkRoutes(ctx: ApiContext): Route[] {
       path: "/benchmarks/{id}/events",
       summary: "Progress as Server-Sent Events (state, run, end)",
       success: [200, "text/event-stream"],
-      handle: (_request, params) => events(ctx, find(params.id!)),
+      handle: (_request, params) => jobEvents(ctx, find(params.id!)),
     },
   ];
-}
-
-function events(ctx: ApiContext, job: JobRecord): Response {
-  const { db, queue } = ctx;
-  const encoder = new TextEncoder();
-  let cleanup = () => {};
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let open = true;
-      const send = (type: string, data: unknown) => {
-        if (open) {
-          controller.enqueue(encoder.encode(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`));
-        }
-      };
-      const close = () => {
-        if (!open) return;
-        open = false;
-        cleanup();
-        controller.close();
-      };
-      const current = db.getJob(job.id)!;
-      send("state", jobView(db, queue, current, false));
-      if (FINISHED.has(current.status)) {
-        send("end", jobView(db, queue, current, true));
-        close();
-        return;
-      }
-      const unsubscribe = queue.subscribe(job.id, (e: JobEvent) => {
-        if (e.type === "end") {
-          send("end", jobView(db, queue, e.job, true));
-          close();
-        } else {send(e.type, {
-            ...jobView(db, queue, e.job, false),
-            ...(e.run ? { run: e.run } : {}),
-          });}
-      });
-      const keepAlive = setInterval(
-        () => open && controller.enqueue(encoder.encode(": ping\n\n")),
-        15_000,
-      );
-      cleanup = () => {
-        unsubscribe();
-        clearInterval(keepAlive);
-        ctx.streams?.delete(close);
-      };
-      ctx.streams?.add(close);
-    },
-    cancel() {
-      cleanup();
-    },
-  });
-  return new Response(body, {
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
-  });
 }
 
 /**
