@@ -100,6 +100,57 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
       );
     });
 
+    await t.step(
+      "concurrent streams interleave and each gets the answer it would get alone",
+      async () => {
+        const ask = (content: string) =>
+          client.chat.completions.create({
+            model: "preset:tiny",
+            messages: [{ role: "user", content }],
+            max_tokens: 12,
+            // @ts-ignore: vLLM's extension, sent as is by the client
+            ignore_eos: true,
+          });
+        const alone = await Promise.all(
+          ["one", "two"].map(async (c) => (await ask(c)).choices[0]!.message.content),
+        );
+        const together = await Promise.all(
+          ["one", "two", "one", "two"].map(async (c) => (await ask(c)).choices[0]!.message.content),
+        );
+        assert.deepEqual(together, [...alone, ...alone]);
+      },
+    );
+
+    await t.step(
+      "a client that goes away mid-stream does not disturb the next request",
+      async () => {
+        const abort = new AbortController();
+        const r = await fetch(`${server.url}/v1/completions`, {
+          method: "POST",
+          body: JSON.stringify({
+            model: "preset:tiny",
+            prompt: "x",
+            max_tokens: 400,
+            ignore_eos: true,
+            stream: true,
+          }),
+          signal: abort.signal,
+        });
+        const reader = r.body!.getReader();
+        await reader.read();
+        abort.abort();
+        await reader.cancel().catch(() => {});
+        const next = await client.completions.create({
+          model: "preset:tiny",
+          prompt: "x",
+          max_tokens: 4,
+        });
+        assert(next.usage!.completion_tokens >= 1);
+        const health = await (await fetch(`${server.url}/health`)).json();
+        assert.equal(health.status, "ok");
+      },
+    );
+
     await t.step("GET /v1/models lists each model and model:dtype", async () => {
       const ids = [];
       for await (const m of client.models.list()) ids.push(m.id);

@@ -98,6 +98,31 @@ Deno.test("server: a tiny benchmark job runs in a worker, streams progress and r
       assert.equal(result.execution_provider, "CPUExecutionProvider");
       assert(result.results.stats.decode_tokens_per_s_mean > 0);
       assert.equal(job.summary.runs, 3);
+      // A finished job's stream answers at once: its state, then the end with the result.
+      const again = await readEvents(await fetch(`${url}/benchmarks/${id}/events`));
+      assert.deepEqual(again.map(([e]) => e), ["state", "end"]);
+      assert.deepEqual((again[1]![1] as { result: unknown }).result, result);
+    });
+
+    await t.step("the dashboard and its vega bundles are served by the server itself", async () => {
+      for (
+        const path of [
+          "/",
+          "/assets/app.js",
+          "/assets/vega.min.js",
+          "/assets/vega-lite.min.js",
+          "/assets/vega-embed.min.js",
+        ]
+      ) {
+        const r = await fetch(`${url}${path}`);
+        assert.equal(r.status, 200, path);
+        assert((await r.arrayBuffer()).byteLength > 1000, path);
+      }
+      const ref = await (await fetch(`${url}/reference`)).json();
+      assert(Array.isArray(ref.figures));
+      const missing = await fetch(`${url}/assets/..%2F..%2Fdeno.json`);
+      assert.equal(missing.status, 404);
+      await missing.body?.cancel();
     });
 
     await t.step("GET /benchmarks and /history filter and page", async () => {
