@@ -22,7 +22,7 @@ IMAGE   ?= turbo-inference-gpu
 JUPYTER_PORT ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv test ok sweep figures report notebook jupyter stop build gpu-jupyter gpu-sweep sh clean
+.PHONY: help setup venv test ok sweep figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,9 @@ notebook: setup ## Execute every notebook headless (tiny preset) into notebooks/
 
 jupyter: setup ## Start JupyterLab (.venv/, built on first use; else classic Notebook) on http://127.0.0.1:8888 with a token
 	@$(DENO) task jupyter --port $(JUPYTER_PORT)
+
+serve: setup ## Benchmark service + dashboard on http://127.0.0.1:8000 (API, OpenAI-compatible /v1, SQLite history)
+	@$(DENO) task serve
 
 stop: ## Stop the Jupyter server started by `make jupyter` (and the GPU container)
 	@$(DENO) task jupyter --stop 2>/dev/null || true

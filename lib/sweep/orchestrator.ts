@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { recordSweepCell } from "../history/record.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
@@ -172,6 +173,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const onCellDone = async (cell: Cell, rows: BenchRow[]) => {
       store.replace(cell.id, rows);
       await writeTable(resultsPath, "bench", store.all());
+      recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       const failed = rows.some((r) => r.status !== "ok");
       if (failed) summary.cellsFailed++;
       else summary.cellsOk++;
