@@ -91,11 +91,13 @@ Deno.test({
     const dir = await Deno.makeTempDir({ dir: join(ROOT, ".cache"), prefix: "jupyterlab-test-" });
     console.error(`browser test: screenshots and logs in ${dir}`);
     // The notebook runs from a copy in the served temp folder (the checkout's notebook is never
-    // saved over), with lib/ linked beside it so its import and deno.json resolve as in the repo.
+    // saved over), with lib/ and the data it reads beside its own URL (data/, models/, sweeps/)
+    // linked beside it, so its import, deno.json and the shipped files resolve as in the repo.
     const source = await Deno.readTextFile(NOTEBOOK);
     await Deno.mkdir(join(dir, "notebooks"));
     await Deno.writeTextFile(join(dir, "notebooks", "turbo_inference.ipynb"), source);
-    await Deno.symlink(join(ROOT, "lib"), join(dir, "lib"));
+    const linked = ["lib", "data", "models", "sweeps"].filter((name) => exists(join(ROOT, name)));
+    for (const name of linked) await Deno.symlink(join(ROOT, name), join(dir, name));
     const codeCells = (JSON.parse(source).cells as { cell_type: string }[])
       .filter((c) => c.cell_type === "code").length;
     await writeSettings(join(dir, "settings"));
@@ -256,7 +258,8 @@ Deno.test({
     }
     // Passed: keep the screenshots and the server log, drop the run and the copies.
     if (passed) {
-      await Deno.remove(join(dir, "lib")); // the symlink only (not recursive: never the target)
+      // the symlinks only (not recursive: never their targets)
+      for (const name of linked) await Deno.remove(join(dir, name));
       for (const name of ["run", "notebooks", "settings", "workspaces", ".cache"]) {
         await Deno.remove(join(dir, name), { recursive: true }).catch(() => {});
       }
@@ -289,4 +292,13 @@ async function untrustedNotebook(): Promise<string> {
     metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" } },
     cells: [{ id: "u0", cell_type: "code", metadata: {}, execution_count: 1, source: "", outputs }],
   });
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
