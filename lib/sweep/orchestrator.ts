@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { recordSweepCell } from "../history/record.ts";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import type { BenchRow } from "../results/schema.ts";
@@ -24,6 +25,7 @@ import { checkContexts } from "./preflight.ts";
 import { estimateCellMs, estimatePerplexityMs, fitCostModel } from "./estimate.ts";
 import { ensureWritable, readExisting, RowStore } from "./row_store.ts";
 import { checkModels, runCells, runProbe } from "./scheduler.ts";
+import type { WorkerOptions } from "./worker_process.ts";
 import { perplexityComplete, runPerplexity } from "./perplexity_pass.ts";
 
 /** Options of {@linkcode runSweep}. */
@@ -44,6 +46,8 @@ export interface SweepOptions {
   specSource?: string;
   /** Extra environment for workers (tests use it for fault injection). */
   workerEnv?: Record<string, string>;
+  /** Where the workers' stderr goes (notebooks show it in place). @default this process's stderr */
+  workerStderr?: (chunk: Uint8Array) => void;
 }
 
 /** What a sweep did. */
@@ -123,11 +127,15 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         `${spec.warmup} warmup + ${promptSlots(spec).length} prompts × ${spec.runs} runs per cell`,
     );
     const provenance = await collectProvenance();
+    const workers: WorkerOptions = {
+      ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}),
+      ...(options.workerStderr ? { workerStderr: options.workerStderr } : {}),
+    };
     const needPerplexity = spec.perplexity !== null &&
       spec.models.some((m) => options.force || !perplexityComplete(existingPpl, spec, m));
     const weights = new Map<string, string>();
     if (pendingCells.length > 0 || needPerplexity) {
-      for (const c of await checkModels(spec, provenance, options.specSource, options.workerEnv)) {
+      for (const c of await checkModels(spec, provenance, options.specSource, workers)) {
         weights.set(c.model, c.weights);
         if (c.weights === "random") {
           log(`${c.model}: random weights (speed and dtype agreement only, no language quality)`);
@@ -136,7 +144,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     }
     const costs = new Map<string, number>();
     if (pendingCells.length > 0 && !options.skipProbe) {
-      const probe = await runProbe(spec, pendingCells[0]!, provenance, options.workerEnv);
+      const probe = await runProbe(spec, pendingCells[0]!, provenance, workers);
       if (probe) {
         const model = fitCostModel(probe.points);
         for (const cell of pendingCells) costs.set(cell.id, estimateCellMs(spec, cell, model));
@@ -181,6 +189,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       // Until one cell of this run succeeded, keep its rows in memory: an all-failed run must
       // not replace a good results.csv (a kill meanwhile only means those cells run again).
       if (summary.cellsOk > 0) await writeTable(resultsPath, "bench", store.all());
+      recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       doneCost += costs.get(cell.id) ?? 1;
       log(
         progressLine(
@@ -193,7 +202,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     };
     summary.cellsLeft = await runCells(spec, pendingCells, provenance, onCellDone, {
       deadlineMs,
-      ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}),
+      ...workers,
     });
     if (summary.cellsOk === 0 && summary.cellsFailed > 0) {
       throw new Error(
@@ -213,7 +222,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
           continue;
         }
         log(`perplexity of ${model}: ${spec.perplexity.dtypes.join(", ")}`);
-        const rows = (await runPerplexity(spec, model, provenance, log, options.workerEnv))
+        const rows = (await runPerplexity(spec, model, provenance, log, workers))
           .map((r) => ({ ...r, weights: r.weights || weights.get(model) || "" }));
         summary.perplexityRows += rows.length;
         const keep = pplStore.filter((r) =>

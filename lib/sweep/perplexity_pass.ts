@@ -7,7 +7,7 @@
 import type { PerplexityRow } from "../results/schema.ts";
 import type { Provenance } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
-import { exitReason, spawnWorker } from "./worker_process.ts";
+import { exitReason, spawnWorker, type WorkerOptions } from "./worker_process.ts";
 
 /**
  * Runs the perplexity of one model over the spec's perplexity dtypes.
@@ -16,7 +16,7 @@ import { exitReason, spawnWorker } from "./worker_process.ts";
  * @param model Model reference.
  * @param provenance Row provenance.
  * @param log Progress sink.
- * @param env Extra worker environment.
+ * @param workers Worker environment and stderr sink.
  * @returns One row per dtype.
  */
 export async function runPerplexity(
@@ -24,7 +24,7 @@ export async function runPerplexity(
   model: string,
   provenance: Provenance,
   log: (line: string) => void,
-  env?: Record<string, string>,
+  workers: WorkerOptions = {},
 ): Promise<PerplexityRow[]> {
   const p = spec.perplexity!;
   const worker = await spawnWorker(
@@ -38,9 +38,8 @@ export async function runPerplexity(
       provenance,
       deadlineMs: null,
     },
-    env,
     // Each dtype is a bounded piece of work: the timeout grows with their number.
-    spec.cell_timeout_s * 1000 * (p.dtypes.length + 1),
+    { ...workers, timeoutMs: spec.cell_timeout_s * 1000 * (p.dtypes.length + 1) },
   );
   let rows: PerplexityRow[] = [];
   for await (const message of worker.messages) {

@@ -14,14 +14,12 @@ import type { Provenance, WorkerJob } from "./protocol.ts";
 import { errorRow } from "./rows.ts";
 import type { SweepSpec } from "./spec.ts";
 import type { ProbePoint } from "./estimate.ts";
-import { exitReason, spawnWorker } from "./worker_process.ts";
+import { exitReason, spawnWorker, type WorkerOptions } from "./worker_process.ts";
 
 /** Options of {@linkcode runCells}. */
-export interface RunCellsOptions {
+export interface RunCellsOptions extends WorkerOptions {
   /** Epoch ms after which no new cell starts, or null. @default null */
   deadlineMs?: number | null;
-  /** Extra environment for workers (tests use it for fault injection). @default {} */
-  workerEnv?: Record<string, string>;
   /** The machine's 1-minute load average. @default os.loadavg()[0] */
   load1?: () => number;
 }
@@ -55,7 +53,7 @@ export async function runCells(
     // errors that the budget was meant to leave for a resume.
     if (deadlineMs !== null && Date.now() > deadlineMs) return cells.length - i;
     const before = load1();
-    const rows = await runOneCell(spec, cell, provenance, deadlineMs, options.workerEnv);
+    const rows = await runOneCell(spec, cell, provenance, deadlineMs, options);
     if (rows === "budget") return cells.length - i;
     const after = load1();
     for (const row of rows) {
@@ -72,7 +70,7 @@ async function runOneCell(
   cell: Cell,
   provenance: Provenance,
   deadlineMs: number | null,
-  env?: Record<string, string>,
+  workers: WorkerOptions,
 ): Promise<BenchRow[] | "budget"> {
   const job: WorkerJob = {
     mode: "bench",
@@ -84,7 +82,7 @@ async function runOneCell(
     provenance,
     deadlineMs,
   };
-  const worker = await spawnWorker(job, env);
+  const worker = await spawnWorker(job, workers);
   let timedOut: "load" | "cell" | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   // One clock bounds loading the model (until the cell starts), a second the cell itself.
@@ -136,7 +134,7 @@ export interface ModelCheck {
  * @param spec The sweep spec.
  * @param provenance Row provenance (the job needs it).
  * @param source File name for the message. @default "sweep spec"
- * @param env Extra worker environment.
+ * @param workers Worker environment and stderr sink.
  * @returns The weights' origin of each model.
  * @throws {Error} `Invalid SOURCE: $.models[i] (REF) cannot be loaded: REASON`.
  */
@@ -144,7 +142,7 @@ export async function checkModels(
   spec: SweepSpec,
   provenance: Provenance,
   source = "sweep spec",
-  env?: Record<string, string>,
+  workers: WorkerOptions = {},
 ): Promise<ModelCheck[]> {
   const out: ModelCheck[] = [];
   for (const [i, model] of spec.models.entries()) {
@@ -159,8 +157,7 @@ export async function checkModels(
         provenance,
         deadlineMs: null,
       },
-      env,
-      spec.cell_timeout_s * 1000,
+      { ...workers, timeoutMs: spec.cell_timeout_s * 1000 },
     );
     let result: { weights: string; error: string | null } | null = null;
     for await (const message of worker.messages) {
@@ -189,14 +186,14 @@ export async function checkModels(
  * @param spec The sweep spec.
  * @param cell A cell whose model, dtype and device are probed.
  * @param provenance Row provenance.
- * @param env Extra worker environment.
+ * @param workers Worker environment and stderr sink.
  * @returns Load time and the probe points, or null when the probe failed.
  */
 export async function runProbe(
   spec: SweepSpec,
   cell: Cell,
   provenance: Provenance,
-  env?: Record<string, string>,
+  workers: WorkerOptions = {},
 ): Promise<{ loadMs: number; points: ProbePoint[] } | null> {
   const worker = await spawnWorker(
     {
@@ -209,8 +206,7 @@ export async function runProbe(
       provenance,
       deadlineMs: null,
     },
-    env,
-    spec.cell_timeout_s * 1000,
+    { ...workers, timeoutMs: spec.cell_timeout_s * 1000 },
   );
   let result = null;
   for await (const message of worker.messages) {

@@ -9,6 +9,14 @@ import { decodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts
 
 const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
 
+/** How workers are started: extra environment and where their stderr goes. */
+export interface WorkerOptions {
+  /** Extra environment (tests inject faults with it). @default {} */
+  workerEnv?: Record<string, string>;
+  /** Where the worker's stderr goes (notebooks show it in place). @default this process's stderr */
+  workerStderr?: (chunk: Uint8Array) => void;
+}
+
 /** A running worker. */
 export interface WorkerRun {
   /** Its protocol messages, in order, until it exits. */
@@ -27,8 +35,8 @@ export interface WorkerRun {
  * Starts a worker process on a job.
  *
  * @param job The job (written to a temporary file the worker reads).
- * @param env Extra environment (tests inject faults with it). @default {}
- * @param timeoutMs Kill it after this long. @default no limit
+ * @param options Extra environment, stderr sink, and `timeoutMs` (kill it after this long;
+ * default no limit).
  * @returns The running worker.
  * @example
  * ```ts ignore
@@ -38,9 +46,11 @@ export interface WorkerRun {
  */
 export async function spawnWorker(
   job: WorkerJob,
-  env: Record<string, string> = {},
-  timeoutMs?: number,
+  options: WorkerOptions & { timeoutMs?: number } = {},
 ): Promise<WorkerRun> {
+  const env = options.workerEnv ?? {};
+  const timeoutMs = options.timeoutMs;
+  const stderr = options.workerStderr;
   const jobPath = await Deno.makeTempFile({ prefix: "turbo-job-", suffix: ".json" });
   await Deno.writeTextFile(jobPath, JSON.stringify(job));
   const child = new Deno.Command(Deno.execPath(), {
@@ -54,7 +64,8 @@ export async function spawnWorker(
   const stderrDone = (async () => {
     // Forward the worker's stderr as it comes (progress bars use \r), keep its last line.
     for await (const chunk of child.stderr) {
-      await Deno.stderr.write(chunk);
+      if (stderr) stderr(chunk);
+      else await Deno.stderr.write(chunk);
       const text = new TextDecoder().decode(chunk);
       const line = text.split(/[\r\n]/).map((l) => l.trim()).filter(Boolean).pop();
       if (line) last = line;
