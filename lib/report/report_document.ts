@@ -10,12 +10,8 @@ import { Buffer } from "node:buffer";
 import { tableCells, tableHtml, tableMarkdown } from "./_table_html.ts";
 import { compareDtypes, escapeHtml, fmt, reportLabel, setupRows, setupsOf } from "./_util.ts";
 import type { ComparisonTable } from "./comparison_table.ts";
-import {
-  type DtypeEntry,
-  type FinalReport,
-  referenceLabel,
-  type SetupExtended,
-} from "./final_report.ts";
+import type { DtypeEntry, FinalReport, SetupExtended } from "./final_report.ts";
+import { referenceLabel } from "./_checks.ts";
 import { NOISY_CV_PCT } from "./verdicts.ts";
 import { DELTA_PPL_BUDGET_PCT } from "./ppl_degradation.ts";
 import { ratioWords, SPEED_WORDS } from "./ratio_words.ts";
