@@ -8,6 +8,7 @@ import pl from "nodejs-polars";
 import { DTYPES } from "../dtypes.ts";
 import { studentTQuantile975 } from "../measure/_student_t.ts";
 import { minSamplesForPercentile } from "../measure/stats.ts";
+import { NOISY_CV } from "../measure/run_checks.ts";
 
 /** Columns that identify a summary row. */
 export const SUMMARY_KEYS = [
@@ -49,9 +50,6 @@ export const SUMMARY_FIELDS: readonly string[] = Object.freeze([
   "load1_after_max",
   "weights",
 ]);
-
-/** Coefficient of variation (std ÷ mean over a cell's runs) above which a cell is flagged noisy. */
-export const NOISY_CV = 0.2;
 
 /**
  * One benchmark cell's summary: `runs` ok runs; for each metric `<metric>_<stat>`; the CI95

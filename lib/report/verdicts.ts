@@ -7,7 +7,8 @@
  * @module
  */
 import type { PerplexityRow } from "../results/schema.ts";
-import { NOISY_CV, type SummaryRow } from "./summary.ts";
+import type { SummaryRow } from "./summary.ts";
+import { NOISY_CV } from "../measure/run_checks.ts";
 import { round } from "./_util.ts";
 
 /** Where a setup's weights came from, as its rows record it. */

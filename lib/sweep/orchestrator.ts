@@ -19,6 +19,8 @@ import { systemInfo } from "../runtime/system_info.ts";
 import { type Cell, expandGrid, newTokensOf, promptSlots } from "./grid.ts";
 import { acquireLock } from "./lock.ts";
 import { formatDuration, progressLine } from "../measure/progress.ts";
+import { NOISY_CV, preflightWarnings } from "../measure/run_checks.ts";
+import { summarize } from "../measure/stats.ts";
 import type { Provenance } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
 import { checkContexts } from "./preflight.ts";
@@ -126,6 +128,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         `complete), each in a fresh worker, dtypes and cache modes interleaved per length; ` +
         `${spec.warmup} warmup + ${promptSlots(spec).length} prompts × ${spec.runs} runs per cell`,
     );
+    for (const warning of preflightWarnings()) log(`warning: ${warning}`);
     const provenance = await collectProvenance();
     const workers: WorkerOptions = {
       ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}),
@@ -191,12 +194,14 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       if (summary.cellsOk > 0) await writeTable(resultsPath, "bench", store.all());
       recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       doneCost += costs.get(cell.id) ?? 1;
+      const cv = failed ? null : decodeCv(rows);
       log(
         progressLine(
           doneCost,
           totalCost,
           (performance.now() - started) / 1000,
-          `${failed ? "FAILED " : ""}${cell.id}${failed ? `: ${rows[0]?.error ?? ""}` : ""}`,
+          `${failed ? "FAILED " : ""}${cell.id}${failed ? `: ${rows[0]?.error ?? ""}` : ""}` +
+            (cv !== null && cv > NOISY_CV ? ` (noisy: decode CV ${(cv * 100).toFixed(0)} %)` : ""),
         ),
       );
     };
@@ -267,6 +272,14 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
   } finally {
     lock.release();
   }
+}
+
+/** Coefficient of variation of a cell's per-run decode tokens/s; null below two runs. */
+function decodeCv(rows: readonly BenchRow[]): number | null {
+  const rates = rows.flatMap((r) => r.decode_tokens_per_s === null ? [] : [r.decode_tokens_per_s]);
+  if (rates.length < 2) return null;
+  const s = summarize(rates);
+  return s.mean === 0 ? null : s.std / s.mean;
 }
 
 async function collectProvenance(): Promise<Provenance> {
