@@ -137,9 +137,11 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const needPerplexity = spec.perplexity !== null &&
       spec.models.some((m) => options.force || !perplexityComplete(existingPpl, spec, m));
     const weights = new Map<string, string>();
+    const startMs = new Map<string, number>();
     if (pendingCells.length > 0 || needPerplexity) {
       for (const c of await checkModels(spec, provenance, options.specSource, workers)) {
         weights.set(c.model, c.weights);
+        startMs.set(c.model, c.startMs);
         if (c.weights === "random") {
           log(`${c.model}: random weights (speed and dtype agreement only, no language quality)`);
         }
@@ -151,7 +153,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       if (probe) {
         const model = fitCostModel(probe.points);
         for (const cell of pendingCells) costs.set(cell.id, estimateCellMs(spec, cell, model));
-        const loads = pendingCells.length * probe.loadMs;
+        // Each cell starts a fresh worker: its start and model load, as the check timed it.
+        const loads = pendingCells.reduce((a, c) => a + (startMs.get(c.model) ?? probe.loadMs), 0);
         const bench = [...costs.values()].reduce((a, b) => a + b, 0) + loads;
         const ppl = estimatePerplexityMs(spec, model) * spec.models.length;
         summary.estimateS = (bench + ppl) / 1000;

@@ -122,6 +122,8 @@ export interface ModelCheck {
   model: string;
   /** `random` or `trained` (from the model's config). */
   weights: string;
+  /** Wall time from spawning the check worker to its answer: a fresh worker's start + load, ms. */
+  startMs: number;
 }
 
 /**
@@ -146,6 +148,7 @@ export async function checkModels(
 ): Promise<ModelCheck[]> {
   const out: ModelCheck[] = [];
   for (const [i, model] of spec.models.entries()) {
+    const started = performance.now();
     const worker = await spawnWorker(
       {
         mode: "check",
@@ -160,12 +163,16 @@ export async function checkModels(
       { ...workers, timeoutMs: spec.cell_timeout_s * 1000 },
     );
     let result: { weights: string; error: string | null } | null = null;
+    let startMs = 0;
     for await (const message of worker.messages) {
-      if (message.type === "check") result = message;
+      if (message.type === "check") {
+        result = message;
+        startMs = performance.now() - started;
+      }
     }
     const status = await worker.status;
     if (result === null && worker.timedOut()) {
-      out.push({ model, weights: "" });
+      out.push({ model, weights: "", startMs: performance.now() - started });
       continue;
     }
     const error = result === null ? exitReason(status, worker.lastStderr()) : result.error;
@@ -175,7 +182,7 @@ export async function checkModels(
           `in any of its dtypes: ${error}`,
       );
     }
-    out.push({ model, weights: result!.weights });
+    out.push({ model, weights: result!.weights, startMs });
   }
   return out;
 }
