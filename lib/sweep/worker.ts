@@ -200,7 +200,12 @@ async function probe(job: WorkerJob): Promise<void> {
 
 async function check(job: WorkerJob): Promise<void> {
   // The model must exist and at least one of the spec's dtypes must load: a dtype the model
-  // lacks is the cell's error, a model that loads in none is the spec's.
+  // lacks is the cell's error, a model that loads in none is the spec's. Resolving every dtype
+  // first builds a preset's missing ONNX files here, so no cell's worker (and no cell's memory
+  // baseline) includes a build.
+  for (const dtype of job.spec.dtypes) {
+    await resolveModel(job.model, { dtypes: [dtype] }).catch(() => {});
+  }
   let first: string | null = null;
   for (const dtype of job.spec.dtypes) {
     try {
