@@ -93,7 +93,7 @@ export async function ensureModel(
       }, got '${attention}'`,
     );
   }
-  const dir = join(root, `${preset}${attention === "gqa" ? "-gqa" : ""}-s${seed}`);
+  const dir = join(root, `${preset}${attention === "standard" ? "" : `-${attention}`}-s${seed}`);
   if (!isComplete(dir) || isStale(dir)) {
     const staging = stagingPath(dir);
     try {
