@@ -1,33 +1,42 @@
 /**
- * `deno task compare`: decoding speed of three ways to run the same model, dtype and prompt in
- * one process — (a) a minimal raw `session.run` greedy loop, (b) this project's engine
- * (`generate()`), (c) transformers.js `model.generate()` — with the decode tokens/s of each
- * (tokens 2..N) and the ratios b/a and b/c. Rounds interleave the three so drift hits all alike;
- * the reported figures are medians over rounds, the ratios medians of per-round ratios.
- * Targets: (b) within 3 % of (a), ≥ 1.3× (c).
+ * `deno task compare`: decoding speed of four ways to run the same model, dtype and prompt in
+ * one process — (a) a minimal raw `session.run` greedy loop, (b) this project's engine on its
+ * copy path (`present.*` fed back), (c) the engine's in-place path (the same weights built as an
+ * `in_place` graph: one fixed-size cache buffer, only the new K/V returned), (d) transformers.js
+ * `model.generate()` — at one or several prompt lengths, with decode tokens/s (tokens 2..N) and
+ * paired ratios. Rounds interleave the contenders so drift hits all alike; figures are medians
+ * over rounds, ratios medians of per-round ratios. Targets at 2048 tokens on a CPU: in-place ≥
+ * 1.5× transformers.js and ≥ 1.3× the copy path; at 128 no slower than the copy path.
  *
  * ```
- * deno task compare --model preset:small --dtype q4 --prompt-tokens 128 --max-new-tokens 64
+ * deno task compare --model preset:small --dtype q4 --prompt-tokens 128,512,2048 --max-new-tokens 32
  * ```
+ *
+ * The in-place twin of `preset:NAME[@SEED]` (or of a directory this project built) is built on
+ * demand into `.cache/models/NAME-in_place-sSEED`; `--in-place-model REF` names one explicitly.
+ * A model with no in-place twin (a Hub export) runs the other three.
  *
  * @module
  */
 import * as ort from "onnxruntime-node";
 import { AutoModelForCausalLM, BaseStreamer, Tensor as HfTensor } from "@huggingface/transformers";
+import { join } from "node:path";
 import { DTYPES, isDtype } from "../dtypes.ts";
 import { loadDecoder } from "../engine/decoder.ts";
 import { generate } from "../engine/generate.ts";
+import { kvCacheBytes } from "../engine/kv_cache.ts";
 import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { summarize } from "../measure/stats.ts";
+import { ensureModel } from "../model/mod.ts";
 import type { OnnxSession } from "../runtime/session.ts";
 import { emptyKv } from "../runtime/tensors.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 import type { DecoderModel } from "../engine/decoder.ts";
 
-const USAGE = `Usage: deno task compare [--model preset:small] [--dtype q4] [--prompt-tokens 128]
-  [--max-new-tokens 64] [--warmup 2] [--rounds 5] [--threads 0] [--family conversational]
-  [--output compare.json]`;
+const USAGE = `Usage: deno task compare [--model preset:small] [--dtype q4]
+  [--prompt-tokens 128,512,2048] [--max-new-tokens 32] [--warmup 1] [--rounds 5] [--threads 0]
+  [--family conversational] [--in-place-model REF] [--output compare.json]`;
 
 const FLAGS = {
   model: { type: "string", default: "preset:small" },
@@ -38,6 +47,7 @@ const FLAGS = {
   rounds: { type: "string" },
   threads: { type: "string" },
   family: { type: "string", default: "conversational" },
+  "in-place-model": { type: "string" },
   output: { type: "string" },
 } as const;
 
@@ -89,7 +99,7 @@ function rawLoop(s: OnnxSession, model: DecoderModel): Contender {
   };
 }
 
-/** (b) This project's engine. */
+/** (b), (c) This project's engine (its KV mode follows from the model's graph). */
 function engine(model: DecoderModel): Contender {
   return async (prompt, n) => {
     const r = await generate(model, [prompt], { maxNewTokens: n });
@@ -138,6 +148,55 @@ async function transformersJs(dir: string, dtype: string, threads: number): Prom
   };
 }
 
+/** `preset:NAME[@SEED]`, or a directory this project built: the in-place twin's directory. */
+async function inPlaceTwin(ref: string, dir: string, dtype: string): Promise<string | null> {
+  let preset: string | undefined;
+  let seed: number | undefined;
+  const m = /^preset:([\w.-]+)(?:@(\d+))?$/.exec(ref);
+  if (m) {
+    preset = m[1];
+    seed = m[2] === undefined ? undefined : Number(m[2]);
+  } else {
+    try {
+      const config = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+      const meta = config?.turbo_inference;
+      if (meta?.attention === "in_place") return dir;
+      if (typeof meta?.preset === "string" && typeof meta?.seed === "number") {
+        preset = meta.preset;
+        seed = meta.seed;
+      }
+    } catch {
+      return null;
+    }
+  }
+  if (preset === undefined) return null;
+  return await ensureModel(preset, {
+    ...(seed === undefined ? {} : { seed }),
+    dtypes: [dtype as "fp32"],
+    attention: "in_place",
+  });
+}
+
+/** Parses `--prompt-tokens 128,512,2048`. */
+function lengthsFlag(value: string | undefined): number[] {
+  if (value === undefined) return [128, 512, 2048];
+  return value.split(",").map((part) =>
+    intFlag(part.trim(), "--prompt-tokens", { min: 1, fallback: 128 })
+  );
+}
+
+interface LengthReport {
+  prompt_tokens: number;
+  decode_tokens_per_s: Record<string, number[]>;
+  median_decode_tokens_per_s: Record<string, number>;
+  in_place_over_copy: number | null;
+  in_place_over_transformers_js: number | null;
+  copy_over_transformers_js: number;
+  copy_over_raw: number;
+  in_place_cache_bytes: number | null;
+  tokens_agree: boolean;
+}
+
 async function main(): Promise<number> {
   const { values } = parseFlags(Deno.args, FLAGS);
   if (values.help) {
@@ -152,62 +211,112 @@ async function main(): Promise<number> {
       `'--family' is unknown: '${values.family}' (known: ${PROMPT_FAMILIES.join(", ")})`,
     );
   }
-  const promptTokens = intFlag(values["prompt-tokens"], "--prompt-tokens", {
-    min: 1,
-    fallback: 128,
-  });
-  const n = intFlag(values["max-new-tokens"], "--max-new-tokens", { min: 2, fallback: 64 });
-  const warmup = intFlag(values.warmup, "--warmup", { min: 0, fallback: 2 });
+  const lengths = lengthsFlag(values["prompt-tokens"]);
+  const n = intFlag(values["max-new-tokens"], "--max-new-tokens", { min: 2, fallback: 32 });
+  const warmup = intFlag(values.warmup, "--warmup", { min: 0, fallback: 1 });
   const rounds = intFlag(values.rounds, "--rounds", { min: 1, fallback: 5 });
   const threads = intFlag(values.threads, "--threads", { min: 0, fallback: 0 });
   const dtype = values.dtype;
   const resolved = await resolveModel(values.model, { dtypes: [dtype] });
-  const prompt = promptIds(resolved.tokenizer, values.family as PromptFamily, promptTokens);
+  for (const len of lengths) {
+    if (len + n > resolved.config.maxPositions) {
+      throw new RangeError(
+        `'--prompt-tokens' ${len} + '--max-new-tokens' ${n} exceeds the model's ${resolved.config.maxPositions} positions`,
+      );
+    }
+  }
   const model = await loadDecoder(resolved, { dtype, threads });
+  const twinRef = values["in-place-model"] ??
+    await inPlaceTwin(values.model, resolved.dir, dtype);
+  const twin = twinRef
+    ? await loadDecoder(await resolveModel(twinRef, { dtypes: [dtype] }), { dtype, threads })
+    : null;
+  if (twin && twin.kvMode !== "in_place") {
+    throw new RangeError(`'--in-place-model' ${twinRef} has no in_place graph (present_new.*)`);
+  }
   const contenders: [string, Contender][] = [
     // The raw loop runs the engine's own session: same graph, same thread pool, so the only
     // difference is the JavaScript around session.run.
     ["raw session.run loop", rawLoop(model.session, model)],
-    ["turbo engine", engine(model)],
+    [`engine, kv ${model.kvMode}`, engine(model)],
+    ...(twin ? [["engine, kv in_place", engine(twin)] as [string, Contender]] : []),
     ["transformers.js generate()", await transformersJs(resolved.dir, dtype, threads)],
   ];
-  const samples = contenders.map(() => [] as number[]);
-  const tokens: number[][] = contenders.map(() => []);
-  for (let round = -warmup; round < rounds; round++) {
-    // Rotate who goes first, so no contender always follows the same one (ORT pool threads spin
-    // for a while after a run, and caches stay warm for whoever comes next).
-    const order = contenders.map((_, k) => (k + round + warmup) % contenders.length);
-    for (const i of order) {
-      const [name, run] = contenders[i]!;
-      const r = await run(prompt, n);
-      tokens[i] = r.tokens;
-      if (round >= 0) samples[i]!.push(r.decodeTokensPerS);
-      console.error(
-        `${round < 0 ? "warmup" : `round ${round + 1}/${rounds}`} ${name}: ${
-          r.decodeTokensPerS.toFixed(1)
-        } tokens/s`,
-      );
-    }
-  }
-  const agree = tokens.every((t) => t.join() === tokens[0]!.join());
-  const medians = samples.map((s) => summarize(s).p50);
-  const [a, b, c] = medians as [number, number, number];
-  // Paired per-round ratios cancel drift that a busy machine adds to all three alike.
-  const paired = (x: number, y: number) =>
-    summarize(samples[x]!.map((v, i) => v / samples[y]![i]!)).p50;
-  const overRaw = paired(1, 0);
-  const overTjs = paired(1, 2);
-  const lines = [
-    `${values.model} ${dtype} on ${model.executionProvider}: ${promptTokens} prompt + ${n} new tokens, median of ${rounds} rounds`,
-    ...contenders.map(([name], i) =>
-      `${name.padEnd(28)} ${medians[i]!.toFixed(1).padStart(10)} decode tokens/s`
-    ),
-    `engine / raw loop            ${(b / a).toFixed(3)} (overhead ${
-      ((a / b - 1) * 100).toFixed(1)
-    } %)`,
-    `engine / transformers.js     ${(b / c).toFixed(2)}×`,
-    `greedy tokens agree: ${agree ? "yes" : "NO"}`,
+  const iCopy = 1, iInPlace = twin ? 2 : -1, iTjs = contenders.length - 1;
+  const reports: LengthReport[] = [];
+  const lines: string[] = [
+    `${values.model} ${dtype} on ${model.executionProvider}: ${n} new tokens, median of ${rounds} rounds (decode tokens/s)`,
+    `| prompt | ${
+      contenders.map(([name]) => name).join(" | ")
+    } | in-place / copy | in-place / tjs | tokens agree |`,
+    `| -----: | ${contenders.map(() => "---:").join(" | ")} | ---: | ---: | :-: |`,
   ];
+  for (const len of lengths) {
+    const prompt = promptIds(resolved.tokenizer, values.family as PromptFamily, len);
+    const samples = contenders.map(() => [] as number[]);
+    const tokens: number[][] = contenders.map(() => []);
+    for (let round = -warmup; round < rounds; round++) {
+      // Rotate who goes first, so no contender always follows the same one (ORT pool threads
+      // spin for a while after a run, and caches stay warm for whoever comes next).
+      const order = contenders.map((_, k) => (k + round + warmup) % contenders.length);
+      for (const i of order) {
+        const [name, run] = contenders[i]!;
+        const r = await run(prompt, n);
+        tokens[i] = r.tokens;
+        if (round >= 0) samples[i]!.push(r.decodeTokensPerS);
+        console.error(
+          `${len} tokens, ${round < 0 ? "warmup" : `round ${round + 1}/${rounds}`} ${name}: ${
+            r.decodeTokensPerS.toFixed(1)
+          } tokens/s`,
+        );
+      }
+    }
+    const medians = samples.map((s) => summarize(s).p50);
+    // Paired per-round ratios cancel drift that a busy machine adds to all contenders alike.
+    const paired = (x: number, y: number) =>
+      summarize(samples[x]!.map((v, i) => v / samples[y]![i]!)).p50;
+    const agree = tokens.every((t) => t.join() === tokens[0]!.join());
+    const report: LengthReport = {
+      prompt_tokens: len,
+      decode_tokens_per_s: Object.fromEntries(contenders.map(([name], i) => [name, samples[i]!])),
+      median_decode_tokens_per_s: Object.fromEntries(
+        contenders.map(([name], i) => [name, medians[i]!]),
+      ),
+      in_place_over_copy: twin ? paired(iInPlace, iCopy) : null,
+      in_place_over_transformers_js: twin ? paired(iInPlace, iTjs) : null,
+      copy_over_transformers_js: paired(iCopy, iTjs),
+      copy_over_raw: paired(iCopy, 0),
+      in_place_cache_bytes: twin
+        ? kvCacheBytes({
+          layers: twin.numLayers,
+          batch: 1,
+          kvHeads: twin.numKvHeads,
+          headDim: twin.headDim,
+          maxLength: len + n,
+          dtype: twin.kvDtype,
+        })
+        : null,
+      tokens_agree: agree,
+    };
+    reports.push(report);
+    const ratio = (x: number | null) => x === null ? "n/a" : `${x.toFixed(2)}×`;
+    lines.push(
+      `| ${len} | ${medians.map((m) => m.toFixed(1)).join(" | ")} | ${
+        ratio(report.in_place_over_copy)
+      } | ${ratio(report.in_place_over_transformers_js)} | ${agree ? "yes" : "NO"} |`,
+    );
+  }
+  if (twin) {
+    lines.push(
+      `in-place cache: ${
+        reports.map((r) =>
+          `${r.prompt_tokens}+${n} tokens ${(r.in_place_cache_bytes! / 2 ** 20).toFixed(1)} MiB`
+        ).join(", ")
+      } (max length × layers × kv heads × head dim × bytes × 2)`,
+    );
+  } else {
+    lines.push(`no in-place graph for ${values.model} (not built by this project): copy path only`);
+  }
   console.log(lines.join("\n"));
   if (values.output) {
     await Deno.writeTextFile(
@@ -216,19 +325,15 @@ async function main(): Promise<number> {
         {
           timestamp: new Date().toISOString(),
           model: values.model,
+          in_place_model: twinRef,
           dtype,
           execution_provider: model.executionProvider,
-          prompt_tokens: promptTokens,
           max_new_tokens: n,
           rounds,
+          warmup,
           threads,
-          decode_tokens_per_s: Object.fromEntries(
-            contenders.map(([name], i) => [name, samples[i]]),
-          ),
-          median_decode_tokens_per_s: { raw: a, engine: b, transformers_js: c },
-          engine_over_raw: overRaw,
-          engine_over_transformers_js: overTjs,
-          tokens_agree: agree,
+          lengths: reports,
+          tokens_agree: reports.every((r) => r.tokens_agree),
         },
         null,
         2,
@@ -236,6 +341,10 @@ async function main(): Promise<number> {
     );
   }
   await model.dispose();
+  await twin?.dispose();
+  if (!reports.every((r) => r.tokens_agree)) {
+    console.error("warning: the contenders' greedy tokens differ (see 'tokens agree')");
+  }
   return 0;
 }
 
