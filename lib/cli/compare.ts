@@ -21,6 +21,7 @@
 import * as ort from "onnxruntime-node";
 import { AutoModelForCausalLM, BaseStreamer, Tensor as HfTensor } from "@huggingface/transformers";
 import { join } from "node:path";
+import process from "node:process";
 import { DTYPES, isDtype } from "../dtypes.ts";
 import { loadDecoder } from "../engine/decoder.ts";
 import { generate } from "../engine/generate.ts";
@@ -51,11 +52,24 @@ const FLAGS = {
   output: { type: "string" },
 } as const;
 
-/** One way of generating: returns the decode tokens/s of one run and the tokens made. */
-type Contender = (
-  prompt: number[],
-  n: number,
-) => Promise<{ decodeTokensPerS: number; tokens: number[] }>;
+/** What one generation of a contender measured. */
+interface Sample {
+  /** Wall-clock decode tokens/s (tokens 2..N). */
+  decodeTokensPerS: number;
+  /** Process CPU time (user + system) per decode token, milliseconds. */
+  decodeCpuMsPerToken: number;
+  /** The generated ids. */
+  tokens: number[];
+}
+
+/** One way of generating. */
+type Contender = (prompt: number[], n: number) => Promise<Sample>;
+
+/** Process CPU time (user + system) so far, milliseconds. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
 
 /**
  * (a) The baseline: the least code that greedily decodes with a KV cache through ONNX Runtime.
@@ -80,6 +94,7 @@ function rawLoop(s: OnnxSession, model: DecoderModel): Contender {
     }
     const tokens: number[] = [];
     let start = 0;
+    let cpuStart = 0;
     for (let t = 0; t < n; t++) {
       const out = await s.session.run(feeds);
       const logits = out.logits!;
@@ -89,21 +104,41 @@ function rawLoop(s: OnnxSession, model: DecoderModel): Contender {
       let best = 0;
       for (let v = 1; v < vocab; v++) if (data[offset + v]! > data[offset + best]!) best = v;
       tokens.push(best);
-      if (t === 0) start = performance.now();
+      if (t === 0) [start, cpuStart] = [performance.now(), cpuMs()];
       feeds.input_ids = ids([best]);
       feeds.attention_mask = ones(len + t + 1);
       if (withPositions) feeds.position_ids = range(len + t, 1);
       past.forEach((name, i) => feeds[name] = out[present[i]!]!);
     }
-    return { decodeTokensPerS: (n - 1) / (performance.now() - start) * 1000, tokens };
+    return {
+      decodeTokensPerS: (n - 1) / (performance.now() - start) * 1000,
+      decodeCpuMsPerToken: (cpuMs() - cpuStart) / (n - 1),
+      tokens,
+    };
   };
 }
 
 /** (b), (c) This project's engine (its KV mode follows from the model's graph). */
 function engine(model: DecoderModel): Contender {
+  // The same model whose step() notes the CPU clock when the first run (the prefill) returns.
+  let calls = 0;
+  let cpuAfterPrefill = 0;
+  const timed: DecoderModel = {
+    ...model,
+    step: async (...args) => {
+      const out = await model.step(...args);
+      if (++calls === 1) cpuAfterPrefill = cpuMs();
+      return out;
+    },
+  };
   return async (prompt, n) => {
-    const r = await generate(model, [prompt], { maxNewTokens: n });
-    return { decodeTokensPerS: r.decodeTokensPerS!, tokens: r.tokens[0]! };
+    calls = 0;
+    const r = await generate(timed, [prompt], { maxNewTokens: n });
+    return {
+      decodeTokensPerS: r.decodeTokensPerS!,
+      decodeCpuMsPerToken: (cpuMs() - cpuAfterPrefill) / (n - 1),
+      tokens: r.tokens[0]!,
+    };
   };
 }
 
@@ -111,8 +146,9 @@ function engine(model: DecoderModel): Contender {
 class FirstTokenClock extends BaseStreamer {
   calls = 0;
   first = 0;
+  firstCpu = 0;
   override put(): void {
-    if (++this.calls === 2) this.first = performance.now();
+    if (++this.calls === 2) [this.first, this.firstCpu] = [performance.now(), cpuMs()];
   }
   override end(): void {}
 }
@@ -144,7 +180,11 @@ async function transformersJs(dir: string, dtype: string, threads: number): Prom
     const ids = Array.from((out as unknown as { data: BigInt64Array }).data, Number).slice(
       prompt.length,
     );
-    return { decodeTokensPerS: (n - 1) / (end - clock.first) * 1000, tokens: ids };
+    return {
+      decodeTokensPerS: (n - 1) / (end - clock.first) * 1000,
+      decodeCpuMsPerToken: (cpuMs() - clock.firstCpu) / (n - 1),
+      tokens: ids,
+    };
   };
 }
 
@@ -189,10 +229,16 @@ interface LengthReport {
   prompt_tokens: number;
   decode_tokens_per_s: Record<string, number[]>;
   median_decode_tokens_per_s: Record<string, number>;
+  decode_cpu_ms_per_token: Record<string, number[]>;
+  median_decode_cpu_ms_per_token: Record<string, number>;
+  /** Paired median of in-place tokens/s ÷ copy tokens/s (wall clock). */
   in_place_over_copy: number | null;
   in_place_over_transformers_js: number | null;
   copy_over_transformers_js: number;
   copy_over_raw: number;
+  /** Paired median of copy CPU ms/token ÷ in-place CPU ms/token (the speed-up in CPU time). */
+  in_place_over_copy_cpu: number | null;
+  in_place_over_transformers_js_cpu: number | null;
   in_place_cache_bytes: number | null;
   tokens_agree: boolean;
 }
@@ -245,7 +291,9 @@ async function main(): Promise<number> {
   const iCopy = 1, iInPlace = twin ? 2 : -1, iTjs = contenders.length - 1;
   const reports: LengthReport[] = [];
   const lines: string[] = [
-    `${values.model} ${dtype} on ${model.executionProvider}: ${n} new tokens, median of ${rounds} rounds (decode tokens/s)`,
+    `${values.model} ${dtype} on ${model.executionProvider}, ${
+      threads || "default"
+    } intra-op threads: ${n} new tokens, median of ${rounds} rounds; decode tokens/s (wall clock), then in brackets CPU ms per decode token (process user + system)`,
     `| prompt | ${
       contenders.map(([name]) => name).join(" | ")
     } | in-place / copy | in-place / tjs | tokens agree |`,
@@ -254,6 +302,7 @@ async function main(): Promise<number> {
   for (const len of lengths) {
     const prompt = promptIds(resolved.tokenizer, values.family as PromptFamily, len);
     const samples = contenders.map(() => [] as number[]);
+    const cpuSamples = contenders.map(() => [] as number[]);
     const tokens: number[][] = contenders.map(() => []);
     for (let round = -warmup; round < rounds; round++) {
       // Rotate who goes first, so no contender always follows the same one (ORT pool threads
@@ -263,18 +312,24 @@ async function main(): Promise<number> {
         const [name, run] = contenders[i]!;
         const r = await run(prompt, n);
         tokens[i] = r.tokens;
-        if (round >= 0) samples[i]!.push(r.decodeTokensPerS);
+        if (round >= 0) {
+          samples[i]!.push(r.decodeTokensPerS);
+          cpuSamples[i]!.push(r.decodeCpuMsPerToken);
+        }
         console.error(
           `${len} tokens, ${round < 0 ? "warmup" : `round ${round + 1}/${rounds}`} ${name}: ${
             r.decodeTokensPerS.toFixed(1)
-          } tokens/s`,
+          } tokens/s, ${r.decodeCpuMsPerToken.toFixed(2)} CPU ms/token`,
         );
       }
     }
     const medians = samples.map((s) => summarize(s).p50);
+    const cpuMedians = cpuSamples.map((s) => summarize(s).p50);
     // Paired per-round ratios cancel drift that a busy machine adds to all contenders alike.
     const paired = (x: number, y: number) =>
       summarize(samples[x]!.map((v, i) => v / samples[y]![i]!)).p50;
+    const pairedCpu = (x: number, y: number) =>
+      summarize(cpuSamples[y]!.map((v, i) => v / cpuSamples[x]![i]!)).p50;
     const agree = tokens.every((t) => t.join() === tokens[0]!.join());
     const report: LengthReport = {
       prompt_tokens: len,
@@ -282,10 +337,18 @@ async function main(): Promise<number> {
       median_decode_tokens_per_s: Object.fromEntries(
         contenders.map(([name], i) => [name, medians[i]!]),
       ),
+      decode_cpu_ms_per_token: Object.fromEntries(
+        contenders.map(([name], i) => [name, cpuSamples[i]!]),
+      ),
+      median_decode_cpu_ms_per_token: Object.fromEntries(
+        contenders.map(([name], i) => [name, cpuMedians[i]!]),
+      ),
       in_place_over_copy: twin ? paired(iInPlace, iCopy) : null,
       in_place_over_transformers_js: twin ? paired(iInPlace, iTjs) : null,
       copy_over_transformers_js: paired(iCopy, iTjs),
       copy_over_raw: paired(iCopy, 0),
+      in_place_over_copy_cpu: twin ? pairedCpu(iInPlace, iCopy) : null,
+      in_place_over_transformers_js_cpu: twin ? pairedCpu(iInPlace, iTjs) : null,
       in_place_cache_bytes: twin
         ? kvCacheBytes({
           layers: twin.numLayers,
@@ -301,9 +364,11 @@ async function main(): Promise<number> {
     reports.push(report);
     const ratio = (x: number | null) => x === null ? "n/a" : `${x.toFixed(2)}×`;
     lines.push(
-      `| ${len} | ${medians.map((m) => m.toFixed(1)).join(" | ")} | ${
-        ratio(report.in_place_over_copy)
-      } | ${ratio(report.in_place_over_transformers_js)} | ${agree ? "yes" : "NO"} |`,
+      `| ${len} | ${
+        medians.map((m, i) => `${m.toFixed(1)} [${cpuMedians[i]!.toFixed(2)}]`).join(" | ")
+      } | ${ratio(report.in_place_over_copy)} [${ratio(report.in_place_over_copy_cpu)}] | ${
+        ratio(report.in_place_over_transformers_js)
+      } [${ratio(report.in_place_over_transformers_js_cpu)}] | ${agree ? "yes" : "NO"} |`,
     );
   }
   if (twin) {
