@@ -128,3 +128,51 @@ Deno.test("an in_place graph's cache-off forward gives the copy graph's logits",
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
   assert(worst < 1e-4, `max |Δlogit| ${worst}`);
 });
+
+Deno.test("onnxruntime-node 1.30 updates a GQA cache shared by past and present in place, yet returns a copy", async () => {
+  // What limits an in-place cache on this binding (docs/engine.md): a pre-allocated output is
+  // written where it lies — GroupQueryAttention even appends into the very buffer it reads as
+  // past — but the binding copies every output into a new ArrayBuffer before returning it.
+  const dir = await ensureModel("tiny", { dtypes: ["fp32"], attention: "gqa" });
+  const m = await loadDecoder(await resolveModel(dir), { dtype: "fp32", threads: 1 });
+  const [past, max, heads, dim] = [10, 32, m.numKvHeads, m.headDim];
+  const prompt = Array.from({ length: past }, (_, i) => 5 + i);
+  const ids = (values: number[]) =>
+    new ort.Tensor("int64", BigInt64Array.from(values, BigInt), [1, values.length]);
+  const ones = (k: number) => new ort.Tensor("int64", new BigInt64Array(k).fill(1n), [1, k]);
+  const pre = await m.step(ids(prompt), ones(past), ids(prompt.map((_, i) => i)), null, true);
+  const copied = await m.step(ids([7]), ones(past + 1), ids([past]), pre.present, true);
+  // One max-length buffer per layer's keys and values, holding the prompt's entries.
+  const buffers = pre.present.map((t) => {
+    const buffer = new Float32Array(heads * max * dim);
+    const src = t.data as Float32Array;
+    for (let h = 0; h < heads; h++) {
+      buffer.set(src.subarray(h * past * dim, (h + 1) * past * dim), h * max * dim);
+    }
+    return buffer;
+  });
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: ids([7]),
+    attention_mask: ones(past + 1),
+    position_ids: ids([past]),
+  };
+  const fetches: Record<string, ort.Tensor | null> = { logits: null };
+  buffers.forEach((buffer, i) => {
+    const name = `${Math.floor(i / 2)}.${i % 2 === 0 ? "key" : "value"}`;
+    feeds[`past_key_values.${name}`] = new ort.Tensor("float32", buffer, [1, heads, max, dim]);
+    fetches[`present.${name}`] = new ort.Tensor("float32", buffer, [1, heads, max, dim]);
+  });
+  const out = await m.session.session.run(feeds, fetches);
+  assertEquals(
+    Array.from(out.logits!.data as Float32Array),
+    Array.from(copied.logits.data as Float32Array),
+  );
+  // The new key landed in our buffer at position `past`…
+  const newKey = (copied.present[0]!.data as Float32Array).subarray(past * dim, (past + 1) * dim);
+  assertEquals(Array.from(buffers[0]!.subarray(past * dim, (past + 1) * dim)), Array.from(newKey));
+  // …and the binding still handed back the whole max-length buffer as a new copy.
+  const returned = out["present.0.key"]!;
+  assertEquals(returned.dims.slice(), [1, heads, max, dim]);
+  assert((returned.data as Float32Array).buffer !== buffers[0]!.buffer);
+  await m.dispose();
+});
