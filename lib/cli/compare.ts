@@ -12,8 +12,9 @@
  * deno task compare --model preset:small --dtype q4 --prompt-tokens 128,512,2048 --max-new-tokens 32
  * ```
  *
- * The in-place twin of `preset:NAME[@SEED]` (or of a directory this project built) is built on
- * demand into `.cache/models/NAME-in_place-sSEED`; `--in-place-model REF` names one explicitly.
+ * The in-place twin of `preset:NAME[@SEED]` (or of a directory this project built) is
+ * `preset:NAME[@SEED]+in_place`, built on demand into `.cache/models/NAME-in_place-sSEED`;
+ * `--in-place-model REF` names one explicitly.
  * A model with no in-place twin (a Hub export) runs the other three.
  *
  * @module
@@ -29,7 +30,6 @@ import { kvCacheBytes } from "../engine/kv_cache.ts";
 import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { summarize } from "../measure/stats.ts";
-import { ensureModel } from "../model/mod.ts";
 import type { OnnxSession } from "../runtime/session.ts";
 import { emptyKv } from "../runtime/tensors.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
@@ -188,33 +188,19 @@ async function transformersJs(dir: string, dtype: string, threads: number): Prom
   };
 }
 
-/** `preset:NAME[@SEED]`, or a directory this project built: the in-place twin's directory. */
-async function inPlaceTwin(ref: string, dir: string, dtype: string): Promise<string | null> {
-  let preset: string | undefined;
-  let seed: number | undefined;
-  const m = /^preset:([\w.-]+)(?:@(\d+))?$/.exec(ref);
-  if (m) {
-    preset = m[1];
-    seed = m[2] === undefined ? undefined : Number(m[2]);
-  } else {
-    try {
-      const config = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
-      const meta = config?.turbo_inference;
-      if (meta?.attention === "in_place") return dir;
-      if (typeof meta?.preset === "string" && typeof meta?.seed === "number") {
-        preset = meta.preset;
-        seed = meta.seed;
-      }
-    } catch {
-      return null;
+/** The in-place twin of `preset:NAME[@SEED]` or of a directory this project built, else null. */
+async function inPlaceTwin(ref: string, dir: string): Promise<string | null> {
+  const m = /^preset:([\w.-]+)(@\d+)?$/.exec(ref);
+  if (m) return `preset:${m[1]}${m[2] ?? ""}+in_place`;
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(join(dir, "config.json")))?.turbo_inference;
+    if (typeof meta?.preset === "string" && typeof meta?.seed === "number") {
+      return `preset:${meta.preset}@${meta.seed}+in_place`;
     }
+  } catch {
+    // No readable config: not a model this project built.
   }
-  if (preset === undefined) return null;
-  return await ensureModel(preset, {
-    ...(seed === undefined ? {} : { seed }),
-    dtypes: [dtype as "fp32"],
-    attention: "in_place",
-  });
+  return null;
 }
 
 /** Parses `--prompt-tokens 128,512,2048`. */
@@ -272,8 +258,13 @@ async function main(): Promise<number> {
     }
   }
   const model = await loadDecoder(resolved, { dtype, threads });
+  if (model.kvMode === "in_place") {
+    throw new RangeError(
+      `'--model' ${values.model} is an in_place graph; pass its Optimum-layout model and the in-place one as '--in-place-model'`,
+    );
+  }
   const twinRef = values["in-place-model"] ??
-    await inPlaceTwin(values.model, resolved.dir, dtype);
+    await inPlaceTwin(values.model, resolved.dir);
   const twin = twinRef
     ? await loadDecoder(await resolveModel(twinRef, { dtypes: [dtype] }), { dtype, threads })
     : null;

@@ -34,7 +34,7 @@ Deno.test("compare CLI runs raw loop, copy path, in-place path and transformers.
   assertEquals(out.code, 0, stderr);
   const report = JSON.parse(await Deno.readTextFile(output));
   assertEquals(report.tokens_agree, true);
-  assert(report.in_place_model.endsWith("tiny-in_place-s42"), report.in_place_model);
+  assertEquals(report.in_place_model, "preset:tiny@42+in_place");
   assertEquals(report.lengths.map((l: { prompt_tokens: number }) => l.prompt_tokens), [16, 24]);
   for (const length of report.lengths) {
     assertEquals(Object.keys(length.decode_tokens_per_s), [

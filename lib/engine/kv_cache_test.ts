@@ -13,8 +13,9 @@ let models: Promise<{ copy: DecoderModel; inPlace: DecoderModel }> | undefined;
 function tinyPair(): Promise<{ copy: DecoderModel; inPlace: DecoderModel }> {
   models ??= (async () => {
     const copy = await loadDecoder(await tinyModel(), { dtype: "fp32", threads: 1 });
-    const dir = await ensureModel("tiny", { dtypes: ["fp32"], attention: "in_place" });
-    const inPlace = await loadDecoder(await resolveModel(dir), { dtype: "fp32", threads: 1 });
+    const resolved = await resolveModel("preset:tiny+in_place", { dtypes: ["fp32"] });
+    assert(resolved.dir.endsWith("tiny-in_place-s42"), resolved.dir);
+    const inPlace = await loadDecoder(resolved, { dtype: "fp32", threads: 1 });
     return { copy, inPlace };
   })();
   return models;
