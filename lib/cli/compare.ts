@@ -19,25 +19,20 @@
  *
  * @module
  */
-import * as ort from "onnxruntime-node";
-import { AutoModelForCausalLM, BaseStreamer, Tensor as HfTensor } from "@huggingface/transformers";
 import { join } from "node:path";
-import process from "node:process";
 import { DTYPES, isDtype } from "../dtypes.ts";
 import { loadDecoder } from "../engine/decoder.ts";
-import { generate } from "../engine/generate.ts";
 import { kvCacheBytes } from "../engine/kv_cache.ts";
 import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { summarize } from "../measure/stats.ts";
-import type { OnnxSession } from "../runtime/session.ts";
-import { emptyKv } from "../runtime/tensors.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
+import { type Contender, engine, gqaSharedLoop, rawLoop, transformersJs } from "./_compare.ts";
 import type { DecoderModel } from "../engine/decoder.ts";
 
 const USAGE = `Usage: deno task compare [--model preset:small] [--dtype q4]
   [--prompt-tokens 128,512,2048] [--max-new-tokens 32] [--warmup 1] [--rounds 5] [--threads 0]
-  [--family conversational] [--in-place-model REF] [--output compare.json]`;
+  [--family conversational] [--in-place-model REF] [--gqa-shared] [--output compare.json]`;
 
 const FLAGS = {
   model: { type: "string", default: "preset:small" },
@@ -49,144 +44,9 @@ const FLAGS = {
   threads: { type: "string" },
   family: { type: "string", default: "conversational" },
   "in-place-model": { type: "string" },
+  "gqa-shared": { type: "boolean" },
   output: { type: "string" },
 } as const;
-
-/** What one generation of a contender measured. */
-interface Sample {
-  /** Wall-clock decode tokens/s (tokens 2..N). */
-  decodeTokensPerS: number;
-  /** Process CPU time (user + system) per decode token, milliseconds. */
-  decodeCpuMsPerToken: number;
-  /** The generated ids. */
-  tokens: number[];
-}
-
-/** One way of generating. */
-type Contender = (prompt: number[], n: number) => Promise<Sample>;
-
-/** Process CPU time (user + system) so far, milliseconds. */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
-
-/**
- * (a) The baseline: the least code that greedily decodes with a KV cache through ONNX Runtime.
- */
-function rawLoop(s: OnnxSession, model: DecoderModel): Contender {
-  const past = s.inputNames.filter((n) => n.startsWith("past_key_values."));
-  const present = past.map((n) => n.replace("past_key_values.", "present."));
-  const withPositions = s.inputNames.includes("position_ids");
-  return async (prompt, n) => {
-    const len = prompt.length;
-    const ids = (values: number[]) =>
-      new ort.Tensor("int64", BigInt64Array.from(values, BigInt), [1, values.length]);
-    const ones = (k: number) => new ort.Tensor("int64", new BigInt64Array(k).fill(1n), [1, k]);
-    const range = (from: number, k: number) => ids(Array.from({ length: k }, (_, i) => from + i));
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: ids(prompt),
-      attention_mask: ones(len),
-    };
-    if (withPositions) feeds.position_ids = range(0, len);
-    for (const name of past) {
-      feeds[name] = emptyKv(model.kvDtype, 1, model.numKvHeads, model.headDim);
-    }
-    const tokens: number[] = [];
-    let start = 0;
-    let cpuStart = 0;
-    for (let t = 0; t < n; t++) {
-      const out = await s.session.run(feeds);
-      const logits = out.logits!;
-      const vocab = logits.dims[2]!;
-      const data = logits.data as Float32Array;
-      const offset = (logits.dims[1]! - 1) * vocab;
-      let best = 0;
-      for (let v = 1; v < vocab; v++) if (data[offset + v]! > data[offset + best]!) best = v;
-      tokens.push(best);
-      if (t === 0) [start, cpuStart] = [performance.now(), cpuMs()];
-      feeds.input_ids = ids([best]);
-      feeds.attention_mask = ones(len + t + 1);
-      if (withPositions) feeds.position_ids = range(len + t, 1);
-      past.forEach((name, i) => feeds[name] = out[present[i]!]!);
-    }
-    return {
-      decodeTokensPerS: (n - 1) / (performance.now() - start) * 1000,
-      decodeCpuMsPerToken: (cpuMs() - cpuStart) / (n - 1),
-      tokens,
-    };
-  };
-}
-
-/** (b), (c) This project's engine (its KV mode follows from the model's graph). */
-function engine(model: DecoderModel): Contender {
-  // The same model whose step() notes the CPU clock when the first run (the prefill) returns.
-  let calls = 0;
-  let cpuAfterPrefill = 0;
-  const timed: DecoderModel = {
-    ...model,
-    step: async (...args) => {
-      const out = await model.step(...args);
-      if (++calls === 1) cpuAfterPrefill = cpuMs();
-      return out;
-    },
-  };
-  return async (prompt, n) => {
-    calls = 0;
-    const r = await generate(timed, [prompt], { maxNewTokens: n });
-    return {
-      decodeTokensPerS: r.decodeTokensPerS!,
-      decodeCpuMsPerToken: (cpuMs() - cpuAfterPrefill) / (n - 1),
-      tokens: r.tokens[0]!,
-    };
-  };
-}
-
-/** (c) transformers.js `generate()`, timed from the first generated token a streamer sees. */
-class FirstTokenClock extends BaseStreamer {
-  calls = 0;
-  first = 0;
-  firstCpu = 0;
-  override put(): void {
-    if (++this.calls === 2) [this.first, this.firstCpu] = [performance.now(), cpuMs()];
-  }
-  override end(): void {}
-}
-
-async function transformersJs(dir: string, dtype: string, threads: number): Promise<Contender> {
-  const model = await AutoModelForCausalLM.from_pretrained(dir, {
-    dtype: dtype as "q4",
-    device: "cpu",
-    local_files_only: true,
-    session_options: threads > 0 ? { intraOpNumThreads: threads } : {},
-  });
-  return async (prompt, n) => {
-    const clock = new FirstTokenClock();
-    const input = new HfTensor("int64", BigInt64Array.from(prompt, BigInt), [1, prompt.length]);
-    const out = await model.generate(
-      {
-        input_ids: input,
-        attention_mask: new HfTensor("int64", new BigInt64Array(prompt.length).fill(1n), [
-          1,
-          prompt.length,
-        ]),
-        max_new_tokens: n,
-        min_new_tokens: n,
-        do_sample: false,
-        streamer: clock,
-      } as unknown as Parameters<typeof model.generate>[0],
-    );
-    const end = performance.now();
-    const ids = Array.from((out as unknown as { data: BigInt64Array }).data, Number).slice(
-      prompt.length,
-    );
-    return {
-      decodeTokensPerS: (n - 1) / (end - clock.first) * 1000,
-      decodeCpuMsPerToken: (cpuMs() - clock.firstCpu) / (n - 1),
-      tokens: ids,
-    };
-  };
-}
 
 /** The in-place twin of `preset:NAME[@SEED]` or of a directory this project built, else null. */
 async function inPlaceTwin(ref: string, dir: string): Promise<string | null> {
@@ -243,6 +103,9 @@ async function main(): Promise<number> {
       `'--family' is unknown: '${values.family}' (known: ${PROMPT_FAMILIES.join(", ")})`,
     );
   }
+  if (values["gqa-shared"] && !/^preset:[\w.@-]+$/.test(values.model)) {
+    throw new RangeError(`'--gqa-shared' needs '--model preset:NAME', got '${values.model}'`);
+  }
   const lengths = lengthsFlag(values["prompt-tokens"]);
   const n = intFlag(values["max-new-tokens"], "--max-new-tokens", { min: 2, fallback: 32 });
   const warmup = intFlag(values.warmup, "--warmup", { min: 0, fallback: 1 });
@@ -279,7 +142,20 @@ async function main(): Promise<number> {
     ...(twin ? [["engine, kv in_place", engine(twin)] as [string, Contender]] : []),
     ["transformers.js generate()", await transformersJs(resolved.dir, dtype, threads)],
   ];
-  const iCopy = 1, iInPlace = twin ? 2 : -1, iTjs = contenders.length - 1;
+  let gqa: DecoderModel | null = null;
+  if (values["gqa-shared"]) {
+    gqa = await loadDecoder(await resolveModel(`${values.model}+gqa`, { dtypes: [dtype] }), {
+      dtype,
+      threads,
+    });
+    if (gqa.kvDtype !== "float32") {
+      throw new RangeError(
+        `'--gqa-shared' needs a float32 KV cache; dtype ${dtype} has ${gqa.kvDtype}`,
+      );
+    }
+    contenders.push(["gqa, shared past/present buffer", gqaSharedLoop(gqa)]);
+  }
+  const iCopy = 1, iInPlace = twin ? 2 : -1, iTjs = twin ? 3 : 2;
   const reports: LengthReport[] = [];
   const lines: string[] = [
     `${values.model} ${dtype} on ${model.executionProvider}, ${
@@ -398,6 +274,7 @@ async function main(): Promise<number> {
   }
   await model.dispose();
   await twin?.dispose();
+  await gqa?.dispose();
   if (!reports.every((r) => r.tokens_agree)) {
     console.error("warning: the contenders' greedy tokens differ (see 'tokens agree')");
   }

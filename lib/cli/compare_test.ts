@@ -2,8 +2,24 @@ import { assert, assertEquals } from "../testing/assert.ts";
 import { join } from "node:path";
 import { ensureModel } from "../model/mod.ts";
 
-Deno.test("compare CLI runs raw loop, copy path, in-place path and transformers.js with the same greedy tokens", async () => {
+Deno.test("compare CLI runs raw loop, copy path, in-place path, transformers.js and shared-buffer GQA with the same greedy tokens", async () => {
   const dir = await ensureModel("tiny", { dtypes: ["fp32"] });
+  const gqaShared = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./compare.ts", import.meta.url).pathname,
+      "--model",
+      dir,
+      "--dtype",
+      "fp32",
+      "--gqa-shared",
+    ],
+    stderr: "piped",
+  }).output();
+  const gqaError = new TextDecoder().decode(gqaShared.stderr);
+  assertEquals(gqaShared.code, 1, gqaError);
+  assert(gqaError.includes("'--gqa-shared' needs '--model preset:NAME'"), gqaError);
   const output = join(await Deno.makeTempDir(), "compare.json");
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -11,7 +27,7 @@ Deno.test("compare CLI runs raw loop, copy path, in-place path and transformers.
       "-A",
       new URL("./compare.ts", import.meta.url).pathname,
       "--model",
-      dir,
+      "preset:tiny",
       "--dtype",
       "fp32",
       "--prompt-tokens",
@@ -24,6 +40,7 @@ Deno.test("compare CLI runs raw loop, copy path, in-place path and transformers.
       "2",
       "--threads",
       "1",
+      "--gqa-shared",
       "--output",
       output,
     ],
@@ -34,7 +51,7 @@ Deno.test("compare CLI runs raw loop, copy path, in-place path and transformers.
   assertEquals(out.code, 0, stderr);
   const report = JSON.parse(await Deno.readTextFile(output));
   assertEquals(report.tokens_agree, true);
-  assertEquals(report.in_place_model, "preset:tiny@42+in_place");
+  assertEquals(report.in_place_model, "preset:tiny+in_place");
   assertEquals(report.lengths.map((l: { prompt_tokens: number }) => l.prompt_tokens), [16, 24]);
   for (const length of report.lengths) {
     assertEquals(Object.keys(length.decode_tokens_per_s), [
@@ -42,6 +59,7 @@ Deno.test("compare CLI runs raw loop, copy path, in-place path and transformers.
       "engine, kv copy",
       "engine, kv in_place",
       "transformers.js generate()",
+      "gqa, shared past/present buffer",
     ]);
     for (const samples of Object.values(length.decode_tokens_per_s) as number[][]) {
       assertEquals(samples.length, 2);
