@@ -222,7 +222,7 @@ function buildGraph(
     const [visible] = g.node("And", [causal!, padMask!]); // [B, 1, S, T]
     return { ropeCos: ropeCos!, ropeSin: ropeSin!, visible: visible! };
   };
-  const rope = (x: string): string => {
+  const rope = (x: string, out?: string): string => {
     shared ??= standardShared();
     const [x1, x2] = g.node("Split", [x, halves], [g.fresh("rope_x1"), g.fresh("rope_x2")], {
       axis: -1,
@@ -231,7 +231,7 @@ function buildGraph(
     const [rotated] = g.node("Concat", [negX2!, x1!], undefined, { axis: -1 });
     const [a] = g.node("Mul", [x, shared.ropeCos]);
     const [b] = g.node("Mul", [rotated!, shared.ropeSin]);
-    return g.node("Add", [a!, b!])[0]!;
+    return g.node("Add", [a!, b!], out === undefined ? undefined : [out])[0]!;
   };
   const standardAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
     shared ??= standardShared();
@@ -266,29 +266,35 @@ function buildGraph(
   // against the buffer and against this step's keys are computed apart and joined (a small
   // [.., S, M + S] tensor), so no node concatenates the cache; the mask hides unfilled slots
   // (attention_mask is 0 there) exactly as it hides padding. Outputs: this step's K/V only.
-  let sliceConsts: { from0: string; toEnd: string; lastAxis: string; dim2: string } | undefined;
+  let splitSizes: string | undefined;
   const inPlaceAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
     shared ??= standardShared();
-    sliceConsts ??= {
-      from0: i64("const_slice_from_0", [0]),
-      toEnd: i64("const_slice_to_end", [Number.MAX_SAFE_INTEGER]),
-      lastAxis: i64("const_slice_last_axis", [-1]),
-      dim2: i64("const_dim_2", [2], []),
-    };
-    const { from0, toEnd, lastAxis, dim2 } = sliceConsts;
+    // [M, S]: the buffer's length (the same in every layer) and this step's tokens, made once.
+    if (!splitSizes) {
+      const [pastShape] = g.node("Shape", ["past_key_values.0.key"]);
+      const [pastLen] = g.node("Gather", [pastShape!, i64("const_axes_2", [2])], undefined, {
+        axis: 0,
+      });
+      const [idsShape] = g.node("Shape", ["input_ids"]);
+      const [seqLen] = g.node("Gather", [idsShape!, axis1], undefined, { axis: 0 });
+      splitSizes = g.node("Concat", [pastLen!, seqLen!], undefined, { axis: 0 })[0]!;
+    }
     const visible = shared.visible;
-    const heads4 = (t: string, shape: string) => {
+    const heads4 = (t: string, shape: string, out?: string) => {
       const [r] = g.node("Reshape", [t, shape]);
-      return g.node("Transpose", [r!], undefined, { perm: [0, 2, 1, 3] })[0]!; // [B, h, S, D]
+      // [B, h, S, D]
+      return g.node("Transpose", [r!], out === undefined ? undefined : [out], {
+        perm: [0, 2, 1, 3],
+      })[0]!;
     };
     const q = heads4(qFlat, qShape);
-    const [newK] = g.node("Identity", [rope(heads4(kFlat, kvShape))], [`present_new.${i}.key`]);
-    const [newV] = g.node("Identity", [heads4(vFlat, kvShape)], [`present_new.${i}.value`]);
+    const newK = rope(heads4(kFlat, kvShape), `present_new.${i}.key`);
+    const newV = heads4(vFlat, kvShape, `present_new.${i}.value`);
     const [qScaled] = g.node("Mul", [rope(q), scale]);
     const pastK = `past_key_values.${i}.key`, pastV = `past_key_values.${i}.value`;
     const [qGroups] = g.node("Reshape", [qScaled!, groupShape]); // [B, KV, rep·S, D]
     const [pastKT] = g.node("Transpose", [pastK], undefined, { perm: [0, 1, 3, 2] });
-    const [newKT] = g.node("Transpose", [newK!], undefined, { perm: [0, 1, 3, 2] });
+    const [newKT] = g.node("Transpose", [newK], undefined, { perm: [0, 1, 3, 2] });
     const [pastScores] = g.node("MatMul", [qGroups!, pastKT!]); // [B, KV, rep·S, M]
     const [newScores] = g.node("MatMul", [qGroups!, newKT!]); // [B, KV, rep·S, S]
     const [groupScores] = g.node("Concat", [pastScores!, newScores!], undefined, { axis: -1 });
@@ -296,13 +302,14 @@ function buildGraph(
     const [masked] = g.node("Where", [visible!, scores!, maskValue]);
     const [probs] = g.node("Softmax", [masked!], undefined, { axis: -1 });
     const [probGroups] = g.node("Reshape", [probs!, scoresByGroup]);
-    const [pastShape] = g.node("Shape", [pastK]);
-    const [pastLen] = g.node("Gather", [pastShape!, dim2], undefined, { axis: 0 });
-    const [pastLen1] = g.node("Unsqueeze", [pastLen!, axis0]); // [1]: M, the buffer's length
-    const [pastProbs] = g.node("Slice", [probGroups!, from0, pastLen1!, lastAxis]);
-    const [newProbs] = g.node("Slice", [probGroups!, pastLen1!, toEnd, lastAxis]);
+    const [pastProbs, newProbs] = g.node(
+      "Split",
+      [probGroups!, splitSizes],
+      [g.fresh("probs_past"), g.fresh("probs_new")],
+      { axis: -1 },
+    );
     const [pastCtx] = g.node("MatMul", [pastProbs!, pastV]); // [B, KV, rep·S, D]
-    const [newCtx] = g.node("MatMul", [newProbs!, newV!]);
+    const [newCtx] = g.node("MatMul", [newProbs!, newV]);
     const [ctxGroups] = g.node("Add", [pastCtx!, newCtx!]);
     const [ctx] = g.node("Reshape", [ctxGroups!, ctxByHead]); // [B, H, S, D]
     const [ctxT] = g.node("Transpose", [ctx!], undefined, { perm: [0, 2, 1, 3] });
