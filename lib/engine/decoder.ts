@@ -35,6 +35,7 @@
  * @module
  */
 import * as ort from "onnxruntime-node";
+import { join } from "node:path";
 import type { Device, Dtype } from "../dtypes.ts";
 import { createSession, type OnnxSession, type OutputLocation } from "../runtime/session.ts";
 import {
@@ -161,7 +162,9 @@ export async function loadDecoder(
 ): Promise<DecoderModel> {
   const device = options.device ?? "cpu";
   const path = resolved.onnxPath(options.dtype);
-  const kvOnDevice = device === "webgpu" && (options.gpuKvCache ?? true);
+  // An in_place graph has no present.* to keep on the GPU: its cache is a buffer in JS memory.
+  const kvOnDevice = device === "webgpu" && (options.gpuKvCache ?? true) &&
+    builtAttention(resolved.dir) !== "in_place";
   const session = await createSession(path, {
     device,
     intraOpNumThreads: options.threads ?? 0,
@@ -238,6 +241,17 @@ export async function loadDecoder(
       await session.session.release();
     },
   };
+}
+
+/** The `attention` a model built by this project records in its config.json, else null. */
+function builtAttention(dir: string): string | null {
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+    const attention = config?.turbo_inference?.attention;
+    return typeof attention === "string" ? attention : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Output locations for webgpu: `present.*` stay on the GPU, the logits come to the CPU. */

@@ -47,7 +47,7 @@ export interface EnsureModelOptions {
   /** Cache root. @default `<repo>/.cache/models` */
   cacheDir?: string;
   /**
-   * Attention implementation; `gqa` models live in `<preset>-gqa-s<seed>`.
+   * Attention implementation; other than `standard`, models live in `<preset>-<attention>-s<seed>`.
    * @default "standard"
    */
   attention?: typeof ATTENTION_KINDS[number];
