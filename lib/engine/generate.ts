@@ -22,7 +22,8 @@ import * as ort from "onnxruntime-node";
 import { attentionMask, int64Tensor, positionIds } from "../runtime/tensors.ts";
 import { argmaxLastPosition } from "./_argmax.ts";
 import type { DecoderModel } from "./decoder.ts";
-import { type KvMode, type KvRunner, openKv } from "./kv_cache.ts";
+import type { KvMode } from "./kv_cache.ts";
+import { type KvRunner, openKv } from "./kv_runner.ts";
 
 /** Options of {@linkcode generate}. */
 export interface GenerateOptions {

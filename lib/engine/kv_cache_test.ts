@@ -4,7 +4,8 @@ import { ensureModel } from "../model/mod.ts";
 import { tinyModel } from "./_fixture.ts";
 import { type DecoderModel, loadDecoder } from "./decoder.ts";
 import { generate } from "./generate.ts";
-import { KvCache, kvCacheBytes, openKv } from "./kv_cache.ts";
+import { KvCache, kvCacheBytes } from "./kv_cache.ts";
+import { openKv } from "./kv_runner.ts";
 import { PROMPT_FAMILIES, promptIds } from "./prompts.ts";
 import { resolveModel } from "./resolve.ts";
 
