@@ -178,3 +178,24 @@ Deno.test("onnxruntime-node 1.30 updates a GQA cache shared by past and present 
   assert((returned.data as Float32Array).buffer !== buffers[0]!.buffer);
   await m.dispose();
 });
+
+Deno.test("a float16 cache (q4f16) decodes in place to the copy path's tokens", async () => {
+  const load = async (ref: string) =>
+    await loadDecoder(await resolveModel(ref, { dtypes: ["q4f16"] }), {
+      dtype: "q4f16",
+      threads: 1,
+    });
+  const copy = await load("preset:tiny");
+  const inPlace = await load("preset:tiny+in_place");
+  assertEquals([copy.kvDtype, inPlace.kvDtype, inPlace.kvMode], ["float16", "float16", "in_place"]);
+  const prompts = [
+    promptIds(copy.resolved.tokenizer, "code", 33, 6),
+    promptIds(copy.resolved.tokenizer, "summary", 21, 7),
+  ];
+  const a = await generate(copy, prompts, { maxNewTokens: 12 });
+  const b = await generate(inPlace, prompts, { maxNewTokens: 12 });
+  assertEquals(b.tokens, a.tokens);
+  assertEquals(b.kvReservedBytes, (33 + 12) * 2 * 2 * 2 * 16 * 2 * 2);
+  await copy.dispose();
+  await inPlace.dispose();
+});
