@@ -6,7 +6,7 @@
  */
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
-import { BENCH_FIELDS, PERPLEXITY_FIELDS } from "../results/schema.ts";
+import { BENCH_FIELDS, BENCH_FIELDS_ADDED, PERPLEXITY_FIELDS } from "../results/schema.ts";
 import { BENCH_SCHEMA, PERPLEXITY_SCHEMA } from "../results/table.ts";
 
 interface TableSchema {
@@ -14,6 +14,8 @@ interface TableSchema {
   fields: readonly string[];
   numeric: readonly string[];
   boolean: readonly string[];
+  /** Trailing columns added later: a file without them reads them as null. */
+  added: readonly string[];
 }
 
 /** Column kinds from the writer's polars schema (lib/results/table.ts), so both agree. */
@@ -21,6 +23,7 @@ function tableSchema(
   kind: string,
   fields: readonly string[],
   types: Readonly<Record<string, unknown>>,
+  added: readonly string[] = [],
 ): TableSchema {
   const is = (field: string, ...want: unknown[]) =>
     want.some((t) => String(types[field]) === String(t));
@@ -29,10 +32,11 @@ function tableSchema(
     fields,
     numeric: fields.filter((f) => is(f, pl.Float64, pl.Int64)),
     boolean: fields.filter((f) => is(f, pl.Bool)),
+    added,
   };
 }
 
-const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA);
+const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA, BENCH_FIELDS_ADDED);
 const PERPLEXITY_SCHEMA_KINDS = tableSchema("perplexity", PERPLEXITY_FIELDS, PERPLEXITY_SCHEMA);
 
 /**
@@ -132,6 +136,9 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': ${message}`);
+  }
+  for (const field of schema.added) {
+    if (!raw.columns.includes(field)) raw = raw.withColumn(pl.lit(null).cast(pl.Utf8).alias(field));
   }
   const missing = schema.fields.filter((f) => !raw.columns.includes(f));
   if (missing.length > 0) {

@@ -66,6 +66,16 @@ export interface BenchRow {
   transformers_version: string;
   /** CPU or GPU name the cell ran on. */
   device_name: string;
+  /**
+   * How the engine kept the KV cache (`copy`, `in_place`, `device`; see lib/engine/kv_cache.ts);
+   * empty with the cache off and in error rows; null in files written before the column existed.
+   */
+  kv_mode?: string | null;
+  /**
+   * Bytes the KV cache reserved up front: the in-place buffer, max length × layers × kv heads ×
+   * head dim × element bytes × 2 × batch (inside `peak_rss_bytes`); 0 for the other modes.
+   */
+  kv_cache_bytes?: number | null;
 }
 
 /** Column order of `results.csv`. */
@@ -99,7 +109,17 @@ export const BENCH_FIELDS = [
   "ort_version",
   "transformers_version",
   "device_name",
+  "kv_mode",
+  "kv_cache_bytes",
 ] as const satisfies readonly (keyof BenchRow)[];
+
+/**
+ * Trailing `results.csv` columns added after the first reference run: a file whose header stops
+ * before them is read with them null (older runs stay readable).
+ */
+export const BENCH_FIELDS_ADDED = ["kv_mode", "kv_cache_bytes"] as const satisfies readonly (
+  typeof BENCH_FIELDS[number]
+)[];
 
 /** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */
 export interface PerplexityRow {

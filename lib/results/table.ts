@@ -8,7 +8,13 @@
  */
 import pl from "nodejs-polars";
 import { dirname } from "node:path";
-import { BENCH_FIELDS, type BenchRow, PERPLEXITY_FIELDS, type PerplexityRow } from "./schema.ts";
+import {
+  BENCH_FIELDS,
+  BENCH_FIELDS_ADDED,
+  type BenchRow,
+  PERPLEXITY_FIELDS,
+  type PerplexityRow,
+} from "./schema.ts";
 
 type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
 
@@ -44,6 +50,8 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     ort_version: pl.Utf8,
     transformers_version: pl.Utf8,
     device_name: pl.Utf8,
+    kv_mode: pl.Utf8,
+    kv_cache_bytes: pl.Float64,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */
@@ -107,7 +115,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 29);
+ * assert(toFrame("bench", []).width === 31);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
@@ -178,8 +186,9 @@ async function atomically(path: string, write: (tmp: string) => void): Promise<v
 }
 
 /**
- * Reads a table strictly: the header must be exactly the table's fields, every value must parse
- * as its column type. A file that fails is reported as corrupt, never repaired.
+ * Reads a table strictly: the header must be exactly the table's fields (or, for `results.csv`,
+ * the fields before `BENCH_FIELDS_ADDED`, which then read as null), every value must parse as
+ * its column type. A file that fails is reported as corrupt, never repaired.
  *
  * @param path The CSV file.
  * @param kind Which table.
@@ -189,8 +198,15 @@ async function atomically(path: string, write: (tmp: string) => void): Promise<v
  */
 export async function readTable<K extends TableKind>(path: string, kind: K): Promise<RowOf[K][]> {
   const text = await Deno.readTextFile(path);
-  const { fields, schema } = TABLES[kind];
+  const { fields: allFields, schema: fullSchema } = TABLES[kind];
   const header = text.split("\n", 1)[0]!.trim();
+  // A file written before the trailing added columns existed reads with them null.
+  const added: readonly string[] = kind === "bench" ? BENCH_FIELDS_ADDED : [];
+  const older = allFields.filter((f) => !added.includes(f));
+  const fields = header === older.join(",") ? older : allFields;
+  const schema = Object.fromEntries(
+    fields.map((f) => [f, (fullSchema as Record<string, PolarsType>)[f]!]),
+  );
   if (header !== fields.join(",")) {
     throw new SyntaxError(
       `${path} is corrupt: its header is not the ${kind} table's columns (got '${
@@ -210,6 +226,11 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
     throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${fields.length}`);
   }
   const rows = frame.toRecords() as unknown as RowOf[K][];
+  if (fields !== allFields) {
+    for (const row of rows) {
+      for (const f of added) (row as unknown as Record<string, unknown>)[f] = null;
+    }
+  }
   const required = REQUIRED[kind];
   for (const [i, row] of rows.entries()) {
     const record = row as unknown as Record<string, unknown>;
