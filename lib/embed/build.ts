@@ -19,7 +19,7 @@ import {
   encoderParameterSpecs,
   encoderPresetConfig,
 } from "./presets.ts";
-import { wordPieceTokenizerFiles, wordPieceVocab, WORDPIECE_SPECIALS } from "./wordpiece.ts";
+import { WORDPIECE_SPECIALS, wordPieceTokenizerFiles, wordPieceVocab } from "./wordpiece.ts";
 
 /** Version of the encoder builder, recorded in `config.json` (bump when the output changes). */
 export const ENCODER_BUILDER_VERSION = "1.0.0";
@@ -76,7 +76,9 @@ export async function buildEncoder(options: BuildEncoderOptions): Promise<Encode
   const config = encoderPresetConfig(options.preset);
   const seed = options.seed ?? ENCODER_DEFAULT_SEED;
   if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`Cannot build encoder: 'seed' must be a non-negative integer, got ${seed}`);
+    throw new RangeError(
+      `Cannot build encoder: 'seed' must be a non-negative integer, got ${seed}`,
+    );
   }
   const dtypes = checkDtypes(options.dtypes ?? []);
   if (exists(options.outDir) && !options.force) {

@@ -111,7 +111,9 @@ export function validateEncoderConfig(config: Readonly<EncoderConfig>): void {
   for (const field of ints) {
     const v = config[field];
     if (!Number.isInteger(v) || v <= 0) {
-      throw new RangeError(`Invalid encoder config: '${field}' must be a positive integer, got ${v}`);
+      throw new RangeError(
+        `Invalid encoder config: '${field}' must be a positive integer, got ${v}`,
+      );
     }
   }
   if (config.hidden_size % config.num_attention_heads !== 0) {

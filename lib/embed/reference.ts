@@ -94,11 +94,13 @@ export function referenceEncode(model: EncoderReference, input: ReferenceInput):
   const word = w("embeddings.word_embeddings.weight");
   const pos = w("embeddings.position_embeddings.weight");
   const type = w("embeddings.token_type_embeddings.weight");
-  let x = new Float64Array(n * h);
+  let x: Float64Array = new Float64Array(n * h);
   for (let t = 0; t < n; t++) {
     const id = input.ids[t]!;
     if (!Number.isInteger(id) || id < 0 || id >= c.vocab_size) {
-      throw new RangeError(`referenceEncode: 'ids[${t}]' must be in [0, ${c.vocab_size}), got ${id}`);
+      throw new RangeError(
+        `referenceEncode: 'ids[${t}]' must be in [0, ${c.vocab_size}), got ${id}`,
+      );
     }
     const tt = types[t]!;
     for (let j = 0; j < h; j++) {

@@ -18,13 +18,15 @@ export const WORDPIECE_SPECIALS: Readonly<{
   cls: { token: "[CLS]"; id: 101 };
   sep: { token: "[SEP]"; id: 102 };
   mask: { token: "[MASK]"; id: 103 };
-}> = Object.freeze({
-  pad: { token: "[PAD]", id: 0 },
-  unk: { token: "[UNK]", id: 100 },
-  cls: { token: "[CLS]", id: 101 },
-  sep: { token: "[SEP]", id: 102 },
-  mask: { token: "[MASK]", id: 103 },
-} as const);
+}> = Object.freeze(
+  {
+    pad: { token: "[PAD]", id: 0 },
+    unk: { token: "[UNK]", id: 100 },
+    cls: { token: "[CLS]", id: 101 },
+    sep: { token: "[SEP]", id: 102 },
+    mask: { token: "[MASK]", id: 103 },
+  } as const,
+);
 
 /** Prefix of a piece that continues a word. */
 export const CONTINUATION_PREFIX = "##";
