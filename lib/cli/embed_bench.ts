@@ -15,7 +15,6 @@
  */
 import { type Device, DEVICES, isDevice, parseDtypes } from "../dtypes.ts";
 import { runEmbedBench } from "../embed/bench.ts";
-import { writeEmbedFigure } from "../embed/figure.ts";
 import { resolveEncoder } from "../embed/model.ts";
 import { embedReportMarkdown } from "../embed/report.ts";
 import { writeEmbedTables } from "../embed/schema.ts";
@@ -117,6 +116,9 @@ async function main(): Promise<number> {
   });
   await Deno.mkdir(output, { recursive: true });
   const files = await writeEmbedTables(output, rows, batches);
+  // Loaded late: the renderer's dependencies print a Node deprecation warning when imported, and
+  // bad input must stay one line on stderr.
+  const { writeEmbedFigure } = await import("../embed/figure.ts");
   files.push(...await writeEmbedFigure(rows, output));
   const markdown = embedReportMarkdown(rows);
   await Deno.writeTextFile(`${output}/embeddings.md`, markdown);

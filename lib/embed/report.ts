@@ -9,7 +9,7 @@ import type { EmbedRow } from "./schema.ts";
 
 /**
  * A Markdown table of texts/s: one line per engine × device × dtype, one column per batch size,
- * then peak RSS and the cosine with fp32 (lowest over the line's cells).
+ * then peak RSS and 1 − the cosine with fp32 of the worst text over the line's cells.
  *
  * @param rows Cell rows.
  * @returns The table (header, separator, lines), or a sentence when no cell succeeded.
@@ -32,7 +32,7 @@ export function embedThroughputTable(rows: readonly EmbedRow[]): string {
     ...batches.map((b) => `texts/s @ batch ${b}`),
     "p50 ms/batch @ largest",
     "peak RSS GB",
-    "cos vs fp32 (min)",
+    "1 − cos vs fp32 (worst text)",
   ];
   const lines = keys.map((key) => {
     const [engine, device, dtype] = key.split("\u0000") as [string, string, string];
@@ -48,7 +48,7 @@ export function embedThroughputTable(rows: readonly EmbedRow[]): string {
       ...batches.map((b) => fmt(at(b)?.texts_per_s, 1)),
       fmt(largest.batch_p50_ms, 1),
       rss > 0 ? (rss / 1e9).toFixed(2) : "–",
-      cos.length ? Math.min(...cos).toFixed(5) : "–",
+      cos.length ? oneMinus(Math.min(...cos)) : "–",
     ];
   });
   const align = header.map((_, i) => (i < 3 ? "---" : "---:"));
@@ -111,6 +111,12 @@ export function embedReportMarkdown(rows: readonly EmbedRow[]): string {
     out.push("");
   }
   return out.join("\n");
+}
+
+/** `1 − cos` in scientific notation; 0 when the embeddings are identical to float precision. */
+function oneMinus(cos: number): string {
+  const d = 1 - cos;
+  return Math.abs(d) < 1e-12 ? "0" : d.toExponential(1);
 }
 
 function fmt(value: number | null | undefined, digits: number): string {

@@ -5,6 +5,7 @@
  * @module
  */
 import { type Device, DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
+import { type EmbedSweepSpec, parseEmbedSweepBlock } from "../embed/sweep_spec.ts";
 
 /** Prompt families of the brief's workload. */
 export const FAMILIES = ["conversational", "code", "summary"] as const;
@@ -71,6 +72,8 @@ export interface SweepSpec {
   cell_timeout_s: number;
   /** Perplexity settings, or null to skip perplexity. */
   perplexity: PerplexitySpec | null;
+  /** Embedding benchmark (lib/embed/sweep_spec.ts), or null (the default) to skip it. */
+  embeddings: EmbedSweepSpec | null;
 }
 
 type Json = unknown;
@@ -94,6 +97,7 @@ const SPEC_KEYS = [
   "time_budget_s",
   "cell_timeout_s",
   "perplexity",
+  "embeddings",
 ] as const;
 
 /** Longest `cell_timeout_s` accepted, seconds (a week). */
@@ -196,6 +200,7 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
     perplexity: obj.perplexity === undefined || obj.perplexity === null
       ? null
       : parsePerplexity(obj.perplexity, fail),
+    embeddings: parseEmbedSweepBlock(obj.embeddings, fail),
   };
   for (const [key, values] of Object.entries(spec)) {
     if (Array.isArray(values) && new Set(values).size !== values.length) {
