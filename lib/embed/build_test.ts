@@ -108,3 +108,25 @@ Deno.test("the built directory is in Hub layout with a BERT config", async () =>
     assert((await Deno.stat(`${dir}/${f}`)).isFile, f);
   }
 });
+
+Deno.test("minilm-l6 (all-MiniLM-L6-v2's shape) matches the float64 reference on a short sequence", async () => {
+  const l6 = await ensureEncoder("minilm-l6");
+  const ref = loadEncoderReference(l6);
+  const ids = [101, 2000, 2001, 2002, 5000, 7000, 9000, 12000, 15000, 20000, 25000, 30000, 102];
+  const session = await createSession(`${l6}/onnx/model.onnx`);
+  const n = ids.length;
+  const out = await session.session.run({
+    input_ids: new ort.Tensor("int64", BigInt64Array.from(ids.map(BigInt)), [1, n]),
+    attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
+    token_type_ids: new ort.Tensor("int64", new BigInt64Array(n), [1, n]),
+  });
+  const got = toFloat32(out.last_hidden_state!);
+  assert.deepEqual(out.last_hidden_state!.dims, [1, n, 384]);
+  const want = referenceEncode(ref, { ids });
+  let worst = 0, scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  assert(worst / scale < 1e-5, `max error ${worst} relative to max ${scale}`);
+});

@@ -100,14 +100,19 @@ export function embedReportMarkdown(rows: readonly EmbedRow[]): string {
   }
   const failed = rows.filter((r) => r.status === "error");
   if (failed.length > 0) {
-    const reasons = new Map<string, string[]>();
+    // Reason → "engine device dtype" → batch sizes.
+    const reasons = new Map<string, Map<string, number[]>>();
     for (const r of failed) {
-      const cells = reasons.get(r.error) ?? [];
-      cells.push(`${r.engine} ${r.device} ${r.dtype} @ ${r.batch}`);
-      reasons.set(r.error, cells);
+      const lines = reasons.get(r.error) ?? new Map<string, number[]>();
+      const key = `${r.engine} ${r.device} ${r.dtype}`;
+      lines.set(key, [...(lines.get(key) ?? []), r.batch]);
+      reasons.set(r.error, lines);
     }
     out.push(`Failed cells (${failed.length}):`, "");
-    for (const [reason, cells] of reasons) out.push(`- ${cells.join(", ")}: ${reason}`);
+    for (const [reason, lines] of reasons) {
+      const cells = [...lines].map(([key, batches]) => `${key} @ ${batches.join(", ")}`);
+      out.push(`- ${cells.join("; ")}: ${reason}`);
+    }
     out.push("");
   }
   return out.join("\n");
