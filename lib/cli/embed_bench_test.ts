@@ -5,9 +5,11 @@ const CLI = new URL("./embed_bench.ts", import.meta.url).pathname;
 
 async function embedBench(
   args: string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", CLI, ...args],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -100,4 +102,18 @@ Deno.test("embed-bench CLI: bad input is one line naming the flag, exit 1, nothi
   const file = await Deno.makeTempFile();
   assertOneLineError(await embedBench([...TINY, "--output", file]), "'--output'");
   await assert.rejects(Deno.stat(out), Deno.errors.NotFound);
+});
+
+Deno.test("embed-bench CLI: a Hub id offline and not cached is one line suggesting a local model", async () => {
+  const r = await embedBench(
+    [
+      "--model",
+      "sentence-transformers/all-MiniLM-L6-v2",
+      "--output",
+      `${await Deno.makeTempDir()}/o`,
+    ],
+    { HF_HUB_OFFLINE: "1", HF_HOME: await Deno.makeTempDir() },
+  );
+  assertOneLineError(r, "offline and not in the cache");
+  assert(r.stderr.includes("preset:minilm-l6"), r.stderr);
 });

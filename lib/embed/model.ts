@@ -56,7 +56,16 @@ export async function resolveEncoder(
       dtypes: dtypes.filter((d) => d === "fp32" || isQuantizeDtype(d)),
     });
   }
-  const first = await resolveModel(target);
+  let first: ResolvedModel;
+  try {
+    first = await resolveModel(target);
+  } catch (error) {
+    // The resolver suggests the decoder demo preset; an encoder's is minilm-l6.
+    if (error instanceof Error && !(error instanceof RangeError)) {
+      throw new Error(error.message.replace("preset:small", "preset:minilm-l6"));
+    }
+    throw error;
+  }
   const fetchable = dtypes.filter((d) => first.availableDtypes.includes(d));
   const model = fetchable.length > 0 && first.source === "hub"
     ? await resolveModel(target, { dtypes: fetchable })
