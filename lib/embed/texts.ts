@@ -1,6 +1,7 @@
 /**
  * The benchmark's texts: seeded synthetic prose and code (lib/engine/prompts.ts, the three prompt
- * families round-robin), each cut at a word boundary and completed with one-token words so the
+ * families round-robin, the n-th text of a family starting 3n words in so that texts of one
+ * template do not share their opening), each cut at a word boundary and completed with one-token words so the
  * model's tokenizer gives exactly `seqLen` tokens, special tokens included. No truncation is then
  * needed, so the transformers.js pipeline (which pads and truncates on its own) sees the same
  * tokens as the ORT loop.
@@ -48,9 +49,12 @@ export function embedTexts(tokenizer: Tokenizer, options: EmbedTextsOptions): st
     const family = PROMPT_FAMILIES[i % PROMPT_FAMILIES.length]!;
     const index = Math.floor(i / PROMPT_FAMILIES.length);
     let units = Math.max(2, Math.ceil(seqLen / 12));
+    // Texts of one family share the template's opening words: start the i-th a few words in.
+    const skip = 3 * index;
     let words: string[];
     for (;;) {
-      words = promptText(family, units, index, options.seed).split(/\s+/).filter(Boolean);
+      words = promptText(family, units, index, options.seed).split(/\s+/).filter(Boolean)
+        .slice(skip);
       if (length(words.join(" ")) >= seqLen) break;
       units *= 2;
     }
