@@ -49,7 +49,7 @@ Deno.test("embedThroughputTable() puts each batch size in a column and the worst
   assert.equal(lines.length, 2 + 3); // header, separator, ort fp32, ort q8, pipeline fp32
   assert(lines[0]!.includes("texts/s @ batch 1 | texts/s @ batch 8"));
   assert.equal(lines[2], "| ORT loop | cpu | fp32 | 100.0 | 400.0 | 20.0 | 0.50 | 0 |");
-  assert(lines[3]!.includes("| q8 | 150.0 | – |") && lines[3]!.endsWith("| 2.0e-5 |"), lines[3]);
+  assert(lines[3]!.includes("| q8 | 150.0 | – |") && lines[3]!.endsWith("| 2.0e-5 |"), lines[3]!);
 });
 
 Deno.test("embedReportMarkdown() gives the ORT / pipeline ratio and groups failed cells by reason", () => {
