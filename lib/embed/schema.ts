@@ -33,7 +33,11 @@ export interface EmbedRow {
   dtype: string;
   /** Device asked for (`cpu`, `cuda`, `webgpu`). */
   device: string;
-  /** Execution provider that ran (`CPUExecutionProvider`, …); empty when none did. */
+  /**
+   * Execution provider that ran the ORT loop (`CPUExecutionProvider`, …); for the pipeline,
+   * `transformers.js <device>` (the device asked of it: transformers.js does not report the
+   * provider); empty when none ran.
+   */
   execution_provider: string;
   /** Texts per batch. */
   batch: number;
