@@ -9,19 +9,12 @@
  * @module
  */
 import type { Device, Dtype } from "../dtypes.ts";
-import { summarize } from "../measure/stats.ts";
 import { ExecutionProviderUnavailableError } from "../runtime/errors.ts";
 import { createSession, deviceUnavailableReason, type OnnxSession } from "../runtime/session.ts";
 import { systemInfo } from "../runtime/system_info.ts";
-import {
-  type CellMeasure,
-  type EmbedBatch,
-  measureCell,
-  ortEmbedder,
-  pipelineEmbedder,
-} from "./_cells.ts";
+import { type EmbedBatch, measureCell, ortEmbedder, pipelineEmbedder } from "./_cells.ts";
 import type { ResolvedEncoder } from "./model.ts";
-import { cosineSimilarity } from "./pooling.ts";
+import { type CellOutcome, cellRow, oneLine } from "./_rows.ts";
 import type { EmbedBatchRow, EmbedEngine, EmbedRow } from "./schema.ts";
 import { embedTexts } from "./texts.ts";
 
@@ -116,80 +109,31 @@ export async function runEmbedBench(
     dtype: Dtype,
     device: Device,
     batch: number,
-    outcome: { measure: CellMeasure; provider: string } | { error: string },
+    outcome: CellOutcome,
     timestamp: string,
   ) => {
-    const cellId = `${model.ref}|${engine}|${dtype}|${device}|b${batch}|s${options.seqLen}`;
-    const base = {
-      cell_id: cellId,
-      timestamp,
+    const key = {
       model: model.ref,
       engine,
       dtype,
       device,
       batch,
-      seq_len: options.seqLen,
+      seqLen: options.seqLen,
       texts: options.texts,
-      git_commit: info.gitCommit,
-      deno_version: info.deno,
-      ort_version: info.onnxruntime,
-      transformers_version: info.transformers,
-      device_name: device === "cpu" ? info.cpuModel : info.gpu?.name ?? "",
+      timestamp,
     };
-    if ("error" in outcome) {
-      rows.push({
-        ...base,
-        execution_provider: "",
-        batches: 0,
-        texts_per_s: null,
-        tokens_per_s: null,
-        batch_mean_ms: null,
-        batch_p50_ms: null,
-        batch_p95_ms: null,
-        peak_rss_bytes: null,
-        peak_vram_bytes: null,
-        cos_vs_fp32_mean: null,
-        cos_vs_fp32_min: null,
-        status: "error",
-        error: outcome.error,
-      });
-      log(`${engine} ${device} ${dtype} batch ${batch}: error: ${outcome.error}`);
-      return;
-    }
-    const m = outcome.measure;
-    const seconds = m.ms.reduce((a, b) => a + b, 0) / 1000;
-    const stats = summarize(m.ms);
-    const cos = reference === null ? null : cosines(m.embeddings, reference);
-    rows.push({
-      ...base,
-      execution_provider: outcome.provider,
-      batches: m.ms.length,
-      texts_per_s: (m.ms.length * m.batchTexts) / seconds,
-      tokens_per_s: m.tokens.reduce((a, b) => a + b, 0) / seconds,
-      batch_mean_ms: stats.mean,
-      batch_p50_ms: stats.p50,
-      batch_p95_ms: stats.p95,
-      peak_rss_bytes: m.peakRssBytes,
-      peak_vram_bytes: m.peakVramBytes,
-      cos_vs_fp32_mean: cos?.mean ?? null,
-      cos_vs_fp32_min: cos?.min ?? null,
-      status: "ok",
-      error: "",
-    });
-    m.ms.forEach((ms, i) =>
-      batches.push({
-        cell_id: cellId,
-        batch_index: i,
-        texts: m.batchTexts,
-        tokens: m.tokens[i]!,
-        ms,
-      })
-    );
-    const last = rows.at(-1)!;
+    const out = cellRow(key, info, outcome, reference);
+    rows.push(out.row);
+    batches.push(...out.batches);
+    const r = out.row;
     log(
-      `${engine} ${device} ${dtype} batch ${batch}: ${last.texts_per_s!.toFixed(1)} texts/s, p50 ${
-        stats.p50.toFixed(1)
-      } ms/batch${cos ? `, cos vs fp32 ${cos.mean.toFixed(5)}` : ""}`,
+      `${engine} ${device} ${dtype} batch ${batch}: ${
+        r.status === "error"
+          ? `error: ${r.error}`
+          : `${r.texts_per_s!.toFixed(1)} texts/s, p50 ${r.batch_p50_ms!.toFixed(1)} ms/batch${
+            r.cos_vs_fp32_mean === null ? "" : `, cos vs fp32 ${r.cos_vs_fp32_mean.toFixed(5)}`
+          }`
+      }`,
     );
   };
 
@@ -319,21 +263,4 @@ async function referenceEmbeddings(
     log(`no fp32 CPU reference, cosine columns left empty: ${oneLine(error)}`);
     return null;
   }
-}
-
-function cosines(embeddings: readonly Float32Array[], reference: readonly Float32Array[]) {
-  let sum = 0, min = Infinity, n = 0;
-  for (let i = 0; i < reference.length; i++) {
-    const a = embeddings[i], b = reference[i]!;
-    if (!a || a.length !== b.length) continue;
-    const c = cosineSimilarity(a, b, b.length);
-    sum += c;
-    min = Math.min(min, c);
-    n++;
-  }
-  return n === 0 ? null : { mean: sum / n, min };
-}
-
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 }
