@@ -17,9 +17,10 @@ import { BENCH_SCHEMA, PERPLEXITY_SCHEMA } from "../results/table.ts";
 interface TableSchema {
   kind: string;
   fields: readonly string[];
-  added: readonly string[];
   numeric: readonly string[];
   boolean: readonly string[];
+  /** Trailing columns added later: a file without them reads them as null. */
+  added: readonly string[];
 }
 
 /** Column kinds from the writer's polars schema (lib/results/table.ts), so both agree. */
@@ -34,9 +35,9 @@ function tableSchema(
   return {
     kind,
     fields,
-    added,
     numeric: fields.filter((f) => is(f, pl.Float64, pl.Int64)),
     boolean: fields.filter((f) => is(f, pl.Bool)),
+    added,
   };
 }
 
@@ -146,9 +147,8 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': ${message}`);
   }
-  // Columns added after results were first written read as empty when an older file lacks them.
   for (const field of schema.added) {
-    if (!raw.columns.includes(field)) raw = raw.withColumn(pl.lit(null).alias(field));
+    if (!raw.columns.includes(field)) raw = raw.withColumn(pl.lit(null).cast(pl.Utf8).alias(field));
   }
   const missing = schema.fields.filter((f) => !raw.columns.includes(f));
   if (missing.length > 0) {

@@ -71,6 +71,16 @@ export interface BenchRow {
   transformers_version: string;
   /** CPU or GPU name the cell ran on. */
   device_name: string;
+  /**
+   * How the engine kept the KV cache (`copy`, `in_place`, `device`; see lib/engine/kv_cache.ts);
+   * empty with the cache off and in error rows; null in files written before the column existed.
+   */
+  kv_mode?: string | null;
+  /**
+   * Bytes the KV cache reserved up front: the in-place buffer, max length × layers × kv heads ×
+   * head dim × element bytes × 2 × batch (inside `peak_rss_bytes`); 0 for the other modes.
+   */
+  kv_cache_bytes?: number | null;
   /** RSS of the cell's fresh worker with the model loaded, before the warmups, bytes. */
   rss_baseline_bytes?: number | null;
   /** `peak_rss_bytes − rss_baseline_bytes`: what this cell's runs added to the loaded model, bytes. */
@@ -114,6 +124,8 @@ export const BENCH_FIELDS = [
   "ort_version",
   "transformers_version",
   "device_name",
+  "kv_mode",
+  "kv_cache_bytes",
   "rss_baseline_bytes",
   "peak_rss_increase_bytes",
   "load1_before",
@@ -122,16 +134,18 @@ export const BENCH_FIELDS = [
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /**
- * `results.csv` columns added after the first reference run: a file written before them (its
- * header lacks them) is read with them null, so older runs stay readable.
+ * Trailing `results.csv` columns added after the first reference run: a file whose header lacks
+ * them (all, or only the later ones) is read with them null, so older runs stay readable.
  */
-export const BENCH_FIELDS_ADDED: readonly string[] = Object.freeze([
+export const BENCH_FIELDS_ADDED = [
+  "kv_mode",
+  "kv_cache_bytes",
   "rss_baseline_bytes",
   "peak_rss_increase_bytes",
   "load1_before",
   "load1_after",
   "weights",
-]);
+] as const satisfies readonly (typeof BENCH_FIELDS[number])[];
 
 /** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */
 export interface PerplexityRow {

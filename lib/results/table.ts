@@ -17,7 +17,8 @@ import {
   type PerplexityRow,
 } from "./schema.ts";
 
-type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
+/** A polars column type the tables use. */
+export type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
 
 /** Polars column types of `results.csv`, in `BENCH_FIELDS` order. */
 export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], PolarsType>> = Object
@@ -51,6 +52,8 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     ort_version: pl.Utf8,
     transformers_version: pl.Utf8,
     device_name: pl.Utf8,
+    kv_mode: pl.Utf8,
+    kv_cache_bytes: pl.Float64,
     rss_baseline_bytes: pl.Float64,
     peak_rss_increase_bytes: pl.Float64,
     load1_before: pl.Float64,
@@ -126,7 +129,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 34);
+ * assert(toFrame("bench", []).width === 36);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
@@ -197,8 +200,9 @@ async function atomically(path: string, write: (tmp: string) => void): Promise<v
 }
 
 /**
- * Reads a table strictly: the header must be exactly the table's fields, every value must parse
- * as its column type. A file that fails is reported as corrupt, never repaired.
+ * Reads a table strictly: the header must be exactly the table's fields (or, for `results.csv`,
+ * the fields before `BENCH_FIELDS_ADDED`, which then read as null), every value must parse as
+ * its column type. A file that fails is reported as corrupt, never repaired.
  *
  * @param path The CSV file.
  * @param kind Which table.
@@ -258,4 +262,46 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
     }
   }
   return rows;
+}
+
+/** A table defined outside this file (e.g. lib/embed's): its field order and polars types. */
+export interface CustomTable {
+  /** Column order. */
+  fields: readonly string[];
+  /** Polars type of each field. */
+  schema: Readonly<Record<string, PolarsType>>;
+}
+
+/**
+ * Writes rows of a table defined elsewhere as CSV or Parquet, atomically (temp file + fsync +
+ * rename), with the table's fixed column order and types, as {@linkcode writeTable} does.
+ *
+ * @param path Destination.
+ * @param table The field list and polars types.
+ * @param rows The rows (missing fields are written as null).
+ * @param format `csv` or `parquet`. @default "csv"
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { writeCustomTable } from "./table.ts";
+ * const path = `${await Deno.makeTempDir()}/t.csv`;
+ * await writeCustomTable(path, { fields: ["a", "b"], schema: { a: pl.Utf8, b: pl.Float64 } }, [
+ *   { a: "x", b: 1.5 },
+ * ]);
+ * assert.equal(await Deno.readTextFile(path), "a,b\nx,1.5\n");
+ * ```
+ */
+export async function writeCustomTable(
+  path: string,
+  table: CustomTable,
+  rows: readonly Readonly<Record<string, unknown>>[],
+  format: "csv" | "parquet" = "csv",
+): Promise<void> {
+  const frame = pl.DataFrame(
+    table.fields.map((field) =>
+      pl.Series(field, rows.map((r) => r[field] ?? null), table.schema[field])
+    ),
+  );
+  await atomically(path, (tmp) => format === "csv" ? frame.writeCSV(tmp) : frame.writeParquet(tmp));
 }

@@ -256,6 +256,17 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       summary.files.push(...pass.files);
     }
 
+    if (spec.embeddings) {
+      // Optional embedding benchmark (lib/embed), in this process, rerun on every sweep run.
+      log(`embeddings of ${spec.embeddings.model}`);
+      try {
+        const { runEmbedSweepStep } = await import("../embed/sweep_step.ts");
+        summary.files.push(...await runEmbedSweepStep(spec.embeddings, outDir, log));
+      } catch (error) {
+        log(`embeddings failed: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
+      }
+    }
+
     const all = store.all();
     await writeTable(resultsPath, "bench", all);
     await writeParquet(join(benchDir, "results.parquet"), "bench", all);
