@@ -15,4 +15,5 @@ export * from "./eval/mod.ts";
 export * from "./results/mod.ts";
 export * from "./sweep/mod.ts";
 export * from "./report/mod.ts";
+export * from "./speed/mod.ts";
 export * from "./notebook/mod.ts";

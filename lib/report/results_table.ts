@@ -32,6 +32,9 @@ function tableSchema(
   };
 }
 
+/** Columns older files may lack (read as empty). */
+const LATER_COLUMNS: readonly string[] = ["quantization"];
+
 const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA);
 const PERPLEXITY_SCHEMA_KINDS = tableSchema("perplexity", PERPLEXITY_FIELDS, PERPLEXITY_SCHEMA);
 
@@ -132,6 +135,12 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': ${message}`);
+  }
+  // Columns added after results were first written read as empty when an older file lacks them.
+  for (const field of LATER_COLUMNS) {
+    if (schema.fields.includes(field) && !raw.columns.includes(field)) {
+      raw = raw.withColumn(pl.lit("").alias(field));
+    }
   }
   const missing = schema.fields.filter((f) => !raw.columns.includes(f));
   if (missing.length > 0) {

@@ -66,6 +66,12 @@ export interface BenchRow {
   transformers_version: string;
   /** CPU or GPU name the cell ran on. */
   device_name: string;
+  /**
+   * What the ONNX file says it was quantised with (`q4 b32 acc4`, `q8 nbits b32 acc4`,
+   * `q8 dynamic`, `fp16`; see lib/quantize/quantization_metadata.ts); empty for float32 files and
+   * files written elsewhere (Hub exports).
+   */
+  quantization?: string;
 }
 
 /** Column order of `results.csv`. */
@@ -99,6 +105,7 @@ export const BENCH_FIELDS = [
   "ort_version",
   "transformers_version",
   "device_name",
+  "quantization",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */

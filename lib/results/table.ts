@@ -44,6 +44,7 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     ort_version: pl.Utf8,
     transformers_version: pl.Utf8,
     device_name: pl.Utf8,
+    quantization: pl.Utf8,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */

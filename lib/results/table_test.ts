@@ -34,6 +34,7 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     ort_version: "1.30.0",
     transformers_version: "4.3.1",
     device_name: 'cpu, with "quotes", commas',
+    quantization: "q4 b32 acc4",
     ...overrides,
   };
 }

@@ -50,6 +50,8 @@ export interface SessionOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Extra ORT session config entries (`session.*` keys). */
   extra?: Record<string, string>;
+  /** Write the graph as optimised for this session to this path (to count fused ops). */
+  optimizedModelFilePath?: string;
   /**
    * Threading: `decode` (cpu: threads = physical cores, spinning, sequential; see
    * session_options.ts) or `ort-default` (only what is set here). @default "decode"
@@ -218,6 +220,9 @@ export async function createSession(
       ? { preferredOutputLocation: options.preferredOutputLocation }
       : {}),
     ...(Object.keys(config).length > 0 ? { extra: { session: config } } : {}),
+    ...(options.optimizedModelFilePath !== undefined
+      ? { optimizedModelFilePath: options.optimizedModelFilePath }
+      : {}),
   };
   const started = performance.now();
   let session: ort.InferenceSession;
