@@ -35,7 +35,7 @@ export const DEFAULT_ACCURACY_LEVEL = 4;
 export const DEFAULT_BLOCK_SIZE = 32;
 
 /** The default int8 kind. */
-export const DEFAULT_INT8_KIND: Int8Kind = "dynamic";
+export const DEFAULT_INT8_KIND: Int8Kind = "nbits";
 
 /** The dtypes {@linkcode quantizeModel} can write. */
 export const QUANTIZE_DTYPES = ["fp16", "q8", "q4", "q4f16"] as const;
