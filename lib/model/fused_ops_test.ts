@@ -19,7 +19,7 @@ async function optimizedOpCounts(model: string, out: string): Promise<Record<str
   return counts;
 }
 
-Deno.test("ORT fuses every RMSNorm of the fp32, q4 and q8 graphs into SimplifiedLayerNormalization; q4 and q8 MatMulNBits stay", async () => {
+Deno.test("the optimised graph has one RotaryEmbedding per q and k; ORT fuses every RMSNorm of the fp32, q4 and q8 graphs into SimplifiedLayerNormalization; q4 and q8 MatMulNBits stay", async () => {
   const cacheDir = await Deno.makeTempDir();
   const dir = await ensureModel("tiny", { dtypes: ["fp32", "q4", "q8"], cacheDir });
   const layers = PRESETS.tiny!.num_hidden_layers;
@@ -30,7 +30,10 @@ Deno.test("ORT fuses every RMSNorm of the fp32, q4 and q8 graphs into Simplified
     );
     console.log(`${dtype}: ${JSON.stringify(counts)}`);
     assertEquals(counts.SimplifiedLayerNormalization, 2 * layers + 1, `${dtype} norms`);
-    for (const op of ["Pow", "Sqrt", "ReduceMean", "Div"]) assertEquals(counts[op], undefined, op);
+    assertEquals(counts.RotaryEmbedding, 2 * layers, `${dtype} rotary (q and k per layer)`);
+    for (const op of ["Pow", "Sqrt", "ReduceMean", "Div", "Split", "Neg"]) {
+      assertEquals(counts[op], undefined, op);
+    }
     if (dtype !== "fp32") assertEquals(counts.MatMulNBits, 7 * layers + 1, `${dtype} MatMulNBits`);
   }
 });
