@@ -108,7 +108,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 29);
+ * assert(toFrame("bench", []).width === 30);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {

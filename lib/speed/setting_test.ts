@@ -1,5 +1,9 @@
 import { assertEquals, assertThrows } from "../testing/assert.ts";
-import { DEFAULT_ACCURACY_LEVEL, DEFAULT_BLOCK_SIZE } from "../quantize/quantize_model.ts";
+import {
+  DEFAULT_ACCURACY_LEVEL,
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_INT8_KIND,
+} from "../quantize/quantize_model.ts";
 import { parseSpeedSetting, variantKey } from "./setting.ts";
 
 Deno.test("parseSpeedSetting() fills unnamed parts with the quantizer's defaults", () => {
@@ -8,7 +12,7 @@ Deno.test("parseSpeedSetting() fills unnamed parts with the quantizer's defaults
     dtype: "q4",
     accuracyLevel: DEFAULT_ACCURACY_LEVEL,
     blockSize: DEFAULT_BLOCK_SIZE,
-    int8Kind: "dynamic",
+    int8Kind: DEFAULT_INT8_KIND,
     tuning: "decode",
   });
   assertEquals(variantKey(parseSpeedSetting("q8:nbits:b128:acc0")), "q8-nbits-b128-acc0");
