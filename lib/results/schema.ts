@@ -76,6 +76,12 @@ export interface BenchRow {
    * head dim × element bytes × 2 × batch (inside `peak_rss_bytes`); 0 for the other modes.
    */
   kv_cache_bytes?: number | null;
+  /**
+   * What the ONNX file says it was quantised with (`q4 b32 acc4`, `q8 nbits b32 acc4`,
+   * `q8 dynamic`, `fp16`; see lib/quantize/quantization_metadata.ts); empty for float32 files and
+   * files written elsewhere (Hub exports).
+   */
+  quantization?: string | null;
 }
 
 /** Column order of `results.csv`. */
@@ -111,13 +117,18 @@ export const BENCH_FIELDS = [
   "device_name",
   "kv_mode",
   "kv_cache_bytes",
+  "quantization",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /**
  * Trailing `results.csv` columns added after the first reference run: a file whose header stops
  * before them is read with them null (older runs stay readable).
  */
-export const BENCH_FIELDS_ADDED = ["kv_mode", "kv_cache_bytes"] as const satisfies readonly (
+export const BENCH_FIELDS_ADDED = [
+  "kv_mode",
+  "kv_cache_bytes",
+  "quantization",
+] as const satisfies readonly (
   typeof BENCH_FIELDS[number]
 )[];
 

@@ -53,6 +53,7 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     device_name: pl.Utf8,
     kv_mode: pl.Utf8,
     kv_cache_bytes: pl.Float64,
+    quantization: pl.Utf8,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */
@@ -116,7 +117,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 31);
+ * assert(toFrame("bench", []).width === 32);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
@@ -201,10 +202,17 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
   const text = await Deno.readTextFile(path);
   const { fields: allFields, schema: fullSchema } = TABLES[kind];
   const header = text.split("\n", 1)[0]!.trim();
-  // A file written before the trailing added columns existed reads with them null.
+  // A file written before some trailing added columns existed reads with those null: its header
+  // is the full field list cut after one of the added columns (or before the first of them).
   const added: readonly string[] = kind === "bench" ? BENCH_FIELDS_ADDED : [];
-  const older = allFields.filter((f) => !added.includes(f));
-  const fields = header === older.join(",") ? older : allFields;
+  let fields: readonly string[] = allFields;
+  for (let cut = 1; cut <= added.length; cut++) {
+    const shorter = allFields.slice(0, allFields.length - cut);
+    if (allFields.slice(-cut).every((f) => added.includes(f)) && header === shorter.join(",")) {
+      fields = shorter;
+    }
+  }
+  const absent = allFields.filter((f) => !fields.includes(f));
   const schema = Object.fromEntries(
     fields.map((f) => [f, (fullSchema as Record<string, PolarsType>)[f]!]),
   );
@@ -227,10 +235,8 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
     throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${fields.length}`);
   }
   const rows = frame.toRecords() as unknown as RowOf[K][];
-  if (fields !== allFields) {
-    for (const row of rows) {
-      for (const f of added) (row as unknown as Record<string, unknown>)[f] = null;
-    }
+  for (const row of rows) {
+    for (const f of absent) (row as unknown as Record<string, unknown>)[f] = null;
   }
   const required = REQUIRED[kind];
   for (const [i, row] of rows.entries()) {

@@ -36,6 +36,7 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     device_name: 'cpu, with "quotes", commas',
     kv_mode: "in_place",
     kv_cache_bytes: 12_582_912,
+    quantization: "q4 b32 acc4",
     ...overrides,
   };
 }
@@ -111,13 +112,17 @@ Deno.test("toFrame() keeps the schema's types when a column is all null", () => 
   assertEquals(String(frame.getColumn("window").dtype), "DataType(Int64)");
 });
 
-Deno.test("readTable() reads a results.csv written before kv_mode and kv_cache_bytes, with them null", async () => {
+Deno.test("readTable() reads a results.csv written before the added columns, with them null", async () => {
   const path = join(await Deno.makeTempDir(), "results.csv");
   await writeTable(path, "bench", [benchRow()]);
   const [header, row] = (await Deno.readTextFile(path)).trim().split("\n") as [string, string];
-  const cut = (line: string) => line.split(",").slice(0, -2).join(",");
   // The quoted device name holds commas, so cut the header by name and the row by its tail.
-  assertEquals(header.split(",").slice(-2), ["kv_mode", "kv_cache_bytes"]);
-  await Deno.writeTextFile(path, `${cut(header)}\n${cut(row)}\n`);
-  assertEquals(await readTable(path, "bench"), [benchRow({ kv_mode: null, kv_cache_bytes: null })]);
+  assertEquals(header.split(",").slice(-3), ["kv_mode", "kv_cache_bytes", "quantization"]);
+  const cut = (line: string, n: number) => line.split(",").slice(0, -n).join(",");
+  await Deno.writeTextFile(path, `${cut(header, 3)}\n${cut(row, 3)}\n`);
+  assertEquals(await readTable(path, "bench"), [
+    benchRow({ kv_mode: null, kv_cache_bytes: null, quantization: null }),
+  ]);
+  await Deno.writeTextFile(path, `${cut(header, 1)}\n${cut(row, 1)}\n`);
+  assertEquals(await readTable(path, "bench"), [benchRow({ quantization: null })]);
 });
