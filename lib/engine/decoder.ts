@@ -38,6 +38,7 @@ import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import type { Device, Dtype } from "../dtypes.ts";
 import { createSession, type OnnxSession, type OutputLocation } from "../runtime/session.ts";
+import type { SessionTuning } from "../runtime/session_options.ts";
 import {
   attentionMask,
   emptyKv,
@@ -60,6 +61,8 @@ export interface LoadDecoderOptions {
   deviceId?: number;
   /** Keep `present.*` on the GPU with webgpu. @default true */
   gpuKvCache?: boolean;
+  /** Session threading (see runtime/session_options.ts). @default "decode" */
+  tuning?: SessionTuning;
 }
 
 /** One graph run's outputs. */
@@ -169,6 +172,7 @@ export async function loadDecoder(
     device,
     intraOpNumThreads: options.threads ?? 0,
     deviceId: options.deviceId ?? 0,
+    ...(options.tuning !== undefined ? { tuning: options.tuning } : {}),
     ...(kvOnDevice ? { preferredOutputLocation: kvOnGpu(resolved.config.numLayers) } : {}),
   });
   const layout = kvLayout(session, resolved.config);

@@ -1,7 +1,8 @@
 /**
  * The ONNX graph of a Llama causal LM in the Optimum / transformers.js decoder layout: inputs
  * `input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value`; outputs
- * `logits`, `present.{i}.key|value`. Standard opset-17 operators only; every linear layer is a
+ * `logits`, `present.{i}.key|value`. Opset-17 operators plus com.microsoft `RotaryEmbedding` (and
+ * `GroupQueryAttention` with `attention: "gqa"`); every linear layer is a
  * `MatMul` whose B is an `[in, out]` initializer, so a weight-only quantizer finds it.
  *
  * @module
@@ -9,7 +10,7 @@
 import { ExternalDataWriter } from "../onnx/external_data.ts";
 import { float, GraphBuilder, writeModel } from "../onnx/graph.ts";
 import type { LlamaConfig } from "./presets.ts";
-import { ropeCaches, ropeHalfCaches } from "./rope.ts";
+import { ropeHalfCaches } from "./rope.ts";
 import { type ParameterSpec, parameterSpecs, weightChunks, weightValues } from "./weights.ts";
 
 /** Symbolic dimension names, as Optimum exports name them (transformers.js resolves `batch_size`). */
@@ -111,7 +112,7 @@ export async function writeLlamaOnnx(
   }
   const encoded = g.toModelBytes({
     opset: 17,
-    ...(options.attention === "gqa" ? { domains: { "com.microsoft": 1 } } : {}),
+    domains: { "com.microsoft": 1 }, // RotaryEmbedding, GroupQueryAttention
   });
   await writeModel(path, encoded);
   const files = sink ? [path, dataPath] : [path];
@@ -171,7 +172,6 @@ function buildGraph(
   const axis0 = i64("const_axes_0", [0]);
   const axis1 = i64("const_axes_1", [1]);
   const axes12 = i64("const_axes_1_2", [1, 2]);
-  const halves = i64("const_rope_split", [headDim / 2, headDim / 2]);
   const qShape = i64("const_q_shape", [0, 0, heads, headDim]);
   const kvShape = i64("const_kv_shape", [0, 0, kvHeads, headDim]);
   const groupShape = i64("const_group_shape", [0, kvHeads, -1, headDim]);
@@ -193,19 +193,10 @@ function buildGraph(
     const onnxName = hfName.replace(/\.weight$/, ".MatMul.weight");
     return g.node("MatMul", [x, weight(onnxName, spec(hfName), true)])[0]!;
   };
-  // Standard attention: RoPE from caches gathered by position_ids, an explicit causal + padding
+  // Standard attention: RoPE (one fused RotaryEmbedding per q and k), an explicit causal + padding
   // mask, and Softmax(QKᵀ/√d)V in plain operators. Shared nodes are made on first use.
-  let shared: { ropeCos: string; ropeSin: string; visible: string } | undefined;
+  let shared: { visible: string } | undefined;
   const standardShared = () => {
-    // RoPE caches [max_positions, head_dim] (cat(freqs, freqs), as Hugging Face's rotate_half wants).
-    const { cos, sin } = ropeCaches(config);
-    const cosCache = constant("cos_cache", [config.max_position_embeddings, headDim], cos);
-    const sinCache = constant("sin_cache", [config.max_position_embeddings, headDim], sin);
-    const [cosPos] = g.node("Gather", [cosCache, "position_ids"], undefined, { axis: 0 });
-    const [sinPos] = g.node("Gather", [sinCache, "position_ids"], undefined, { axis: 0 });
-    const [ropeCos] = g.node("Unsqueeze", [cosPos!, axis1]); // [B, 1, S, D]
-    const [ropeSin] = g.node("Unsqueeze", [sinPos!, axis1]);
-
     // Mask [B, 1, S, T]: key j is visible to query i iff j <= past + i and attention_mask[b, j] = 1.
     const [maskShape] = g.node("Shape", ["attention_mask"]);
     const [totalLen] = g.node("Gather", [maskShape!, one], undefined, { axis: 0 });
@@ -220,18 +211,27 @@ function buildGraph(
     const [padBool] = g.node("Cast", ["attention_mask"], undefined, { to: 9 });
     const [padMask] = g.node("Unsqueeze", [padBool!, axes12]); // [B, 1, 1, T]
     const [visible] = g.node("And", [causal!, padMask!]); // [B, 1, S, T]
-    return { ropeCos: ropeCos!, ropeSin: ropeSin!, visible: visible! };
+    return { visible: visible! };
   };
+  // RoPE as com.microsoft RotaryEmbedding on [B, h, S, D] (rotate_half layout, interleaved 0):
+  // the kernel gathers the half-width caches [max_positions, head_dim / 2] by position_ids
+  // itself, one operator where Split → Neg → Concat → Mul, Mul → Add took six (ORT's optimiser
+  // has no rotary fusion of its own). Same formula: x·cos + rotate_half(x)·sin.
+  let ropeCache: { cos: string; sin: string } | undefined;
   const rope = (x: string, out?: string): string => {
-    shared ??= standardShared();
-    const [x1, x2] = g.node("Split", [x, halves], [g.fresh("rope_x1"), g.fresh("rope_x2")], {
-      axis: -1,
-    });
-    const [negX2] = g.node("Neg", [x2!]);
-    const [rotated] = g.node("Concat", [negX2!, x1!], undefined, { axis: -1 });
-    const [a] = g.node("Mul", [x, shared.ropeCos]);
-    const [b] = g.node("Mul", [rotated!, shared.ropeSin]);
-    return g.node("Add", [a!, b!], out === undefined ? undefined : [out])[0]!;
+    if (!ropeCache) {
+      const { cos, sin } = ropeHalfCaches(config);
+      const dims = [config.max_position_embeddings, headDim / 2];
+      ropeCache = { cos: constant("cos_cache", dims, cos), sin: constant("sin_cache", dims, sin) };
+    }
+    const inputs = [x, "position_ids", ropeCache.cos, ropeCache.sin];
+    return g.node(
+      "RotaryEmbedding",
+      inputs,
+      out === undefined ? undefined : [out],
+      { interleaved: 0 },
+      "com.microsoft",
+    )[0]!;
   };
   const standardAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
     shared ??= standardShared();

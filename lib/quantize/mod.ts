@@ -13,3 +13,4 @@ export * from "./matmul_rewrite.ts";
 export * from "./onnx_file.ts";
 export * from "./onnx_writer.ts";
 export * from "./lazy_tensor.ts";
+export * from "./quantization_metadata.ts";

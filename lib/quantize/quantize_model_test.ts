@@ -10,7 +10,14 @@ import { lazyTensor } from "./lazy_tensor.ts";
 import { OnnxFile } from "./onnx_file.ts";
 import { writeOnnxModel } from "./onnx_writer.ts";
 import { dequantizeQ4, quantizeQ4 } from "./q4.ts";
-import { QUANTIZE_DTYPES, quantizeModel, variantPath } from "./quantize_model.ts";
+import {
+  DEFAULT_ACCURACY_LEVEL,
+  DEFAULT_INT8_KIND,
+  QUANTIZE_DTYPES,
+  quantizeModel,
+  variantPath,
+} from "./quantize_model.ts";
+import { quantizationLabel, readQuantizationMetadata } from "./quantization_metadata.ts";
 
 const { kvHeads, headDim, vocab } = FIXTURE;
 const PAST = 3;
@@ -105,11 +112,11 @@ Deno.test("quantizeModel() fp16 takes and returns float16 KV, passing past value
   assert(ops.includes("MatMul") && !ops.includes("MatMulNBits"));
 });
 
-Deno.test("quantizeModel() q4 equals the fp32 graph run with dequantizeQ4() weights", async () => {
+Deno.test("quantizeModel() q4 at accuracy level 0 equals the fp32 graph run with dequantizeQ4() weights", async () => {
   for (const symmetric of [false, true]) {
     const dir = await Deno.makeTempDir();
     const path = await writeFixtureModel(dir);
-    const [r] = await quantizeModel(path, ["q4"], { symmetric });
+    const [r] = await quantizeModel(path, ["q4"], { symmetric, accuracyLevel: 0 });
     // The same graph, float32, with each MatMul weight replaced by its dequantised q4 value.
     const src = await OnnxFile.open(path);
     const tensors = await Promise.all(
@@ -142,10 +149,10 @@ Deno.test("quantizeModel() q4 equals the fp32 graph run with dequantizeQ4() weig
   }
 });
 
-Deno.test("quantizeModel() q8 uses the quantize_dynamic pattern, one DynamicQuantizeLinear per activation", async () => {
+Deno.test("quantizeModel() q8 with int8Kind dynamic uses the quantize_dynamic pattern, one DynamicQuantizeLinear per activation", async () => {
   const dir = await Deno.makeTempDir();
   const path = await writeFixtureModel(dir);
-  const [r] = await quantizeModel(path, ["q8"]);
+  const [r] = await quantizeModel(path, ["q8"], { int8Kind: "dynamic" });
   const ops = await opTypes(r!.path);
   assertEquals(ops.filter((o) => o === "MatMulInteger").length, 4);
   // k_proj and mlp.up share their input → 3 distinct quantised activations.
@@ -184,7 +191,8 @@ Deno.test("quantizeModel() q4 shrinks the MatMul weights to about 1/7", async ()
   assertEquals(ratio.q4, 20 / 128);
   assertEquals(ratio.q4f16, 18 / 128);
   assert(ratio.q4f16! < 1 / 7 && ratio.q4! < 1 / 6);
-  assert(ratio.q8! > 1 / 4 && ratio.q8! < 0.27, `q8 ≈ 1/4: ${ratio.q8}`);
+  // q8 nbits, symmetric: 32 bytes of codes + one fp32 scale per 32 weights.
+  assertEquals(ratio.q8, 36 / 128);
   const fp32Bytes = (await Deno.stat(path)).size;
   assert(reports[0]!.bytes < fp32Bytes / 2);
 });
@@ -277,5 +285,51 @@ Deno.test("quantizeModel() accuracyLevel 4 sets MatMulNBits accuracy_level; the 
     () => quantizeModel(path, ["q4"], { accuracyLevel: 5, force: true }),
     RangeError,
     "'accuracyLevel' must be an integer 0..4, got 5",
+  );
+});
+
+Deno.test("quantizeModel() q8 int8Kind nbits writes 8-bit MatMulNBits; every variant records its settings in metadata_props", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = await writeFixtureModel(dir);
+  const refLogits = toFloat32((await run(path, false)).logits);
+  const [r] = await quantizeModel(path, ["q8"], { int8Kind: "nbits", accuracyLevel: 0 });
+  const f = await OnnxFile.open(r!.path);
+  const nodes = (f.graph.node ?? []).filter((n) => n.opType === "MatMulNBits");
+  assertEquals(nodes.map((n) => Number(n.attribute!.find((a) => a.name === "bits")?.i)), [
+    8,
+    8,
+    8,
+    8,
+  ]);
+  assert(!(f.graph.node ?? []).some((n) => n.opType === "MatMulInteger"));
+  f.close();
+  const logits = toFloat32((await run(r!.path, false)).logits);
+  assert(maxAbsDiff(logits, refLogits) / maxAbs(refLogits) <= RELATIVE_BOUND.q8);
+  assertEquals(await readQuantizationMetadata(r!.path), {
+    dtype: "q8",
+    bits: 8,
+    block_size: 32,
+    accuracy_level: 0,
+    int8_kind: "nbits",
+    symmetric: false,
+    keep_lm_head: false,
+  });
+  const reports = await quantizeModel(path, ["q8", "q4", "fp16"], { force: true });
+  const labels = [];
+  for (const rep of reports) {
+    labels.push(quantizationLabel(await readQuantizationMetadata(rep.path)));
+  }
+  assertEquals(labels, [
+    `q8 ${DEFAULT_INT8_KIND}${
+      DEFAULT_INT8_KIND === "nbits" ? ` b32 acc${DEFAULT_ACCURACY_LEVEL}` : ""
+    }`,
+    `q4 b32 acc${DEFAULT_ACCURACY_LEVEL}`,
+    "fp16",
+  ]);
+  assertEquals(await readQuantizationMetadata(path), null);
+  await assertRejects(
+    () => quantizeModel(path, ["q8"], { int8Kind: "fast" as "nbits", force: true }),
+    RangeError,
+    "'int8Kind' must be one of dynamic, nbits, got 'fast'",
   );
 });

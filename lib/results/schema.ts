@@ -81,6 +81,12 @@ export interface BenchRow {
    * head dim × element bytes × 2 × batch (inside `peak_rss_bytes`); 0 for the other modes.
    */
   kv_cache_bytes?: number | null;
+  /**
+   * What the ONNX file says it was quantised with (`q4 b32 acc4`, `q8 nbits b32 acc4`,
+   * `q8 dynamic`, `fp16`; see lib/quantize/quantization_metadata.ts); empty for float32 files and
+   * files written elsewhere (Hub exports).
+   */
+  quantization?: string | null;
   /** RSS of the cell's fresh worker with the model loaded, before the warmups, bytes. */
   rss_baseline_bytes?: number | null;
   /** `peak_rss_bytes − rss_baseline_bytes`: what this cell's runs added to the loaded model, bytes. */
@@ -126,6 +132,7 @@ export const BENCH_FIELDS = [
   "device_name",
   "kv_mode",
   "kv_cache_bytes",
+  "quantization",
   "rss_baseline_bytes",
   "peak_rss_increase_bytes",
   "load1_before",
@@ -140,6 +147,7 @@ export const BENCH_FIELDS = [
 export const BENCH_FIELDS_ADDED = [
   "kv_mode",
   "kv_cache_bytes",
+  "quantization",
   "rss_baseline_bytes",
   "peak_rss_increase_bytes",
   "load1_before",

@@ -54,6 +54,7 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     device_name: pl.Utf8,
     kv_mode: pl.Utf8,
     kv_cache_bytes: pl.Float64,
+    quantization: pl.Utf8,
     rss_baseline_bytes: pl.Float64,
     peak_rss_increase_bytes: pl.Float64,
     load1_before: pl.Float64,
@@ -129,7 +130,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 36);
+ * assert(toFrame("bench", []).width === 37);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
@@ -214,13 +215,17 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
   const text = await Deno.readTextFile(path);
   const { fields: allFields, schema: fullSchema } = TABLES[kind];
   const header = text.split("\n", 1)[0]!.trim();
-  // A file written before the added columns existed reads with them null.
+  // A file written before some trailing added columns existed reads with those null: its header
+  // is the full field list cut after one of the added columns (or before the first of them).
   const added = ADDED[kind];
-  const present = header.split(",");
-  const fields = allFields.every((f) => present.includes(f) || added.includes(f)) &&
-      present.every((f) => allFields.includes(f))
-    ? allFields.filter((f) => present.includes(f))
-    : allFields;
+  let fields: readonly string[] = allFields;
+  for (let cut = 1; cut <= added.length; cut++) {
+    const shorter = allFields.slice(0, allFields.length - cut);
+    if (allFields.slice(-cut).every((f) => added.includes(f)) && header === shorter.join(",")) {
+      fields = shorter;
+    }
+  }
+  const absent = allFields.filter((f) => !fields.includes(f));
   const schema = Object.fromEntries(
     fields.map((f) => [f, (fullSchema as Record<string, PolarsType>)[f]!]),
   );
@@ -244,8 +249,7 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
   }
   const rows = frame.toRecords() as unknown as RowOf[K][];
   for (const row of rows) {
-    const record = row as unknown as Record<string, unknown>;
-    for (const f of allFields) if (!(f in record)) record[f] = null;
+    for (const f of absent) (row as unknown as Record<string, unknown>)[f] = null;
   }
   const required = REQUIRED[kind];
   for (const [i, row] of rows.entries()) {

@@ -36,6 +36,7 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     device_name: 'cpu, with "quotes", commas',
     kv_mode: "in_place",
     kv_cache_bytes: 12_582_912,
+    quantization: "q4 b32 acc4",
     rss_baseline_bytes: 60_000_000,
     peak_rss_increase_bytes: 40_000_000,
     load1_before: 0.25,
@@ -116,9 +117,19 @@ Deno.test("toFrame() keeps the schema's types when a column is all null", () => 
   assertEquals(String(frame.getColumn("window").dtype), "DataType(Int64)");
 });
 
-Deno.test("readTable() reads a results.csv written with kv_mode but before the memory, load and weights columns", async () => {
+Deno.test("readTable() reads a results.csv written before the added columns, with them null", async () => {
   const path = join(await Deno.makeTempDir(), "results.csv");
   await writeTable(path, "bench", [benchRow()]);
+  const [header, row] = (await Deno.readTextFile(path)).trim().split("\n") as [string, string];
+  // The quoted device name holds commas, so cut the header by name and the row by its tail.
+  assertEquals(header.split(",").slice(-BENCH_FIELDS_ADDED.length), [...BENCH_FIELDS_ADDED]);
+  const cut = (line: string, n: number) => line.split(",").slice(0, -n).join(",");
+  const nulls = (fields: readonly string[]) => Object.fromEntries(fields.map((f) => [f, null]));
+  // Before every added column (the first reference run).
+  const all = BENCH_FIELDS_ADDED.length;
+  await Deno.writeTextFile(path, `${cut(header, all)}\n${cut(row, all)}\n`);
+  assertEquals(await readTable(path, "bench"), [benchRow(nulls(BENCH_FIELDS_ADDED))]);
+  // With kv_mode and quantization but before the memory, load and weights columns.
   const later = [
     "rss_baseline_bytes",
     "peak_rss_increase_bytes",
@@ -126,25 +137,6 @@ Deno.test("readTable() reads a results.csv written with kv_mode but before the m
     "load1_after",
     "weights",
   ];
-  const [header, line] = (await Deno.readTextFile(path)).trim().split("\n") as [string, string];
-  assertEquals(header.split(",").slice(-later.length), later);
-  // The last fields of benchRow() hold no comma or quote, so cutting by comma is exact here.
-  const cut = (text: string) => text.split(",").slice(0, -later.length).join(",");
-  await Deno.writeTextFile(path, `${cut(header)}\n${cut(line)}\n`);
-  const [row] = await readTable(path, "bench");
-  assertEquals(row!.kv_mode, "in_place");
-  for (const f of later) assertEquals((row as unknown as Record<string, unknown>)[f], null);
-});
-
-Deno.test("readTable() reads a results.csv written before kv_mode and kv_cache_bytes, with them null", async () => {
-  const path = join(await Deno.makeTempDir(), "results.csv");
-  await writeTable(path, "bench", [benchRow()]);
-  const [header, row] = (await Deno.readTextFile(path)).trim().split("\n") as [string, string];
-  const cut = (line: string) => line.split(",").slice(0, -BENCH_FIELDS_ADDED.length).join(",");
-  // The quoted device name holds commas, so cut the header by name and the row by its tail.
-  assertEquals(header.split(",").slice(-BENCH_FIELDS_ADDED.length), [...BENCH_FIELDS_ADDED]);
-  await Deno.writeTextFile(path, `${cut(header)}\n${cut(row)}\n`);
-  const [read] = await readTable(path, "bench");
-  assertEquals(read!.run_id, benchRow().run_id);
-  assertEquals([read!.kv_mode, read!.kv_cache_bytes], [null, null]);
+  await Deno.writeTextFile(path, `${cut(header, later.length)}\n${cut(row, later.length)}\n`);
+  assertEquals(await readTable(path, "bench"), [benchRow(nulls(later))]);
 });

@@ -9,3 +9,4 @@ export * from "./float16.ts";
 export * from "./session.ts";
 export * from "./system_info.ts";
 export * from "./tensors.ts";
+export * from "./session_options.ts";

@@ -11,6 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { type Device, DEVICE_EXECUTION_PROVIDER, DEVICES, isDevice } from "../dtypes.ts";
 import { ExecutionProviderUnavailableError } from "./errors.ts";
 import { installFloat16Fix } from "./float16.ts";
+import { type SessionTuning, tunedSessionOptions } from "./session_options.ts";
 
 installFloat16Fix();
 
@@ -49,6 +50,13 @@ export interface SessionOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Extra ORT session config entries (`session.*` keys). */
   extra?: Record<string, string>;
+  /** Write the graph as optimised for this session to this path (to count fused ops). */
+  optimizedModelFilePath?: string;
+  /**
+   * Threading: `decode` (cpu: threads = physical cores, spinning, sequential; see
+   * session_options.ts) or `ort-default` (only what is set here). @default "decode"
+   */
+  tuning?: SessionTuning;
 }
 
 /** A created session and what it really runs on. */
@@ -195,18 +203,26 @@ export async function createSession(
   const reason = deviceUnavailableReason(device);
   if (reason !== null) throw new ExecutionProviderUnavailableError(device, reason);
 
+  const { sessionConfig, ...threading } = tunedSessionOptions(device, {
+    ...(options.tuning !== undefined ? { tuning: options.tuning } : {}),
+    threads: intra,
+    interThreads: inter,
+  });
+  const config = { ...sessionConfig, ...options.extra };
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [executionProviderConfig(device, deviceId)],
     graphOptimizationLevel: level,
     enableCpuMemArena: options.enableCpuMemArena ?? true,
     enableMemPattern: options.enableMemPattern ?? false,
     logSeverityLevel: options.logSeverityLevel ?? 3,
-    ...(intra > 0 ? { intraOpNumThreads: intra } : {}),
-    ...(inter > 0 ? { interOpNumThreads: inter, executionMode: "parallel" as const } : {}),
+    ...threading,
     ...(options.preferredOutputLocation !== undefined
       ? { preferredOutputLocation: options.preferredOutputLocation }
       : {}),
-    ...(options.extra ? { extra: { session: options.extra } } : {}),
+    ...(Object.keys(config).length > 0 ? { extra: { session: config } } : {}),
+    ...(options.optimizedModelFilePath !== undefined
+      ? { optimizedModelFilePath: options.optimizedModelFilePath }
+      : {}),
   };
   const started = performance.now();
   let session: ort.InferenceSession;

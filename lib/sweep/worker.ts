@@ -14,6 +14,7 @@ import type { BenchRow } from "../results/schema.ts";
 import { generate, loadDecoder, measureRuns, promptIds, resolveModel } from "../engine/mod.ts";
 import type { DecoderModel } from "../engine/mod.ts";
 import { summarize, supportedPercentile } from "../measure/stats.ts";
+import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { type Cell, newTokensOf, promptSlots } from "./grid.ts";
 import { errorRow } from "./rows.ts";
 import { encodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
@@ -120,6 +121,7 @@ export async function runCell(
         device_name: cell.device === "cpu" ? provenance.cpuName : provenance.gpuName ?? "",
         kv_mode: r.kvMode ?? "",
         kv_cache_bytes: r.kvReservedBytes,
+        quantization: "",
         rss_baseline_bytes: null,
         peak_rss_increase_bytes: null,
         load1_before: null,
@@ -128,7 +130,12 @@ export async function runCell(
       });
     },
   });
+  // Read after the measured runs, so reading the ONNX file is in neither memory figure.
+  const quantization = quantizationLabel(
+    await readQuantizationMetadata(model.session.modelPath).catch(() => null),
+  );
   for (const row of rows) {
+    row.quantization = quantization;
     row.peak_rss_bytes = measured.memory.peakRssBytes;
     row.peak_vram_bytes = measured.memory.peakGpuUsedBytes;
     row.rss_baseline_bytes = measured.baselineRssBytes;
