@@ -16,7 +16,7 @@ import { AutoConfig, AutoTokenizer, env, ModelRegistry } from "@huggingface/tran
 import { isAbsolute, join, resolve } from "node:path";
 import { type Dtype, DTYPE_FILE_SUFFIX, DTYPES, isDtype } from "../dtypes.ts";
 import { externalDataNextTo } from "../runtime/session.ts";
-import { ensureModel } from "../model/mod.ts";
+import { ensureCheckpointModel, ensureModel, isCheckpointDir } from "../model/mod.ts";
 
 /** The tokenizer transformers.js loads (`AutoTokenizer.from_pretrained`). */
 export type Tokenizer = Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
@@ -117,7 +117,16 @@ export async function resolveModel(
     }
   }
   if (ref.startsWith(PRESET_PREFIX)) return await resolvePreset(ref, options);
-  if (isLocalRef(ref)) return await resolveLocal(ref, resolve(ref), "local", options);
+  if (isLocalRef(ref)) {
+    // A Hugging Face checkpoint (safetensors, no onnx/) is converted on first use into .cache/.
+    const dir = isCheckpointDir(ref)
+      ? await ensureCheckpointModel(
+        ref,
+        options.dtypes?.length ? { dtypes: [...options.dtypes] } : {},
+      )
+      : resolve(ref);
+    return await resolveLocal(ref, dir, "local", options);
+  }
   if (!/^[\w.-]+\/[\w.-]+$/.test(ref)) {
     throw new RangeError(
       `Cannot resolve model: '${ref}' is neither a directory, a Hub id (owner/name) nor preset:NAME`,
