@@ -378,7 +378,8 @@ async function resolveHub(id: string, options: ResolveOptions): Promise<Resolved
       if (!available.includes(dtype)) continue; // build() reports it with the list
       const files = offline ? [] : await ModelRegistry.get_files(id, {
         ...hub,
-        dtype,
+        // Only dtypes the Hub listed get here, so never this project's own bf16 / q4gptq.
+        dtype: dtype as Exclude<Dtype, "bf16" | "q4gptq">,
         include_tokenizer: false,
         include_processor: false,
       });
