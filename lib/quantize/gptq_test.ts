@@ -99,6 +99,9 @@ Deno.test("q4gptq beats q4 (RTN) on the trained wikitext-llama: lower KL, higher
       `q4gptq KL ${gptq.kl?.toFixed(5)} top-1 ${gptq.top1_agreement?.toFixed(2)} %`,
   );
   assertEquals(rtn.scored_tokens, gptq.scored_tokens);
+  // A model that has learned English: perplexity far below the 4,096-token vocabulary.
+  const fp32 = by.get("fp32")!;
+  assert(fp32.ppl! > 1 && fp32.ppl! < 1000 && fp32.bits_per_byte! < 4, `fp32 ppl ${fp32.ppl}`);
   assert(gptq.kl! < 0.7 * rtn.kl!, `KL ${gptq.kl} vs ${rtn.kl}`);
   assert(gptq.top1_agreement! > rtn.top1_agreement!);
 });

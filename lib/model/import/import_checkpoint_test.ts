@@ -250,3 +250,17 @@ Deno.test("checkCheckpoint() names a tensor the architecture does not have", () 
     "tensor 'model.layers.0.self_attn.q_proj.bias' is not part of LlamaForCausalLM",
   );
 });
+
+Deno.test("the vendored wikitext-llama (BF16): ORT fp32 equals the float64 reference", async () => {
+  const from = new URL("../../../models/wikitext-llama", import.meta.url).pathname;
+  const outDir = join(root, "wikitext-llama");
+  const report = await importCheckpoint({ from, outDir });
+  assertEquals(report.sourceDtypes, { BF16: 39 });
+  const ids = [0, 412, 37, 1999, 5, 88, 3000, 17, 256, 1024, 77, 9, 4095, 300, 2, 610];
+  const expected = referenceForward(loadReferenceCheckpoint(from), ids);
+  const session = await createSession(join(outDir, "onnx", "model.onnx"));
+  const { logits } = await step(session, report.config, [ids]);
+  const err = relativeError(logits, expected);
+  console.log(`wikitext-llama: max relative error vs float64 reference ${err.toExponential(2)}`);
+  assert(err < 1e-4, `relative error ${err}`);
+});
