@@ -65,10 +65,18 @@ export function writeCheckpoint(dir: string, options: FixtureOptions): string {
   const { tokenizerJson, tokenizerConfig } = tokenizerFiles(tokenizer, { modelMaxLength: 128 });
   Deno.writeTextFileSync(join(dir, "tokenizer.json"), JSON.stringify(tokenizerJson));
   Deno.writeTextFileSync(join(dir, "tokenizer_config.json"), JSON.stringify(tokenizerConfig));
+  const dims = { ...FIXTURE_DIMS, ...(options.config ?? {}) } as typeof FIXTURE_DIMS;
   const config: LlamaConfig = {
-    ...FIXTURE_DIMS,
-    head_dim: 16,
-    tokenizer_vocab_size: FIXTURE_DIMS.vocab_size,
+    hidden_size: dims.hidden_size,
+    intermediate_size: dims.intermediate_size,
+    num_hidden_layers: dims.num_hidden_layers,
+    num_attention_heads: dims.num_attention_heads,
+    num_key_value_heads: dims.num_key_value_heads,
+    vocab_size: dims.vocab_size,
+    max_position_embeddings: dims.max_position_embeddings,
+    rms_norm_eps: dims.rms_norm_eps,
+    head_dim: dims.hidden_size / dims.num_attention_heads,
+    tokenizer_vocab_size: dims.vocab_size,
     rope_theta: 10000,
     rope_scaling: null,
     tie_word_embeddings: raw.tie_word_embeddings === true,
