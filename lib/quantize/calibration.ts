@@ -41,7 +41,8 @@ export const DEFAULT_CALIBRATION: Readonly<Required<CalibrationOptions>> = Objec
 
 /**
  * Samples calibration sequences from a float32 decoder (temperature 1, KV cache, seeded), each
- * starting with the BOS id of the model's `config.json` (the folder above `onnx/`).
+ * starting with the BOS id of the model's `config.json` (the folder above `onnx/`) and at most
+ * its `max_position_embeddings` long.
  *
  * @param fp32OnnxPath The float32 `.onnx` file (`<model>/onnx/model.onnx`).
  * @param options Sequences, length, seed.
@@ -63,7 +64,8 @@ export async function calibrationTokens(
       throw new RangeError(`calibration '${name}' must be a positive integer, got ${value}`);
     }
   }
-  const bos = readBos(fp32OnnxPath);
+  const { bos, maxPositions } = readConfig(fp32OnnxPath);
+  const steps = Math.min(length, maxPositions);
   const session = await createSession(fp32OnnxPath);
   try {
     const ort_ = session.session;
@@ -78,7 +80,7 @@ export async function calibrationTokens(
       const dim = typeof shape[3] === "number" ? shape[3] : 1;
       cache[name] = new ort.Tensor("float32", new Float32Array(0), [sequences, heads, 0, dim]);
     }
-    for (let t = 0; t < length - 1; t++) {
+    for (let t = 0; t < steps - 1; t++) {
       const ids = rows.map((r) => BigInt(r[t]!));
       const feeds: Record<string, ort.Tensor> = {
         input_ids: new ort.Tensor("int64", BigInt64Array.from(ids), [sequences, 1]),
@@ -213,11 +215,14 @@ function addHessianOutputs(
   return out;
 }
 
-function readBos(fp32OnnxPath: string): number {
+function readConfig(fp32OnnxPath: string): { bos: number; maxPositions: number } {
   const path = join(dirname(dirname(fp32OnnxPath)), "config.json");
   let bos: unknown;
+  let max: unknown;
   try {
-    bos = JSON.parse(Deno.readTextFileSync(path)).bos_token_id;
+    const config = JSON.parse(Deno.readTextFileSync(path));
+    bos = config.bos_token_id;
+    max = config.max_position_embeddings;
   } catch {
     bos = undefined;
   }
@@ -229,7 +234,7 @@ function readBos(fp32OnnxPath: string): number {
       }`,
     );
   }
-  return id;
+  return { bos: id, maxPositions: typeof max === "number" && max > 1 ? max : Infinity };
 }
 
 /** Samples an index from softmax(logits) (temperature 1). */
