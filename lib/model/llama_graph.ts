@@ -52,6 +52,11 @@ export interface WriteLlamaOnnxOptions {
    * @default "standard"
    */
   attention?: "standard" | "gqa" | "in_place";
+  /**
+   * Where each parameter's float32 values come from, in torch layout or (`transposed`) MatMul's
+   * `[in, out]`: an imported checkpoint. @default the seeded random weights of `weights.ts`
+   */
+  source?: (spec: ParameterSpec, transposed: boolean) => Iterable<Float32Array>;
 }
 
 /** What {@linkcode writeLlamaOnnx} wrote. */
@@ -95,10 +100,13 @@ export async function writeLlamaOnnx(
   const weight = (onnxName: string, p: ParameterSpec, transposed: boolean): string => {
     const dims = transposed && p.shape.length === 2 ? [p.shape[1], p.shape[0]] : [...p.shape];
     const opts = { seed: options.seed, std, transposed };
+    const source = options.source;
     if (sink) {
-      return g.externalInitializer(onnxName, "float32", dims, sink.append(weightChunks(p, opts)));
+      const chunks = source ? source(p, transposed) : weightChunks(p, opts);
+      return g.externalInitializer(onnxName, "float32", dims, sink.append(chunks));
     }
-    return g.initializer(onnxName, "float32", dims, weightValues(p, opts));
+    const values = source ? concat([...source(p, transposed)]) : weightValues(p, opts);
+    return g.initializer(onnxName, "float32", dims, values);
   };
   /** A large constant (RoPE caches): streamed to the external-data file when there is one. */
   const constant = (name: string, dims: number[], data: Float32Array): string =>
@@ -106,7 +114,8 @@ export async function writeLlamaOnnx(
       ? g.externalInitializer(name, "float32", dims, sink.append([data]))
       : g.initializer(name, "float32", dims, data);
   try {
-    buildGraph(g, config, { weight, spec, constant }, options.attention ?? "standard");
+    const has = (name: string) => specs.has(name);
+    buildGraph(g, config, { weight, spec, has, constant }, options.attention ?? "standard");
   } finally {
     sink?.close();
   }
@@ -127,11 +136,12 @@ function buildGraph(
   sources: {
     weight: (onnxName: string, p: ParameterSpec, transposed: boolean) => string;
     spec: (name: string) => ParameterSpec;
+    has: (name: string) => boolean;
     constant: (name: string, dims: number[], data: Float32Array) => string;
   },
   attention: "standard" | "gqa" | "in_place",
 ): void {
-  const { weight, spec, constant } = sources;
+  const { weight, spec, has, constant } = sources;
   const {
     num_attention_heads: heads,
     num_key_value_heads: kvHeads,
@@ -191,7 +201,9 @@ function buildGraph(
   };
   const linear = (x: string, hfName: string): string => {
     const onnxName = hfName.replace(/\.weight$/, ".MatMul.weight");
-    return g.node("MatMul", [x, weight(onnxName, spec(hfName), true)])[0]!;
+    const [y] = g.node("MatMul", [x, weight(onnxName, spec(hfName), true)]);
+    const bias = hfName.replace(/\.weight$/, ".bias"); // Qwen2's q/k/v, Llama's attention_bias
+    return has(bias) ? g.node("Add", [y!, weight(bias, spec(bias), false)])[0]! : y!;
   };
   // Standard attention: RoPE (one fused RotaryEmbedding per q and k), an explicit causal + padding
   // mask, and Softmax(QKᵀ/√d)V in plain operators. Shared nodes are made on first use.
@@ -403,4 +415,15 @@ function buildGraph(
     ? spec("model.embed_tokens.weight")
     : spec("lm_head.weight");
   g.node("MatMul", [final, weight("lm_head.MatMul.weight", headSpec, true)], ["logits"]);
+}
+
+function concat(chunks: Float32Array[]): Float32Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
 }

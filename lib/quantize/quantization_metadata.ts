@@ -59,9 +59,9 @@ export interface SettingsSource {
  * ```
  */
 export function quantizationSettings(dtype: string, source: SettingsSource): QuantizationSettings {
-  const nbits = dtype === "q4" || dtype === "q4f16" ||
-    (dtype === "q8" && source.int8Kind === "nbits");
-  const bits = dtype === "q4" || dtype === "q4f16" ? 4 : dtype === "q8" ? 8 : null;
+  const fourBit = dtype === "q4" || dtype === "q4f16" || dtype === "q4gptq";
+  const nbits = fourBit || (dtype === "q8" && source.int8Kind === "nbits");
+  const bits = fourBit ? 4 : dtype === "q8" ? 8 : null;
   return {
     dtype,
     bits,

@@ -20,6 +20,8 @@ import {
 import { OnnxFile } from "./onnx_file.ts";
 import { writeOnnxModel } from "./onnx_writer.ts";
 import { checkBlockSize } from "./q4.ts";
+import { convertGraphToBfloat16 } from "./bfloat16_graph.ts";
+import { rewriteMatMulsQ4Gptq } from "./gptq_rewrite.ts";
 import { quantizationSettings, setQuantizationMetadata } from "./quantization_metadata.ts";
 
 /** How q8 (int8) MatMuls are written: see {@linkcode QuantizeOptions.int8Kind}. */
@@ -38,7 +40,7 @@ export const DEFAULT_BLOCK_SIZE = 32;
 export const DEFAULT_INT8_KIND: Int8Kind = "nbits";
 
 /** The dtypes {@linkcode quantizeModel} can write. */
-export const QUANTIZE_DTYPES = ["fp16", "q8", "q4", "q4f16"] as const;
+export const QUANTIZE_DTYPES = ["fp16", "bf16", "q8", "q4", "q4f16", "q4gptq"] as const;
 
 /** One of {@linkcode QUANTIZE_DTYPES}. */
 export type QuantizeDtype = typeof QUANTIZE_DTYPES[number];
@@ -200,7 +202,10 @@ export async function quantizeModel(
             `initializer${keepLmHead ? ", other than the LM head" : ""})`,
         );
       }
-      const fourBit = wanted.some((d) => d === "q4" || d === "q4f16");
+      if (wanted.includes("q4gptq") && symmetric) {
+        throw new RangeError("Cannot quantize to 'q4gptq' symmetric: GPTQ here is asymmetric only");
+      }
+      const fourBit = wanted.some((d) => d === "q4" || d === "q4f16" || d === "q4gptq");
       if (fourBit || (wanted.includes("q8") && int8Kind === "nbits")) {
         for (const m of candidates) {
           if (m.k % blockSize !== 0) {
@@ -227,6 +232,16 @@ export async function quantizeModel(
       switch (dtype) {
         case "fp16":
           convertGraphToFloat16(graph, tensors, fp16Options);
+          break;
+        case "bf16":
+          convertGraphToBfloat16(graph, tensors, fp16Options);
+          break;
+        case "q4gptq":
+          stats = await rewriteMatMulsQ4Gptq(fp32OnnxPath, graph, tensors, matmuls, {
+            blockSize,
+            accuracyLevel,
+          });
+          addMicrosoftOpset(model);
           break;
         case "q8":
           if (int8Kind === "nbits") {
