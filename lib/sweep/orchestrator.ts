@@ -166,8 +166,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         log(
           `estimate: ~${formatDuration(summary.estimateS)} for ${pendingCells.length} cells ` +
             (ppl > 0 ? `and perplexity (~${formatDuration(ppl / 1000)}) ` : "") +
-            `(probe on ${pendingCells[0]!.model} ${pendingCells[0]!.dtype}: load ${
-              probe.loadMs.toFixed(0)
+            `(probe on ${pendingCells[0]!.model} ${pendingCells[0]!.dtype}: worker start + load ${
+              (startMs.get(pendingCells[0]!.model) ?? probe.loadMs).toFixed(0)
             } ms per cell; ${points}; other dtypes assumed alike)`,
         );
       } else {

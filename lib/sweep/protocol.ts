@@ -58,7 +58,7 @@ export type WorkerMessage =
   | { type: "budget"; cellId: string }
   | { type: "probe"; loadMs: number; points: ProbePoint[] }
   | { type: "ppl"; rows: PerplexityRow[] }
-  | { type: "check"; weights: string; error: string | null };
+  | { type: "check"; weights: string; error: string | null; startMs?: number };
 
 /**
  * Encodes a message as one stdout line.

@@ -122,7 +122,10 @@ export interface ModelCheck {
   model: string;
   /** `random` or `trained` (from the model's config). */
   weights: string;
-  /** Wall time from spawning the check worker to its answer: a fresh worker's start + load, ms. */
+  /**
+   * What a fresh worker pays before its first run, ms: process start and imports plus one model
+   * load, as the check worker measured them (builds excluded).
+   */
   startMs: number;
 }
 
@@ -167,7 +170,7 @@ export async function checkModels(
     for await (const message of worker.messages) {
       if (message.type === "check") {
         result = message;
-        startMs = performance.now() - started;
+        startMs = message.startMs ?? performance.now() - started;
       }
     }
     const status = await worker.status;

@@ -212,14 +212,18 @@ async function check(job: WorkerJob): Promise<void> {
   // lacks is the cell's error, a model that loads in none is the spec's. Resolving every dtype
   // first builds a preset's missing ONNX files here, so no cell's worker (and no cell's memory
   // baseline) includes a build.
+  // What a cell's worker pays before its first run: process start and imports, then the load.
+  const startupMs = performance.now();
   for (const dtype of job.spec.dtypes) {
     await resolveModel(job.model, { dtypes: [dtype] }).catch(() => {});
   }
   let first: string | null = null;
   for (const dtype of job.spec.dtypes) {
     try {
+      const started = performance.now();
       const model = await load({ ...job, dtype });
-      send({ type: "check", weights: model.resolved.weights, error: null });
+      const startMs = startupMs + performance.now() - started;
+      send({ type: "check", weights: model.resolved.weights, error: null, startMs });
       await model.dispose();
       return;
     } catch (error) {
