@@ -5,7 +5,7 @@
  * @module
  */
 import { loadSweepSpec, runSweep } from "../sweep/mod.ts";
-import { formatDuration } from "../sweep/progress.ts";
+import { formatDuration } from "../measure/progress.ts";
 import { parseFlags, runCli } from "./_cli.ts";
 
 const HELP =

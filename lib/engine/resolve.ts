@@ -50,6 +50,34 @@ export interface ModelConfig {
   padTokenId: number;
 }
 
+/** Where a model's weights came from: see {@linkcode ResolvedModel.weights}. */
+export type ModelWeights = "random" | "trained";
+
+/**
+ * Reads the weights' origin from a parsed `config.json`: `random` when the project's builder
+ * wrote it (`turbo_inference.weights: "random"`, or a `turbo_inference.preset` of a build made
+ * before that field existed), else `trained`.
+ *
+ * @param raw The parsed config.
+ * @returns `random` or `trained`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { weightsOf } from "./resolve.ts";
+ * assert.equal(weightsOf({ turbo_inference: { preset: "tiny", seed: 42 } }), "random");
+ * assert.equal(weightsOf({ turbo_inference: { weights: "imported" } }), "trained");
+ * assert.equal(weightsOf({ model_type: "llama" }), "trained");
+ * ```
+ */
+export function weightsOf(raw: Record<string, unknown>): ModelWeights {
+  const turbo = raw.turbo_inference;
+  if (turbo === null || typeof turbo !== "object") return "trained";
+  const t = turbo as Record<string, unknown>;
+  return t.weights === "random" || (t.weights === undefined && typeof t.preset === "string")
+    ? "random"
+    : "trained";
+}
+
 /** A model ready to load: local files, config, tokenizer and dtypes. */
 export interface ResolvedModel {
   /** The reference as given. */
@@ -58,6 +86,13 @@ export interface ResolvedModel {
   source: "local" | "hub" | "preset";
   /** Local directory in Hub layout. */
   dir: string;
+  /**
+   * Whether the weights were learned: `random` for models this project's builder wrote (every
+   * `preset:`; `config.json` says `turbo_inference.weights: "random"` or names a preset),
+   * `trained` for everything else (imported checkpoints, Hub models). Random weights have no
+   * language quality: reports null their quality verdicts.
+   */
+  weights: ModelWeights;
   /** Typed config. */
   config: ModelConfig;
   /** The tokenizer. */
@@ -219,6 +254,7 @@ function build(
     ref,
     source,
     dir,
+    weights: weightsOf(raw),
     config,
     tokenizer,
     availableDtypes: available,

@@ -178,3 +178,15 @@ Deno.test("parseModelConfig() maps HF and GPT-2 names and derives head_dim", () 
   );
   assertEquals(onnxFile("q4f16"), "onnx/model_q4f16.onnx");
 });
+
+Deno.test("resolveModel() reads the weights' origin from config.json, not from the reference", async () => {
+  assertEquals((await tinyModel()).weights, "random");
+  // The same files as a local directory are still random: the config says so.
+  const dir = await modelDir(["onnx/model.onnx"]);
+  assertEquals((await resolveModel(dir)).weights, "random");
+  // An imported checkpoint's config (turbo_inference.weights: "imported") is trained.
+  const config = JSON.parse(await Deno.readTextFile(join(dir, "config.json")));
+  config.turbo_inference = { weights: "imported", source: "checkpoint" };
+  await Deno.writeTextFile(join(dir, "config.json"), JSON.stringify(config));
+  assertEquals((await resolveModel(dir)).weights, "trained");
+});

@@ -13,7 +13,7 @@
  */
 import { type Device, type Dtype, isDtype } from "../dtypes.ts";
 import { type DecoderModel, loadDecoder, resolveModel } from "../engine/mod.ts";
-import { progressLine } from "../sweep/progress.ts";
+import { progressLine } from "../measure/progress.ts";
 import type { Logits, WindowLogits } from "./logits.ts";
 import { compareQuality, type QualityResult } from "./quality.ts";
 import { effectiveStride, type PerplexityMethod, planWindows } from "./windows.ts";

@@ -9,3 +9,4 @@ export * from "./rss.ts";
 export * from "./gpu.ts";
 export * from "./memory_sampler.ts";
 export * from "./run_checks.ts";
+export * from "./progress.ts";

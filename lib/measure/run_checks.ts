@@ -7,6 +7,12 @@
 import { cpus, loadavg } from "node:os";
 import type { Summary } from "./stats.ts";
 
+/**
+ * Coefficient of variation (std ÷ mean over a cell's runs) above which a measurement is flagged
+ * noisy: the sweep's progress line, `summary.csv`'s `noisy` and the report's noise section.
+ */
+export const NOISY_CV = 0.2;
+
 /** Options of {@linkcode preflightWarnings}. */
 export interface PreflightOptions {
   /** 1-minute load average (default: the OS's). */

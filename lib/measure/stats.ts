@@ -91,6 +91,50 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
+/**
+ * Fewest samples for which a percentile is reported: at least one sample must lie above it
+ * (`⌈1 / (1 − q)⌉`), so p50 needs 2 samples, p90 10, p95 20 and p99 100. Below that the
+ * "percentile" is an interpolation between the largest samples, not a tail.
+ *
+ * @param q The quantile in (0, 1), e.g. 0.95.
+ * @returns The sample count.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { minSamplesForPercentile } from "./stats.ts";
+ * assert.deepEqual([0.5, 0.9, 0.95, 0.99].map(minSamplesForPercentile), [2, 10, 20, 100]);
+ * ```
+ */
+export function minSamplesForPercentile(q: number): number {
+  if (!(q > 0 && q < 1)) {
+    throw new RangeError(`Cannot size a percentile: 'q' must be in (0, 1), got ${q}`);
+  }
+  return Math.ceil(1 / (1 - q) - 1e-9);
+}
+
+/**
+ * A percentile of a summary, or `null` when its sample count does not support it
+ * ({@linkcode minSamplesForPercentile}).
+ *
+ * @param summary A summary from {@linkcode summarize}.
+ * @param which `p50`, `p90`, `p95` or `p99`.
+ * @returns The percentile or null.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { supportedPercentile, summarize } from "./stats.ts";
+ * assert.equal(supportedPercentile(summarize([1, 2, 3, 4, 5]), "p95"), null);
+ * assert.equal(supportedPercentile(summarize([1, 2, 3, 4, 5]), "p50"), 3);
+ * ```
+ */
+export function supportedPercentile(
+  summary: Summary,
+  which: "p50" | "p90" | "p95" | "p99",
+): number | null {
+  const q = Number(which.slice(1)) / 100;
+  return summary.count >= minSamplesForPercentile(q) ? summary[which] : null;
+}
+
 function percentileOfSorted(sorted: Float64Array, p: number): number {
   const h = (sorted.length - 1) * p / 100;
   const lo = Math.floor(h);

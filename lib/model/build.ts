@@ -410,6 +410,8 @@ export function configJson(
     use_cache: true,
     "transformers.js_config": transformersJs,
     turbo_inference: {
+      // Seeded random initialisation: speed and dtype agreement only, no language quality.
+      weights: "random",
       preset: extra.preset,
       seed: extra.seed,
       builder_version: BUILDER_VERSION,

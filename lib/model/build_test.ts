@@ -31,6 +31,7 @@ Deno.test("buildModel() writes the Hugging Face / transformers.js layout", async
   assertEquals(config.head_dim, 16);
   assertEquals(config.tie_word_embeddings, true);
   assertEquals(config.turbo_inference, {
+    weights: "random",
     preset: "tiny",
     seed: 3,
     builder_version: BUILDER_VERSION,

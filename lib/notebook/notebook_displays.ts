@@ -15,6 +15,7 @@ import {
   type RichDisplayable,
 } from "../report/display.ts";
 import { reportMarkdown } from "../report/report_document.ts";
+import { randomWeightModels } from "../report/verdicts.ts";
 import { markdownHtml } from "./markdown_html.ts";
 import type { JupyterBroadcaster } from "./progress_display.ts";
 import type { NotebookResults } from "./session.ts";
@@ -99,7 +100,15 @@ export function perplexityDisplay(results: NotebookResults): Displayable {
     );
   }
   const num = (v: number | null, digits: number) => v === null ? "–" : v.toFixed(digits);
+  const random = randomWeightModels(results.data);
   const lines = [
+    ...(random.length > 0
+      ? [
+        `**Random weights** (${random.join(", ")}): this perplexity measures agreement between ` +
+        `dtypes, not language quality, so the report gives no quality verdict for it.`,
+        "",
+      ]
+      : []),
     "| model | dtype | PPL | ± | ΔPPL % | KL (nats) | top-1 % | scored tokens | tokens/s |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ...rows.map((r) =>

@@ -6,7 +6,7 @@
  * @module
  */
 import { runSweep } from "../sweep/orchestrator.ts";
-import { formatDuration } from "../sweep/progress.ts";
+import { formatDuration } from "../measure/progress.ts";
 import { type NotebookParams, notebookSpec } from "./session.ts";
 
 /** What {@linkcode estimateRun} found. */

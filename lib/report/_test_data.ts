@@ -16,14 +16,20 @@ export const SKIP_REASON = "no WikiText-2 text";
  * writes every perplexity row as skipped.
  */
 export function testData(
-  options: FixtureOptions & { perplexity?: boolean | "skipped"; q4Delta?: number } = {},
+  options: FixtureOptions & {
+    perplexity?: boolean | "skipped";
+    q4Delta?: number;
+    /** Weights recorded in every perplexity row (the bench rows leave it empty). */
+    weights?: string;
+  } = {},
 ): ReportData {
-  const { perplexity = true, q4Delta, ...grid } = options;
-  const rows = syntheticPerplexity(grid.models, q4Delta).map((r) =>
-    perplexity === "skipped"
+  const { perplexity = true, q4Delta, weights, ...grid } = options;
+  const rows = syntheticPerplexity(grid.models, q4Delta).map((r) => ({
+    ...(perplexity === "skipped"
       ? { ...r, status: "skipped" as const, error: SKIP_REASON, ppl: null, delta_ppl_pct: null }
-      : r
-  );
+      : r),
+    ...(weights === undefined ? {} : { weights }),
+  }));
   return reportData(
     parseResultsCsv(syntheticResultsCsv(grid)),
     perplexity === false

@@ -11,31 +11,53 @@
  *
  * @module
  */
-import { DELTA_PPL_BUDGET_PCT } from "./ppl_degradation.ts";
 import type { Environment, Failures, PerplexityIssue, ReportData } from "./report_data.ts";
 import type { SummaryRow } from "./summary.ts";
 import { BYTES_PER_GB, compareDtypes, reportLabel, round, setupRows, setupsOf } from "./_util.ts";
+import {
+  type FourBitVerdict,
+  type NoisyCell,
+  noisyCells,
+  RANDOM_WEIGHTS_REASON,
+  type WeightsOrigin,
+  weightsOrigin,
+} from "./verdicts.ts";
+import {
+  cacheCheck,
+  fourBitAnswer,
+  fourBitCheck,
+  pooled,
+  sweetSpot,
+  sweetSpotTies,
+} from "./_checks.ts";
 
 /** The context the brief's headline numbers are taken at. */
 export const HEADLINE_CONTEXT = 2048;
 
 /** Dtypes the 4-bit check looks at, in order of preference. */
-const FOUR_BIT = ["q4", "q4f16", "bnb4"] as const;
 
 /** The brief's per-dtype numbers (cache on, the setup's smallest batch). */
 export interface DtypeEntry {
   /** transformers.js dtype name. */
   dtype: string;
-  /** Mean decode tokens/s at 2048 tokens of context; null when 2048 was not measured. */
+  /**
+   * Decode tokens/s at 2048 tokens of context, pooled over the cell's runs (decode tokens ÷
+   * decode time); null when 2048 was not measured.
+   */
   tokens_s_2048: number | null;
-  /** Mean decode tokens/s at the longest context measured for this dtype. */
+  /** Pooled decode tokens/s at the longest context measured for this dtype. */
   tokens_s_longest: number | null;
   /** That longest context, tokens. */
   longest_context: number | null;
   /** Largest peak GPU memory over the dtype's cache-on cells, GB (10⁹ bytes); null without a GPU reading. */
   vram_gb: number | null;
-  /** Largest peak process RSS over the dtype's cache-on cells, GB (the worker process's baseline included). */
+  /**
+   * Largest peak process RSS over the dtype's cache-on cells, GB: each cell's own fresh worker,
+   * measured runs only, the loaded model and runtime included.
+   */
   rss_gb: number | null;
+  /** Largest increase of that peak over the loaded-model baseline, GB; null in older files. */
+  rss_increase_gb?: number | null;
   /** Mean prefill at 2048 tokens, ms; null when 2048 was not measured. */
   prefill_ms: number | null;
   /** Mean prefill at the longest context, ms. */
@@ -76,6 +98,19 @@ export interface Check<T> {
 export interface SetupExtended {
   /** Model reference. */
   model: string;
+  /** `random` (a preset: quality verdicts are null), `trained`, or `unknown` (older files). */
+  weights: WeightsOrigin;
+  /** Why the quality verdicts are null, or empty. */
+  quality_verdicts_note: string;
+  /** Cells whose runs vary by more than 20 % (coefficient of variation): their means are shaky. */
+  noisy_cells: NoisyCell[];
+  /**
+   * Dtypes within the ΔPPL budget whose decode speed cannot be told from the sweet spot's (their
+   * CI95 intervals overlap): when any, the ranking is not settled.
+   */
+  sweet_spot_ties: string[];
+  /** Whether the sweet spot's lead is outside every tie's interval; null without a sweet spot. */
+  sweet_spot_settled: boolean | null;
   /** Device. */
   device: string;
   /** Batch size of every number here. */
@@ -99,8 +134,21 @@ export interface SetupExtended {
   /** The brief's checks. */
   checks: {
     four_bit_delta_ppl_under_5pct: Check<
-      { dtype: string | null; delta_ppl_pct: number | null; budget_pct: number }
+      { dtype: string | null; delta_ppl_pct: number | null; budget_pct: number; reason: string }
     >;
+    /** The verdict report.md prints for "is 4-bit worth it?", with the numbers it rests on. */
+    four_bit_verdict: {
+      value: FourBitVerdict | null;
+      details: {
+        dtype: string | null;
+        reference: string | null;
+        context: number | null;
+        speed_ratio: number | null;
+        ci95_overlap: boolean | null;
+        memory_ratio: number | null;
+        reason: string;
+      };
+    };
     cache_faster_at_every_length: Check<
       {
         pairs: number;
@@ -158,11 +206,12 @@ export function finalReport(data: ReportData): FinalReport {
       const p = ppl.find((r) => r.dtype === dtype);
       entries[label] = {
         dtype,
-        tokens_s_2048: round(at(HEADLINE_CONTEXT)?.decode_tokens_per_s_mean, 2),
-        tokens_s_longest: longest === null ? null : round(at(longest)?.decode_tokens_per_s_mean, 2),
+        tokens_s_2048: round(pooled(at(HEADLINE_CONTEXT)), 2),
+        tokens_s_longest: longest === null ? null : round(pooled(at(longest)), 2),
         longest_context: longest,
         vram_gb: gb(maxOf(on, "peak_vram_bytes_max")),
         rss_gb: gb(maxOf(on, "peak_rss_bytes_max")),
+        rss_increase_gb: gb(maxOf(on, "peak_rss_increase_bytes_max")),
         prefill_ms: round(at(HEADLINE_CONTEXT)?.prefill_ms_mean, 2),
         prefill_ms_longest: longest === null ? null : round(at(longest)?.prefill_ms_mean, 2),
         ppl: round(p?.ppl, 4),
@@ -181,23 +230,36 @@ export function finalReport(data: ReportData): FinalReport {
       }
       const contexts = [...new Set(mine.map((c) => c.context_tokens))].sort((a, b) => a - b);
       speedups[label] = Object.fromEntries(contexts.map((context) => {
-        const with_ = at(context)?.decode_tokens_per_s_mean;
-        const without = mine.find((c) => !c.use_cache && c.context_tokens === context)
-          ?.decode_tokens_per_s_mean;
+        const with_ = pooled(at(context));
+        const without = pooled(mine.find((c) => !c.use_cache && c.context_tokens === context));
         return [String(context), with_ && without ? round(with_ / without, 3) : null];
       }));
     }
     by_model[setup.key] = entries;
+    const weights = weightsOrigin(cells, ppl);
+    const random = weights === "random";
+    const spot = random
+      ? { sweet_spot: null, sweet_spot_note: RANDOM_WEIGHTS_REASON }
+      : sweetSpot(entries, quality, longestCached(cells));
+    const ties = spot.sweet_spot === null
+      ? []
+      : sweetSpotTies(cells, entries, quality, spot.sweet_spot);
     extended[setup.key] = {
       model: setup.model,
+      weights,
+      quality_verdicts_note: random ? RANDOM_WEIGHTS_REASON : "",
       device: setup.device,
       batch: cells[0]?.batch ?? 1,
       contexts: [...new Set(cells.map((c) => c.context_tokens))].sort((a, b) => a - b),
       quality,
       kv_cache_speedup: speedups,
-      ...sweetSpot(entries, quality, longestCached(cells)),
+      ...spot,
+      sweet_spot_ties: ties,
+      sweet_spot_settled: spot.sweet_spot === null ? null : ties.length === 0,
+      noisy_cells: noisyCells(cells),
       checks: {
-        four_bit_delta_ppl_under_5pct: fourBitCheck(quality),
+        four_bit_delta_ppl_under_5pct: fourBitCheck(quality, random),
+        four_bit_verdict: fourBitAnswer(cells, entries, quality, weights),
         cache_faster_at_every_length: cacheCheck(speedups),
       },
     };
@@ -236,7 +298,10 @@ export function finalReportJson(report: FinalReport): string {
   return JSON.stringify({ ...top, ...report }, null, 2) + "\n";
 }
 
-function maxOf(rows: readonly SummaryRow[], field: "peak_vram_bytes_max" | "peak_rss_bytes_max") {
+function maxOf(
+  rows: readonly SummaryRow[],
+  field: "peak_vram_bytes_max" | "peak_rss_bytes_max" | "peak_rss_increase_bytes_max",
+) {
   const values = rows.map((r) => r[field]).filter((v): v is number => v !== null);
   return values.length === 0 ? null : Math.max(...values);
 }
@@ -249,80 +314,4 @@ function gb(bytes: number | null): number | null {
 function longestCached(cells: readonly SummaryRow[]): number | null {
   const cached = cells.filter((c) => c.use_cache).map((c) => c.context_tokens);
   return cached.length === 0 ? null : Math.max(...cached);
-}
-
-/**
- * The fastest dtype within the ΔPPL budget at the setup's longest cached context. Dtypes whose
- * own longest context is shorter (their longer cells failed) are not compared: a speed at 512
- * tokens against others' at 2048 would favour the dtype that could not run the long context.
- */
-function sweetSpot(
-  entries: Record<string, DtypeEntry>,
-  quality: Record<string, QualityEntry>,
-  context: number | null,
-): Pick<SetupExtended, "sweet_spot" | "sweet_spot_note"> {
-  if (Object.keys(quality).length === 0) {
-    return { sweet_spot: null, sweet_spot_note: "no perplexity measured" };
-  }
-  let best: SetupExtended["sweet_spot"] = null;
-  for (const [label, entry] of Object.entries(entries)) {
-    const delta = quality[label]?.delta_ppl_pct;
-    if (delta === null || delta === undefined || delta > DELTA_PPL_BUDGET_PCT) continue;
-    if (entry.tokens_s_longest === null || entry.longest_context !== context) continue;
-    if (best === null || entry.tokens_s_longest > (best.tokens_s ?? -Infinity)) {
-      best = {
-        label,
-        dtype: entry.dtype,
-        tokens_s: entry.tokens_s_longest,
-        context: entry.longest_context,
-        delta_ppl_pct: delta,
-      };
-    }
-  }
-  return best === null
-    ? {
-      sweet_spot: null,
-      sweet_spot_note: `no dtype within ${DELTA_PPL_BUDGET_PCT} % ΔPPL was measured at ${
-        context ?? "any"
-      } tokens with the cache`,
-    }
-    : { sweet_spot: best, sweet_spot_note: "" };
-}
-
-function fourBitCheck(
-  quality: Record<string, QualityEntry>,
-): SetupExtended["checks"]["four_bit_delta_ppl_under_5pct"] {
-  for (const dtype of FOUR_BIT) {
-    const delta = quality[reportLabel(dtype)]?.delta_ppl_pct;
-    if (delta !== null && delta !== undefined) {
-      return {
-        value: delta < DELTA_PPL_BUDGET_PCT,
-        details: { dtype, delta_ppl_pct: delta, budget_pct: DELTA_PPL_BUDGET_PCT },
-      };
-    }
-  }
-  return {
-    value: null,
-    details: { dtype: null, delta_ppl_pct: null, budget_pct: DELTA_PPL_BUDGET_PCT },
-  };
-}
-
-function cacheCheck(
-  speedups: Record<string, Record<string, number | null>>,
-): SetupExtended["checks"]["cache_faster_at_every_length"] {
-  const pairs: { label: string; context: number; speedup: number }[] = [];
-  for (const [label, byContext] of Object.entries(speedups)) {
-    for (const [context, speedup] of Object.entries(byContext)) {
-      if (speedup !== null) pairs.push({ label, context: Number(context), speedup });
-    }
-  }
-  const slower = pairs.filter((p) => p.speedup <= 1);
-  return {
-    value: pairs.length === 0 ? null : slower.length === 0,
-    details: {
-      pairs: pairs.length,
-      min_speedup: pairs.length === 0 ? null : Math.min(...pairs.map((p) => p.speedup)),
-      slower,
-    },
-  };
 }

@@ -62,7 +62,11 @@ export function memoryFootprintSpec(data: ReportData): VegaLiteSpec {
     },
     {
       values,
-      title: title(heading, "largest peak over the runs of each cell; 1 GB = 10⁹ bytes"),
+      title: title(
+        heading,
+        "peak over the measured runs of each cell, each cell in its own fresh worker (loaded " +
+          "model included, warmups excluded); 1 GB = 10⁹ bytes",
+      ),
       column: { field: "cache", title: null, sort: ["KV cache on", "KV cache off"] },
       ...(manySetups(values) ? { row: { field: "setup", title: null } } : {}),
     },

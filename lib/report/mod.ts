@@ -23,3 +23,4 @@ export * from "./report_document.ts";
 export * from "./display.ts";
 export * from "./ratio_words.ts";
 export * from "./write_all_outputs.ts";
+export * from "./verdicts.ts";

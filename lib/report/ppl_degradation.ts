@@ -1,12 +1,14 @@
 /**
  * Figure: perplexity change (ΔPPL %) against the baseline per dtype, with a rule at the 5 %
- * budget; says "no perplexity measured" when there is none.
+ * budget; says "no perplexity measured" when there is none, and says so in its subtitle when a
+ * model's weights are random (its ΔPPL is agreement between dtypes, not language quality).
  *
  * @module
  */
 import { CONFIG, dtypeColor, emptyFigure, PANEL, SCHEMA, title } from "./_figure.ts";
 import { compareDtypes, displayLabel, setupsOf } from "./_util.ts";
 import type { ReportData } from "./report_data.ts";
+import { randomWeightModels } from "./verdicts.ts";
 import type { VegaLiteSpec } from "./render.ts";
 
 /** The ΔPPL budget the brief sets for 4-bit, percent. */
@@ -50,6 +52,7 @@ export function pplDegradationSpec(data: ReportData): VegaLiteSpec {
     );
   }
   const baselines = [...new Set(values.map((v) => v.baseline))].join(", ");
+  const random = randomWeightModels(data);
   const color = dtypeColor(values.map((v) => v.dtype));
   const inner = {
     layer: [
@@ -106,7 +109,12 @@ export function pplDegradationSpec(data: ReportData): VegaLiteSpec {
     $schema: SCHEMA,
     title: title(
       heading,
-      `perplexity change against ${baselines}; the dashed line is the ${DELTA_PPL_BUDGET_PCT} % budget`,
+      `perplexity change against ${baselines}; the dashed line is the ${DELTA_PPL_BUDGET_PCT} % budget` +
+        (random.length > 0
+          ? `; RANDOM WEIGHTS (${
+            random.join(", ")
+          }): agreement between dtypes, not language quality`
+          : ""),
     ),
     config: CONFIG,
   };

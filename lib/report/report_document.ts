@@ -11,6 +11,8 @@ import { tableCells, tableHtml, tableMarkdown } from "./_table_html.ts";
 import { compareDtypes, escapeHtml, fmt, reportLabel, setupRows, setupsOf } from "./_util.ts";
 import type { ComparisonTable } from "./comparison_table.ts";
 import type { DtypeEntry, FinalReport, SetupExtended } from "./final_report.ts";
+import { referenceLabel } from "./_checks.ts";
+import { NOISY_CV_PCT } from "./verdicts.ts";
 import { DELTA_PPL_BUDGET_PCT } from "./ppl_degradation.ts";
 import { ratioWords, SPEED_WORDS } from "./ratio_words.ts";
 import type { ReportData } from "./report_data.ts";
@@ -161,23 +163,68 @@ function blocks({ data, report, table, figures }: ReportInputs): Block[] {
         env.device_name.join(", ") || "an unnamed device"
       } (${
         env.execution_provider.join(", ") || "no provider recorded"
-      }). Every number is a mean over ` +
-        `the measured runs of a cell (warmups excluded), read from \`benchmarks/results.csv\` and ` +
-        `\`benchmarks/perplexity.csv\` only.`,
+      }). Every number comes from the measured runs of a cell (warmups excluded): decode ` +
+        `tokens/s pooled (all decode tokens ÷ all decode time), latencies as means, memory as ` +
+        `the peak of the cell's own fresh worker; read from \`benchmarks/results.csv\` and ` +
+        `\`benchmarks/perplexity.csv\` only (method: docs/measurement.md).`,
   });
   for (const key of setups) {
     const ext = report.extended[key]!;
     const entries = report.by_model[key]!;
     if (setups.length > 1) out.push({ kind: "h", level: 2, text: `Setup \`${key}\`` });
     const level = setups.length > 1 ? 3 : 2;
+    if (ext.weights === "random") {
+      out.push({
+        kind: "p",
+        text: `**Random weights.** \`${ext.model}\` is a preset build with seeded random ` +
+          `weights: its speed and memory are real, but it has no language quality, so its ` +
+          `perplexity only shows how closely each dtype agrees with the baseline and the ` +
+          `quality verdicts (4-bit within ${DELTA_PPL_BUDGET_PCT} %, sweet spot) are withheld.`,
+      });
+    }
     out.push(
       { kind: "h", level, text: "1. How much does the KV cache gain in decoding?" },
       ...cacheAnswer(data, ext, entries),
       { kind: "h", level, text: "2. Is 4-bit worth it in production?" },
-      ...fourBitAnswer(data, report, ext, entries),
+      ...fourBitAnswer(report, ext, entries),
       { kind: "h", level, text: "3. Where is the sweet spot between speed and quality?" },
-      ...sweetSpotAnswer(data, report, ext, entries),
+      ...sweetSpotAnswer(report, ext, entries),
     );
+  }
+  out.push({ kind: "h", level: 2, text: "Noise" });
+  const noisy = Object.values(report.extended).flatMap((e) =>
+    e.noisy_cells.map((c) => ({ model: e.model, ...c }))
+  );
+  out.push(
+    noisy.length === 0
+      ? {
+        kind: "p",
+        text: `No cell's runs vary by more than ${NOISY_CV_PCT} % (coefficient of variation of ` +
+          `decode tokens/s and of prefill).`,
+      }
+      : {
+        kind: "p",
+        text: `${noisy.length} cell(s) vary by more than ${NOISY_CV_PCT} % across runs ` +
+          `(coefficient of variation): read their means with care.`,
+      },
+  );
+  if (noisy.length > 0) {
+    out.push({
+      kind: "table",
+      rows: [
+        ["model", "dtype", "cache", "context", "runs", "decode CV %", "prefill CV %", "max load"],
+        ...noisy.map((c) => [
+          c.model,
+          c.dtype,
+          c.use_cache ? "on" : "off",
+          String(c.context),
+          String(c.runs),
+          fmt(c.decode_cv_pct, 1),
+          fmt(c.prefill_cv_pct, 1),
+          fmt(c.load1_max, 2),
+        ]),
+      ],
+    });
   }
   out.push({ kind: "h", level: 2, text: "Comparison table" });
   if (table.rows.length > 0) {
@@ -228,12 +275,6 @@ function blocks({ data, report, table, figures }: ReportInputs): Block[] {
     );
   }
   return out;
-}
-
-/** The dtype comparisons start from: fp16 when measured, else fp32, else the first. */
-function referenceLabel(entries: Record<string, DtypeEntry>): string | undefined {
-  const labels = Object.keys(entries);
-  return ["fp16", "fp32"].find((l) => labels.includes(l)) ?? labels[0];
 }
 
 function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
@@ -318,7 +359,6 @@ function whyNoPerplexity(report: FinalReport, model: string, dtype?: string): st
 }
 
 function fourBitAnswer(
-  data: ReportData,
   report: FinalReport,
   ext: SetupExtended,
   entries: Record<string, DtypeEntry>,
@@ -332,17 +372,12 @@ function fourBitAnswer(
   const four = entries[fourLabel]!;
   const base = entries[ref]!;
   const q = ext.quality[fourLabel];
-  // Speeds are compared only at one context: a dtype whose long cells failed would otherwise be
-  // compared at a shorter (faster) context than the reference.
-  const sameContext = four.longest_context !== null &&
-    four.longest_context === base.longest_context;
-  const speed = sameContext ? ratio(four.tokens_s_longest, base.tokens_s_longest) : null;
-  const noisy = sameContext &&
-    speedsOverlap(data, ext, [four.dtype, base.dtype], four.longest_context!);
+  // The verdict and the numbers it rests on come from final_report.json, so the prose and the
+  // JSON cannot disagree.
+  const check = ext.checks.four_bit_verdict;
+  const speed = check.details.speed_ratio;
   const memKind = four.vram_gb !== null ? "VRAM" : "RSS";
-  const mem = memKind === "VRAM"
-    ? ratio(base.vram_gb, four.vram_gb)
-    : ratio(base.rss_gb, four.rss_gb);
+  const mem = check.details.memory_ratio;
   const prefill = ratio(base.prefill_ms_longest, four.prefill_ms_longest);
   const delta = q?.delta_ppl_pct ?? null;
   const facts =
@@ -358,54 +393,30 @@ function fourBitAnswer(
         fmt(q.kl, 4)
       } nats, top-1 agreement ${fmt(q.top1_agreement, 1)} %).`
       : `Its perplexity was not measured${whyNoPerplexity(report, ext.model, fourDtype)}.`);
-  const verdict = delta === null
-    ? "**Undecided**: without a perplexity measurement the quality cost is unknown."
-    : delta < DELTA_PPL_BUDGET_PCT && speed === null
+  const verdict = ext.weights === "random"
+    ? `**No quality verdict**: ${ext.quality_verdicts_note}. The speed and memory figures above ` +
+      `stand; whether 4-bit is worth it needs a trained model.`
+    : check.value === "undecided" && delta !== null && check.details.context === null
     ? `**Undecided**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, but ` +
       `${fourLabel} and ${ref} were not measured at the same longest context ` +
       `(${four.longest_context ?? "—"} vs ${base.longest_context ?? "—"} tokens).`
-    : delta >= DELTA_PPL_BUDGET_PCT
+    : check.value === null || check.value === "undecided"
+    ? `**Undecided**: ${check.details.reason}.`
+    : check.value === "no"
     ? `**No**: ΔPPL ${fmt(delta, 2)} % is over the ${DELTA_PPL_BUDGET_PCT} % budget.`
-    : noisy
+    : check.value === "within_noise"
     ? `**Within noise here**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, ` +
       `but the 95 % intervals of the two decode speeds overlap (too few runs to tell ` +
       `${fmt(speed, 2)}× from 1×); rerun with more runs.`
-    : speed !== null && speed < 1 && mem !== null && mem > 1
+    : check.value === "only_for_memory"
     ? `**Only for memory**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget and ` +
       `it needs less ${memKind}, but on this device 4-bit decodes slower than ${ref}.`
-    : speed !== null && speed < 1
+    : check.value === "not_on_this_device"
     ? `**Not on this device**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, ` +
       `but 4-bit decodes slower than ${ref} and does not lower the peak ${memKind} here.`
     : `**Yes**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget and decoding is ` +
       `${fmt(speed, 2)}× faster.`;
   return [{ kind: "p", text: facts }, { kind: "p", text: verdict }];
-}
-
-/**
- * Whether the CI95 intervals of the mean decode speed (cache on, at `context`) of two dtypes
- * overlap, so their ratio cannot be told from 1 with these runs. Missing intervals (one run)
- * count as overlapping.
- */
-function speedsOverlap(
-  data: ReportData,
-  ext: SetupExtended,
-  dtypes: [string, string],
-  context: number,
-): boolean {
-  const setup = setupsOf(data.summary).find((s) =>
-    s.model === ext.model && s.device === ext.device
-  );
-  const cells = setup ? setupRows(data.summary, setup) : [];
-  const interval = (dtype: string) => {
-    const c = cells.find((r) => r.dtype === dtype && r.use_cache && r.context_tokens === context);
-    const mean = c?.decode_tokens_per_s_mean ?? null;
-    const half = c?.decode_tokens_per_s_ci95 ?? null;
-    return mean === null || half === null ? null : [mean - half, mean + half] as const;
-  };
-  const a = interval(dtypes[0]);
-  const b = interval(dtypes[1]);
-  if (a === null || b === null) return true;
-  return a[0] <= b[1] && b[0] <= a[1];
 }
 
 /** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
@@ -426,20 +437,13 @@ function memoryPhrase(mem: number | null, kind: string): string {
 }
 
 function sweetSpotAnswer(
-  data: ReportData,
   report: FinalReport,
   ext: SetupExtended,
   entries: Record<string, DtypeEntry>,
 ): Block[] {
   const spot = ext.sweet_spot;
   // Runners-up within the budget whose speed cannot be told from the sweet spot's.
-  const ties = spot === null ? [] : Object.entries(entries)
-    .filter(([label, e]) =>
-      label !== spot.label && e.longest_context === spot.context &&
-      (ext.quality[label]?.delta_ppl_pct ?? Infinity) <= DELTA_PPL_BUDGET_PCT &&
-      spot.context !== null && speedsOverlap(data, ext, [spot.dtype, e.dtype], spot.context)
-    )
-    .map(([label]) => label);
+  const ties = ext.sweet_spot_ties;
   const first = spot === null
     ? `No sweet spot: ${ext.sweet_spot_note}${whyNoPerplexity(report, ext.model)}.`
     : `The sweet spot is **${spot.label}**: the fastest dtype whose ΔPPL stays within ` +

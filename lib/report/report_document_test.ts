@@ -97,3 +97,48 @@ Deno.test("reportMarkdown() says when the sweet spot's lead is inside the runs' 
   const apart = reportMarkdown(inputs({ speed: { fp32: 1, fp16: 1.4, q8: 2, q4: 10 } }));
   assert(!apart.includes("the ranking is not settled"), apart);
 });
+
+Deno.test("final_report.json carries the same 4-bit and sweet-spot noise verdicts report.md prints", () => {
+  const noisy = inputs({ speed: { fp32: 1, fp16: 1.4, q8: 2.58, q4: 2.6 } });
+  const md = reportMarkdown(noisy);
+  const ext = noisy.report.extended["preset:tiny"]!;
+  assert(md.includes("the ranking is not settled"), md);
+  assert(ext.sweet_spot_settled === false && ext.sweet_spot_ties.length > 0);
+  const within = inputs({ speed: { fp32: 1, fp16: 1.4, q8: 2, q4: 1.42 } });
+  assert(reportMarkdown(within).includes("**Within noise here**"));
+  const check = within.report.extended["preset:tiny"]!.checks.four_bit_verdict;
+  assert(
+    check.value === "within_noise" && check.details.ci95_overlap === true,
+    check.details.reason,
+  );
+  const yes = inputs();
+  assert(reportMarkdown(yes).includes("**Yes**"));
+  assert(yes.report.extended["preset:tiny"]!.checks.four_bit_verdict.value === "yes");
+});
+
+Deno.test("random weights: quality verdicts are null with the reason, and report.md says so", () => {
+  const i = inputs({ weights: "random" });
+  const ext = i.report.extended["preset:tiny"]!;
+  assert(ext.weights === "random");
+  assert(ext.checks.four_bit_delta_ppl_under_5pct.value === null);
+  assert(ext.checks.four_bit_delta_ppl_under_5pct.details.reason.includes("random weights"));
+  assert(ext.checks.four_bit_verdict.value === "undecided");
+  assert(ext.sweet_spot === null && ext.sweet_spot_note.includes("random weights"));
+  const md = reportMarkdown(i);
+  assert(md.includes("**Random weights.**"), md);
+  assert(md.includes("**No quality verdict**"));
+  assert(!md.includes("**Yes**") && !md.includes("The sweet spot is"));
+  const trained = inputs({ weights: "trained" }).report.extended["preset:tiny"]!;
+  assert(
+    trained.checks.four_bit_delta_ppl_under_5pct.value === true && trained.sweet_spot !== null,
+  );
+});
+
+Deno.test("pplDegradationSpec() says in its subtitle when the weights are random", async () => {
+  const { pplDegradationSpec } = await import("./ppl_degradation.ts");
+  const subtitle = (spec: unknown) =>
+    (spec as { title: { subtitle: string[] } }).title.subtitle.join(" ");
+  const random = subtitle(pplDegradationSpec(testData({ weights: "random" })));
+  assert(random.includes("RANDOM WEIGHTS (preset:tiny)"), random);
+  assert(!JSON.stringify(pplDegradationSpec(testData({ weights: "trained" }))).includes("RANDOM"));
+});

@@ -6,7 +6,12 @@
  */
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
-import { BENCH_FIELDS, BENCH_FIELDS_ADDED, PERPLEXITY_FIELDS } from "../results/schema.ts";
+import {
+  BENCH_FIELDS,
+  BENCH_FIELDS_ADDED,
+  PERPLEXITY_FIELDS,
+  PERPLEXITY_FIELDS_ADDED,
+} from "../results/schema.ts";
 import { BENCH_SCHEMA, PERPLEXITY_SCHEMA } from "../results/table.ts";
 
 interface TableSchema {
@@ -23,7 +28,7 @@ function tableSchema(
   kind: string,
   fields: readonly string[],
   types: Readonly<Record<string, unknown>>,
-  added: readonly string[] = [],
+  added: readonly string[],
 ): TableSchema {
   const is = (field: string, ...want: unknown[]) =>
     want.some((t) => String(types[field]) === String(t));
@@ -37,7 +42,12 @@ function tableSchema(
 }
 
 const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA, BENCH_FIELDS_ADDED);
-const PERPLEXITY_SCHEMA_KINDS = tableSchema("perplexity", PERPLEXITY_FIELDS, PERPLEXITY_SCHEMA);
+const PERPLEXITY_SCHEMA_KINDS = tableSchema(
+  "perplexity",
+  PERPLEXITY_FIELDS,
+  PERPLEXITY_SCHEMA,
+  PERPLEXITY_FIELDS_ADDED,
+);
 
 /**
  * Parses the text of a `results.csv` into a typed frame (columns in `BENCH_FIELDS` order).

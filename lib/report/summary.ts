@@ -7,6 +7,8 @@
 import pl from "nodejs-polars";
 import { DTYPES } from "../dtypes.ts";
 import { studentTQuantile975 } from "../measure/_student_t.ts";
+import { minSamplesForPercentile } from "../measure/stats.ts";
+import { NOISY_CV } from "../measure/run_checks.ts";
 
 /** Columns that identify a summary row. */
 export const SUMMARY_KEYS = [
@@ -18,7 +20,11 @@ export const SUMMARY_KEYS = [
   "batch",
 ] as const;
 
-/** Metrics summarised with mean, std, p50, p95, p99 and CI95 half-width. */
+/**
+ * Metrics summarised with mean, std, p50, p95, p99 and CI95 half-width over a cell's runs. A
+ * percentile is blank (null) unless the cell has the runs to support it (at least one run above
+ * it: p50 ≥ 2 runs, p95 ≥ 20, p99 ≥ 100); `runs` beside it says how many there were.
+ */
 export const SUMMARY_METRICS = ["decode_tokens_per_s", "prefill_ms", "total_ms"] as const;
 
 /** One of {@linkcode SUMMARY_METRICS}. */
@@ -34,6 +40,15 @@ export const SUMMARY_FIELDS: readonly string[] = Object.freeze([
   "token_p50_ms_mean",
   "peak_rss_bytes_max",
   "peak_vram_bytes_max",
+  "decode_tokens_per_s_pooled",
+  "decode_tokens_per_s_cv",
+  "prefill_ms_cv",
+  "noisy",
+  "rss_baseline_bytes_max",
+  "peak_rss_increase_bytes_max",
+  "load1_before_max",
+  "load1_after_max",
+  "weights",
 ]);
 
 /**
@@ -98,6 +113,27 @@ export interface SummaryRow {
   peak_rss_bytes_max: number | null;
   /** Largest peak GPU memory of the cell, bytes (null without a GPU reading). */
   peak_vram_bytes_max: number | null;
+  /**
+   * Decode tokens of all runs ÷ their decode time: Σ (new_tokens − 1) · batch ÷ Σ decode_ms, in
+   * tokens/s (pooled, not a mean of per-run rates); null without decode steps.
+   */
+  decode_tokens_per_s_pooled: number | null;
+  /** Coefficient of variation of per-run decode tokens/s (std ÷ mean); null below two runs. */
+  decode_tokens_per_s_cv: number | null;
+  /** Coefficient of variation of per-run prefill ms; null below two runs. */
+  prefill_ms_cv: number | null;
+  /** Whether either coefficient of variation is above {@linkcode NOISY_CV} (20 %). */
+  noisy: boolean;
+  /** RSS of the cell's fresh worker with the model loaded, before the warmups, bytes. */
+  rss_baseline_bytes_max: number | null;
+  /** Peak RSS over the measured runs minus that baseline: what the cell itself added, bytes. */
+  peak_rss_increase_bytes_max: number | null;
+  /** Highest 1-minute load average read just before a run of the cell's worker. */
+  load1_before_max: number | null;
+  /** Highest 1-minute load average read just after. */
+  load1_after_max: number | null;
+  /** `random`, `trained`, or empty when the rows do not say. */
+  weights: string;
 }
 
 /**
@@ -128,10 +164,19 @@ export function summarizeRuns(results: pl.DataFrame): pl.DataFrame {
       c.quantile(0.99, "linear").alias(`${m}_p99`),
     );
   }
+  const decoding = pl.col("new_tokens").gtEq(2).and(pl.col("decode_ms").isNotNull());
   aggs.push(
     pl.col("token_p50_ms").mean().alias("token_p50_ms_mean"),
     pl.col("peak_rss_bytes").max().alias("peak_rss_bytes_max"),
     pl.col("peak_vram_bytes").max().alias("peak_vram_bytes_max"),
+    pl.when(decoding).then(pl.col("new_tokens").sub(1).mul(pl.col("batch"))).otherwise(pl.lit(0))
+      .sum().alias("_decode_tokens"),
+    pl.when(decoding).then(pl.col("decode_ms")).otherwise(pl.lit(0)).sum().alias("_decode_ms"),
+    pl.col("rss_baseline_bytes").max().alias("rss_baseline_bytes_max"),
+    pl.col("peak_rss_increase_bytes").max().alias("peak_rss_increase_bytes_max"),
+    pl.col("load1_before").max().alias("load1_before_max"),
+    pl.col("load1_after").max().alias("load1_after_max"),
+    pl.col("weights").max().alias("weights"),
   );
   const ranks = pl.DataFrame({
     dtype: [...DTYPES],
@@ -154,6 +199,28 @@ export function summarizeRuns(results: pl.DataFrame): pl.DataFrame {
         pl.col(`${m}_std`).mul(pl.col("_t975")).div(pl.col("runs").cast(pl.Float64).pow(0.5))
           .alias(`${m}_ci95`)
       ),
+    )
+    .withColumns(
+      pl.when(pl.col("_decode_ms").gt(0))
+        .then(pl.col("_decode_tokens").cast(pl.Float64).div(pl.col("_decode_ms")).mul(1000))
+        .otherwise(pl.lit(null)).alias("decode_tokens_per_s_pooled"),
+      ...(["decode_tokens_per_s", "prefill_ms"] as const).map((m) =>
+        pl.when(pl.col("runs").gtEq(2).and(pl.col(`${m}_mean`).neq(0)))
+          .then(pl.col(`${m}_std`).div(pl.col(`${m}_mean`).abs()))
+          .otherwise(pl.lit(null)).alias(`${m}_cv`)
+      ),
+      // A percentile needs at least one run above it (minSamplesForPercentile in lib/measure).
+      ...SUMMARY_METRICS.flatMap((m) =>
+        ([["p50", 0.5], ["p95", 0.95], ["p99", 0.99]] as const).map(([stat, q]) =>
+          pl.when(pl.col("runs").gtEq(minSamplesForPercentile(q)))
+            .then(pl.col(`${m}_${stat}`)).otherwise(pl.lit(null)).alias(`${m}_${stat}`)
+        )
+      ),
+    )
+    .withColumns(
+      pl.col("decode_tokens_per_s_cv").gt(NOISY_CV).fillNull(false)
+        .or(pl.col("prefill_ms_cv").gt(NOISY_CV).fillNull(false)).alias("noisy"),
+      pl.col("weights").fillNull(""),
     )
     .join(ranks, { on: "dtype", how: "left" })
     .withColumns(pl.col("_dtype_rank").fillNull(DTYPES.length))

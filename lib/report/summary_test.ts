@@ -36,7 +36,18 @@ Deno.test("summarizeRuns() matches stats recomputed with plain loops, ok rows on
     assertAlmostEquals(s.decode_tokens_per_s_mean!, mean, 1e-9);
     assertAlmostEquals(s.decode_tokens_per_s_std!, std, 1e-9);
     assertAlmostEquals(s.decode_tokens_per_s_p50!, quantile(xs, 0.5), 1e-9);
-    assertAlmostEquals(s.decode_tokens_per_s_p95!, quantile(xs, 0.95), 1e-9);
+    // 5 runs: p95 and p99 have no run above them, so they are blank.
+    assertEquals([s.decode_tokens_per_s_p95, s.decode_tokens_per_s_p99], [null, null]);
+    // Pooled: all decode tokens over all decode time, not the mean of per-run rates.
+    let tokens = 0;
+    let ms = 0;
+    for (const r of mine) {
+      tokens += (r.new_tokens - 1) * r.batch;
+      ms += r.decode_ms!;
+    }
+    assertAlmostEquals(s.decode_tokens_per_s_pooled!, tokens / ms * 1000, 1e-9);
+    assertAlmostEquals(s.decode_tokens_per_s_cv!, std / mean, 1e-9);
+    assertEquals(s.noisy, std / mean > 0.2 || s.prefill_ms_cv! > 0.2);
     // The same CI95 as the project's one summary function over raw samples (Student's t).
     assertAlmostEquals(s.decode_tokens_per_s_ci95!, summarize(xs).ci95HalfWidth!, 1e-9);
     assertEquals(s.peak_rss_bytes_max, Math.max(...mine.map((r) => r.peak_rss_bytes!)));
@@ -69,5 +80,20 @@ Deno.test("summarizeRuns() writes counts and lengths as integers", () => {
   const cells = first!.split(",");
   for (const name of ["context_tokens", "batch", "runs"]) {
     assert(/^\d+$/.test(cells[cols.indexOf(name)]!), `${name} = ${cells[cols.indexOf(name)]}`);
+  }
+});
+
+Deno.test("summarizeRuns() gives p95 from 20 runs, not from 19", () => {
+  for (const [runs, has] of [[19, false], [20, true]] as const) {
+    const summary = summaryRecords(
+      summarizeRuns(parseResultsCsv(syntheticResultsCsv({ runs, dtypes: ["fp32"] }))),
+    );
+    assert(summary.length > 0);
+    for (const s of summary) {
+      assertEquals(s.runs, runs);
+      assertEquals(s.decode_tokens_per_s_p95 !== null, has, `${runs} runs`);
+      assertEquals(s.decode_tokens_per_s_p99, null);
+      assert(s.decode_tokens_per_s_p50 !== null);
+    }
   }
 });

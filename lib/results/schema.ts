@@ -44,11 +44,16 @@ export interface BenchRow {
   decode_tokens_per_s: number | null;
   /** Median per-token decode latency, milliseconds. */
   token_p50_ms: number | null;
-  /** 95th-percentile per-token decode latency, milliseconds. */
+  /** 95th-percentile per-token decode latency of the run, milliseconds; null below 20 decode steps. */
   token_p95_ms: number | null;
   /** prefill_ms + decode_ms (tokenisation excluded), milliseconds. */
   total_ms: number | null;
-  /** Process peak resident memory (VmHWM) of the cell's process, bytes. */
+  /**
+   * Peak resident memory (VmHWM) of the cell's own worker process over its measured runs, bytes:
+   * each cell runs in a fresh process, the kernel's peak is reset after the warmups, so this is
+   * this cell's work plus the loaded model and the runtime (see `rss_baseline_bytes`), never an
+   * earlier cell's arena.
+   */
   peak_rss_bytes: number | null;
   /** Peak GPU memory used during the cell, bytes; null where no GPU memory can be read. */
   peak_vram_bytes: number | null;
@@ -82,6 +87,16 @@ export interface BenchRow {
    * files written elsewhere (Hub exports).
    */
   quantization?: string | null;
+  /** RSS of the cell's fresh worker with the model loaded, before the warmups, bytes. */
+  rss_baseline_bytes?: number | null;
+  /** `peak_rss_bytes − rss_baseline_bytes`: what this cell's runs added to the loaded model, bytes. */
+  peak_rss_increase_bytes?: number | null;
+  /** The machine's 1-minute load average just before the cell's worker started. */
+  load1_before?: number | null;
+  /** The machine's 1-minute load average just after the cell's worker finished. */
+  load1_after?: number | null;
+  /** `random` (a `preset:` build: no language quality) or `trained`; empty when unknown. */
+  weights?: string;
 }
 
 /** Column order of `results.csv`. */
@@ -118,19 +133,27 @@ export const BENCH_FIELDS = [
   "kv_mode",
   "kv_cache_bytes",
   "quantization",
+  "rss_baseline_bytes",
+  "peak_rss_increase_bytes",
+  "load1_before",
+  "load1_after",
+  "weights",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /**
- * Trailing `results.csv` columns added after the first reference run: a file whose header stops
- * before them is read with them null (older runs stay readable).
+ * Trailing `results.csv` columns added after the first reference run: a file whose header lacks
+ * them (all, or only the later ones) is read with them null, so older runs stay readable.
  */
 export const BENCH_FIELDS_ADDED = [
   "kv_mode",
   "kv_cache_bytes",
   "quantization",
-] as const satisfies readonly (
-  typeof BENCH_FIELDS[number]
-)[];
+  "rss_baseline_bytes",
+  "peak_rss_increase_bytes",
+  "load1_before",
+  "load1_after",
+  "weights",
+] as const satisfies readonly (typeof BENCH_FIELDS[number])[];
 
 /** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */
 export interface PerplexityRow {
@@ -178,6 +201,8 @@ export interface PerplexityRow {
   error: string;
   /** Git commit of the project, or `unknown`. */
   git_commit: string;
+  /** `random` (a `preset:` build: no language quality) or `trained`; empty when unknown. */
+  weights?: string;
 }
 
 /** Column order of `perplexity.csv`. */
@@ -204,4 +229,8 @@ export const PERPLEXITY_FIELDS = [
   "status",
   "error",
   "git_commit",
+  "weights",
 ] as const satisfies readonly (keyof PerplexityRow)[];
+
+/** `perplexity.csv` columns added after the first reference run (read as null when absent). */
+export const PERPLEXITY_FIELDS_ADDED: readonly string[] = Object.freeze(["weights"]);

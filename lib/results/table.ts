@@ -13,6 +13,7 @@ import {
   BENCH_FIELDS_ADDED,
   type BenchRow,
   PERPLEXITY_FIELDS,
+  PERPLEXITY_FIELDS_ADDED,
   type PerplexityRow,
 } from "./schema.ts";
 
@@ -54,6 +55,11 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     kv_mode: pl.Utf8,
     kv_cache_bytes: pl.Float64,
     quantization: pl.Utf8,
+    rss_baseline_bytes: pl.Float64,
+    peak_rss_increase_bytes: pl.Float64,
+    load1_before: pl.Float64,
+    load1_after: pl.Float64,
+    weights: pl.Utf8,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */
@@ -82,6 +88,7 @@ export const PERPLEXITY_SCHEMA: Readonly<
   status: pl.Utf8,
   error: pl.Utf8,
   git_commit: pl.Utf8,
+  weights: pl.Utf8,
 });
 
 /** The two tables. */
@@ -96,6 +103,12 @@ const TABLES = {
 const REQUIRED: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
   bench: ["run_id", "cell_id", "model", "dtype", "device", "status", "git_commit", "device_name"],
   perplexity: ["model", "dtype", "device", "method", "status", "git_commit"],
+});
+
+/** Columns each table may lack in files written before they existed. */
+const ADDED: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
+  bench: BENCH_FIELDS_ADDED,
+  perplexity: PERPLEXITY_FIELDS_ADDED,
 });
 
 /** Row type of each table. */
@@ -117,7 +130,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 32);
+ * assert(toFrame("bench", []).width === 37);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
@@ -204,7 +217,7 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
   const header = text.split("\n", 1)[0]!.trim();
   // A file written before some trailing added columns existed reads with those null: its header
   // is the full field list cut after one of the added columns (or before the first of them).
-  const added: readonly string[] = kind === "bench" ? BENCH_FIELDS_ADDED : [];
+  const added = ADDED[kind];
   let fields: readonly string[] = allFields;
   for (let cut = 1; cut <= added.length; cut++) {
     const shorter = allFields.slice(0, allFields.length - cut);

@@ -1,7 +1,7 @@
 import { assertEquals, assertRejects } from "../testing/assert.ts";
 import { join } from "node:path";
 import { readTable, toFrame, writeTable } from "./table.ts";
-import { BENCH_FIELDS, type BenchRow, type PerplexityRow } from "./schema.ts";
+import { BENCH_FIELDS, BENCH_FIELDS_ADDED, type BenchRow, type PerplexityRow } from "./schema.ts";
 
 function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
   return {
@@ -37,6 +37,11 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     kv_mode: "in_place",
     kv_cache_bytes: 12_582_912,
     quantization: "q4 b32 acc4",
+    rss_baseline_bytes: 60_000_000,
+    peak_rss_increase_bytes: 40_000_000,
+    load1_before: 0.25,
+    load1_after: 0.5,
+    weights: "random",
     ...overrides,
   };
 }
@@ -117,12 +122,21 @@ Deno.test("readTable() reads a results.csv written before the added columns, wit
   await writeTable(path, "bench", [benchRow()]);
   const [header, row] = (await Deno.readTextFile(path)).trim().split("\n") as [string, string];
   // The quoted device name holds commas, so cut the header by name and the row by its tail.
-  assertEquals(header.split(",").slice(-3), ["kv_mode", "kv_cache_bytes", "quantization"]);
+  assertEquals(header.split(",").slice(-BENCH_FIELDS_ADDED.length), [...BENCH_FIELDS_ADDED]);
   const cut = (line: string, n: number) => line.split(",").slice(0, -n).join(",");
-  await Deno.writeTextFile(path, `${cut(header, 3)}\n${cut(row, 3)}\n`);
-  assertEquals(await readTable(path, "bench"), [
-    benchRow({ kv_mode: null, kv_cache_bytes: null, quantization: null }),
-  ]);
-  await Deno.writeTextFile(path, `${cut(header, 1)}\n${cut(row, 1)}\n`);
-  assertEquals(await readTable(path, "bench"), [benchRow({ quantization: null })]);
+  const nulls = (fields: readonly string[]) => Object.fromEntries(fields.map((f) => [f, null]));
+  // Before every added column (the first reference run).
+  const all = BENCH_FIELDS_ADDED.length;
+  await Deno.writeTextFile(path, `${cut(header, all)}\n${cut(row, all)}\n`);
+  assertEquals(await readTable(path, "bench"), [benchRow(nulls(BENCH_FIELDS_ADDED))]);
+  // With kv_mode and quantization but before the memory, load and weights columns.
+  const later = [
+    "rss_baseline_bytes",
+    "peak_rss_increase_bytes",
+    "load1_before",
+    "load1_after",
+    "weights",
+  ];
+  await Deno.writeTextFile(path, `${cut(header, later.length)}\n${cut(row, later.length)}\n`);
+  assertEquals(await readTable(path, "bench"), [benchRow(nulls(later))]);
 });

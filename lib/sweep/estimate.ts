@@ -7,7 +7,7 @@
  * @module
  */
 import type { Cell } from "./grid.ts";
-import { promptSlots } from "./grid.ts";
+import { newTokensOf, promptSlots } from "./grid.ts";
 import type { SweepSpec } from "./spec.ts";
 
 /** One probe measurement. */
@@ -77,7 +77,7 @@ export function fitCostModel(points: readonly ProbePoint[]): CostModel {
  */
 export function estimateCellMs(spec: SweepSpec, cell: Cell, model: CostModel): number {
   const runs = spec.warmup + promptSlots(spec).length * spec.runs;
-  const n = spec.max_new_tokens;
+  const n = newTokensOf(spec, cell);
   let perRun = 0;
   if (cell.useCache) {
     perRun = model.prefillMs(cell.contextTokens);

@@ -1,6 +1,5 @@
 /**
- * Grid expansion: a sweep spec's axes → the ordered list of cells, grouped so that each
- * model + dtype + device loads once (one child process per group).
+ * Grid expansion: a sweep spec's axes → the ordered list of cells, interleaved in rounds.
  *
  * @module
  */
@@ -23,20 +22,6 @@ export interface Cell {
   contextTokens: number;
   /** Sequences per run. */
   batch: number;
-}
-
-/** The cells one child process runs: one model + dtype + device. */
-export interface CellGroup {
-  /** `${model}|${dtype}|${device}`. */
-  key: string;
-  /** Model reference. */
-  model: string;
-  /** Weight dtype. */
-  dtype: Dtype;
-  /** Device. */
-  device: Device;
-  /** Cells in run order. */
-  cells: Cell[];
 }
 
 /** One prompt of a cell: which family and index. */
@@ -72,42 +57,64 @@ export function cellId(cell: Omit<Cell, "id">): string {
 }
 
 /**
- * Expands a spec into groups of cells. Order: model → dtype → device (one load each), then
- * batch → cache mode (on first) → context length ascending, so the cheap cells run first and a
- * budget cut leaves the most expensive ones for a resume.
+ * Expands a spec into cells in run order. Each cell runs in a fresh worker process, so the order
+ * costs no model loads and is chosen for the measurement: model → device → batch → context
+ * ascending, then one *round* over every cache mode (on first) × dtype at that context. Dtypes
+ * and cache modes alternate, so drift and background load spread evenly over them instead of
+ * falling on whichever dtype ran last; short contexts run first, so a budget cut leaves the most
+ * expensive cells for a resume.
  *
  * @param spec A validated spec.
- * @returns The groups in run order; every cell appears exactly once.
+ * @returns The cells in run order; every cell appears exactly once.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { expandGrid } from "./grid.ts";
  * import { parseSweepSpec } from "./spec.ts";
- * const spec = parseSweepSpec({ models: ["m"], dtypes: ["fp32", "q4"], context_lengths: [128, 256] });
- * assert(expandGrid(spec).length === 2 && expandGrid(spec)[0]!.cells.length === 4);
+ * const spec = parseSweepSpec({ models: ["m"], dtypes: ["fp32", "q4"], context_lengths: [256, 128] });
+ * const order = expandGrid(spec).map((c) => `${c.dtype}/${c.useCache ? "on" : "off"}/${c.contextTokens}`);
+ * assert.deepEqual(order.slice(0, 4), ["fp32/on/128", "q4/on/128", "fp32/off/128", "q4/off/128"]);
  * ```
  */
-export function expandGrid(spec: SweepSpec): CellGroup[] {
-  const groups: CellGroup[] = [];
+export function expandGrid(spec: SweepSpec): Cell[] {
+  const cells: Cell[] = [];
   const cacheOrder = [...spec.use_cache].sort((a, b) => Number(b) - Number(a));
   const lengths = [...spec.context_lengths].sort((a, b) => a - b);
   for (const model of spec.models) {
-    for (const dtype of spec.dtypes) {
-      for (const device of spec.devices) {
-        const cells: Cell[] = [];
-        for (const batch of spec.batch_sizes) {
+    for (const device of spec.devices) {
+      for (const batch of spec.batch_sizes) {
+        for (const contextTokens of lengths) {
           for (const useCache of cacheOrder) {
-            for (const contextTokens of lengths) {
+            for (const dtype of spec.dtypes) {
               const coords = { model, dtype, device, useCache, contextTokens, batch };
               cells.push({ id: cellId(coords), ...coords });
             }
           }
         }
-        groups.push({ key: `${model}|${dtype}|${device}`, model, dtype, device, cells });
       }
     }
   }
-  return groups;
+  return cells;
+}
+
+/**
+ * Tokens each run of a cell generates: `max_new_tokens_no_cache` for a cache-off cell when the
+ * spec sets it, else `max_new_tokens`.
+ *
+ * @param spec A validated spec.
+ * @param cell The cell (only its cache mode matters).
+ * @returns New tokens per run.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { newTokensOf } from "./grid.ts";
+ * import { parseSweepSpec } from "./spec.ts";
+ * const spec = parseSweepSpec({ models: ["m"], dtypes: ["q4"], context_lengths: [8], max_new_tokens: 32, max_new_tokens_no_cache: 8 });
+ * assert.deepEqual([newTokensOf(spec, { useCache: true }), newTokensOf(spec, { useCache: false })], [32, 8]);
+ * ```
+ */
+export function newTokensOf(spec: SweepSpec, cell: Pick<Cell, "useCache">): number {
+  return cell.useCache ? spec.max_new_tokens : spec.max_new_tokens_no_cache ?? spec.max_new_tokens;
 }
 
 /**

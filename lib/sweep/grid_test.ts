@@ -1,5 +1,5 @@
 import { assertEquals } from "../testing/assert.ts";
-import { expandGrid, promptSlots } from "./grid.ts";
+import { expandGrid, newTokensOf, promptSlots } from "./grid.ts";
 import { parseSweepSpec } from "./spec.ts";
 
 const spec = parseSweepSpec({
@@ -14,24 +14,25 @@ const spec = parseSweepSpec({
 });
 
 Deno.test("expandGrid() is the full product, each cell once", () => {
-  const cells = expandGrid(spec).flatMap((g) => g.cells);
+  const cells = expandGrid(spec);
   assertEquals(cells.length, 2 * 2 * 1 * 2 * 2 * 2);
   assertEquals(new Set(cells.map((c) => c.id)).size, cells.length);
 });
 
-Deno.test("expandGrid() groups by model+dtype+device so each loads once", () => {
-  const groups = expandGrid(spec);
-  assertEquals(groups.map((g) => g.key), ["a|fp32|cpu", "a|q4|cpu", "b|fp32|cpu", "b|q4|cpu"]);
-  for (const g of groups) {
-    for (const c of g.cells) assertEquals(`${c.model}|${c.dtype}|${c.device}`, g.key);
-  }
-});
-
-Deno.test("expandGrid() runs cache on before off and short contexts first", () => {
-  const cells = expandGrid(spec)[0]!.cells.filter((c) => c.batch === 1);
+Deno.test("expandGrid() interleaves dtypes and cache modes in rounds, short contexts first", () => {
+  const cells = expandGrid(spec).filter((c) => c.model === "a" && c.batch === 1);
   assertEquals(
-    cells.map((c) => `${c.useCache ? "on" : "off"}${c.contextTokens}`),
-    ["on128", "on512", "off128", "off512"],
+    cells.map((c) => `${c.dtype}/${c.useCache ? "on" : "off"}${c.contextTokens}`),
+    [
+      "fp32/on128",
+      "q4/on128",
+      "fp32/off128",
+      "q4/off128",
+      "fp32/on512",
+      "q4/on512",
+      "fp32/off512",
+      "q4/off512",
+    ],
   );
 });
 
@@ -39,4 +40,14 @@ Deno.test("promptSlots() spreads prompts over families round-robin with unique i
   const slots = promptSlots(spec);
   assertEquals(slots.map((s) => s.family), ["code", "summary", "code", "summary", "code"]);
   assertEquals(slots.map((s) => s.promptId), [0, 1, 2, 3, 4]);
+});
+
+Deno.test("newTokensOf() shortens only cache-off cells, and only when the spec says so", () => {
+  const short = parseSweepSpec({ ...spec, max_new_tokens: 32, max_new_tokens_no_cache: 8 });
+  assertEquals([newTokensOf(short, { useCache: true }), newTokensOf(short, { useCache: false })], [
+    32,
+    8,
+  ]);
+  const same = parseSweepSpec({ ...spec, max_new_tokens: 32 });
+  assertEquals(newTokensOf(same, { useCache: false }), 32);
 });

@@ -1,26 +1,34 @@
 /**
- * The sweep orchestrator: expands the grid, skips finished cells, runs each model + dtype +
- * device in a child process (clean peak memory; a crash cannot take the sweep down), records a
- * failing cell as rows with `status=error` and goes on, and rewrites `results.csv` atomically
- * after every cell so a kill at any moment leaves no partial and no duplicated row.
+ * The sweep orchestrator: checks the spec's models, expands the grid, skips finished cells, has
+ * the scheduler run each remaining cell in a fresh worker process, records a failing cell as a
+ * row with `status=error` and goes on, and rewrites `results.csv` atomically after every cell so
+ * a kill at any moment leaves no partial and no duplicated row. A run in which every cell failed
+ * writes nothing and throws, so it can never replace a good run's outputs.
+ *
+ * The parts: `row_store.ts` (rows by cell, resume), `worker_process.ts` (spawning workers),
+ * `scheduler.ts` (cell order, one worker per cell, timeouts, checks), `perplexity_pass.ts`.
  *
  * @module
  */
 import { recordSweepCell } from "../history/record.ts";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
-import type { BenchRow, PerplexityRow } from "../results/schema.ts";
-import { readTable, writeParquet, writeTable } from "../results/table.ts";
+import type { BenchRow } from "../results/schema.ts";
+import { writeParquet, writeTable } from "../results/table.ts";
 import { systemInfo } from "../runtime/system_info.ts";
-import { type Cell, type CellGroup, expandGrid, promptSlots } from "./grid.ts";
+import { type Cell, expandGrid, newTokensOf, promptSlots } from "./grid.ts";
 import { acquireLock } from "./lock.ts";
-import { formatDuration, progressLine } from "./progress.ts";
-import { decodeMessage, type Provenance, type WorkerJob, type WorkerMessage } from "./protocol.ts";
+import { formatDuration, progressLine } from "../measure/progress.ts";
+import { NOISY_CV, preflightWarnings } from "../measure/run_checks.ts";
+import { summarize } from "../measure/stats.ts";
+import type { Provenance } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
-import { errorRow } from "./rows.ts";
 import { checkContexts } from "./preflight.ts";
-import { estimateCellMs, estimatePerplexityMs, fitCostModel, type ProbePoint } from "./estimate.ts";
+import { estimateCellMs, estimatePerplexityMs, fitCostModel } from "./estimate.ts";
+import { ensureWritable, readExisting, RowStore } from "./row_store.ts";
+import { checkModels, runCells, runProbe } from "./scheduler.ts";
+import type { WorkerOptions } from "./worker_process.ts";
+import { perplexityComplete, runPerplexity } from "./perplexity_pass.ts";
 
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions {
@@ -68,16 +76,15 @@ export interface SweepSummary {
   files: string[];
 }
 
-const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
-
 /**
  * Runs a sweep.
  *
  * @param spec A validated spec.
  * @param options Output directory, resume behaviour, logging.
  * @returns Counts and the files written.
- * @throws {Error} when the output dir is not writable, another sweep holds its lock, or an
- * existing results.csv is corrupt (nothing is overwritten then).
+ * @throws {Error} when the output dir is not writable, another sweep holds its lock, an existing
+ * results.csv is corrupt, a model cannot be loaded (checked before the first cell), or every
+ * cell that ran failed — nothing is overwritten in any of these cases.
  * @example
  * ```ts ignore
  * import { loadSweepSpec, runSweep } from "./mod.ts";
@@ -99,18 +106,11 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const existing = await readExisting(resultsPath, "bench");
     const existingPpl = await readExisting(perplexityPath, "perplexity");
     const store = new RowStore(existing);
-    const groups = expandGrid(spec);
-    const gridCells = groups.flatMap((g) => g.cells);
-    const pending = groups
-      .map((g) => ({
-        ...g,
-        cells: g.cells.filter((c) =>
-          options.force ||
-          !store.isComplete(c.id, promptSlots(spec).length * spec.runs, spec.max_new_tokens)
-        ),
-      }))
-      .filter((g) => g.cells.length > 0);
-    const pendingCells = pending.flatMap((g) => g.cells);
+    const gridCells = expandGrid(spec);
+    const runsPerCell = promptSlots(spec).length * spec.runs;
+    const pendingCells = gridCells.filter((c) =>
+      options.force || !store.isComplete(c.id, runsPerCell, newTokensOf(spec, c))
+    );
     const summary: SweepSummary = {
       cellsTotal: gridCells.length,
       cellsSkipped: gridCells.length - pendingCells.length,
@@ -123,26 +123,38 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       seconds: 0,
       files: [],
     };
-    const runsPerCell = spec.warmup + promptSlots(spec).length * spec.runs;
     log(
-      `sweep '${spec.name}': ${groups.length} model×dtype×device groups, ${gridCells.length} cells ` +
-        `(${summary.cellsSkipped} already complete), ${runsPerCell} runs per cell ` +
-        `(${spec.warmup} warmup + ${promptSlots(spec).length} prompts × ${spec.runs})`,
+      `sweep '${spec.name}': ${gridCells.length} cells (${summary.cellsSkipped} already ` +
+        `complete), each in a fresh worker, dtypes and cache modes interleaved per length; ` +
+        `${spec.warmup} warmup + ${promptSlots(spec).length} prompts × ${spec.runs} runs per cell`,
     );
+    for (const warning of preflightWarnings()) log(`warning: ${warning}`);
     const provenance = await collectProvenance();
+    const workers: WorkerOptions = {
+      ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}),
+      ...(options.workerStderr ? { workerStderr: options.workerStderr } : {}),
+    };
+    const needPerplexity = spec.perplexity !== null &&
+      spec.models.some((m) => options.force || !perplexityComplete(existingPpl, spec, m));
+    const weights = new Map<string, string>();
+    const startMs = new Map<string, number>();
+    if (pendingCells.length > 0 || needPerplexity) {
+      for (const c of await checkModels(spec, provenance, options.specSource, workers)) {
+        weights.set(c.model, c.weights);
+        startMs.set(c.model, c.startMs);
+        if (c.weights === "random") {
+          log(`${c.model}: random weights (speed and dtype agreement only, no language quality)`);
+        }
+      }
+    }
     const costs = new Map<string, number>();
-    if (pending.length > 0 && !options.skipProbe) {
-      const probe = await runProbe(
-        spec,
-        pending[0]!,
-        provenance,
-        options.workerEnv,
-        options.workerStderr,
-      );
+    if (pendingCells.length > 0 && !options.skipProbe) {
+      const probe = await runProbe(spec, pendingCells[0]!, provenance, workers);
       if (probe) {
         const model = fitCostModel(probe.points);
         for (const cell of pendingCells) costs.set(cell.id, estimateCellMs(spec, cell, model));
-        const loads = pending.length * probe.loadMs;
+        // Each cell starts a fresh worker: its start and model load, as the check timed it.
+        const loads = pendingCells.reduce((a, c) => a + (startMs.get(c.model) ?? probe.loadMs), 0);
         const bench = [...costs.values()].reduce((a, b) => a + b, 0) + loads;
         const ppl = estimatePerplexityMs(spec, model) * spec.models.length;
         summary.estimateS = (bench + ppl) / 1000;
@@ -154,15 +166,16 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         log(
           `estimate: ~${formatDuration(summary.estimateS)} for ${pendingCells.length} cells ` +
             (ppl > 0 ? `and perplexity (~${formatDuration(ppl / 1000)}) ` : "") +
-            `(probe on ${pending[0]!.key}: load ${probe.loadMs.toFixed(0)} ms; ${points}; ` +
-            `other dtypes assumed alike)`,
+            `(probe on ${pendingCells[0]!.model} ${pendingCells[0]!.dtype}: worker start + load ${
+              (startMs.get(pendingCells[0]!.model) ?? probe.loadMs).toFixed(0)
+            } ms per cell; ${points}; other dtypes assumed alike)`,
         );
       } else {
-        log("estimate: unavailable (the probe failed; see the first group's errors)");
+        log("estimate: unavailable (the probe failed; see the first cell's error)");
       }
     }
     if (options.dryRun) {
-      for (const g of pending) log(`  ${g.key}: ${g.cells.length} cells`);
+      for (const c of pendingCells) log(`  ${c.id}`);
       summary.seconds = (performance.now() - started) / 1000;
       return summary;
     }
@@ -170,26 +183,40 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const deadlineMs = spec.time_budget_s === null ? null : Date.now() + spec.time_budget_s * 1000;
     const totalCost = pendingCells.reduce((a, c) => a + (costs.get(c.id) ?? 1), 0);
     let doneCost = 0;
+    const failures: string[] = [];
     const onCellDone = async (cell: Cell, rows: BenchRow[]) => {
+      for (const row of rows) if (!row.weights) row.weights = weights.get(cell.model) ?? "";
       store.replace(cell.id, rows);
-      await writeTable(resultsPath, "bench", store.all());
-      recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       const failed = rows.some((r) => r.status !== "ok");
-      if (failed) summary.cellsFailed++;
-      else summary.cellsOk++;
+      if (failed) {
+        summary.cellsFailed++;
+        failures.push(`${cell.id}: ${rows.find((r) => r.status !== "ok")?.error ?? ""}`);
+      } else summary.cellsOk++;
+      // Until one cell of this run succeeded, keep its rows in memory: an all-failed run must
+      // not replace a good results.csv (a kill meanwhile only means those cells run again).
+      if (summary.cellsOk > 0) await writeTable(resultsPath, "bench", store.all());
+      recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       doneCost += costs.get(cell.id) ?? 1;
+      const cv = failed ? null : decodeCv(rows);
       log(
         progressLine(
           doneCost,
           totalCost,
           (performance.now() - started) / 1000,
-          `${failed ? "FAILED " : ""}${cell.id}${failed ? `: ${rows[0]?.error ?? ""}` : ""}`,
+          `${failed ? "FAILED " : ""}${cell.id}${failed ? `: ${rows[0]?.error ?? ""}` : ""}` +
+            (cv !== null && cv > NOISY_CV ? ` (noisy: decode CV ${(cv * 100).toFixed(0)} %)` : ""),
         ),
       );
     };
-    for (const group of pending) {
-      const left = await runGroup(spec, group, provenance, deadlineMs, onCellDone, log, options);
-      summary.cellsLeft += left;
+    summary.cellsLeft = await runCells(spec, pendingCells, provenance, onCellDone, {
+      deadlineMs,
+      ...workers,
+    });
+    if (summary.cellsOk === 0 && summary.cellsFailed > 0) {
+      throw new Error(
+        `Sweep failed: all ${summary.cellsFailed} cells that ran failed, so nothing was written ` +
+          `to '${outDir}' (first: ${failures[0]})`,
+      );
     }
     if (summary.cellsLeft > 0) {
       log(`time budget reached: ${summary.cellsLeft} cells left; rerun the same command to resume`);
@@ -203,14 +230,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
           continue;
         }
         log(`perplexity of ${model}: ${spec.perplexity.dtypes.join(", ")}`);
-        const rows = await runPerplexity(
-          spec,
-          model,
-          provenance,
-          log,
-          options.workerEnv,
-          options.workerStderr,
-        );
+        const rows = (await runPerplexity(spec, model, provenance, log, workers))
+          .map((r) => ({ ...r, weights: r.weights || weights.get(model) || "" }));
         summary.perplexityRows += rows.length;
         const keep = pplStore.filter((r) =>
           !(r.model === model && rows.some((n) => n.dtype === r.dtype))
@@ -267,64 +288,12 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
   }
 }
 
-class RowStore {
-  #byCell = new Map<string, BenchRow[]>();
-
-  constructor(rows: readonly BenchRow[]) {
-    for (const row of rows) {
-      const list = this.#byCell.get(row.cell_id) ?? [];
-      list.push(row);
-      this.#byCell.set(row.cell_id, list);
-    }
-  }
-
-  /**
-   * A cell is complete when it has the spec's number of runs, none failed (failed cells are
-   * retried) and each made the spec's new tokens: rows of an earlier spec with fewer runs or
-   * another `max_new_tokens` are redone, not mixed into this one's results.
-   */
-  isComplete(cellId: string, runs: number, newTokens: number): boolean {
-    const rows = this.#byCell.get(cellId);
-    return rows !== undefined && rows.length === runs &&
-      rows.every((r) => r.status === "ok" && r.new_tokens === newTokens);
-  }
-
-  replace(cellId: string, rows: BenchRow[]): void {
-    this.#byCell.delete(cellId);
-    this.#byCell.set(cellId, rows);
-  }
-
-  all(): BenchRow[] {
-    return [...this.#byCell.values()].flat();
-  }
-}
-
-async function ensureWritable(dir: string): Promise<void> {
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-    const probe = join(dir, `.write-test-${Deno.pid}`);
-    await Deno.writeTextFile(probe, "");
-    await Deno.remove(probe);
-  } catch (error) {
-    throw new Error(
-      `Cannot run sweep: output dir '${dir}' is not writable (${(error as Error).message})`,
-    );
-  }
-}
-
-async function readExisting<K extends "bench" | "perplexity">(
-  path: string,
-  kind: K,
-): Promise<(K extends "bench" ? BenchRow : PerplexityRow)[]> {
-  try {
-    return await readTable(path, kind) as never;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw new Error(
-      `${(error as Error).message}. Nothing was overwritten: move it away ` +
-        `('mv ${path} ${path}.bad') to start afresh, or repair it, then rerun`,
-    );
-  }
+/** Coefficient of variation of a cell's per-run decode tokens/s; null below two runs. */
+function decodeCv(rows: readonly BenchRow[]): number | null {
+  const rates = rows.flatMap((r) => r.decode_tokens_per_s === null ? [] : [r.decode_tokens_per_s]);
+  if (rates.length < 2) return null;
+  const s = summarize(rates);
+  return s.mean === 0 ? null : s.std / s.mean;
 }
 
 async function collectProvenance(): Promise<Provenance> {
@@ -337,272 +306,4 @@ async function collectProvenance(): Promise<Provenance> {
     cpuName: `${info.cpuModel} (${cpus().length} cores)`,
     gpuName: info.gpu?.name ?? null,
   };
-}
-
-interface WorkerRun {
-  messages: AsyncGenerator<WorkerMessage>;
-  lastStderr: () => string;
-  timedOut: () => boolean;
-  kill: () => void;
-  status: Promise<Deno.CommandStatus>;
-}
-
-async function spawnWorker(
-  job: WorkerJob,
-  env: Record<string, string> = {},
-  timeoutMs?: number,
-  stderr?: (chunk: Uint8Array) => void,
-): Promise<WorkerRun> {
-  const jobPath = await Deno.makeTempFile({ prefix: "turbo-job-", suffix: ".json" });
-  await Deno.writeTextFile(jobPath, JSON.stringify(job));
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", WORKER, jobPath],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    env,
-  }).spawn();
-  let last = "";
-  const stderrDone = (async () => {
-    // Forward the worker's stderr as it comes (progress bars use \r), keep its last line.
-    for await (const chunk of child.stderr) {
-      if (stderr) stderr(chunk);
-      else await Deno.stderr.write(chunk);
-      const text = new TextDecoder().decode(chunk);
-      const line = text.split(/[\r\n]/).map((l) => l.trim()).filter(Boolean).pop();
-      if (line) last = line;
-    }
-  })();
-  async function* messages(): AsyncGenerator<WorkerMessage> {
-    for await (const line of lines(child.stdout)) {
-      const message = decodeMessage(line);
-      if (message) yield message;
-    }
-  }
-  let timedOut = false;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already exited */ }
-  }, timeoutMs);
-  const status = child.status.then(async (s) => {
-    clearTimeout(timer);
-    await stderrDone.catch(() => {});
-    await Deno.remove(jobPath).catch(() => {});
-    return s;
-  });
-  return {
-    messages: messages(),
-    lastStderr: () => last,
-    timedOut: () => timedOut,
-    kill: () => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already exited */ }
-    },
-    status,
-  };
-}
-
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
-    let newline: number;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      yield buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-    }
-  }
-  if (buffer) yield buffer;
-}
-
-/** Runs a group's cells, respawning the worker after a crash; returns cells left by the budget. */
-async function runGroup(
-  spec: SweepSpec,
-  group: CellGroup,
-  provenance: Provenance,
-  deadlineMs: number | null,
-  onCellDone: (cell: Cell, rows: BenchRow[]) => Promise<void>,
-  log: (line: string) => void,
-  options: SweepOptions,
-): Promise<number> {
-  let remaining = [...group.cells];
-  while (remaining.length > 0) {
-    // Past the budget, start no worker: loading a model costs time and a load failure would
-    // record cells as errors that the budget was meant to leave for a resume.
-    if (deadlineMs !== null && Date.now() > deadlineMs) return remaining.length;
-    const job: WorkerJob = {
-      mode: "bench",
-      spec,
-      model: group.model,
-      dtype: group.dtype,
-      device: group.device,
-      cells: remaining,
-      provenance,
-      deadlineMs,
-    };
-    const worker = await spawnWorker(job, options.workerEnv, undefined, options.workerStderr);
-    let current: Cell | null = null;
-    let timedOut: "load" | "cell" | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    // One clock bounds loading the model (until the first cell starts) and then each cell.
-    const arm = (phase: "load" | "cell") => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = phase;
-        worker.kill();
-      }, spec.cell_timeout_s * 1000);
-    };
-    arm("load");
-    let budgetStop = false;
-    const finished = new Set<string>();
-    for await (const message of worker.messages) {
-      if (message.type === "start") {
-        current = remaining.find((c) => c.id === message.cellId) ?? null;
-        arm("cell");
-      } else if (message.type === "cell") {
-        clearTimeout(timer);
-        const cell = remaining.find((c) => c.id === message.cellId);
-        if (cell) {
-          finished.add(cell.id);
-          await onCellDone(cell, message.rows);
-        }
-        current = null;
-        arm("cell");
-      } else if (message.type === "budget") {
-        budgetStop = true;
-      }
-    }
-    clearTimeout(timer);
-    const status = await worker.status;
-    remaining = remaining.filter((c) => !finished.has(c.id));
-    if (budgetStop) return remaining.length;
-    if (remaining.length === 0) break;
-    const reason = timedOut === "load"
-      ? `timeout: loading the model took longer than cell_timeout_s=${spec.cell_timeout_s}`
-      : timedOut === "cell"
-      ? `timeout: the cell ran longer than cell_timeout_s=${spec.cell_timeout_s}`
-      : `worker died (${status.signal ? `signal ${status.signal}` : `exit code ${status.code}`})` +
-        (worker.lastStderr() ? `: ${worker.lastStderr()}` : "");
-    if (current) {
-      await onCellDone(current, [errorRow(current, reason, provenance)]);
-      remaining = remaining.filter((c) => c.id !== current!.id);
-    } else if (finished.size === 0) {
-      // The worker died before finishing any cell (e.g. while loading): every cell fails alike.
-      for (const cell of remaining) await onCellDone(cell, [errorRow(cell, reason, provenance)]);
-      remaining = [];
-    }
-    // Otherwise it died between two cells after making progress: restart it for the rest.
-    if (remaining.length > 0) {
-      log(`  restarting the worker for ${remaining.length} cells of ${group.key}`);
-    }
-  }
-  return 0;
-}
-
-async function runProbe(
-  spec: SweepSpec,
-  group: CellGroup,
-  provenance: Provenance,
-  env?: Record<string, string>,
-  stderr?: (chunk: Uint8Array) => void,
-): Promise<{ loadMs: number; points: ProbePoint[] } | null> {
-  const worker = await spawnWorker(
-    {
-      mode: "probe",
-      spec,
-      model: group.model,
-      dtype: group.dtype,
-      device: group.device,
-      cells: [],
-      provenance,
-      deadlineMs: null,
-    },
-    env,
-    spec.cell_timeout_s * 1000,
-    stderr,
-  );
-  let result = null;
-  for await (const message of worker.messages) {
-    if (message.type === "probe") result = message;
-  }
-  await worker.status;
-  return result;
-}
-
-async function runPerplexity(
-  spec: SweepSpec,
-  model: string,
-  provenance: Provenance,
-  log: (line: string) => void,
-  env?: Record<string, string>,
-  stderr?: (chunk: Uint8Array) => void,
-): Promise<PerplexityRow[]> {
-  const worker = await spawnWorker(
-    {
-      mode: "ppl",
-      spec,
-      model,
-      dtype: spec.perplexity!.dtypes[0]!,
-      device: spec.devices[0]!,
-      cells: [],
-      provenance,
-      deadlineMs: null,
-      // Each dtype is a bounded piece of work: the timeout grows with their number.
-    },
-    env,
-    spec.cell_timeout_s * 1000 * (spec.perplexity!.dtypes.length + 1),
-    stderr,
-  );
-  let rows: PerplexityRow[] = [];
-  for await (const message of worker.messages) {
-    if (message.type === "ppl") rows = message.rows;
-  }
-  const status = await worker.status;
-  if (rows.length === 0) {
-    const reason = worker.timedOut()
-      ? `timeout: perplexity ran longer than ${spec.perplexity!.dtypes.length + 1} × ` +
-        `cell_timeout_s=${spec.cell_timeout_s}`
-      : `perplexity worker failed (${
-        status.signal ? `signal ${status.signal}` : `exit code ${status.code}`
-      }): ${worker.lastStderr()}`;
-    log(`  ${reason}`);
-    rows = spec.perplexity!.dtypes.map((dtype) => ({
-      timestamp: new Date().toISOString(),
-      model,
-      dtype,
-      device: spec.devices[0]!,
-      execution_provider: "",
-      method: spec.perplexity!.method,
-      window: spec.perplexity!.window,
-      stride: spec.perplexity!.stride,
-      max_tokens: spec.perplexity!.max_tokens,
-      scored_tokens: null,
-      ppl: null,
-      stderr: null,
-      bits_per_byte: null,
-      baseline: "",
-      delta_ppl_pct: null,
-      kl: null,
-      top1_agreement: null,
-      seconds: null,
-      tokens_per_s: null,
-      status: "error" as const,
-      error: reason.slice(0, 500),
-      git_commit: provenance.gitCommit,
-    }));
-  }
-  return rows;
-}
-
-function perplexityComplete(rows: readonly PerplexityRow[], spec: SweepSpec, model: string) {
-  const p = spec.perplexity!;
-  return p.dtypes.every((dtype) =>
-    rows.some((r) =>
-      r.model === model && r.dtype === dtype && r.status === "ok" && r.method === p.method &&
-      r.window === p.window && r.stride === p.stride && r.max_tokens === p.max_tokens
-    )
-  );
 }

@@ -30,8 +30,11 @@ export interface Provenance {
 
 /** What a worker is asked to do. */
 export interface WorkerJob {
-  /** `bench` runs cells; `probe` times one short prefill and decode; `ppl` runs perplexity. */
-  mode: "bench" | "probe" | "ppl";
+  /**
+   * `bench` runs cells; `probe` times one short prefill and decode; `ppl` runs perplexity;
+   * `check` only resolves and loads the model (the sweep's check before its first cell).
+   */
+  mode: "bench" | "probe" | "ppl" | "check";
   /** The sweep spec. */
   spec: SweepSpec;
   /** Model reference. */
@@ -54,7 +57,8 @@ export type WorkerMessage =
   | { type: "cell"; cellId: string; rows: BenchRow[] }
   | { type: "budget"; cellId: string }
   | { type: "probe"; loadMs: number; points: ProbePoint[] }
-  | { type: "ppl"; rows: PerplexityRow[] };
+  | { type: "ppl"; rows: PerplexityRow[] }
+  | { type: "check"; weights: string; error: string | null; startMs?: number };
 
 /**
  * Encodes a message as one stdout line.

@@ -57,6 +57,12 @@ export interface SweepSpec {
   families: Family[];
   /** Tokens generated per run (EOS ignored). */
   max_new_tokens: number;
+  /**
+   * Tokens generated per run of a cache-off cell, or null for `max_new_tokens`: without the cache
+   * every step recomputes the whole context, so shorter cache-off cells save the most time for
+   * the least information.
+   */
+  max_new_tokens_no_cache: number | null;
   /** Discarded runs per cell before measuring. */
   warmup: number;
   /** Measured runs per prompt. */
@@ -92,6 +98,7 @@ const SPEC_KEYS = [
   "prompts_per_length",
   "families",
   "max_new_tokens",
+  "max_new_tokens_no_cache",
   "warmup",
   "runs",
   "seed",
@@ -182,6 +189,12 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
       "$.max_new_tokens",
       64,
       (v, p) => int(v, p, 1, fail),
+    ),
+    max_new_tokens_no_cache: optional(
+      obj.max_new_tokens_no_cache,
+      "$.max_new_tokens_no_cache",
+      null,
+      (v, p) => v === null ? null : int(v, p, 1, fail),
     ),
     warmup: optional(obj.warmup, "$.warmup", 5, (v, p) => int(v, p, 0, fail)),
     runs: optional(obj.runs, "$.runs", 10, (v, p) => int(v, p, 1, fail)),

@@ -1,19 +1,21 @@
 /**
- * The sweep worker: one child process per model + dtype + device. It loads the model once, runs
- * its cells in order and reports each finished cell's rows as one protocol message, so the
- * orchestrator can write them atomically. Warmups are never recorded. A failing cell becomes a
- * row with `status = "error"`; the worker goes on with the next cell.
+ * The sweep worker: a child process that loads one model + dtype + device, runs the cells it is
+ * given (the scheduler gives it one, so each cell's memory is its own) and reports each finished
+ * cell's rows as one protocol message, so the orchestrator can write them atomically. Warmups
+ * are never recorded. A failing cell becomes a row with `status = "error"`; the worker goes on
+ * with the next cell. In `check` mode it only loads the model, so a bad model reference fails
+ * before the first cell.
  *
  * Run by the orchestrator as `deno run -A lib/sweep/worker.ts JOB.json`.
  *
  * @module
  */
 import type { BenchRow } from "../results/schema.ts";
-import { generate, loadDecoder, promptIds, resolveModel } from "../engine/mod.ts";
+import { generate, loadDecoder, measureRuns, promptIds, resolveModel } from "../engine/mod.ts";
 import type { DecoderModel } from "../engine/mod.ts";
-import { MemorySampler, summarize } from "../measure/mod.ts";
+import { summarize, supportedPercentile } from "../measure/stats.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
-import { type Cell, promptSlots } from "./grid.ts";
+import { type Cell, newTokensOf, promptSlots } from "./grid.ts";
 import { errorRow } from "./rows.ts";
 import { encodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
 import type { ProbePoint } from "./estimate.ts";
@@ -45,7 +47,10 @@ async function load(job: WorkerJob): Promise<DecoderModel> {
 }
 
 /**
- * Runs the measured runs of one cell and returns its rows (warmups discarded).
+ * Runs one cell through the shared warmup/measure loop ({@linkcode measureRuns}) and returns
+ * its rows (warmups discarded). Memory covers the measured runs; the baseline is the RSS with
+ * the model loaded, before the warmups. The orchestrator runs each cell in a fresh worker, so
+ * nothing an earlier cell allocated is in either figure.
  *
  * @param job The worker's job.
  * @param model The loaded decoder.
@@ -66,66 +71,75 @@ export async function runCell(
       (_, j) =>
         promptIds(tokenizer, family, cell.contextTokens, promptId * cell.batch + j, spec.seed),
     );
-  const options = { maxNewTokens: spec.max_new_tokens, useCache: cell.useCache };
-  const sampler = new MemorySampler({ intervalMs: 50, gpu: cell.device !== "cpu" }).start();
+  const plan = slots.flatMap((slot) =>
+    Array.from(
+      { length: spec.runs },
+      (_, run) => ({ slot, run, prompts: batchIds(slot.family, slot.promptId) }),
+    )
+  );
   const rows: BenchRow[] = [];
+  const measured = await measureRuns(model, plan.map((p) => p.prompts), {
+    maxNewTokens: newTokensOf(spec, cell),
+    useCache: cell.useCache,
+    warmup: spec.warmup,
+    sampleGpu: cell.device !== "cpu",
+    onRun: (r, i, timestamp) => {
+      if (!Number.isFinite(r.totalMs) || r.tokens.some((t) => t.some((id) => !(id >= 0)))) {
+        throw new Error("invalid output (NaN logits or timings)");
+      }
+      const { slot, run } = plan[i]!;
+      const lat = r.tokenLatenciesMs.length > 0 ? summarize(r.tokenLatenciesMs) : null;
+      rows.push({
+        run_id: `${cell.id}#${slot.promptId}#${run}`,
+        cell_id: cell.id,
+        timestamp,
+        model: cell.model,
+        dtype: cell.dtype,
+        device: cell.device,
+        execution_provider: model.executionProvider,
+        use_cache: cell.useCache,
+        batch: cell.batch,
+        context_tokens: cell.contextTokens,
+        family: slot.family,
+        prompt_id: slot.promptId,
+        run_index: run,
+        new_tokens: r.newTokens,
+        prefill_ms: r.prefillMs,
+        decode_ms: r.decodeMs,
+        decode_tokens_per_s: r.decodeTokensPerS,
+        token_p50_ms: lat ? supportedPercentile(lat, "p50") : null,
+        token_p95_ms: lat ? supportedPercentile(lat, "p95") : null,
+        total_ms: r.totalMs,
+        peak_rss_bytes: null,
+        peak_vram_bytes: null,
+        status: "ok",
+        error: "",
+        git_commit: provenance.gitCommit,
+        deno_version: provenance.denoVersion,
+        ort_version: provenance.ortVersion,
+        transformers_version: provenance.transformersVersion,
+        device_name: cell.device === "cpu" ? provenance.cpuName : provenance.gpuName ?? "",
+        kv_mode: r.kvMode ?? "",
+        kv_cache_bytes: r.kvReservedBytes,
+        quantization: "",
+        rss_baseline_bytes: null,
+        peak_rss_increase_bytes: null,
+        load1_before: null,
+        load1_after: null,
+        weights: model.resolved.weights,
+      });
+    },
+  });
+  // Read after the measured runs, so reading the ONNX file is in neither memory figure.
   const quantization = quantizationLabel(
     await readQuantizationMetadata(model.session.modelPath).catch(() => null),
   );
-  try {
-    const first = batchIds(slots[0]!.family, 0);
-    for (let w = 0; w < spec.warmup; w++) await generate(model, first, options);
-    for (const slot of slots) {
-      const prompts = batchIds(slot.family, slot.promptId);
-      for (let run = 0; run < spec.runs; run++) {
-        const timestamp = new Date().toISOString();
-        const r = await generate(model, prompts, options);
-        if (!Number.isFinite(r.totalMs) || r.tokens.some((t) => t.some((id) => !(id >= 0)))) {
-          throw new Error("invalid output (NaN logits or timings)");
-        }
-        const lat = r.tokenLatenciesMs.length > 0 ? summarize(r.tokenLatenciesMs) : null;
-        rows.push({
-          run_id: `${cell.id}#${slot.promptId}#${run}`,
-          cell_id: cell.id,
-          timestamp,
-          model: cell.model,
-          dtype: cell.dtype,
-          device: cell.device,
-          execution_provider: model.executionProvider,
-          use_cache: cell.useCache,
-          batch: cell.batch,
-          context_tokens: cell.contextTokens,
-          family: slot.family,
-          prompt_id: slot.promptId,
-          run_index: run,
-          new_tokens: r.newTokens,
-          prefill_ms: r.prefillMs,
-          decode_ms: r.decodeMs,
-          decode_tokens_per_s: r.decodeTokensPerS,
-          token_p50_ms: lat?.p50 ?? null,
-          token_p95_ms: lat?.p95 ?? null,
-          total_ms: r.totalMs,
-          peak_rss_bytes: null,
-          peak_vram_bytes: null,
-          status: "ok",
-          error: "",
-          git_commit: provenance.gitCommit,
-          deno_version: provenance.denoVersion,
-          ort_version: provenance.ortVersion,
-          transformers_version: provenance.transformersVersion,
-          device_name: cell.device === "cpu" ? provenance.cpuName : provenance.gpuName ?? "",
-          kv_mode: r.kvMode ?? "",
-          kv_cache_bytes: r.kvReservedBytes,
-          quantization,
-        });
-      }
-    }
-  } finally {
-    const memory = sampler.stop();
-    for (const row of rows) {
-      row.peak_rss_bytes = memory.peakRssBytes;
-      row.peak_vram_bytes = memory.peakGpuUsedBytes;
-    }
+  for (const row of rows) {
+    row.quantization = quantization;
+    row.peak_rss_bytes = measured.memory.peakRssBytes;
+    row.peak_vram_bytes = measured.memory.peakGpuUsedBytes;
+    row.rss_baseline_bytes = measured.baselineRssBytes;
+    row.peak_rss_increase_bytes = measured.peakRssIncreaseBytes;
   }
   return rows;
 }
@@ -193,6 +207,32 @@ async function probe(job: WorkerJob): Promise<void> {
   await model.dispose();
 }
 
+async function check(job: WorkerJob): Promise<void> {
+  // The model must exist and at least one of the spec's dtypes must load: a dtype the model
+  // lacks is the cell's error, a model that loads in none is the spec's. Resolving every dtype
+  // first builds a preset's missing ONNX files here, so no cell's worker (and no cell's memory
+  // baseline) includes a build.
+  // What a cell's worker pays before its first run: process start and imports, then the load.
+  const startupMs = performance.now();
+  for (const dtype of job.spec.dtypes) {
+    await resolveModel(job.model, { dtypes: [dtype] }).catch(() => {});
+  }
+  let first: string | null = null;
+  for (const dtype of job.spec.dtypes) {
+    try {
+      const started = performance.now();
+      const model = await load({ ...job, dtype });
+      const startMs = startupMs + performance.now() - started;
+      send({ type: "check", weights: model.resolved.weights, error: null, startMs });
+      await model.dispose();
+      return;
+    } catch (error) {
+      first ??= `${dtype}: ${oneLine(error)}`;
+    }
+  }
+  send({ type: "check", weights: "", error: first ?? "the spec has no dtypes" });
+}
+
 async function perplexity(job: WorkerJob): Promise<void> {
   const { sweepPerplexityRows } = await import("./_perplexity.ts");
   send({ type: "ppl", rows: await sweepPerplexityRows(job) });
@@ -214,6 +254,9 @@ if (import.meta.main) {
       break;
     case "ppl":
       await perplexity(job);
+      break;
+    case "check":
+      await check(job);
       break;
     default: {
       const never: never = job.mode;
