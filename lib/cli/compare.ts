@@ -65,6 +65,10 @@ function rawLoop(s: OnnxSession, model: DecoderModel): Contender {
       attention_mask: ones(len),
     };
     if (withPositions) feeds.position_ids = range(0, len);
+    // Only the last position's logits are read: ask for just those where the graph can.
+    if (s.inputNames.includes("num_logits_to_keep")) {
+      feeds.num_logits_to_keep = new ort.Tensor("int64", BigInt64Array.of(1n), []);
+    }
     for (const name of past) {
       feeds[name] = emptyKv(model.kvDtype, 1, model.numKvHeads, model.headDim);
     }

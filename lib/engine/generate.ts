@@ -6,6 +6,10 @@
  *   `past_key_values.*` are the previous run's `present.*` output tensors themselves (no copy).
  * - Cache off: every new token recomputes the whole sequence from an empty past (Hugging Face
  *   `use_cache=False`); only the logits are fetched.
+ * - The prefill is the same run with the cache on and off: it fetches `present.*` either way (a
+ *   cache-off run then drops them), so `prefillMs` compares like with like.
+ * - Each run asks for the last position's logits only where the graph can (see
+ *   `DecoderModel.logitsPositions`); `GenerationResult.logitsPositions` says which happened.
  * - Batches are left-padded: padding is masked out and positions start at 0 after it, so each
  *   row decodes exactly as it would alone.
  * - `stopAtEos: false` (benchmark mode) makes exactly `maxNewTokens` tokens; `true` stops when
@@ -57,6 +61,8 @@ export interface GenerationResult {
   decodeTokensPerS: number | null;
   /** prefillMs + decodeMs. */
   totalMs: number;
+  /** Positions each run's logits covered: `last` (num_logits_to_keep = 1) or `all`. */
+  logitsPositions: "last" | "all";
 }
 
 /**
@@ -132,12 +138,17 @@ export async function generate(
     mask(promptLen),
     positionIds(batch, promptLen, 0, leftPad),
     null,
-    // With the cache every run returns present.* (as in a real generation loop, where the next
-    // step needs it), the last one too, so every decode step pays the same output copy.
-    useCache,
+    // The prefill returns present.* with the cache on and off, so both time the same run. With
+    // the cache every later run returns present.* too (as in a real generation loop, where the
+    // next step needs it), the last one included, so every decode step pays the same output copy.
+    true,
   );
   await argmax(out.logits, next);
   const prefillEnd = performance.now();
+  if (!useCache) {
+    for (const tensor of out.present) tensor.dispose();
+    out = { logits: out.logits, present: [] };
+  }
   let stopped = accept();
   const latencies: number[] = [];
   for (let t = 1; t < n && !stopped; t++) {
@@ -185,6 +196,7 @@ export async function generate(
     decodeMs,
     decodeTokensPerS: made > 1 && decodeMs > 0 ? (made - 1) / decodeMs * 1000 * batch : null,
     totalMs: end - started,
+    logitsPositions: model.logitsPositions,
   };
 }
 

@@ -1,4 +1,5 @@
 import { assert } from "../testing/assert.ts";
+import { skipIf } from "../testing/skip.ts";
 import { join } from "node:path";
 import { executeNotebook, findNotebookPython } from "./execute.ts";
 import { installKernel } from "./kernel.ts";
@@ -12,7 +13,10 @@ const NOTEBOOK = new URL("../../notebooks/turbo_inference.ipynb", import.meta.ur
 Deno.test({
   name:
     "notebooks/turbo_inference.ipynb executes headless on the tiny preset with a table and charts",
-  ignore: (await findNotebookPython()) === null,
+  ignore: skipIf(
+    "notebook executes headless",
+    (await findNotebookPython()) === null ? "no Python with nbclient/ipykernel found" : null,
+  ),
   async fn() {
     await installKernel();
     const dir = await Deno.makeTempDir();

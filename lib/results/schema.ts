@@ -22,6 +22,16 @@ export interface BenchRow {
   device: string;
   /** Execution provider that actually ran (`CPUExecutionProvider`, …); empty when none did. */
   execution_provider: string;
+  /**
+   * Nodes of the session that ORT placed on a provider other than `execution_provider` (read from
+   * its profile; CPU fallbacks of a GPU session show here); null where it was not read.
+   */
+  nodes_off_provider: number | null;
+  /**
+   * Positions the generation runs' logits covered: `last` (the graph takes `num_logits_to_keep`,
+   * so only the last row is computed and copied) or `all` (a Hub export without it).
+   */
+  logits_positions: string;
   /** KV cache on (prefill once, then one token per step) or off (recompute every step). */
   use_cache: boolean;
   /** Sequences per run. */
@@ -77,6 +87,8 @@ export const BENCH_FIELDS = [
   "dtype",
   "device",
   "execution_provider",
+  "nodes_off_provider",
+  "logits_positions",
   "use_cache",
   "batch",
   "context_tokens",

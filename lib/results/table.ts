@@ -22,6 +22,8 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     dtype: pl.Utf8,
     device: pl.Utf8,
     execution_provider: pl.Utf8,
+    nodes_off_provider: pl.Int64,
+    logits_positions: pl.Utf8,
     use_cache: pl.Bool,
     batch: pl.Int64,
     context_tokens: pl.Int64,
@@ -107,7 +109,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 29);
+ * assert(toFrame("bench", []).width === 31);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {

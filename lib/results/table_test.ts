@@ -12,6 +12,8 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     dtype: "q4",
     device: "cpu",
     execution_provider: "CPUExecutionProvider",
+    nodes_off_provider: 0,
+    logits_positions: "last",
     use_cache: true,
     batch: 1,
     context_tokens: 128,
