@@ -14,6 +14,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
 import { type BenchmarkResult, runBenchmark } from "../engine/benchmark.ts";
 import { type DecoderModel, loadDecoder } from "../engine/decoder.ts";
@@ -24,7 +25,7 @@ import { gpuMemory } from "../measure/gpu.ts";
 import { preflightWarnings, resultWarnings } from "../measure/run_checks.ts";
 import type { Summary } from "../measure/stats.ts";
 import { systemInfo } from "../runtime/system_info.ts";
-import { boolFlag, intFlag, parseFlags, runCli } from "./_cli.ts";
+import { boolFlag, checkWritable, intFlag, parseFlags, runCli, writeTextAtomic } from "./_cli.ts";
 
 const USAGE = `Usage: deno task bench --model REF [--dtype fp32] [--device cpu] [--use-cache true]
   [--prompt-tokens 512] [--max-new-tokens 100] [--warmup 3] [--runs 10] [--batch 1]
@@ -151,6 +152,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const progress = (line: string) => console.error(line);
+  // Before the benchmark: a run must not end on an unwritable --output.
+  if (s.output !== undefined) await checkWritable(s.output, "--output");
   const resolved = await resolveModel(s.model, { dtypes: [s.dtype], onProgress: progress });
   resolved.onnxPath(s.dtype); // a dtype the model lacks fails here, listing the ones it has
   const tokenizeStart = performance.now();
@@ -204,7 +207,7 @@ async function main(): Promise<number> {
     };
     console.log(table(s, model, result));
     if (s.output) {
-      await Deno.writeTextFile(s.output, JSON.stringify(report, null, 2) + "\n");
+      await writeTextAtomic(s.output, JSON.stringify(report, null, 2) + "\n");
       progress(`wrote ${s.output}`);
     }
   } finally {
@@ -249,6 +252,8 @@ async function benchReport(
     model: s.model,
     device: s.device,
     execution_provider: model.executionProvider,
+    nodes_off_provider: model.nodesOffProvider,
+    logits_positions: model.logitsPositions,
     quantization: s.dtype,
     use_cache: s.useCache,
     batch: s.batch,

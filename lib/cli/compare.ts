@@ -12,6 +12,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import * as ort from "onnxruntime-node";
 import { AutoModelForCausalLM, BaseStreamer, Tensor as HfTensor } from "@huggingface/transformers";
 import { DTYPES, isDtype } from "../dtypes.ts";

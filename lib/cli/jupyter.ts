@@ -3,6 +3,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { startJupyter, stopJupyter } from "../notebook/mod.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { join } from "node:path";
 import { parseDtypes } from "../dtypes.ts";
 import { quantizeModel } from "../quantize/mod.ts";

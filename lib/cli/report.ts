@@ -6,6 +6,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { parseFlags, runCli } from "./_cli.ts";
 import { writeAllOutputs } from "../report/mod.ts";
 

@@ -7,10 +7,12 @@
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
 import { BENCH_FIELDS, PERPLEXITY_FIELDS } from "../results/schema.ts";
-import { BENCH_SCHEMA, PERPLEXITY_SCHEMA } from "../results/table.ts";
+import { BENCH_SCHEMA, PERPLEXITY_SCHEMA, type TableKind } from "../results/table.ts";
+import { checkCsvText, checkRows, LATER_FIELDS } from "../results/validate.ts";
 
 interface TableSchema {
   kind: string;
+  table: TableKind;
   fields: readonly string[];
   numeric: readonly string[];
   boolean: readonly string[];
@@ -19,6 +21,7 @@ interface TableSchema {
 /** Column kinds from the writer's polars schema (lib/results/table.ts), so both agree. */
 function tableSchema(
   kind: string,
+  table: TableKind,
   fields: readonly string[],
   types: Readonly<Record<string, unknown>>,
 ): TableSchema {
@@ -26,14 +29,20 @@ function tableSchema(
     want.some((t) => String(types[field]) === String(t));
   return {
     kind,
+    table,
     fields,
     numeric: fields.filter((f) => is(f, pl.Float64, pl.Int64)),
     boolean: fields.filter((f) => is(f, pl.Bool)),
   };
 }
 
-const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA);
-const PERPLEXITY_SCHEMA_KINDS = tableSchema("perplexity", PERPLEXITY_FIELDS, PERPLEXITY_SCHEMA);
+const RESULTS_SCHEMA = tableSchema("results", "bench", BENCH_FIELDS, BENCH_SCHEMA);
+const PERPLEXITY_SCHEMA_KINDS = tableSchema(
+  "perplexity",
+  "perplexity",
+  PERPLEXITY_FIELDS,
+  PERPLEXITY_SCHEMA,
+);
 
 /**
  * Parses the text of a `results.csv` into a typed frame (columns in `BENCH_FIELDS` order).
@@ -123,6 +132,10 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
   if (text.trim() === "") {
     throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': the file is empty`);
   }
+  // The same verdict as the sweep's resume check (lib/results/validate.ts): a cut last row, a
+  // row without its provenance or a number out of range is rejected, never turned into a row.
+  const header = text.split("\n", 1)[0]!.trim();
+  if (text.trim() !== header) checkCsvText(text, source);
   let raw: pl.DataFrame;
   try {
     raw = pl.readCSV(Buffer.from(text.endsWith("\n") ? text : `${text}\n`), {
@@ -133,7 +146,8 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': ${message}`);
   }
-  const missing = schema.fields.filter((f) => !raw.columns.includes(f));
+  const later = LATER_FIELDS[schema.table];
+  const missing = schema.fields.filter((f) => !raw.columns.includes(f) && !later.includes(f));
   if (missing.length > 0) {
     throw new SyntaxError(
       `Cannot read ${schema.kind} CSV '${source}': missing column(s) ${
@@ -142,6 +156,11 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
           : missing.join(", ")
       }`,
     );
+  }
+  for (const field of later) {
+    if (!raw.columns.includes(field)) {
+      raw = raw.withColumn(pl.lit(null).cast(pl.Utf8).alias(field));
+    }
   }
   for (const field of schema.boolean) {
     const bad = raw.filter(pl.col(field).isIn(["true", "false"]).not());
@@ -165,11 +184,13 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
       );
     }
   }
-  return raw.select(
+  const typed = raw.select(
     ...schema.fields.map((field) => {
       if (schema.numeric.includes(field)) return pl.col(field).cast(pl.Float64, false);
       if (schema.boolean.includes(field)) return pl.col(field).eq(pl.lit("true")).alias(field);
       return pl.col(field).fillNull("");
     }),
   );
+  checkRows(typed.toRecords() as Record<string, unknown>[], schema.table, source);
+  return typed;
 }

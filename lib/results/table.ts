@@ -9,6 +9,7 @@
 import pl from "nodejs-polars";
 import { dirname } from "node:path";
 import { BENCH_FIELDS, type BenchRow, PERPLEXITY_FIELDS, type PerplexityRow } from "./schema.ts";
+import { checkCsvText, checkRows, LATER_FIELDS } from "./validate.ts";
 
 type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
 
@@ -83,12 +84,6 @@ const TABLES = {
   bench: { fields: BENCH_FIELDS as readonly string[], schema: BENCH_SCHEMA },
   perplexity: { fields: PERPLEXITY_FIELDS as readonly string[], schema: PERPLEXITY_SCHEMA },
 } as const;
-
-/** Columns every row has (a row missing one was cut short). */
-const REQUIRED: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
-  bench: ["run_id", "cell_id", "model", "dtype", "device", "status", "git_commit", "device_name"],
-  perplexity: ["model", "dtype", "device", "method", "status", "git_commit"],
-});
 
 /** Row type of each table. */
 export interface RowOf {
@@ -193,7 +188,8 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
   const text = await Deno.readTextFile(path);
   const { fields, schema } = TABLES[kind];
   const header = text.split("\n", 1)[0]!.trim();
-  if (header !== fields.join(",")) {
+  const present = headerFields(header, kind);
+  if (present === null) {
     throw new SyntaxError(
       `${path} is corrupt: its header is not the ${kind} table's columns (got '${
         header.slice(0, 80)
@@ -201,30 +197,48 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
     );
   }
   if (text.trim() === header) return [];
+  checkCsvText(text, path);
   let frame: pl.DataFrame;
+  const dtypes = Object.fromEntries(
+    present.map((f) => [f, (schema as Record<string, PolarsType>)[f]!]),
+  );
   try {
-    frame = pl.readCSV(text, { dtypes: schema, hasHeader: true } as never);
+    frame = pl.readCSV(text, { dtypes, hasHeader: true } as never);
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`${path} is corrupt: ${message}`);
   }
-  if (frame.width !== fields.length) {
-    throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${fields.length}`);
+  if (frame.width !== present.length) {
+    throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${present.length}`);
   }
-  const rows = frame.toRecords() as unknown as RowOf[K][];
-  const required = REQUIRED[kind];
-  for (const [i, row] of rows.entries()) {
-    const record = row as unknown as Record<string, unknown>;
-    const missing = required.find((f) => record[f] === null || record[f] === undefined);
-    if (missing) {
-      throw new SyntaxError(`${path} is corrupt: row ${i + 1} has no '${missing}'`);
-    }
-    const status = (row as { status: unknown }).status;
-    if (status !== "ok" && status !== "error" && status !== "skipped") {
-      throw new SyntaxError(
-        `${path} is corrupt: row ${i + 1} has status ${JSON.stringify(status)}`,
-      );
-    }
-  }
-  return rows;
+  const records = frame.toRecords() as Record<string, unknown>[];
+  checkRows(records, kind, path);
+  // Columns a file written before them lacks read as null, in the table's column order.
+  return records.map((record) =>
+    Object.fromEntries(fields.map((f) => [f, record[f] ?? null]))
+  ) as unknown as RowOf[K][];
+}
+
+/**
+ * The columns a header names when it is the table's header, possibly without the columns added
+ * later ({@linkcode LATER_FIELDS}); `null` when it is not.
+ *
+ * @param header The CSV's first line.
+ * @param kind Which table.
+ * @returns The fields in file order, or `null`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { headerFields } from "./table.ts";
+ * import { PERPLEXITY_FIELDS } from "./schema.ts";
+ * assert.deepEqual(headerFields(PERPLEXITY_FIELDS.join(","), "perplexity"), PERPLEXITY_FIELDS);
+ * assert.equal(headerFields("a,b", "perplexity"), null);
+ * ```
+ */
+export function headerFields(header: string, kind: TableKind): readonly string[] | null {
+  const { fields } = TABLES[kind];
+  const got = header.trim().split(",");
+  const later = LATER_FIELDS[kind];
+  const withoutLater = fields.filter((f) => !later.includes(f) || got.includes(f));
+  return got.join(",") === withoutLater.join(",") ? withoutLater : null;
 }
