@@ -34,9 +34,13 @@ if (import.meta.main) {
     if (!values.model) throw new TypeError("missing required flag --model (a Hub-layout folder)");
     const source = join(values.model, "onnx", "model.onnx");
     const dtypes = parseDtypes(values.dtypes, "--dtypes");
+    const blockSize = intFlag(values["block-size"], "--block-size", { min: 16, fallback: 32 });
+    if ((blockSize & (blockSize - 1)) !== 0) {
+      throw new RangeError(`'--block-size' must be a power of two >= 16, got ${blockSize}`);
+    }
     console.error(`quantizing ${source} → ${dtypes.join(", ")}`);
     const reports = await quantizeModel(source, dtypes, {
-      blockSize: intFlag(values["block-size"], "--block-size", { min: 1, fallback: 32 }),
+      blockSize,
       accuracyLevel: intFlag(values["accuracy-level"], "--accuracy-level", { min: 0, fallback: 0 }),
       keepLmHead: values["keep-lm-head"],
       symmetric: values.symmetric,
