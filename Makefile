@@ -22,7 +22,7 @@ IMAGE   ?= turbo-inference-gpu
 JUPYTER_PORT ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test ok sweep figures report notebook jupyter stop build gpu-jupyter gpu-sweep sh clean
+.PHONY: help setup venv test ok sweep figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,7 +38,11 @@ setup: $(if $(filter $(abspath $(LOCAL_DENO)),$(DENO)),$(LOCAL_DENO)) ## Install
 	@$(DENO) install --frozen --quiet
 	@$(DENO) --version | head -n1
 
-test: setup ## Run the test suite (deno test), WIKITEXT_PATH from ../shared when present
+venv: setup ## Build .venv/ (pinned JupyterLab, pip) with the Deno kernel registered inside it
+	@$(DENO) task jupyter --setup
+
+test: setup ## Run the test suite (deno test; builds .venv/ for the JupyterLab browser test), WIKITEXT_PATH from ../shared
+	@$(DENO) task jupyter --setup >/dev/null 2>&1 || echo "note: no JupyterLab venv ('make venv' says why); the browser test will say it is skipped" >&2
 	@$(DENO) task test
 
 ok: setup ## Lint, format check, type check and test — the gate before a commit
@@ -53,11 +57,14 @@ figures: setup ## Rebuild figures/ and benchmarks/*.png from the CSVs
 report: setup ## Rebuild metrics/ from the CSVs
 	@$(DENO) task report
 
-notebook: setup ## Execute every notebook headless (tiny preset) into notebooks/executed/
+notebook: setup ## Execute every notebook headless (tiny preset) into notebooks/executed/, signed (trusted)
 	@$(DENO) task notebook
 
-jupyter: setup ## Start Jupyter with the Deno kernel on http://localhost:8888
+jupyter: setup ## Start JupyterLab (.venv/, built on first use; else classic Notebook) on http://127.0.0.1:8888 with a token
 	@$(DENO) task jupyter --port $(JUPYTER_PORT)
+
+serve: setup ## Benchmark service + dashboard on http://127.0.0.1:8000 (API, OpenAI-compatible /v1, SQLite history)
+	@$(DENO) task serve
 
 stop: ## Stop the Jupyter server started by `make jupyter` (and the GPU container)
 	@$(DENO) task jupyter --stop 2>/dev/null || true
@@ -76,5 +83,5 @@ gpu-sweep: ## Run a sweep in the CUDA container (SWEEP=sweeps/llama3-8b-shape.js
 sh: ## A shell inside the CUDA container
 	docker run --rm -it --gpus all -v $(CURDIR):/workspace --entrypoint bash $(IMAGE)
 
-clean: ## Remove caches and local tools (generated outputs are kept: they are the reference run)
-	rm -rf .cache node_modules $(TOOLS) notebooks/executed
+clean: ## Remove caches, local tools and the venv (generated outputs are kept: they are the reference run)
+	rm -rf .cache node_modules $(TOOLS) .venv notebooks/executed notebooks/run

@@ -15,5 +15,6 @@ export * from "./eval/mod.ts";
 export * from "./results/mod.ts";
 export * from "./sweep/mod.ts";
 export * from "./report/mod.ts";
+export * from "./embed/mod.ts";
 export * from "./notebook/mod.ts";
 export * from "./chat/mod.ts";

@@ -21,6 +21,7 @@ import { type DecoderModel, loadDecoder } from "../engine/decoder.ts";
 import { chatPromptIds } from "../engine/chat.ts";
 import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
+import { recordBenchOutput } from "../history/record.ts";
 import { gpuMemory } from "../measure/gpu.ts";
 import { preflightWarnings, resultWarnings } from "../measure/run_checks.ts";
 import type { Summary } from "../measure/stats.ts";
@@ -208,6 +209,7 @@ async function main(): Promise<number> {
     console.log(table(s, model, result));
     if (s.output) {
       await writeTextAtomic(s.output, JSON.stringify(report, null, 2) + "\n");
+      recordBenchOutput(report, s.output); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       progress(`wrote ${s.output}`);
     }
   } finally {

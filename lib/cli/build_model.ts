@@ -21,8 +21,9 @@ Options:
   --out DIR         output directory (must not exist unless --force)
   --seed N          weight seed (default 42)
   --dtypes LIST     ONNX variants, e.g. fp32,fp16,q8,q4,q4f16 (default fp32; others need the quantizer)
-  --attention KIND  standard (opset-17 ops, honours left padding) or gqa (com.microsoft
-                    GroupQueryAttention, onnxruntime-genai style; default standard)
+  --attention KIND  standard (opset-17 ops, honours left padding), gqa (com.microsoft
+                    GroupQueryAttention, onnxruntime-genai style) or in_place (a fixed-size
+                    cache input the engine never moves, only new K/V out); default standard
   --force           replace an existing output directory
   --json            print the build report as JSON on stdout
   --verbose         stack traces on errors`;

@@ -6,7 +6,7 @@
  * @module
  */
 import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
-import { executeNotebook, installKernel } from "../notebook/mod.ts";
+import { executeNotebook } from "../notebook/mod.ts";
 import { parseFlags, runCli } from "./_cli.ts";
 
 if (import.meta.main) {
@@ -24,7 +24,6 @@ if (import.meta.main) {
       .map((e) => `notebooks/${e.name}`)
       .sort();
     if (files.length === 0) throw new Error("no notebooks found in notebooks/");
-    await installKernel();
     const env = { TURBO_QUICK: Deno.env.get("TURBO_QUICK") ?? "1" };
     for (const file of files) {
       const started = performance.now();

@@ -4,10 +4,14 @@
  * input metadata, and one `step()` that runs the graph.
  *
  * I/O contract: inputs `input_ids`, `attention_mask`, `position_ids` (optional in the graph),
- * `past_key_values.{i}.key|value` `[batch, kv_heads, past, head_dim]`, `num_logits_to_keep`
- * (optional in the graph: Hugging Face's scalar, `0` = every position, `n` = the last `n`);
- * outputs `logits` `[batch, seq, vocab]` and `present.{i}.key|value`
- * `[batch, kv_heads, past + seq, head_dim]`.
+ * `past_key_values.{i}.key|value` `[batch, kv_heads, past, head_dim]`; outputs `logits`
+ * `[batch, seq, vocab]` and `present.{i}.key|value` `[batch, kv_heads, past + seq, head_dim]`
+ * (Optimum layout), or, in graphs built with `attention: "in_place"`,
+ * `present_new.{i}.key|value` `[batch, kv_heads, seq, head_dim]` (this step's keys and values
+ * only; the past is then a fixed-size buffer the engine owns: `kvMode` `in_place`, see
+ * kv_cache.ts).
+ * Inputs also take `num_logits_to_keep` where the graph has it (Hugging Face's scalar: `0` =
+ * every position, `n` = the last `n`).
  *
  * Logits positions: `step()` asks for the last position only when the graph has
  * `num_logits_to_keep` (every model this project builds), so a prefill neither computes nor copies
@@ -24,8 +28,10 @@
  * - `cpu`: the step time is exactly the CPU compute and the copies. The copy of `present.*` into
  *   fresh JS buffers grows with the context and is no small part of a decode step: on the `small`
  *   preset at 2048 tokens a step took 4.3 ms with `present.*` fetched against 2.0 ms for logits
- *   only. Pre-allocated outputs do not avoid it (the binding still returns new buffers), so every
- *   onnxruntime-node decoder pays it, transformers.js included.
+ *   only. Pre-allocated outputs do not avoid it (the binding's `OrtValueToNapiValue` memcpys every
+ *   CPU output, pre-allocated or not, into a new `ArrayBuffer`), so every onnxruntime-node
+ *   decoder of the Optimum layout pays it, transformers.js included; `in_place` graphs avoid it
+ *   by returning only the new position (docs/engine.md).
  * - `cuda`: the Node binding has no I/O binding for CUDA and no GPU output location, so Run
  *   copies every output device → host before returning (which also waits for the GPU), and the
  *   next Run copies the fed-back KV cache host → device: each decode step moves the whole KV cache
@@ -37,6 +43,7 @@
  * @module
  */
 import * as ort from "onnxruntime-node";
+import { join } from "node:path";
 import type { Device, Dtype } from "../dtypes.ts";
 import type { Placement } from "../runtime/placement.ts";
 import { createSession, type OnnxSession, type OutputLocation } from "../runtime/session.ts";
@@ -47,6 +54,7 @@ import {
   type KvDtype,
   positionIds,
 } from "../runtime/tensors.ts";
+import type { KvMode } from "./kv_cache.ts";
 import type { ModelConfig, ResolvedModel } from "./resolve.ts";
 
 /** Options of {@linkcode loadDecoder}. */
@@ -75,7 +83,10 @@ export type LogitsPositions = "last" | "all";
 export interface StepOutput {
   /** `[batch, seq, vocab]` logits: `seq` is 1 when only the last position was kept. */
   logits: ort.Tensor;
-  /** `present.*` in layer order (key, value, key, …); empty when not fetched. */
+  /**
+   * `present.*` (or, for `in_place` graphs, `present_new.*`) in layer order (key, value, key,
+   * …); empty when not fetched.
+   */
   present: ort.Tensor[];
 }
 
@@ -119,6 +130,11 @@ export interface DecoderModel {
   logitsPositions: LogitsPositions;
   /** Whether `present.*` stay on the GPU between steps (webgpu). */
   kvOnDevice: boolean;
+  /**
+   * How generation keeps the cache with this graph and device: `in_place` (the graph has
+   * `present_new.*` outputs), `device` (`present.*` stay on the GPU), else `copy`.
+   */
+  kvMode: KvMode;
   /** The session. */
   session: OnnxSession;
   /** Session creation time, milliseconds. */
@@ -183,7 +199,9 @@ export async function loadDecoder(
 ): Promise<DecoderModel> {
   const device = options.device ?? "cpu";
   const path = resolved.onnxPath(options.dtype);
-  const kvOnDevice = device === "webgpu" && (options.gpuKvCache ?? true);
+  // An in_place graph has no present.* to keep on the GPU: its cache is a buffer in JS memory.
+  const kvOnDevice = device === "webgpu" && (options.gpuKvCache ?? true) &&
+    builtAttention(resolved.dir) !== "in_place";
   const probe = options.probePlacement ?? true;
   const session = await createSession(path, {
     profilePlacement: probe,
@@ -195,7 +213,9 @@ export async function loadDecoder(
   const layout = kvLayout(session, resolved.config);
   const { config } = resolved;
   const pastNames = layout.pastNames;
-  const presentNames = pastNames.map((n) => n.replace("past_key_values.", "present."));
+  const inPlace = session.outputNames.some((n) => n.startsWith("present_new."));
+  const presentPrefix = inPlace ? "present_new." : "present.";
+  const presentNames = pastNames.map((n) => n.replace("past_key_values.", presentPrefix));
   for (const name of ["input_ids", "attention_mask"]) {
     if (!session.inputNames.includes(name)) {
       throw new TypeError(`Cannot load decoder '${path}': the graph has no '${name}' input`);
@@ -264,6 +284,7 @@ export async function loadDecoder(
     hasPositionIds,
     logitsPositions: canKeepLast ? "last" : "all",
     kvOnDevice,
+    kvMode: inPlace ? "in_place" : kvOnDevice ? "device" : "copy",
     session,
     loadMs: session.createMs,
     step,
@@ -288,6 +309,17 @@ export async function loadDecoder(
       await session.session.release();
     },
   };
+}
+
+/** The `attention` a model built by this project records in its config.json, else null. */
+function builtAttention(dir: string): string | null {
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+    const attention = config?.turbo_inference?.attention;
+    return typeof attention === "string" ? attention : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Output locations for webgpu: `present.*` stay on the GPU, the logits come to the CPU. */

@@ -2,8 +2,10 @@
  * Greedy generation with a {@linkcode DecoderModel}, timed the way the brief asks: prefill
  * (prompt → first token's logits) apart from decoding (tokens 2..N), with the KV cache on or off.
  *
- * - Cache on: one prefill run over the prompt, then one run per new token whose
- *   `past_key_values.*` are the previous run's `present.*` output tensors themselves (no copy).
+ * - Cache on: one prefill run over the prompt, then one run per new token; the cache is kept
+ *   by a {@linkcode KvRunner} in the mode the model allows (`copy`: the previous run's
+ *   `present.*` tensors fed back; `in_place`: one fixed-size buffer written in place;
+ *   `device`: GPU buffers), recorded as `kvMode`.
  * - Cache off: every new token recomputes the whole sequence from an empty past (Hugging Face
  *   `use_cache=False`); only the logits are fetched.
  * - The prefill is the same run with the cache on and off: it fetches `present.*` either way (a
@@ -24,6 +26,8 @@ import * as ort from "onnxruntime-node";
 import { attentionMask, int64Tensor, positionIds } from "../runtime/tensors.ts";
 import { argmaxLastPosition } from "./_argmax.ts";
 import type { DecoderModel } from "./decoder.ts";
+import type { KvMode } from "./kv_cache.ts";
+import { type KvRunner, openKv } from "./kv_runner.ts";
 
 /** Options of {@linkcode generate}. */
 export interface GenerateOptions {
@@ -49,6 +53,10 @@ export interface GenerationResult {
   newTokens: number;
   /** Whether the KV cache was used. */
   useCache: boolean;
+  /** How the cache was kept (`copy`, `in_place`, `device`); `null` with the cache off. */
+  kvMode: KvMode | null;
+  /** Bytes the cache reserved up front (`in_place`: its fixed buffer); 0 otherwise. */
+  kvReservedBytes: number;
   /** Whether generation stopped early at EOS. */
   stoppedAtEos: boolean;
   /** Prompt → first token's logits and argmax, milliseconds. */
@@ -132,17 +140,19 @@ export async function generate(
     return stopAtEos && done.every(Boolean);
   };
 
+  // With the cache every run returns present.* (as in a real generation loop, where the next
+  // step needs it), the last one too, so every decode step pays the same output copy.
   const started = performance.now();
-  let out = await model.step(
-    int64Tensor(padded),
-    mask(promptLen),
-    positionIds(batch, promptLen, 0, leftPad),
-    null,
-    // The prefill returns present.* with the cache on and off, so both time the same run. With
-    // the cache every later run returns present.* too (as in a real generation loop, where the
-    // next step needs it), the last one included, so every decode step pays the same output copy.
-    true,
-  );
+  // Opened inside the prefill's time: an in-place cache allocates its whole buffer here.
+  const kv: KvRunner | null = useCache
+    ? openKv(model, { batch, maxLength: promptLen + n, leftPad })
+    : null;
+  const prefillIds = int64Tensor(padded);
+  const prefillPositions = positionIds(batch, promptLen, 0, leftPad);
+  let out = kv
+    ? await kv.run(prefillIds, prefillPositions)
+    // Cache off: the same prefill run, present.* fetched (then dropped), so both time alike.
+    : await model.step(prefillIds, mask(promptLen), prefillPositions, null, true);
   await argmax(out.logits, next);
   const prefillEnd = performance.now();
   if (!useCache) {
@@ -153,18 +163,13 @@ export async function generate(
   const latencies: number[] = [];
   for (let t = 1; t < n && !stopped; t++) {
     const stepStart = performance.now();
-    if (useCache) {
-      const past = out.present;
+    if (kv) {
       const pastLen = promptLen + t - 1;
       for (let b = 0; b < batch; b++) stepIds[b] = BigInt(next[b]!);
-      out = await model.step(
+      out = await kv.run(
         new ort.Tensor("int64", stepIds, [batch, 1]),
-        mask(pastLen + 1),
         positionIds(batch, 1, pastLen, leftPad),
-        past,
-        true,
       );
-      for (const tensor of past) tensor.dispose();
     } else {
       for (let b = 0; b < batch; b++) sequence[b]!.push(next[b]!);
       const length = promptLen + t;
@@ -181,7 +186,7 @@ export async function generate(
     stopped = accept();
   }
   const end = performance.now();
-  for (const tensor of out.present) tensor.dispose();
+  kv?.dispose();
   const decodeMs = end - prefillEnd;
   const made = tokens[0]!.length;
   return {
@@ -190,6 +195,8 @@ export async function generate(
     promptTokens: lengths,
     newTokens: made,
     useCache,
+    kvMode: kv?.mode ?? null,
+    kvReservedBytes: kv?.reservedBytes ?? 0,
     stoppedAtEos: stopAtEos && made < n,
     prefillMs: prefillEnd - started,
     tokenLatenciesMs: latencies,

@@ -16,7 +16,7 @@ import { AutoConfig, AutoTokenizer, env, ModelRegistry } from "@huggingface/tran
 import { isAbsolute, join, resolve } from "node:path";
 import { type Dtype, DTYPE_FILE_SUFFIX, DTYPES, isDtype } from "../dtypes.ts";
 import { externalDataNextTo } from "../runtime/session.ts";
-import { ensureModel } from "../model/mod.ts";
+import { ATTENTION_KINDS, ensureModel } from "../model/mod.ts";
 
 /** The tokenizer transformers.js loads (`AutoTokenizer.from_pretrained`). */
 export type Tokenizer = Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
@@ -93,7 +93,8 @@ const MAX_DATA_CHUNKS = 100;
  * Resolves a model reference to local files, config, tokenizer and dtypes.
  *
  * @param ref A Hub id (`onnx-community/Llama-3.2-1B-Instruct`), a local directory, or
- * `preset:NAME[@seed]`.
+ * `preset:NAME[@seed][+ATTENTION]` (`+in_place`: the graph that decodes with an in-place KV
+ * cache, `+gqa`: GroupQueryAttention; default the standard Optimum-layout graph).
  * @param options Dtypes to fetch, offline mode, cache directory.
  * @returns The resolved model.
  * @throws {RangeError} for a malformed reference, a missing directory, a dtype the model lacks;
@@ -136,13 +137,21 @@ function isLocalRef(ref: string): boolean {
 }
 
 async function resolvePreset(ref: string, options: ResolveOptions): Promise<ResolvedModel> {
-  const body = ref.slice(PRESET_PREFIX.length);
+  const [body, attentionText] = ref.slice(PRESET_PREFIX.length).split("+") as [
+    string,
+    string | undefined,
+  ];
   const [name, seedText] = body.split("@") as [string, string | undefined];
   const seed = seedText === undefined ? undefined : Number(seedText);
-  if (name === "" || (seed !== undefined && !Number.isInteger(seed))) {
-    throw new RangeError(`Cannot resolve model: '${ref}' is not preset:NAME or preset:NAME@SEED`);
+  const attention = ATTENTION_KINDS.find((k) => k === (attentionText ?? "standard"));
+  if (name === "" || (seed !== undefined && !Number.isInteger(seed)) || !attention) {
+    throw new RangeError(
+      `Cannot resolve model: '${ref}' is not preset:NAME[@SEED][+ATTENTION] (attention: ${
+        ATTENTION_KINDS.join(", ")
+      })`,
+    );
   }
-  const dir = await ensurePreset(name, seed, options.dtypes ?? []);
+  const dir = await ensurePreset(name, seed, options.dtypes ?? [], attention);
   return await resolveLocal(ref, dir, "preset", options);
 }
 
@@ -463,9 +472,11 @@ async function ensurePreset(
   name: string,
   seed: number | undefined,
   dtypes: readonly Dtype[],
+  attention: typeof ATTENTION_KINDS[number],
 ): Promise<string> {
   return await ensureModel(name, {
     ...(seed === undefined ? {} : { seed }),
     ...(dtypes.length ? { dtypes: [...dtypes] } : {}),
+    attention,
   });
 }

@@ -127,7 +127,8 @@ Deno.test("resolveModel() of a Hub id fetches config, tokenizer and one dtype in
 Deno.test("resolveModel() rejects a missing directory and a malformed reference", async () => {
   await assertRejects(() => resolveModel("/nonexistent/model"), RangeError, "does not exist");
   await assertRejects(() => resolveModel("not a model id"), RangeError, "neither a directory");
-  await assertRejects(() => resolveModel("preset:tiny@x"), RangeError, "preset:NAME@SEED");
+  await assertRejects(() => resolveModel("preset:tiny@x"), RangeError, "preset:NAME[@SEED]");
+  await assertRejects(() => resolveModel("preset:tiny+flash"), RangeError, "[+ATTENTION]");
 });
 
 Deno.test("parseModelConfig() maps HF and GPT-2 names and derives head_dim", () => {

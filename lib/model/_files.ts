@@ -73,7 +73,7 @@ export function repoRoot(): string {
   return dirname(dirname(dirname(new URL(import.meta.url).pathname)));
 }
 
-/** Default model cache folder: `<repo>/.cache/models`. */
+/** Default model cache folder: `$TURBO_MODEL_CACHE`, else `<repo>/.cache/models`. */
 export function defaultCacheDir(): string {
-  return join(repoRoot(), ".cache", "models");
+  return Deno.env.get("TURBO_MODEL_CACHE") || join(repoRoot(), ".cache", "models");
 }

@@ -30,7 +30,7 @@ export const BUILDER_VERSION = "1.3.0";
 export const DEFAULT_SEED = 42;
 
 /** Attention implementations the builder can emit. */
-export const ATTENTION_KINDS = ["standard", "gqa"] as const;
+export const ATTENTION_KINDS = ["standard", "gqa", "in_place"] as const;
 
 /** Options of {@linkcode buildModel}. */
 export interface BuildModelOptions {

@@ -47,7 +47,7 @@ export interface EnsureModelOptions {
   /** Cache root. @default `<repo>/.cache/models` */
   cacheDir?: string;
   /**
-   * Attention implementation; `gqa` models live in `<preset>-gqa-s<seed>`.
+   * Attention implementation; other than `standard`, models live in `<preset>-<attention>-s<seed>`.
    * @default "standard"
    */
   attention?: typeof ATTENTION_KINDS[number];
@@ -93,7 +93,7 @@ export async function ensureModel(
       }, got '${attention}'`,
     );
   }
-  const dir = join(root, `${preset}${attention === "gqa" ? "-gqa" : ""}-s${seed}`);
+  const dir = join(root, `${preset}${attention === "standard" ? "" : `-${attention}`}-s${seed}`);
   if (!isComplete(dir) || isStale(dir)) {
     const staging = stagingPath(dir);
     try {

@@ -95,7 +95,7 @@ Deno.test("ensureModel() rejects an unknown preset or dtype", async () => {
   await assertRejects(
     () => ensureModel("tiny", { cacheDir, attention: "flash" as never }),
     RangeError,
-    "'attention' must be one of standard, gqa, got 'flash'",
+    "'attention' must be one of standard, gqa, in_place, got 'flash'",
   );
   assertEquals(listDir(cacheDir), []);
 });

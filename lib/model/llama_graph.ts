@@ -51,9 +51,15 @@ export interface WriteLlamaOnnxOptions {
   /**
    * `standard`: opset-17 operators (honours left padding). `gqa`: com.microsoft
    * GroupQueryAttention with rotary inside, as onnxruntime-genai exports emit it (positions come
-   * from the attention mask's row sums, so rows must not be left-padded). @default "standard"
+   * from the attention mask's row sums, so rows must not be left-padded). `in_place`: standard
+   * operators over a fixed-size cache that the engine owns and never moves: `past_key_values.*`
+   * is the whole cache buffer `[batch, kv_heads, max_length, head_dim]` (unfilled slots masked by
+   * `attention_mask`), and the outputs are only this step's keys and values,
+   * `present_new.{i}.key|value` `[batch, kv_heads, sequence_length, head_dim]`, which the engine
+   * writes into the buffer (see `lib/engine/kv_cache.ts`). Not loadable by transformers.js.
+   * @default "standard"
    */
-  attention?: "standard" | "gqa";
+  attention?: "standard" | "gqa" | "in_place";
 }
 
 /** What {@linkcode writeLlamaOnnx} wrote. */
@@ -131,7 +137,7 @@ function buildGraph(
     spec: (name: string) => ParameterSpec;
     constant: (name: string, dims: number[], data: Float32Array) => string;
   },
-  attention: "standard" | "gqa",
+  attention: "standard" | "gqa" | "in_place",
 ): void {
   const { weight, spec, constant } = sources;
   const {
@@ -152,9 +158,13 @@ function buildGraph(
   }
   g.input(NUM_LOGITS_TO_KEEP, "int64", []);
   g.output("logits", "float32", [batch, DIMS.kept, vocab]);
+  // in_place: only this step's keys/values come back (the cache itself is an input only).
+  const [presentPrefix, presentLen] = attention === "in_place"
+    ? ["present_new", sequence]
+    : ["present", total];
   for (let i = 0; i < layers; i++) {
-    g.output(`present.${i}.key`, "float32", [batch, kvHeads, total, headDim]);
-    g.output(`present.${i}.value`, "float32", [batch, kvHeads, total, headDim]);
+    g.output(`${presentPrefix}.${i}.key`, "float32", [batch, kvHeads, presentLen, headDim]);
+    g.output(`${presentPrefix}.${i}.value`, "float32", [batch, kvHeads, presentLen, headDim]);
   }
 
   // Constants.
@@ -222,7 +232,7 @@ function buildGraph(
     const [visible] = g.node("And", [causal!, padMask!]); // [B, 1, S, T]
     return { ropeCos: ropeCos!, ropeSin: ropeSin!, visible: visible! };
   };
-  const rope = (x: string): string => {
+  const rope = (x: string, out?: string): string => {
     shared ??= standardShared();
     const [x1, x2] = g.node("Split", [x, halves], [g.fresh("rope_x1"), g.fresh("rope_x2")], {
       axis: -1,
@@ -231,7 +241,7 @@ function buildGraph(
     const [rotated] = g.node("Concat", [negX2!, x1!], undefined, { axis: -1 });
     const [a] = g.node("Mul", [x, shared.ropeCos]);
     const [b] = g.node("Mul", [rotated!, shared.ropeSin]);
-    return g.node("Add", [a!, b!])[0]!;
+    return g.node("Add", [a!, b!], out === undefined ? undefined : [out])[0]!;
   };
   const standardAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
     shared ??= standardShared();
@@ -257,6 +267,60 @@ function buildGraph(
     const [probs] = g.node("Softmax", [masked!], undefined, { axis: -1 });
     const [probGroups] = g.node("Reshape", [probs!, scoresByGroup]);
     const [ctxGroups] = g.node("MatMul", [probGroups!, presentV!]); // [B, KV, rep·S, D]
+    const [ctx] = g.node("Reshape", [ctxGroups!, ctxByHead]); // [B, H, S, D]
+    const [ctxT] = g.node("Transpose", [ctx!], undefined, { perm: [0, 2, 1, 3] });
+    return g.node("Reshape", [ctxT!, mergeShape])[0]!;
+  };
+
+  // In-place attention: the past is the engine's whole cache buffer, read where it lies. Scores
+  // against the buffer and against this step's keys are computed apart and joined (a small
+  // [.., S, M + S] tensor), so no node concatenates the cache; the mask hides unfilled slots
+  // (attention_mask is 0 there) exactly as it hides padding. Outputs: this step's K/V only.
+  let splitSizes: string | undefined;
+  const inPlaceAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
+    shared ??= standardShared();
+    // [M, S]: the buffer's length (the same in every layer) and this step's tokens, made once.
+    if (!splitSizes) {
+      const [pastShape] = g.node("Shape", ["past_key_values.0.key"]);
+      const [pastLen] = g.node("Gather", [pastShape!, i64("const_axes_2", [2])], undefined, {
+        axis: 0,
+      });
+      const [idsShape] = g.node("Shape", ["input_ids"]);
+      const [seqLen] = g.node("Gather", [idsShape!, axis1], undefined, { axis: 0 });
+      splitSizes = g.node("Concat", [pastLen!, seqLen!], undefined, { axis: 0 })[0]!;
+    }
+    const visible = shared.visible;
+    const heads4 = (t: string, shape: string, out?: string) => {
+      const [r] = g.node("Reshape", [t, shape]);
+      // [B, h, S, D]
+      return g.node("Transpose", [r!], out === undefined ? undefined : [out], {
+        perm: [0, 2, 1, 3],
+      })[0]!;
+    };
+    const q = heads4(qFlat, qShape);
+    const newK = rope(heads4(kFlat, kvShape), `present_new.${i}.key`);
+    const newV = heads4(vFlat, kvShape, `present_new.${i}.value`);
+    const [qScaled] = g.node("Mul", [rope(q), scale]);
+    const pastK = `past_key_values.${i}.key`, pastV = `past_key_values.${i}.value`;
+    const [qGroups] = g.node("Reshape", [qScaled!, groupShape]); // [B, KV, rep·S, D]
+    const [pastKT] = g.node("Transpose", [pastK], undefined, { perm: [0, 1, 3, 2] });
+    const [newKT] = g.node("Transpose", [newK], undefined, { perm: [0, 1, 3, 2] });
+    const [pastScores] = g.node("MatMul", [qGroups!, pastKT!]); // [B, KV, rep·S, M]
+    const [newScores] = g.node("MatMul", [qGroups!, newKT!]); // [B, KV, rep·S, S]
+    const [groupScores] = g.node("Concat", [pastScores!, newScores!], undefined, { axis: -1 });
+    const [scores] = g.node("Reshape", [groupScores!, scoresByHead]); // [B, H, S, M + S]
+    const [masked] = g.node("Where", [visible!, scores!, maskValue]);
+    const [probs] = g.node("Softmax", [masked!], undefined, { axis: -1 });
+    const [probGroups] = g.node("Reshape", [probs!, scoresByGroup]);
+    const [pastProbs, newProbs] = g.node(
+      "Split",
+      [probGroups!, splitSizes],
+      [g.fresh("probs_past"), g.fresh("probs_new")],
+      { axis: -1 },
+    );
+    const [pastCtx] = g.node("MatMul", [pastProbs!, pastV]); // [B, KV, rep·S, D]
+    const [newCtx] = g.node("MatMul", [newProbs!, newV]);
+    const [ctxGroups] = g.node("Add", [pastCtx!, newCtx!]);
     const [ctx] = g.node("Reshape", [ctxGroups!, ctxByHead]); // [B, H, S, D]
     const [ctxT] = g.node("Transpose", [ctx!], undefined, { perm: [0, 2, 1, 3] });
     return g.node("Reshape", [ctxT!, mergeShape])[0]!;
@@ -314,6 +378,8 @@ function buildGraph(
         return standardAttention(i, q, k, v);
       case "gqa":
         return gqaAttention(i, q, k, v);
+      case "in_place":
+        return inPlaceAttention(i, q, k, v);
       default: {
         const never: never = attention;
         throw new TypeError(`writeLlamaOnnx: unknown attention '${never}'`);

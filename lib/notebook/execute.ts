@@ -1,11 +1,14 @@
 /**
  * Headless notebook execution: each notebook runs top to bottom on the Deno kernel through
- * Jupyter's nbclient (Debian `python3-nbclient`); the executed copy, outputs included, is written
- * to an output folder. A cell error fails the run with the cell's error line.
+ * Jupyter's nbclient (the project venv's, else Debian `python3-nbclient`); the executed copy,
+ * outputs included, is written to an output folder and signed, so Jupyter opens it trusted. A cell
+ * error fails the run with the cell's error line. The kernel is found through the project's
+ * `JUPYTER_PATH`.
  *
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
+import { installProjectKernel, jupyterEnv, jupyterPaths } from "./jupyter_env.ts";
 
 /** Options of {@linkcode executeNotebook}. */
 export interface ExecuteOptions {
@@ -26,7 +29,7 @@ nb = nbformat.read(src, as_version=4)
 client = NotebookClient(nb, timeout=timeout, kernel_name="deno", iopub_timeout=120,
                         raise_on_iopub_timeout=True, startup_timeout=120,
                         resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}})
-LATE = ("execute_result", "display_data", "stream", "error")
+LATE = ("execute_result", "display_data", "update_display_data", "stream", "error")
 
 async def drain_late_outputs(cell, index):
     # Deno's kernel can publish a cell's result after its "idle" status (seen under load), when
@@ -54,20 +57,30 @@ async def main():
     return None
 
 failed = asyncio.run(main())
+# Signed with the user's Jupyter secret, as 'jupyter trust' does: the executed copy opens trusted.
+from nbformat.sign import NotebookNotary
+NotebookNotary().sign(nb)
 nbformat.write(nb, dst)
 if failed is not None:
     lines = [l for l in str(failed).splitlines() if l.strip()]
-    print("cell failed: " + (lines[-1] if lines else "unknown error"), file=sys.stderr)
+    name, value = getattr(failed, "ename", ""), getattr(failed, "evalue", "")
+    message = f"{name}: {value}" if name or value else (lines[-1] if lines else "unknown error")
+    print("cell failed: " + message.splitlines()[0], file=sys.stderr)
     sys.exit(3)
 `;
 
 /**
  * The first Python interpreter that can import nbclient, or null.
  *
- * @returns `/usr/bin/python3` (Debian's, where apt installs nbclient) or `python3`, or null.
+ * @returns The project venv's Python (`make venv`), `/usr/bin/python3` (Debian's, where apt
+ * installs nbclient) or `python3`, or null.
  */
 export async function findNotebookPython(): Promise<string | null> {
-  for (const candidate of ["/usr/bin/python3", "python3"]) {
+  // The venv's Python only once its build finished (a half-built venv has no marker).
+  const paths = jupyterPaths();
+  const ready = await Deno.stat(paths.marker).then(() => true, () => false);
+  const venv = ready ? [join(paths.venv, "bin", "python")] : [];
+  for (const candidate of [...venv, "/usr/bin/python3", "python3"]) {
     try {
       const out = await new Deno.Command(candidate, {
         args: ["-c", "import nbclient, nbformat"],
@@ -102,12 +115,13 @@ export async function executeNotebook(path: string, options: ExecuteOptions = {}
         "python3-nbformat python3-jupyter-client)",
     );
   }
+  await installProjectKernel();
   const outDir = options.outDir ?? join(dirname(path), "executed");
   await Deno.mkdir(outDir, { recursive: true });
   const dst = resolve(outDir, basename(path));
   const out = await new Deno.Command(python, {
     args: ["-c", RUNNER, resolve(path), dst, String(options.cellTimeoutS ?? 1200)],
-    env: { ...options.env, NO_COLOR: "1" },
+    env: { ...jupyterEnv(), ...options.env, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();

@@ -23,17 +23,35 @@ function notebook(cells: string[]): string {
 }
 
 Deno.test({
-  name: "installKernel() is idempotent: twice leaves one kernelspec for this Deno",
+  name: "installKernel() is idempotent: twice leaves one kernelspec for this Deno, nothing else",
   async fn() {
     const data = await Deno.makeTempDir();
-    const env = { XDG_DATA_HOME: data };
-    await installKernel(env);
-    const dir = await installKernel(env);
+    await Promise.all([installKernel(data), installKernel(data)]);
+    const dir = await installKernel(data);
     const spec = JSON.parse(await Deno.readTextFile(join(dir, "kernel.json")));
     assertEquals(spec.argv[0], Deno.execPath());
-    assertEquals([...Deno.readDirSync(join(data, "jupyter", "kernels"))].map((e) => e.name), [
-      "deno",
-    ]);
+    assertEquals([...Deno.readDirSync(join(data, "kernels"))].map((e) => e.name), ["deno"]);
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["kernel.json"]);
+  },
+});
+
+Deno.test({
+  name: "executeNotebook() signs the executed copy so Jupyter opens it trusted",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const path = join(dir, "signed.ipynb");
+    await Deno.writeTextFile(path, notebook(["'<b>x</b>'"]));
+    const out = await executeNotebook(path, { outDir: join(dir, "out") });
+    const check = await new Deno.Command(python!, {
+      args: [
+        "-c",
+        "import sys, nbformat; from nbformat.sign import NotebookNotary\n" +
+        "sys.exit(0 if NotebookNotary().check_signature(nbformat.read(sys.argv[1], 4)) else 5)",
+        out,
+      ],
+    }).output();
+    assertEquals(check.code, 0, "the executed notebook's signature checks");
   },
 });
 

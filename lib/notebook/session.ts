@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Device, type Dtype, isDevice, parseDtypes } from "../dtypes.ts";
@@ -17,15 +16,13 @@ import {
   comparisonTable,
   type FinalReport,
   finalReport,
-  JUPYTER_DISPLAY,
   loadReportData,
   type ReportData,
-  reportMarkdown,
   writeAllOutputs,
 } from "../report/mod.ts";
 import { parseSweepSpec, type SweepSpec } from "../sweep/spec.ts";
 import { runSweep } from "../sweep/orchestrator.ts";
-import type { Displayable } from "../report/display.ts";
+import type { SweepProgress } from "./progress_display.ts";
 
 /** The project root (where `benchmarks/` of the reference run lives). */
 export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
@@ -34,24 +31,36 @@ export const PROJECT_ROOT: string = fileURLToPath(new URL("../../", import.meta.
 export interface NotebookParams {
   /** Quick mode: tiny preset, two lengths, one run [TURBO_QUICK=1]. */
   quick: boolean;
-  /** Model reference [TURBO_MODEL]. @default preset:tiny (quick) or preset:small */
+  /** Model reference [TURBO_MODEL]. @default preset:tiny (quick), else the default sweep's */
   model: string;
-  /** Dtypes [TURBO_DTYPES, comma-separated]. @default fp32,fp16,q8,q4 */
+  /** Dtypes [TURBO_DTYPES, comma-separated]. @default fp32,fp16,q8,q4 (quick), else the default sweep's */
   dtypes: Dtype[];
-  /** Prompt lengths [TURBO_LENGTHS]. @default 32,64 (quick) or 128,256,512,1024,2048 */
+  /** Prompt lengths [TURBO_LENGTHS]. @default 32,64 (quick), else the default sweep's */
   lengths: number[];
-  /** Measured runs per prompt [TURBO_RUNS]. @default 1 (quick) or 3 */
+  /** Measured runs per prompt [TURBO_RUNS]. @default 1 (quick), else the default sweep's */
   runs: number;
-  /** Warmup runs per cell [TURBO_WARMUP]. @default 1 */
+  /** Warmup runs per cell [TURBO_WARMUP]. @default 1 (quick), else the default sweep's */
   warmup: number;
-  /** New tokens per run [TURBO_NEW_TOKENS]. @default 4 (quick) or 16 */
+  /** New tokens per run [TURBO_NEW_TOKENS]. @default 4 (quick), else the default sweep's */
   maxNewTokens: number;
   /** Device [TURBO_DEVICE]. @default cpu */
   device: Device;
   /** Load this results.csv instead of running [TURBO_RESULTS]. @default none */
   results: string | null;
-  /** Output root of a notebook run [TURBO_OUT]. @default .cache/notebook-run */
+  /** Output root of a notebook run [TURBO_OUT]. @default notebooks/run (served by Jupyter) */
   outDir: string;
+}
+
+/** The grid of `sweeps/default.json`, the notebook's defaults outside quick mode. */
+function defaultSweep(): {
+  models: string[];
+  dtypes: string[];
+  context_lengths: number[];
+  runs: number;
+  warmup: number;
+  max_new_tokens: number;
+} {
+  return JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "sweeps", "default.json")));
 }
 
 /**
@@ -87,17 +96,27 @@ export function notebookParams(
   if (!isDevice(device)) {
     throw new RangeError(`TURBO_DEVICE must be cpu, cuda or webgpu, got ${JSON.stringify(device)}`);
   }
+  const base = quick
+    ? {
+      models: ["preset:tiny"],
+      dtypes: ["fp32", "fp16", "q8", "q4"],
+      context_lengths: [32, 64],
+      runs: 1,
+      warmup: 1,
+      max_new_tokens: 4,
+    }
+    : defaultSweep();
   return {
     quick,
-    model: env.TURBO_MODEL || (quick ? "preset:tiny" : "preset:small"),
-    dtypes: parseDtypes(env.TURBO_DTYPES || "fp32,fp16,q8,q4", "TURBO_DTYPES"),
-    lengths: ints("TURBO_LENGTHS", quick ? [32, 64] : [128, 256, 512, 1024, 2048]),
-    runs: ints("TURBO_RUNS", [quick ? 1 : 3])[0]!,
-    warmup: env.TURBO_WARMUP === "0" ? 0 : ints("TURBO_WARMUP", [1])[0]!,
-    maxNewTokens: ints("TURBO_NEW_TOKENS", [quick ? 4 : 16])[0]!,
+    model: env.TURBO_MODEL || base.models[0]!,
+    dtypes: parseDtypes(env.TURBO_DTYPES || base.dtypes.join(","), "TURBO_DTYPES"),
+    lengths: ints("TURBO_LENGTHS", base.context_lengths),
+    runs: ints("TURBO_RUNS", [base.runs])[0]!,
+    warmup: env.TURBO_WARMUP === "0" ? 0 : ints("TURBO_WARMUP", [base.warmup])[0]!,
+    maxNewTokens: ints("TURBO_NEW_TOKENS", [base.max_new_tokens])[0]!,
     device,
     results: env.TURBO_RESULTS || null,
-    outDir: env.TURBO_OUT || join(PROJECT_ROOT, ".cache", "notebook-run"),
+    outDir: env.TURBO_OUT || join(PROJECT_ROOT, "notebooks", "run"),
   };
 }
 
@@ -153,12 +172,14 @@ export interface NotebookResults {
  * `params.results`, and prepares everything to display.
  *
  * @param params Notebook parameters.
- * @param options `force` reruns finished cells; `spec` overrides the grid (the live demo).
+ * @param options `force` reruns finished cells; `spec` overrides the grid (the live demo);
+ * `progress` receives the sweep's log and the workers' stderr (a notebook's in-place display)
+ * instead of this process's stderr.
  * @returns Tables, report, comparison table and figures.
  */
 export async function runOrLoad(
   params: NotebookParams,
-  options: { force?: boolean; spec?: SweepSpec } = {},
+  options: { force?: boolean; spec?: SweepSpec; progress?: SweepProgress } = {},
 ): Promise<NotebookResults> {
   let resultsCsv: string;
   let outDir: string;
@@ -169,12 +190,21 @@ export async function runOrLoad(
     source = "loaded";
   } else {
     outDir = params.outDir;
-    await runSweep(options.spec ?? notebookSpec(params), {
-      outDir,
-      force: options.force ?? false,
-      skipProbe: true,
-      log: (line) => console.error(line),
-    });
+    const progress = options.progress;
+    const decoder = new TextDecoder();
+    try {
+      await runSweep(options.spec ?? notebookSpec(params), {
+        outDir,
+        force: options.force ?? false,
+        skipProbe: true,
+        log: progress ? (line) => progress.log(line) : (line) => console.error(line),
+        ...(progress
+          ? { workerStderr: (chunk: Uint8Array) => progress.worker(decoder.decode(chunk)) }
+          : {}),
+      });
+    } finally {
+      await progress?.close();
+    }
     resultsCsv = join(outDir, "benchmarks", "results.csv");
     source = "ran";
   }
@@ -208,96 +238,4 @@ export async function saveOutputs(results: NotebookResults): Promise<string[]> {
     outDir: results.outDir,
   });
   return out.files;
-}
-
-/**
- * A Markdown display (`text/markdown` + `text/plain`).
- *
- * @param text Markdown.
- * @returns A displayable object.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { markdownDisplay } from "./session.ts";
- * import { JUPYTER_DISPLAY } from "../report/display.ts";
- * assert(markdownDisplay("**hi**")[JUPYTER_DISPLAY]()["text/markdown"] === "**hi**");
- * ```
- */
-export function markdownDisplay(text: string): Displayable {
-  const bundle = { "text/markdown": text, "text/plain": text };
-  return { [JUPYTER_DISPLAY]: () => bundle };
-}
-
-/**
- * The section of the written report whose heading starts with `heading` (e.g. `"1."` for the KV
- * cache question), as a Markdown display; the numbers in it come from the results.
- *
- * @param results From {@linkcode runOrLoad}.
- * @param heading Start of the section heading: `"1."`, `"2."`, `"3."`, `"Environment"`, ….
- * @returns The section (every setup's, when several models ran), or a note that it is absent.
- */
-export function reportSection(results: NotebookResults, heading: string): Displayable {
-  const md = reportMarkdown({
-    data: results.data,
-    report: results.report,
-    table: results.table,
-    figures: [],
-  });
-  const sections = md.split(/\n(?=#{2,3} )/);
-  const picked = sections.filter((s) => s.replace(/^#+ /, "").startsWith(heading));
-  return markdownDisplay(
-    picked.length > 0 ? picked.join("\n\n") : `_No section “${heading}” in this run's report._`,
-  );
-}
-
-/**
- * One of the run's figures as a display: the Vega-Lite v5 spec (interactive in JupyterLab) with
- * its SVG and PNG renderings as fallbacks.
- *
- * @param results From {@linkcode runOrLoad}.
- * @param stem Figure stem, e.g. `figures/tokens_per_s_vs_length` (see `FIGURES`).
- * @returns A displayable object.
- * @throws {RangeError} naming the known stems for an unknown one.
- */
-export function figureDisplay(results: NotebookResults, stem: string): Displayable {
-  const figure = results.figures.find((f) => f.stem === stem);
-  if (!figure) {
-    throw new RangeError(
-      `unknown figure '${stem}' (known: ${results.figures.map((f) => f.stem).join(", ")})`,
-    );
-  }
-  const bundle = {
-    "application/vnd.vegalite.v5+json": figure.spec,
-    "image/svg+xml": figure.svg,
-    "image/png": Buffer.from(figure.png).toString("base64"),
-  };
-  return { [JUPYTER_DISPLAY]: () => bundle };
-}
-
-/**
- * The perplexity rows of the run as a Markdown table (PPL, ΔPPL, KL, top-1 per dtype).
- *
- * @param results From {@linkcode runOrLoad}.
- * @returns A Markdown display (a note when no perplexity was measured).
- */
-export function perplexityDisplay(results: NotebookResults): Displayable {
-  const rows = results.data.perplexity;
-  if (rows.length === 0) {
-    return markdownDisplay(
-      "_No perplexity measured (set WIKITEXT_PATH to a WikiText-2 text file to measure it)._",
-    );
-  }
-  const num = (v: number | null, digits: number) => v === null ? "–" : v.toFixed(digits);
-  const lines = [
-    "| model | dtype | PPL | ± | ΔPPL % | KL (nats) | top-1 % | scored tokens | tokens/s |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ...rows.map((r) =>
-      `| ${r.model} | ${r.dtype} | ${num(r.ppl, 3)} | ${num(r.stderr, 3)} | ${
-        num(r.delta_ppl_pct, 2)
-      } | ${num(r.kl, 5)} | ${num(r.top1_agreement, 1)} | ${r.scored_tokens ?? "–"} | ${
-        num(r.tokens_per_s, 0)
-      } |`
-    ),
-  ];
-  return markdownDisplay(lines.join("\n"));
 }

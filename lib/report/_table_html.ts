@@ -34,7 +34,7 @@ export function tableHtml(table: ComparisonTable): string {
     .concat(table.columns.map((c) => `<th style="${th}">${escapeHtml(c.title)}</th>`)).join("");
   const body = table.rows.map((r) => {
     const cells = table.columns.map((c) =>
-      `<td style="padding:6px 12px;text-align:right;background:${
+      `<td style="padding:6px 12px;text-align:right;background-color:${
         scoreColor(r.scores[c.key])
       };color:#111">${escapeHtml(fmt(r[c.key], c.digits))}</td>`
     ).join("");

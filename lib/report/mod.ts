@@ -21,4 +21,5 @@ export * from "./figures.ts";
 export * from "./final_report.ts";
 export * from "./report_document.ts";
 export * from "./display.ts";
+export * from "./ratio_words.ts";
 export * from "./write_all_outputs.ts";

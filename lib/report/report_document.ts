@@ -12,6 +12,7 @@ import { compareDtypes, escapeHtml, fmt, reportLabel, setupRows, setupsOf } from
 import type { ComparisonTable } from "./comparison_table.ts";
 import type { DtypeEntry, FinalReport, SetupExtended } from "./final_report.ts";
 import { DELTA_PPL_BUDGET_PCT } from "./ppl_degradation.ts";
+import { ratioWords, SPEED_WORDS } from "./ratio_words.ts";
 import type { ReportData } from "./report_data.ts";
 
 /** A figure the report shows: its path stem (e.g. `figures/ppl_degradation`) and PNG bytes. */
@@ -272,7 +273,9 @@ function cacheAnswer(
     `at ${lastCtx} tokens of context against ${
       fmt(cell(false, lastCtx)?.decode_tokens_per_s_mean)
     } ` +
-    `without it: **${fmt(lastX, 2)}× faster** (${fmt(firstX, 2)}× at ${firstCtx} tokens). ` +
+    `without it: **${ratioWords(lastX, SPEED_WORDS)}** (${
+      ratioWords(firstX, SPEED_WORDS)
+    } at ${firstCtx} tokens). ` +
     `The per-token decode latency (median) with the cache goes from ${
       fmt(cell(true, firstCtx)?.token_p50_ms_mean, 2)
     } ms at ${firstCtx} tokens to ${
@@ -419,9 +422,7 @@ function cssWidth(png: Uint8Array): string {
 
 function memoryPhrase(mem: number | null, kind: string): string {
   if (mem === null) return `peak ${kind} was not compared`;
-  return mem >= 1
-    ? `needs ${fmt(mem, 2)}× less peak ${kind}`
-    : `needs ${fmt(1 / mem, 2)}× more peak ${kind}`;
+  return `needs ${ratioWords(mem, { more: "less", less: "more", same: "the same" })} peak ${kind}`;
 }
 
 function sweetSpotAnswer(

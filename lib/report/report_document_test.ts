@@ -54,7 +54,7 @@ Deno.test("reportHtml() is self-contained: figures as data URIs, the table colou
   assert(html.startsWith("<!doctype html>"));
   assert(html.includes(`src="data:image/png;base64,iVBORw0KGgo="`));
   assert(!/src="(?!data:)/.test(html), "no external sources");
-  assert(html.includes("background:rgb("));
+  assert(html.includes("background-color:rgb("));
   assert(html.includes("<strong>Yes</strong>"));
 });
 

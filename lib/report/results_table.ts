@@ -6,9 +6,9 @@
  */
 import pl from "nodejs-polars";
 import { Buffer } from "node:buffer";
-import { BENCH_FIELDS, PERPLEXITY_FIELDS } from "../results/schema.ts";
+import { BENCH_FIELDS, BENCH_FIELDS_ADDED, PERPLEXITY_FIELDS } from "../results/schema.ts";
 import { BENCH_SCHEMA, PERPLEXITY_SCHEMA, type TableKind } from "../results/table.ts";
-import { checkCsvText, checkRows, LATER_FIELDS } from "../results/validate.ts";
+import { checkCsvText, checkRows } from "../results/validate.ts";
 
 interface TableSchema {
   kind: string;
@@ -16,6 +16,8 @@ interface TableSchema {
   fields: readonly string[];
   numeric: readonly string[];
   boolean: readonly string[];
+  /** Trailing columns added later: a file without them reads them as null. */
+  added: readonly string[];
 }
 
 /** Column kinds from the writer's polars schema (lib/results/table.ts), so both agree. */
@@ -24,6 +26,7 @@ function tableSchema(
   table: TableKind,
   fields: readonly string[],
   types: Readonly<Record<string, unknown>>,
+  added: readonly string[] = [],
 ): TableSchema {
   const is = (field: string, ...want: unknown[]) =>
     want.some((t) => String(types[field]) === String(t));
@@ -33,10 +36,17 @@ function tableSchema(
     fields,
     numeric: fields.filter((f) => is(f, pl.Float64, pl.Int64)),
     boolean: fields.filter((f) => is(f, pl.Bool)),
+    added,
   };
 }
 
-const RESULTS_SCHEMA = tableSchema("results", "bench", BENCH_FIELDS, BENCH_SCHEMA);
+const RESULTS_SCHEMA = tableSchema(
+  "results",
+  "bench",
+  BENCH_FIELDS,
+  BENCH_SCHEMA,
+  BENCH_FIELDS_ADDED,
+);
 const PERPLEXITY_SCHEMA_KINDS = tableSchema(
   "perplexity",
   "perplexity",
@@ -146,8 +156,10 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': ${message}`);
   }
-  const later = LATER_FIELDS[schema.table];
-  const missing = schema.fields.filter((f) => !raw.columns.includes(f) && !later.includes(f));
+  for (const field of schema.added) {
+    if (!raw.columns.includes(field)) raw = raw.withColumn(pl.lit(null).cast(pl.Utf8).alias(field));
+  }
+  const missing = schema.fields.filter((f) => !raw.columns.includes(f));
   if (missing.length > 0) {
     throw new SyntaxError(
       `Cannot read ${schema.kind} CSV '${source}': missing column(s) ${
@@ -156,11 +168,6 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
           : missing.join(", ")
       }`,
     );
-  }
-  for (const field of later) {
-    if (!raw.columns.includes(field)) {
-      raw = raw.withColumn(pl.lit(null).cast(pl.Utf8).alias(field));
-    }
   }
   for (const field of schema.boolean) {
     const bad = raw.filter(pl.col(field).isIn(["true", "false"]).not());

@@ -79,3 +79,10 @@ Deno.test("parsePerplexityCsv() types the quality columns", () => {
   assertEquals(q4.delta_ppl_pct, 3.5);
   assert(typeof q4.ppl === "number");
 });
+
+Deno.test("parseResultsCsv() reads a file written before kv_mode and kv_cache_bytes, with them empty", () => {
+  const fields = BENCH_FIELDS.filter((f) => f !== "kv_mode" && f !== "kv_cache_bytes");
+  const df = parseResultsCsv(fields.join(",") + "\n");
+  assertEquals(df.columns, [...BENCH_FIELDS]);
+  assertEquals(df.height, 0);
+});

@@ -22,16 +22,6 @@ export interface BenchRow {
   device: string;
   /** Execution provider that actually ran (`CPUExecutionProvider`, …); empty when none did. */
   execution_provider: string;
-  /**
-   * Nodes of the session that ORT placed on a provider other than `execution_provider` (read from
-   * its profile; CPU fallbacks of a GPU session show here); null where it was not read.
-   */
-  nodes_off_provider: number | null;
-  /**
-   * Positions the generation runs' logits covered: `last` (the graph takes `num_logits_to_keep`,
-   * so only the last row is computed and copied) or `all` (a Hub export without it).
-   */
-  logits_positions: string;
   /** KV cache on (prefill once, then one token per step) or off (recompute every step). */
   use_cache: boolean;
   /** Sequences per run. */
@@ -76,6 +66,26 @@ export interface BenchRow {
   transformers_version: string;
   /** CPU or GPU name the cell ran on. */
   device_name: string;
+  /**
+   * How the engine kept the KV cache (`copy`, `in_place`, `device`; see lib/engine/kv_cache.ts);
+   * empty with the cache off and in error rows; null in files written before the column existed.
+   */
+  kv_mode?: string | null;
+  /**
+   * Bytes the KV cache reserved up front: the in-place buffer, max length × layers × kv heads ×
+   * head dim × element bytes × 2 × batch (inside `peak_rss_bytes`); 0 for the other modes.
+   */
+  kv_cache_bytes?: number | null;
+  /**
+   * Nodes of the session that ORT placed on a provider other than `execution_provider` (read from
+   * its profile; CPU fallbacks of a GPU session show here); null where it was not read.
+   */
+  nodes_off_provider?: number | null;
+  /**
+   * Positions the generation runs' logits covered: `last` (the graph takes `num_logits_to_keep`,
+   * so only the last row is computed and copied) or `all` (a Hub export without it).
+   */
+  logits_positions?: string | null;
 }
 
 /** Column order of `results.csv`. */
@@ -87,8 +97,6 @@ export const BENCH_FIELDS = [
   "dtype",
   "device",
   "execution_provider",
-  "nodes_off_provider",
-  "logits_positions",
   "use_cache",
   "batch",
   "context_tokens",
@@ -111,7 +119,24 @@ export const BENCH_FIELDS = [
   "ort_version",
   "transformers_version",
   "device_name",
+  "kv_mode",
+  "kv_cache_bytes",
+  "nodes_off_provider",
+  "logits_positions",
 ] as const satisfies readonly (keyof BenchRow)[];
+
+/**
+ * Trailing `results.csv` columns added after the first reference run: a file whose header stops
+ * before them is read with them null (older runs stay readable).
+ */
+export const BENCH_FIELDS_ADDED = [
+  "kv_mode",
+  "kv_cache_bytes",
+  "nodes_off_provider",
+  "logits_positions",
+] as const satisfies readonly (
+  typeof BENCH_FIELDS[number]
+)[];
 
 /** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */
 export interface PerplexityRow {

@@ -8,10 +8,17 @@
  */
 import pl from "nodejs-polars";
 import { dirname } from "node:path";
-import { BENCH_FIELDS, type BenchRow, PERPLEXITY_FIELDS, type PerplexityRow } from "./schema.ts";
-import { checkCsvText, checkRows, LATER_FIELDS } from "./validate.ts";
+import {
+  BENCH_FIELDS,
+  BENCH_FIELDS_ADDED,
+  type BenchRow,
+  PERPLEXITY_FIELDS,
+  type PerplexityRow,
+} from "./schema.ts";
+import { checkCsvText, checkRows } from "./validate.ts";
 
-type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
+/** A polars column type the tables use. */
+export type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
 
 /** Polars column types of `results.csv`, in `BENCH_FIELDS` order. */
 export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], PolarsType>> = Object
@@ -23,8 +30,6 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     dtype: pl.Utf8,
     device: pl.Utf8,
     execution_provider: pl.Utf8,
-    nodes_off_provider: pl.Int64,
-    logits_positions: pl.Utf8,
     use_cache: pl.Bool,
     batch: pl.Int64,
     context_tokens: pl.Int64,
@@ -47,6 +52,10 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     ort_version: pl.Utf8,
     transformers_version: pl.Utf8,
     device_name: pl.Utf8,
+    kv_mode: pl.Utf8,
+    kv_cache_bytes: pl.Float64,
+    nodes_off_provider: pl.Int64,
+    logits_positions: pl.Utf8,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */
@@ -175,8 +184,9 @@ async function atomically(path: string, write: (tmp: string) => void): Promise<v
 }
 
 /**
- * Reads a table strictly: the header must be exactly the table's fields, every value must parse
- * as its column type. A file that fails is reported as corrupt, never repaired.
+ * Reads a table strictly: the header must be exactly the table's fields (or, for `results.csv`,
+ * the fields before `BENCH_FIELDS_ADDED`, which then read as null), every value must parse as
+ * its column type. A file that fails is reported as corrupt, never repaired.
  *
  * @param path The CSV file.
  * @param kind Which table.
@@ -186,7 +196,7 @@ async function atomically(path: string, write: (tmp: string) => void): Promise<v
  */
 export async function readTable<K extends TableKind>(path: string, kind: K): Promise<RowOf[K][]> {
   const text = await Deno.readTextFile(path);
-  const { fields, schema } = TABLES[kind];
+  const { fields: allFields, schema: fullSchema } = TABLES[kind];
   const header = text.split("\n", 1)[0]!.trim();
   const present = headerFields(header, kind);
   if (present === null) {
@@ -200,7 +210,7 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
   checkCsvText(text, path);
   let frame: pl.DataFrame;
   const dtypes = Object.fromEntries(
-    present.map((f) => [f, (schema as Record<string, PolarsType>)[f]!]),
+    present.map((f) => [f, (fullSchema as Record<string, PolarsType>)[f]!]),
   );
   try {
     frame = pl.readCSV(text, { dtypes, hasHeader: true } as never);
@@ -215,13 +225,14 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
   checkRows(records, kind, path);
   // Columns a file written before them lacks read as null, in the table's column order.
   return records.map((record) =>
-    Object.fromEntries(fields.map((f) => [f, record[f] ?? null]))
+    Object.fromEntries(allFields.map((f) => [f, record[f] ?? null]))
   ) as unknown as RowOf[K][];
 }
 
 /**
- * The columns a header names when it is the table's header, possibly without the columns added
- * later ({@linkcode LATER_FIELDS}); `null` when it is not.
+ * The columns a header names when it is the table's header, possibly stopping before some of the
+ * trailing columns added after the first reference run (`BENCH_FIELDS_ADDED`, added in order);
+ * `null` when it is not.
  *
  * @param header The CSV's first line.
  * @param kind Which table.
@@ -237,8 +248,52 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
  */
 export function headerFields(header: string, kind: TableKind): readonly string[] | null {
   const { fields } = TABLES[kind];
-  const got = header.trim().split(",");
-  const later = LATER_FIELDS[kind];
-  const withoutLater = fields.filter((f) => !later.includes(f) || got.includes(f));
-  return got.join(",") === withoutLater.join(",") ? withoutLater : null;
+  const added: readonly string[] = kind === "bench" ? BENCH_FIELDS_ADDED : [];
+  const got = header.trim();
+  for (let k = fields.length - added.length; k <= fields.length; k++) {
+    if (got === fields.slice(0, k).join(",")) return fields.slice(0, k);
+  }
+  return null;
+}
+
+/** A table defined outside this file (e.g. lib/embed's): its field order and polars types. */
+export interface CustomTable {
+  /** Column order. */
+  fields: readonly string[];
+  /** Polars type of each field. */
+  schema: Readonly<Record<string, PolarsType>>;
+}
+
+/**
+ * Writes rows of a table defined elsewhere as CSV or Parquet, atomically (temp file + fsync +
+ * rename), with the table's fixed column order and types, as {@linkcode writeTable} does.
+ *
+ * @param path Destination.
+ * @param table The field list and polars types.
+ * @param rows The rows (missing fields are written as null).
+ * @param format `csv` or `parquet`. @default "csv"
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import pl from "nodejs-polars";
+ * import { writeCustomTable } from "./table.ts";
+ * const path = `${await Deno.makeTempDir()}/t.csv`;
+ * await writeCustomTable(path, { fields: ["a", "b"], schema: { a: pl.Utf8, b: pl.Float64 } }, [
+ *   { a: "x", b: 1.5 },
+ * ]);
+ * assert.equal(await Deno.readTextFile(path), "a,b\nx,1.5\n");
+ * ```
+ */
+export async function writeCustomTable(
+  path: string,
+  table: CustomTable,
+  rows: readonly Readonly<Record<string, unknown>>[],
+  format: "csv" | "parquet" = "csv",
+): Promise<void> {
+  const frame = pl.DataFrame(
+    table.fields.map((field) =>
+      pl.Series(field, rows.map((r) => r[field] ?? null), table.schema[field])
+    ),
+  );
+  await atomically(path, (tmp) => format === "csv" ? frame.writeCSV(tmp) : frame.writeParquet(tmp));
 }

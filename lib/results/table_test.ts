@@ -36,6 +36,8 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     ort_version: "1.30.0",
     transformers_version: "4.3.1",
     device_name: 'cpu, with "quotes", commas',
+    kv_mode: "in_place",
+    kv_cache_bytes: 12_582_912,
     ...overrides,
   };
 }
@@ -109,4 +111,15 @@ Deno.test("toFrame() keeps the schema's types when a column is all null", () => 
   const frame = toFrame("perplexity", [row]);
   assertEquals(String(frame.getColumn("ppl").dtype), "DataType(Float64)");
   assertEquals(String(frame.getColumn("window").dtype), "DataType(Int64)");
+});
+
+Deno.test("readTable() reads a results.csv written before kv_mode and kv_cache_bytes, with them null", async () => {
+  const path = join(await Deno.makeTempDir(), "results.csv");
+  await writeTable(path, "bench", [benchRow()]);
+  const [header, row] = (await Deno.readTextFile(path)).trim().split("\n") as [string, string];
+  const cut = (line: string) => line.split(",").slice(0, -2).join(",");
+  // The quoted device name holds commas, so cut the header by name and the row by its tail.
+  assertEquals(header.split(",").slice(-2), ["kv_mode", "kv_cache_bytes"]);
+  await Deno.writeTextFile(path, `${cut(header)}\n${cut(row)}\n`);
+  assertEquals(await readTable(path, "bench"), [benchRow({ kv_mode: null, kv_cache_bytes: null })]);
 });

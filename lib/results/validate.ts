@@ -14,21 +14,13 @@ export const REQUIRED_FIELDS: Readonly<Record<TableKind, readonly string[]>> = O
   perplexity: ["model", "dtype", "device", "method", "status", "git_commit"],
 });
 
-/**
- * Columns added after the first reference run: a file written before them may lack them (they
- * read as null); every other column must be in the header.
- */
-export const LATER_FIELDS: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
-  bench: ["nodes_off_provider", "logits_positions"],
-  perplexity: [],
-});
-
 /** Values no measurement can give: `[min, max]` per numeric column, and whether it is integral. */
 export const FIELD_RANGES: Readonly<
   Record<TableKind, Readonly<Record<string, readonly [number, number, "int" | "real"]>>>
 > = Object.freeze({
   bench: {
     nodes_off_provider: [0, 1e7, "int"],
+    kv_cache_bytes: [0, 1e15, "real"],
     batch: [1, 1e5, "int"],
     context_tokens: [0, 1e8, "int"],
     prompt_id: [0, 1e9, "int"],

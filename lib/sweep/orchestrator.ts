@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { recordSweepCell } from "../history/record.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpus } from "node:os";
@@ -39,6 +40,8 @@ export interface SweepOptions {
   specSource?: string;
   /** Extra environment for workers (tests use it for fault injection). */
   workerEnv?: Record<string, string>;
+  /** Where the workers' stderr goes (notebooks show it in place). @default this process's stderr */
+  workerStderr?: (chunk: Uint8Array) => void;
 }
 
 /** What a sweep did. */
@@ -129,7 +132,13 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const provenance = await collectProvenance();
     const costs = new Map<string, number>();
     if (pending.length > 0 && !options.skipProbe) {
-      const probe = await runProbe(spec, pending[0]!, provenance, options.workerEnv);
+      const probe = await runProbe(
+        spec,
+        pending[0]!,
+        provenance,
+        options.workerEnv,
+        options.workerStderr,
+      );
       if (probe) {
         const model = fitCostModel(probe.points);
         for (const cell of pendingCells) costs.set(cell.id, estimateCellMs(spec, cell, model));
@@ -164,6 +173,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const onCellDone = async (cell: Cell, rows: BenchRow[]) => {
       store.replace(cell.id, rows);
       await writeTable(resultsPath, "bench", store.all());
+      recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       const failed = rows.some((r) => r.status !== "ok");
       if (failed) summary.cellsFailed++;
       else summary.cellsOk++;
@@ -193,7 +203,14 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
           continue;
         }
         log(`perplexity of ${model}: ${spec.perplexity.dtypes.join(", ")}`);
-        const rows = await runPerplexity(spec, model, provenance, log, options.workerEnv);
+        const rows = await runPerplexity(
+          spec,
+          model,
+          provenance,
+          log,
+          options.workerEnv,
+          options.workerStderr,
+        );
         summary.perplexityRows += rows.length;
         const keep = pplStore.filter((r) =>
           !(r.model === model && rows.some((n) => n.dtype === r.dtype))
@@ -216,6 +233,17 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       const { runConversationPass } = await import("../chat/sweep_pass.ts");
       const pass = await runConversationPass(spec.conversations, { ...spec, outDir, log });
       summary.files.push(...pass.files);
+    }
+
+    if (spec.embeddings) {
+      // Optional embedding benchmark (lib/embed), in this process, rerun on every sweep run.
+      log(`embeddings of ${spec.embeddings.model}`);
+      try {
+        const { runEmbedSweepStep } = await import("../embed/sweep_step.ts");
+        summary.files.push(...await runEmbedSweepStep(spec.embeddings, outDir, log));
+      } catch (error) {
+        log(`embeddings failed: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
+      }
     }
 
     const all = store.all();
@@ -323,6 +351,7 @@ async function spawnWorker(
   job: WorkerJob,
   env: Record<string, string> = {},
   timeoutMs?: number,
+  stderr?: (chunk: Uint8Array) => void,
 ): Promise<WorkerRun> {
   const jobPath = await Deno.makeTempFile({ prefix: "turbo-job-", suffix: ".json" });
   await Deno.writeTextFile(jobPath, JSON.stringify(job));
@@ -337,7 +366,8 @@ async function spawnWorker(
   const stderrDone = (async () => {
     // Forward the worker's stderr as it comes (progress bars use \r), keep its last line.
     for await (const chunk of child.stderr) {
-      await Deno.stderr.write(chunk);
+      if (stderr) stderr(chunk);
+      else await Deno.stderr.write(chunk);
       const text = new TextDecoder().decode(chunk);
       const line = text.split(/[\r\n]/).map((l) => l.trim()).filter(Boolean).pop();
       if (line) last = line;
@@ -413,7 +443,7 @@ async function runGroup(
       provenance,
       deadlineMs,
     };
-    const worker = await spawnWorker(job, options.workerEnv);
+    const worker = await spawnWorker(job, options.workerEnv, undefined, options.workerStderr);
     let current: Cell | null = null;
     let timedOut: "load" | "cell" | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -477,6 +507,7 @@ async function runProbe(
   group: CellGroup,
   provenance: Provenance,
   env?: Record<string, string>,
+  stderr?: (chunk: Uint8Array) => void,
 ): Promise<{ loadMs: number; points: ProbePoint[] } | null> {
   const worker = await spawnWorker(
     {
@@ -491,6 +522,7 @@ async function runProbe(
     },
     env,
     spec.cell_timeout_s * 1000,
+    stderr,
   );
   let result = null;
   for await (const message of worker.messages) {
@@ -506,6 +538,7 @@ async function runPerplexity(
   provenance: Provenance,
   log: (line: string) => void,
   env?: Record<string, string>,
+  stderr?: (chunk: Uint8Array) => void,
 ): Promise<PerplexityRow[]> {
   const worker = await spawnWorker(
     {
@@ -521,6 +554,7 @@ async function runPerplexity(
     },
     env,
     spec.cell_timeout_s * 1000 * (spec.perplexity!.dtypes.length + 1),
+    stderr,
   );
   let rows: PerplexityRow[] = [];
   for await (const message of worker.messages) {

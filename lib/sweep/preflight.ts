@@ -12,7 +12,7 @@ import type { SweepSpec } from "./spec.ts";
 /**
  * The maximum positions of a model reference, when known without the network.
  *
- * @param ref `preset:NAME[@seed]`, a local directory, or a Hub id.
+ * @param ref `preset:NAME[@seed][+ATTENTION]`, a local directory, or a Hub id.
  * @returns `max_position_embeddings`, or null when it cannot be read here.
  * @example
  * ```ts
@@ -23,7 +23,7 @@ import type { SweepSpec } from "./spec.ts";
  */
 export function knownMaxPositions(ref: string): number | null {
   if (ref.startsWith("preset:")) {
-    return presetConfig(ref.slice("preset:".length).split("@")[0]!).max_position_embeddings;
+    return presetConfig(ref.slice("preset:".length).split(/[@+]/)[0]!).max_position_embeddings;
   }
   try {
     const config = JSON.parse(Deno.readTextFileSync(join(ref, "config.json")));

@@ -6,6 +6,7 @@
  */
 import { type Device, DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
 import { type ConversationsSpec, parseConversationsSpec } from "../chat/sweep_spec.ts";
+import { type EmbedSweepSpec, parseEmbedSweepBlock } from "../embed/sweep_spec.ts";
 
 /** Prompt families of the brief's workload. */
 export const FAMILIES = ["conversational", "code", "summary"] as const;
@@ -74,6 +75,8 @@ export interface SweepSpec {
   perplexity: PerplexitySpec | null;
   /** Optional conversation pass (`lib/chat`), or null to skip it. */
   conversations: ConversationsSpec | null;
+  /** Embedding benchmark (lib/embed/sweep_spec.ts), or null (the default) to skip it. */
+  embeddings: EmbedSweepSpec | null;
 }
 
 type Json = unknown;
@@ -98,6 +101,7 @@ const SPEC_KEYS = [
   "cell_timeout_s",
   "perplexity",
   "conversations",
+  "embeddings",
 ] as const;
 
 /** Longest `cell_timeout_s` accepted, seconds (a week). */
@@ -203,6 +207,7 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
     conversations: obj.conversations === undefined || obj.conversations === null
       ? null
       : parseConversationsSpec(obj.conversations, fail),
+    embeddings: parseEmbedSweepBlock(obj.embeddings, fail),
   };
   for (const [key, values] of Object.entries(spec)) {
     if (Array.isArray(values) && new Set(values).size !== values.length) {

@@ -112,6 +112,8 @@ export async function runCell(
           ort_version: provenance.ortVersion,
           transformers_version: provenance.transformersVersion,
           device_name: cell.device === "cpu" ? provenance.cpuName : provenance.gpuName ?? "",
+          kv_mode: r.kvMode ?? "",
+          kv_cache_bytes: r.kvReservedBytes,
         });
       }
     }

@@ -1,0 +1,177 @@
+/**
+ * `deno task load`: a load generator for any OpenAI-compatible server (this project's
+ * `deno task serve`, a llama.cpp server, vLLM): seeded Poisson/gamma arrivals at a request rate or
+ * a fixed concurrency, streamed requests, and vLLM's serving metrics (TTFT, TPOT, ITL, E2E,
+ * throughput, goodput) written as JSONL, JSON, CSV and a figure.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { modeLabel, runLoad } from "../load/runner.ts";
+import { summarizeLoad } from "../load/metrics.ts";
+import { jsonlPrompts, type PromptTokenizer, syntheticPrompts } from "../load/prompts.ts";
+import { type LoadSetting, writeLoadOutputs } from "../load/output.ts";
+import { type LoadFlags, loadSettings } from "../load/settings.ts";
+import { resolveModel } from "../engine/resolve.ts";
+import { parseFlags, runCli } from "./_cli.ts";
+
+const USAGE = `Usage: deno task load --model NAME --output DIR [--url http://127.0.0.1:8000/v1]
+  (--request-rate R[,R...] [--burstiness B] | --concurrency C[,C...])
+  [--input-tokens 512] [--output-tokens 128] [--num-requests 200] [--warmup 2]
+  [--goodput ttft:MS,tpot:MS,e2e:MS] [--api completions|chat] [--prompts FILE.jsonl]
+  [--tokenizer REF] [--seed 42] [--max-duration 600] [--timeout 120]
+
+Sends only to --url. Prompts are synthetic, each with a unique prefix (no prefix-cache reuse),
+with exact token counts when the tokenizer is known (--tokenizer REF, or --model when it names
+a local model or preset); else a JSONL file of {"prompt": ..., "output_tokens"?: N}.`;
+
+const FLAGS = {
+  url: { type: "string" },
+  model: { type: "string" },
+  api: { type: "string" },
+  "input-tokens": { type: "string" },
+  "output-tokens": { type: "string" },
+  "num-requests": { type: "string" },
+  "request-rate": { type: "string" },
+  burstiness: { type: "string" },
+  concurrency: { type: "string" },
+  warmup: { type: "string" },
+  goodput: { type: "string" },
+  prompts: { type: "string" },
+  tokenizer: { type: "string" },
+  seed: { type: "string" },
+  "max-duration": { type: "string" },
+  timeout: { type: "string" },
+  output: { type: "string" },
+} as const;
+
+async function tokenizerFor(
+  ref: string | undefined,
+  required: boolean,
+): Promise<PromptTokenizer | null> {
+  if (ref === undefined) return null;
+  try {
+    const model = await resolveModel(ref, { offline: true });
+    return model.tokenizer as unknown as PromptTokenizer;
+  } catch (error) {
+    if (required) {
+      throw new RangeError(
+        `'--tokenizer' ${JSON.stringify(ref)} cannot be loaded: ${
+          (error as Error).message.split("\n")[0]
+        }`,
+      );
+    }
+    return null;
+  }
+}
+
+async function checkOutput(dir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    const probe = join(dir, `.write-test-${Deno.pid}`);
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (error) {
+    throw new Error(
+      `'--output' ${JSON.stringify(dir)} is not a writable directory: ${
+        (error as Error).message.split("\n")[0]
+      }`,
+    );
+  }
+}
+
+if (import.meta.main) {
+  await runCli(async () => {
+    const { values } = parseFlags(Deno.args, FLAGS);
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const s = loadSettings(values as LoadFlags);
+    let promptsText: string | null = null;
+    if (s.promptsFile !== undefined) {
+      try {
+        promptsText = await Deno.readTextFile(s.promptsFile);
+      } catch (error) {
+        throw new Error(
+          `'--prompts' ${JSON.stringify(s.promptsFile)} cannot be read: ${
+            (error as Error).message.split("\n")[0]
+          }`,
+        );
+      }
+    }
+    const tokenizerRef = s.tokenizer ?? s.model;
+    const tokenizer = await tokenizerFor(tokenizerRef, s.tokenizer !== undefined);
+    await checkOutput(s.output);
+    const total = s.numRequests + s.warmup;
+    const all = promptsText === null
+      ? syntheticPrompts(total, {
+        inputTokens: s.inputTokens,
+        outputTokens: s.outputTokens,
+        seed: s.seed,
+        ...(tokenizer ? { tokenizer } : {}),
+      })
+      : jsonlPrompts(promptsText, {
+        outputTokens: s.outputTokens,
+        ...(tokenizer ? { tokenizer } : {}),
+      });
+    const pick = (n: number, offset: number) =>
+      Array.from({ length: n }, (_, i) => all[(offset + i) % all.length]!);
+    const settings: LoadSetting[] = [];
+    const startedAt = new Date().toISOString();
+    for (const mode of s.modes) {
+      const label = modeLabel(mode);
+      const records = await runLoad({
+        endpoint: {
+          baseUrl: s.url,
+          model: s.model,
+          api: s.api,
+          timeoutMs: s.timeoutS * 1000,
+          ...(Deno.env.get("OPENAI_API_KEY") ? { apiKey: Deno.env.get("OPENAI_API_KEY")! } : {}),
+        },
+        prompts: pick(s.numRequests, s.warmup),
+        warmup: pick(s.warmup, 0),
+        mode,
+        maxDurationS: s.maxDurationS,
+        onProgress: (done, n) => {
+          if (done === n || done % Math.max(1, Math.floor(n / 10)) === 0) {
+            console.error(`${label}: ${done}/${n} requests`);
+          }
+        },
+      });
+      const summary = summarizeLoad(records, s.slo);
+      settings.push({ label, mode, records, summary });
+      const f = (
+        v: number | undefined | null,
+        d = 1,
+      ) => (v === undefined || v === null ? "—" : v.toFixed(d));
+      console.log(
+        `${label}: ${summary.completed} ok, ${summary.failed} failed | ` +
+          `${f(summary.requestThroughput, 2)} req/s, ${
+            f(summary.outputThroughput)
+          } output tok/s | ` +
+          `TTFT median ${f(summary.ttftMs?.median)} p99 ${f(summary.ttftMs?.p99)} ms | ` +
+          `TPOT median ${f(summary.tpotMs?.median)} ms | E2E p99 ${f(summary.e2eMs?.p99)} ms` +
+          (summary.goodput ? ` | goodput ${f(summary.goodput.requestsPerS, 2)} req/s` : ""),
+      );
+      for (const [why, n] of Object.entries(summary.failures)) {
+        console.log(`  failed ×${n}: ${why}`);
+      }
+    }
+    const written = await writeLoadOutputs(s.output, {
+      url: s.url,
+      model: s.model,
+      api: s.api,
+      inputTokens: promptsText === null ? s.inputTokens : null,
+      outputTokens: s.outputTokens,
+      numRequests: s.numRequests,
+      warmup: s.warmup,
+      seed: s.seed,
+      tokenizer: tokenizer ? tokenizerRef : null,
+      prompts: s.promptsFile ?? "synthetic (unique prefix per request)",
+      startedAt,
+    }, settings);
+    console.error(`wrote ${written.join(", ")}`);
+    return settings.every((x) => x.summary.completed === 0) ? 1 : 0;
+  });
+}

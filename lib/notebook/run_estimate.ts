@@ -1,0 +1,75 @@
+/**
+ * How long "Run all" takes with the notebook's parameters: the sweep's own estimate (a short probe
+ * of the first model), said in one sentence for the notebook's first cell, with how to switch to
+ * quick mode.
+ *
+ * @module
+ */
+import { runSweep } from "../sweep/orchestrator.ts";
+import { formatDuration } from "../sweep/progress.ts";
+import { type NotebookParams, notebookSpec } from "./session.ts";
+
+/** What {@linkcode estimateRun} found. */
+export interface RunEstimate {
+  /** Seconds the sweep is estimated to take, or null (no probe, nothing to run, loading). */
+  seconds: number | null;
+  /** Cells the grid has, and how many are already complete. */
+  cells: number;
+  /** Cells already complete in the output folder (a rerun resumes). */
+  complete: number;
+  /** One Markdown paragraph for the notebook's first cell. */
+  markdown: string;
+}
+
+/**
+ * How long running the notebook takes with these parameters: the sweep's own estimate (a short
+ * probe of the first model, `runSweep` with `dryRun`), or a note that results are loaded.
+ *
+ * @param params Notebook parameters.
+ * @returns Seconds, cell counts and a sentence saying it, with how to switch to quick mode.
+ */
+export async function estimateRun(params: NotebookParams): Promise<RunEstimate> {
+  const quickHow = params.quick
+    ? "Quick mode is on (`TURBO_QUICK=1`: the tiny model, two short prompts, one run): " +
+      "it checks that everything works, its numbers mean little."
+    : "For a quick look (a tiny model, about a minute) uncomment " +
+      '`Deno.env.set("TURBO_QUICK", "1")` above and rerun, or start Jupyter with ' +
+      "`TURBO_QUICK=1 make jupyter`.";
+  if (params.results) {
+    return {
+      seconds: null,
+      cells: 0,
+      complete: 0,
+      markdown:
+        `**Run all** loads \`${params.results}\` (\`TURBO_RESULTS\`) and measures only the ` +
+        `live demo's two cells. ${quickHow}`,
+    };
+  }
+  const summary = await runSweep(notebookSpec(params), {
+    outDir: params.outDir,
+    dryRun: true,
+    log: () => {},
+    workerStderr: () => {}, // the probe's warnings would land as stderr boxes in the first cell
+  });
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+  const grid = `${params.model}, ${count(params.dtypes.length, "dtype")} × ` +
+    `${count(params.lengths.length, "length")} × cache on/off, ${params.warmup} warmup + ` +
+    `${count(params.runs, "measured run")} of ${params.maxNewTokens} new tokens`;
+  const time = summary.cellsSkipped === summary.cellsTotal
+    ? `takes seconds: all ${summary.cellsTotal} cells are already measured in ` +
+      `\`${params.outDir}\` (it resumes; delete the folder to measure again)`
+    : summary.estimateS === null
+    ? `runs ${summary.cellsTotal - summary.cellsSkipped} cells (no estimate: the probe failed)`
+    : `takes ${
+      summary.estimateS < 5 ? "**a few seconds**" : `about **${formatDuration(summary.estimateS)}**`
+    } on this machine (the sweep's estimate from a short probe) for ${
+      summary.cellsTotal - summary.cellsSkipped
+    } cells`;
+  return {
+    seconds: summary.estimateS,
+    cells: summary.cellsTotal,
+    complete: summary.cellsSkipped,
+    markdown:
+      `**Run all** with these parameters (${grid}) ${time}, plus the live demo. ${quickHow}`,
+  };
+}
