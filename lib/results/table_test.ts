@@ -113,13 +113,38 @@ Deno.test("toFrame() keeps the schema's types when a column is all null", () => 
   assertEquals(String(frame.getColumn("window").dtype), "DataType(Int64)");
 });
 
-Deno.test("readTable() reads a results.csv written before kv_mode and kv_cache_bytes, with them null", async () => {
+Deno.test("readTable() reads a results.csv written before the added columns, with them null", async () => {
   const path = join(await Deno.makeTempDir(), "results.csv");
   await writeTable(path, "bench", [benchRow()]);
   const [header, row] = (await Deno.readTextFile(path)).trim().split("\n") as [string, string];
-  const cut = (line: string) => line.split(",").slice(0, -2).join(",");
+  const cut = (line: string, n: number) => line.split(",").slice(0, -n).join(",");
   // The quoted device name holds commas, so cut the header by name and the row by its tail.
-  assertEquals(header.split(",").slice(-2), ["kv_mode", "kv_cache_bytes"]);
-  await Deno.writeTextFile(path, `${cut(header)}\n${cut(row)}\n`);
-  assertEquals(await readTable(path, "bench"), [benchRow({ kv_mode: null, kv_cache_bytes: null })]);
+  assertEquals(header.split(",").slice(-4), [
+    "kv_mode",
+    "kv_cache_bytes",
+    "nodes_off_provider",
+    "logits_positions",
+  ]);
+  const placement = { nodes_off_provider: null, logits_positions: null };
+  await Deno.writeTextFile(path, `${cut(header, 2)}\n${cut(row, 2)}\n`);
+  assertEquals(await readTable(path, "bench"), [benchRow(placement)]);
+  await Deno.writeTextFile(path, `${cut(header, 4)}\n${cut(row, 4)}\n`);
+  assertEquals(await readTable(path, "bench"), [
+    benchRow({ ...placement, kv_mode: null, kv_cache_bytes: null }),
+  ]);
+  // Not any subset: a header missing a column in the middle is not the table's.
+  await Deno.writeTextFile(path, `${header.replace("kv_mode,", "")}\n${row}\n`);
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "header");
+});
+
+Deno.test("readTable() rejects a cut last row and out-of-range numbers naming the column", async () => {
+  const path = join(await Deno.makeTempDir(), "results.csv");
+  await writeTable(path, "bench", [benchRow()]);
+  const text = await Deno.readTextFile(path);
+  await Deno.writeTextFile(path, text.slice(0, -10));
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "last row is cut");
+  await writeTable(path, "bench", [benchRow({ batch: 0 })]);
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "column 'batch'");
+  await writeTable(path, "bench", [benchRow({ peak_rss_bytes: -1 })]);
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "column 'peak_rss_bytes'");
 });
