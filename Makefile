@@ -22,7 +22,7 @@ IMAGE   ?= turbo-inference-gpu
 JUPYTER_PORT ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv test ok sweep figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
+.PHONY: help setup venv test ok sweep speed figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,9 @@ sweep: setup ## The main job: sweeps/default.json (offline, CPU) → benchmarks/
 
 figures: setup ## Rebuild figures/ and benchmarks/*.png from the CSVs
 	@$(DENO) task figures
+
+speed: setup ## Decode speed of quantisation / session settings side by side (MODEL=preset:small, SETTINGS=…)
+	@$(DENO) task speed --model $(or $(MODEL),preset:small) $(if $(SETTINGS),--settings $(SETTINGS))
 
 report: setup ## Rebuild metrics/ from the CSVs
 	@$(DENO) task report

@@ -6,7 +6,18 @@
  */
 
 /** Weight dtypes, named as transformers.js names them (`dtype` option of `from_pretrained`). */
-export const DTYPES = ["fp32", "fp16", "q8", "int8", "uint8", "q4", "q4f16", "bnb4"] as const;
+export const DTYPES = [
+  "fp32",
+  "fp16",
+  "bf16",
+  "q8",
+  "int8",
+  "uint8",
+  "q4",
+  "q4f16",
+  "q4gptq",
+  "bnb4",
+] as const;
 
 /** One of {@linkcode DTYPES}. */
 export type Dtype = typeof DTYPES[number];
@@ -17,11 +28,13 @@ export type Dtype = typeof DTYPES[number];
 export const DTYPE_FILE_SUFFIX: Readonly<Record<Dtype, string>> = Object.freeze({
   fp32: "",
   fp16: "_fp16",
+  bf16: "_bf16",
   q8: "_quantized",
   int8: "_int8",
   uint8: "_uint8",
   q4: "_q4",
   q4f16: "_q4f16",
+  q4gptq: "_q4_gptq",
   bnb4: "_bnb4",
 });
 
@@ -32,11 +45,13 @@ export const DTYPE_FILE_SUFFIX: Readonly<Record<Dtype, string>> = Object.freeze(
 export const DTYPE_REPORT_LABEL: Readonly<Record<Dtype, string>> = Object.freeze({
   fp32: "fp32",
   fp16: "fp16",
+  bf16: "bf16",
   q8: "int8",
   int8: "int8-only",
   uint8: "uint8",
   q4: "4bit",
   q4f16: "4bit-fp16",
+  q4gptq: "4bit-gptq",
   bnb4: "bnb4",
 });
 

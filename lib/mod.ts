@@ -16,5 +16,6 @@ export * from "./results/mod.ts";
 export * from "./sweep/mod.ts";
 export * from "./report/mod.ts";
 export * from "./embed/mod.ts";
+export * from "./speed/mod.ts";
 export * from "./notebook/mod.ts";
 export * from "./chat/mod.ts";

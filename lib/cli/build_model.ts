@@ -1,7 +1,8 @@
 /**
  * `deno task build-model --preset tiny --out DIR [--seed 42] [--dtypes fp32,q4] [--force]`:
  * builds a model directory and prints a summary (parameters, per-dtype bytes and build time, peak
- * RSS). The report goes to stdout as JSON with `--json`.
+ * RSS). `--from CHECKPOINT` imports a Hugging Face checkpoint instead of a preset. The report goes
+ * to stdout as JSON with `--json`.
  *
  * @module
  */
@@ -9,17 +10,22 @@ import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { parseDtypes } from "../dtypes.ts";
 import { ATTENTION_KINDS, buildModel, type BuildReport } from "../model/build.ts";
 import { PRESETS } from "../model/presets.ts";
+import { IMPORT_ARCHITECTURES, importCheckpoint, type ImportReport } from "../model/import/mod.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 
-const USAGE = `Usage: deno task build-model --preset NAME --out DIR [options]
+const USAGE = `Usage: deno task build-model (--preset NAME | --from CHECKPOINT) --out DIR [options]
 
 Builds a Llama-architecture causal LM (random deterministic weights) in the Hugging Face /
 transformers.js layout: config.json, tokenizer.json, model.safetensors, onnx/model*.onnx.
+With --from, converts a Hugging Face checkpoint (config.json, model.safetensors or sharded
+model-*.safetensors + model.safetensors.index.json in F32/F16/BF16, tokenizer.json) instead.
 
 Options:
   --preset NAME     one of ${Object.keys(PRESETS).join(", ")}
+  --from DIR        a Hugging Face checkpoint: ${Object.keys(IMPORT_ARCHITECTURES).join(", ")}
+  --max-positions N with --from: positions the RoPE caches cover (default: the checkpoint's)
   --out DIR         output directory (must not exist unless --force)
-  --seed N          weight seed (default 42)
+  --seed N          weight seed (default 42; presets only)
   --dtypes LIST     ONNX variants, e.g. fp32,fp16,q8,q4,q4f16 (default fp32; others need the quantizer)
   --attention KIND  standard (opset-17 ops, honours left padding), gqa (com.microsoft
                     GroupQueryAttention, onnxruntime-genai style) or in_place (a fixed-size
@@ -62,6 +68,40 @@ export function formatBuildReport(report: BuildReport): string {
   return lines.join("\n");
 }
 
+/**
+ * Formats an import report as a few human-readable lines.
+ *
+ * @param report The report of `importCheckpoint`.
+ * @returns The summary text.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatImportReport } from "./build_model.ts";
+ * const text = formatImportReport({
+ *   from: "/ckpt", outDir: "/m", architecture: "LlamaForCausalLM", config: {} as never,
+ *   parameters: 1000, sourceDtypes: { BF16: 3 }, notes: [], totalMs: 5, peakRssBytes: 2 ** 26,
+ *   files: [{ dtype: "fp32", path: "/m/onnx/model.onnx", bytes: 5000, buildMs: 12 }],
+ * });
+ * assert(text.includes("LlamaForCausalLM") && text.includes("BF16"));
+ * ```
+ */
+export function formatImportReport(report: ImportReport): string {
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+  const tensors = Object.entries(report.sourceDtypes).map(([k, v]) => `${v} ${k}`).join(", ");
+  return [
+    `imported ${report.architecture} from ${report.from} into ${report.outDir}`,
+    `  parameters      ${report.parameters.toLocaleString("en-US")} (tensors: ${tensors})`,
+    ...report.notes.map((n) => `  note            ${n}`),
+    ...report.files.map((f) =>
+      `  ${f.dtype.padEnd(15)} ${mib(f.bytes).padStart(12)}  ${
+        f.buildMs.toFixed(0).padStart(7)
+      } ms  ${f.path}`
+    ),
+    `  total time      ${report.totalMs.toFixed(0)} ms`,
+    `  peak RSS        ${mib(report.peakRssBytes)}`,
+  ].join("\n");
+}
+
 function attentionFlag(value: string | undefined): typeof ATTENTION_KINDS[number] {
   if (value === undefined) return "standard";
   const kind = ATTENTION_KINDS.find((k) => k === value);
@@ -77,6 +117,8 @@ if (import.meta.main) {
   await runCli(async () => {
     const { values } = parseFlags(Deno.args, {
       preset: { type: "string" },
+      from: { type: "string" },
+      "max-positions": { type: "string" },
       out: { type: "string" },
       seed: { type: "string" },
       dtypes: { type: "string" },
@@ -88,13 +130,36 @@ if (import.meta.main) {
       console.log(USAGE);
       return 0;
     }
-    if (values.preset === undefined) throw new TypeError("missing required flag --preset");
     if (values.out === undefined) throw new TypeError("missing required flag --out");
+    const dtypes = values.dtypes === undefined
+      ? ["fp32" as const]
+      : parseDtypes(values.dtypes, "--dtypes");
+    if (values.from !== undefined) {
+      if (values.preset !== undefined) {
+        throw new TypeError("pass either --preset or --from, not both");
+      }
+      const maxPositions = values["max-positions"] === undefined
+        ? undefined
+        : intFlag(values["max-positions"], "--max-positions", { min: 1, fallback: 1 });
+      const report = await importCheckpoint({
+        from: values.from,
+        outDir: values.out,
+        dtypes,
+        force: values.force,
+        ...(maxPositions === undefined ? {} : { maxPositions }),
+      });
+      if (values.json) console.log(JSON.stringify(report, null, 2));
+      else console.log(formatImportReport(report));
+      return 0;
+    }
+    if (values.preset === undefined) {
+      throw new TypeError("missing required flag --preset or --from");
+    }
     const report = await buildModel({
       preset: values.preset,
       outDir: values.out,
       seed: intFlag(values.seed, "--seed", { min: 0, fallback: 42 }),
-      dtypes: values.dtypes === undefined ? ["fp32"] : parseDtypes(values.dtypes, "--dtypes"),
+      dtypes,
       force: values.force,
       attention: attentionFlag(values.attention),
     });

@@ -70,6 +70,32 @@ Deno.test("build-model CLI fails with one line for an existing --out, bad preset
   );
   assert(attention.stderr.includes("'--attention' must be one of standard, gqa"), attention.stderr);
   const missing = await buildModelCli("--out", join(out, "x"));
-  assertEquals(missing.stderr.trim(), "error: missing required flag --preset");
+  assertEquals(missing.stderr.trim(), "error: missing required flag --preset or --from");
   assertEquals([...Deno.readDirSync(out)].length, 0, "nothing written");
+});
+
+Deno.test("build-model --from imports the vendored checkpoint; a bad one is one line, exit 1, nothing written", async () => {
+  const tmp = await Deno.makeTempDir();
+  await using _ = { [Symbol.asyncDispose]: () => Deno.remove(tmp, { recursive: true }) };
+  const vendored = new URL("../../models/wikitext-llama", import.meta.url).pathname;
+  const out = join(tmp, "wl");
+  const run = await buildModelCli("--from", vendored, "--out", out, "--dtypes", "fp32,q4");
+  assertEquals(run.code, 0, run.stderr);
+  assert(run.stdout.includes("imported LlamaForCausalLM"), run.stdout);
+  assert(run.stdout.includes("5,245,184 (tensors: 39 BF16)"), run.stdout);
+  const names = [...Deno.readDirSync(join(out, "onnx"))].map((e) => e.name).sort();
+  assertEquals(names, ["model.onnx", "model_q4.onnx"]);
+  const bad = join(tmp, "bad");
+  Deno.mkdirSync(bad);
+  for (const f of ["config.json", "model.safetensors", "tokenizer_config.json"]) {
+    Deno.copyFileSync(join(vendored, f), join(bad, f));
+  }
+  const failed = await buildModelCli("--from", bad, "--out", join(tmp, "never"));
+  assertEquals(failed.code, 1);
+  assertEquals(failed.stderr.trim().split("\n").length, 1, failed.stderr);
+  assert(failed.stderr.includes("has no tokenizer.json"), failed.stderr);
+  assertEquals([...Deno.readDirSync(tmp)].map((e) => e.name).sort(), ["bad", "wl"]);
+  const both = await buildModelCli("--from", bad, "--preset", "tiny", "--out", join(tmp, "x"));
+  assertEquals(both.code, 1);
+  assert(both.stderr.includes("either --preset or --from"), both.stderr);
 });

@@ -29,7 +29,9 @@ baseline (fp32, else fp16): ΔPPL %, mean KL(base ‖ dtype), top-1 agreement %.
   --device NAME        cpu | cuda | webgpu (default cpu)
   --wikitext PATH      WikiText .txt (used as is) or .parquet (column text); default
                        WIKITEXT_PATH, else the Hub's Salesforce/wikitext parquet
-  --split NAME         ${WIKITEXT_SPLITS.join(" | ")} (Hub only; default test)
+  --split NAME         ${
+  WIKITEXT_SPLITS.join(" | ")
+} (default test: vendored in data/; validation from the Hub)
   --window N           tokens per window (default min(model max positions, 1024))
   --stride N           step between windows, hf only (default window/2)
   --max-tokens N       keep the first N tokens of the text

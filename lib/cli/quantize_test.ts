@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { writeFixtureModel } from "../quantize/_test_graph.ts";
+import { DEFAULT_ACCURACY_LEVEL } from "../quantize/quantize_model.ts";
+import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 
 const CLI = new URL("./quantize.ts", import.meta.url).pathname;
 
@@ -39,4 +41,24 @@ Deno.test("quantize CLI writes Hub-layout variants, one JSON line each, and refu
     "64",
   ]);
   assertEquals(forced.code, 0, forced.stderr);
+  const kind = await quantizeCli(["--model", dir, "--dtypes", "q8", "--int8-kind", "fast"]);
+  assertEquals(kind.code, 1);
+  assert(
+    kind.stderr.includes("--int8-kind must be one of dynamic, nbits, got 'fast'"),
+    kind.stderr,
+  );
+  const nbits = await quantizeCli([
+    "--model",
+    dir,
+    "--dtypes",
+    "q8",
+    "--int8-kind",
+    "nbits",
+    "--force",
+  ]);
+  assertEquals(nbits.code, 0, nbits.stderr);
+  const label = quantizationLabel(
+    await readQuantizationMetadata(join(dir, "onnx", "model_quantized.onnx")),
+  );
+  assertEquals(label, `q8 nbits b32 acc${DEFAULT_ACCURACY_LEVEL}`);
 });

@@ -47,6 +47,7 @@ import { join } from "node:path";
 import type { Device, Dtype } from "../dtypes.ts";
 import type { Placement } from "../runtime/placement.ts";
 import { createSession, type OnnxSession, type OutputLocation } from "../runtime/session.ts";
+import type { SessionTuning } from "../runtime/session_options.ts";
 import {
   attentionMask,
   emptyKv,
@@ -74,6 +75,8 @@ export interface LoadDecoderOptions {
    * at load (not timed anywhere), then profiling stops. @default true
    */
   probePlacement?: boolean;
+  /** Session threading (see runtime/session_options.ts). @default "decode" */
+  tuning?: SessionTuning;
 }
 
 /** Which positions a generation step's logits cover: `last` (kept by the graph) or `all`. */
@@ -208,6 +211,7 @@ export async function loadDecoder(
     device,
     intraOpNumThreads: options.threads ?? 0,
     deviceId: options.deviceId ?? 0,
+    ...(options.tuning !== undefined ? { tuning: options.tuning } : {}),
     ...(kvOnDevice ? { preferredOutputLocation: kvOnGpu(resolved.config.numLayers) } : {}),
   });
   const layout = kvLayout(session, resolved.config);

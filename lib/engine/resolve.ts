@@ -16,7 +16,12 @@ import { AutoConfig, AutoTokenizer, env, ModelRegistry } from "@huggingface/tran
 import { isAbsolute, join, resolve } from "node:path";
 import { type Dtype, DTYPE_FILE_SUFFIX, DTYPES, isDtype } from "../dtypes.ts";
 import { externalDataNextTo } from "../runtime/session.ts";
-import { ATTENTION_KINDS, ensureModel } from "../model/mod.ts";
+import {
+  ATTENTION_KINDS,
+  ensureCheckpointModel,
+  ensureModel,
+  isCheckpointDir,
+} from "../model/mod.ts";
 
 /** The tokenizer transformers.js loads (`AutoTokenizer.from_pretrained`). */
 export type Tokenizer = Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
@@ -118,7 +123,16 @@ export async function resolveModel(
     }
   }
   if (ref.startsWith(PRESET_PREFIX)) return await resolvePreset(ref, options);
-  if (isLocalRef(ref)) return await resolveLocal(ref, resolve(ref), "local", options);
+  if (isLocalRef(ref)) {
+    // A Hugging Face checkpoint (safetensors, no onnx/) is converted on first use into .cache/.
+    const dir = isCheckpointDir(ref)
+      ? await ensureCheckpointModel(
+        ref,
+        options.dtypes?.length ? { dtypes: [...options.dtypes] } : {},
+      )
+      : resolve(ref);
+    return await resolveLocal(ref, dir, "local", options);
+  }
   if (!/^[\w.-]+\/[\w.-]+$/.test(ref)) {
     throw new RangeError(
       `Cannot resolve model: '${ref}' is neither a directory, a Hub id (owner/name) nor preset:NAME`,
@@ -384,7 +398,8 @@ async function resolveHub(id: string, options: ResolveOptions): Promise<Resolved
       if (!available.includes(dtype)) continue; // build() reports it with the list
       const files = offline ? [] : await ModelRegistry.get_files(id, {
         ...hub,
-        dtype,
+        // Only dtypes the Hub listed get here, so never this project's own bf16 / q4gptq.
+        dtype: dtype as Exclude<Dtype, "bf16" | "q4gptq">,
         include_tokenizer: false,
         include_processor: false,
       });

@@ -132,7 +132,13 @@ Deno.test("evaluatePerplexityRows() marks rows skipped without a text, error wit
   Deno.env.delete("WIKITEXT_PATH");
   Deno.env.set("HF_HUB_OFFLINE", "1");
   try {
-    const options = { model: "preset:tiny", dtypes: ["fp32", "q4"] as const, window: 64 };
+    // The test split is vendored (data/), so "no text" needs the validation split offline.
+    const options = {
+      model: "preset:tiny",
+      dtypes: ["fp32", "q4"] as const,
+      window: 64,
+      split: "validation" as const,
+    };
     const none = await evaluatePerplexityRows({ ...options, dtypes: [...options.dtypes] });
     assertEquals(none.map((r) => r.status), ["skipped", "skipped"]);
     assert(none[0]!.error.includes("WIKITEXT_PATH"), none[0]!.error);

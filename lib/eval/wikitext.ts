@@ -6,7 +6,10 @@
  * 1. `path` (the CLI's `--wikitext PATH`), else the `WIKITEXT_PATH` environment variable: a
  *    `.parquet` file (column `text`, rows joined with "\n\n") or any other file read as UTF-8
  *    text, used as is. `split` is ignored: the file is the split.
- * 2. The Hub: `Salesforce/wikitext`, `wikitext-2-raw-v1/{split}-00000-of-00001.parquet`, fetched
+ * 2. The test split vendored in this repository, `data/wikitext-2-raw-v1/test.txt.gz` (gzip,
+ *    sha256 of the text checked on every read), when `split` is `test`: a clone measures
+ *    perplexity offline.
+ * 3. The Hub: `Salesforce/wikitext`, `wikitext-2-raw-v1/{split}-00000-of-00001.parquet`, fetched
  *    once (from `$HF_ENDPOINT`, default https://huggingface.co) into the transformers.js cache
  *    directory the engine uses (`$HF_HOME/transformers.js`, see `hubCacheDir()`), under
  *    `datasets/Salesforce/wikitext/`.
@@ -30,12 +33,22 @@ export const WIKITEXT_HUB: Readonly<{ dataset: string; config: string }> = Objec
   config: "wikitext-2-raw-v1",
 });
 
+/** The vendored test split: where it lives, its size and its checksum. */
+export const VENDORED_WIKITEXT_TEST: Readonly<{ path: string; bytes: number; sha256: string }> =
+  Object.freeze({
+    path: new URL("../../data/wikitext-2-raw-v1/test.txt.gz", import.meta.url).pathname,
+    bytes: 1_296_370,
+    sha256: "696cca6b65a171b0a358a4be6732cdfdf2dd6164a32e20fd70e3c13fc4dfae83",
+  });
+
 /** Options of {@linkcode loadWikitext}. */
 export interface WikitextOptions {
   /** A local `.txt` or `.parquet` file. @default the WIKITEXT_PATH environment variable */
   path?: string;
   /** Split fetched from the Hub when no file is given. @default "test" */
   split?: WikitextSplit;
+  /** Read the vendored test split when no file is given and `split` is `test`. @default true */
+  vendored?: boolean;
   /** Never download. @default HF_HUB_OFFLINE=1 */
   offline?: boolean;
   /** Cache directory for the Hub download. @default hubCacheDir() */
@@ -81,6 +94,9 @@ export async function loadWikitext(options: WikitextOptions = {}): Promise<strin
   }
   const path = options.path ?? (Deno.env.get("WIKITEXT_PATH") || undefined);
   if (path !== undefined) return await readWikitextFile(path);
+  if (split === "test" && (options.vendored ?? true) && await isFile(VENDORED_WIKITEXT_TEST.path)) {
+    return await readVendoredWikitext();
+  }
   const file = `${WIKITEXT_HUB.config}/${split}-00000-of-00001.parquet`;
   const cached = join(
     options.cacheDir ?? await hubCacheDir(),
@@ -133,6 +149,41 @@ export async function readWikitextFile(path: string): Promise<string> {
   }
   if (text.trim() === "") throw new RangeError(`WikiText file '${path}' is empty`);
   return text;
+}
+
+/**
+ * Reads the vendored WikiText-2 test split (`data/wikitext-2-raw-v1/test.txt.gz`) and checks its
+ * size and sha256 against {@linkcode VENDORED_WIKITEXT_TEST}.
+ *
+ * @param path The gzip file. @default VENDORED_WIKITEXT_TEST.path
+ * @returns The text (1,296,370 UTF-8 bytes).
+ * @throws {RangeError} when the file is missing or its text has another size or checksum.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readVendoredWikitext } from "./wikitext.ts";
+ * const text = await readVendoredWikitext();
+ * assert(text.includes(" = Robert Boulter = "));
+ * ```
+ */
+export async function readVendoredWikitext(
+  path: string = VENDORED_WIKITEXT_TEST.path,
+): Promise<string> {
+  if (!(await isFile(path))) throw new RangeError(`WikiText file '${path}' does not exist`);
+  const file = await Deno.open(path);
+  const bytes = new Uint8Array(
+    await new Response(file.readable.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer(),
+  );
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const want = VENDORED_WIKITEXT_TEST;
+  if (bytes.byteLength !== want.bytes || hex !== want.sha256) {
+    throw new RangeError(
+      `WikiText file '${path}' is not the vendored test split (${bytes.byteLength} bytes, ` +
+        `sha256 ${hex}; expected ${want.bytes} bytes, sha256 ${want.sha256})`,
+    );
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 /**

@@ -2,7 +2,12 @@ import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { skipIf } from "../testing/skip.ts";
 import { join } from "node:path";
 import { writeParquetColumn } from "./_fakes.ts";
-import { loadWikitext, readWikitextFile } from "./wikitext.ts";
+import {
+  loadWikitext,
+  readVendoredWikitext,
+  readWikitextFile,
+  VENDORED_WIKITEXT_TEST,
+} from "./wikitext.ts";
 
 const WIKITEXT_PATH = Deno.env.get("WIKITEXT_PATH");
 
@@ -60,7 +65,10 @@ Deno.test("loadWikitext() rejects an unknown split", async () => {
 Deno.test("loadWikitext() offline without a file names the flag and the variable", async () => {
   const cacheDir = await Deno.makeTempDir();
   await withoutEnv(async () => {
-    const error = await assertRejects(() => loadWikitext({ offline: true, cacheDir }), Error);
+    const error = await assertRejects(
+      () => loadWikitext({ offline: true, cacheDir, split: "validation" }),
+      Error,
+    );
     assert(error.message.includes("--wikitext") && error.message.includes("WIKITEXT_PATH"));
     assert(!error.message.includes("\n"));
   });
@@ -78,4 +86,29 @@ Deno.test({
     assertEquals(text, await Deno.readTextFile(WIKITEXT_PATH!));
     assert(text.includes(" = Robert Boulter = "));
   },
+});
+
+Deno.test("loadWikitext() reads the vendored test split when no file is given", async () => {
+  await withoutEnv(async () => {
+    const text = await loadWikitext({ offline: true, cacheDir: "/nonexistent" });
+    assertEquals(new TextEncoder().encode(text).byteLength, VENDORED_WIKITEXT_TEST.bytes);
+    assert(text.startsWith("\n\n = Robert Boulter = \n"));
+    if (WIKITEXT_PATH !== undefined) assertEquals(text, await Deno.readTextFile(WIKITEXT_PATH));
+  });
+});
+
+Deno.test("readVendoredWikitext() rejects a file whose text has another checksum", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "test.txt.gz");
+  const gz = new Response(
+    new Blob([new TextEncoder().encode(" = Not WikiText = \n")]).stream()
+      .pipeThrough(new CompressionStream("gzip")),
+  );
+  await Deno.writeFile(path, new Uint8Array(await gz.arrayBuffer()));
+  await assertRejects(
+    () => readVendoredWikitext(path),
+    RangeError,
+    "is not the vendored test split",
+  );
+  await Deno.remove(dir, { recursive: true });
 });

@@ -1,18 +1,21 @@
 /**
  * Builds a preset on demand into the shared model cache (`<repo>/.cache/models/<preset>-s<seed>`)
- * and returns its directory. Safe under concurrency (parallel test files in separate processes):
- * every build goes to a private temp folder and is renamed into place atomically; a loser of the
- * race uses the winner's directory.
+ * and returns its directory; converts a Hugging Face checkpoint directory (the vendored
+ * `models/wikitext-llama`, or any other) on first use into `.cache/models/import-<name>-<key>`.
+ * Safe under concurrency (parallel test files in separate processes): every build goes to a
+ * private temp folder and is renamed into place atomically; a loser of the race uses the winner's
+ * directory.
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { type Dtype, DTYPE_FILE_SUFFIX, DTYPES, isDtype } from "../dtypes.ts";
 import {
   defaultCacheDir,
   exists,
   loadQuantizer,
   removeQuietly,
+  repoRoot,
   stagingPath,
   writeJsonAtomic,
 } from "./_files.ts";
@@ -25,6 +28,7 @@ import {
   quantizeInto,
 } from "./build.ts";
 import { presetConfig } from "./presets.ts";
+import { importCheckpoint, IMPORTER_VERSION } from "./import/import_checkpoint.ts";
 
 /** The dtypes a cache directory gets by default once the quantizer exists. */
 export const DEFAULT_DTYPES: readonly Dtype[] = Object.freeze([
@@ -121,6 +125,145 @@ export async function ensureModel(
   const missing = dtypes.filter((d) => !exists(onnxPath(dir, d)));
   if (missing.length > 0) await addDtypes(dir, missing);
   return dir;
+}
+
+/**
+ * Checkpoints shipped in this repository's `models/` folder, with the import options their
+ * conversion uses. `wikitext-llama` declares 2,048 positions (trained at 512); its RoPE caches
+ * cover 4,096 so that the default sweep's 2,048-token prompts plus new tokens fit (transformers
+ * computes RoPE for any position, so no logit below 2,048 changes).
+ */
+export const VENDORED_MODELS: Readonly<Record<string, Readonly<{ maxPositions?: number }>>> = Object
+  .freeze({ "wikitext-llama": Object.freeze({ maxPositions: 4096 }) });
+
+/** Options of {@linkcode ensureCheckpointModel}. */
+export interface EnsureCheckpointOptions {
+  /** Variants that must exist. @default fp32, fp16, q8, q4, q4f16 */
+  dtypes?: Dtype[];
+  /** Cache root. @default `<repo>/.cache/models` */
+  cacheDir?: string;
+  /** RoPE positions. @default {@linkcode VENDORED_MODELS}' value for a vendored model, else the checkpoint's */
+  maxPositions?: number;
+}
+
+/**
+ * Whether a directory is a Hugging Face checkpoint to convert (a `config.json` and safetensors
+ * weights, no `onnx/` folder).
+ *
+ * @param dir Any directory.
+ * @returns `true` for a checkpoint.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isCheckpointDir } from "./ensure.ts";
+ * assert(isCheckpointDir("models/wikitext-llama") && !isCheckpointDir("/nonexistent"));
+ * ```
+ */
+export function isCheckpointDir(dir: string): boolean {
+  return exists(join(dir, "config.json")) && !exists(join(dir, "onnx")) &&
+    (exists(join(dir, "model.safetensors")) || exists(join(dir, "model.safetensors.index.json")));
+}
+
+/**
+ * The positions a checkpoint directory will have once converted by
+ * {@linkcode ensureCheckpointModel} (for pre-flight checks that must not convert).
+ *
+ * @param dir A checkpoint directory.
+ * @returns `max_position_embeddings` of the converted model, or null when unreadable.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkpointMaxPositions } from "./ensure.ts";
+ * assert(checkpointMaxPositions("models/wikitext-llama") === 4096);
+ * ```
+ */
+export function checkpointMaxPositions(dir: string): number | null {
+  const vendored = vendoredOptions(dir).maxPositions;
+  if (vendored !== undefined) return vendored;
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+    const max = config.max_position_embeddings;
+    return typeof max === "number" ? max : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Returns the converted model directory of a Hugging Face checkpoint, converting it (and adding
+ * missing dtypes) on first use. The cache key covers the importer version, the options,
+ * `config.json` and each weight file's size and modification time, so a changed checkpoint is
+ * converted again.
+ *
+ * @param checkpointDir The checkpoint (`config.json`, safetensors, tokenizer files).
+ * @param options Dtypes, cache root, positions.
+ * @returns `<cacheDir>/import-<name>-<key>`.
+ * @throws what `importCheckpoint` throws for a checkpoint that does not convert.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ensureCheckpointModel } from "./ensure.ts";
+ * const cacheDir = Deno.makeTempDirSync();
+ * const dir = await ensureCheckpointModel("models/wikitext-llama", { dtypes: ["fp32"], cacheDir });
+ * assert(dir.includes("import-wikitext-llama-"));
+ * ```
+ */
+export async function ensureCheckpointModel(
+  checkpointDir: string,
+  options: EnsureCheckpointOptions = {},
+): Promise<string> {
+  const from = resolve(checkpointDir);
+  const dtypes = options.dtypes ?? [...DEFAULT_DTYPES];
+  const maxPositions = options.maxPositions ?? vendoredOptions(from).maxPositions;
+  const root = options.cacheDir ?? defaultCacheDir();
+  Deno.mkdirSync(root, { recursive: true });
+  const dir = join(root, `import-${basename(from)}-${await checkpointKey(from, maxPositions)}`);
+  if (!isComplete(dir)) {
+    const staging = stagingPath(dir);
+    try {
+      await importCheckpoint({
+        from,
+        outDir: staging,
+        dtypes: ["fp32"],
+        ...(maxPositions === undefined ? {} : { maxPositions }),
+      });
+      try {
+        Deno.renameSync(staging, dir);
+      } catch (error) {
+        if (!isComplete(dir)) throw error;
+      }
+    } finally {
+      removeQuietly(staging);
+    }
+  }
+  const missing = dtypes.filter((d) => !exists(onnxPath(dir, d)));
+  if (missing.length > 0) await addDtypes(dir, missing);
+  return dir;
+}
+
+function vendoredOptions(dir: string): { maxPositions?: number } {
+  const vendoredRoot = join(repoRoot(), "models");
+  const absolute = resolve(dir);
+  const name = basename(absolute);
+  if (resolve(vendoredRoot, name) !== absolute || !Object.hasOwn(VENDORED_MODELS, name)) return {};
+  return { ...VENDORED_MODELS[name] };
+}
+
+async function checkpointKey(from: string, maxPositions: number | undefined): Promise<string> {
+  const parts = [
+    IMPORTER_VERSION,
+    String(maxPositions ?? ""),
+    Deno.readTextFileSync(join(from, "config.json")),
+  ];
+  for (const entry of [...Deno.readDirSync(from)].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (!entry.isFile || !/\.(safetensors|json)$/.test(entry.name)) continue;
+    const stat = Deno.statSync(join(from, entry.name));
+    parts.push(`${entry.name}:${stat.size}:${stat.mtime?.getTime() ?? 0}`);
+  }
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(parts.join("\n")));
+  return [...new Uint8Array(digest)].slice(0, 6).map((b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
 }
 
 /** Whether a complete cache directory was written by another builder version. */

@@ -4,7 +4,12 @@ import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { loadQuantizer, repoRoot } from "./_files.ts";
 import { tempDir } from "./_testing.ts";
 import { BUILDER_VERSION } from "./build.ts";
-import { ensureModel } from "./ensure.ts";
+import {
+  checkpointMaxPositions,
+  ensureCheckpointModel,
+  ensureModel,
+  isCheckpointDir,
+} from "./ensure.ts";
 
 function listDir(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
@@ -98,4 +103,72 @@ Deno.test("ensureModel() rejects an unknown preset or dtype", async () => {
     "'attention' must be one of standard, gqa, in_place, got 'flash'",
   );
   assertEquals(listDir(cacheDir), []);
+});
+
+Deno.test("ensureCheckpointModel() from concurrent processes converts once into one directory", async () => {
+  const cacheDir = await tempDir("ensure_ckpt_test-");
+  const { writeCheckpoint } = await import("./import/_fixture.ts");
+  const from = writeCheckpoint(join(cacheDir, "ckpt"), {
+    architecture: "LlamaForCausalLM",
+    dtype: "BF16",
+  });
+  const script = join(cacheDir, "ensure.ts");
+  const ensureUrl = new URL("./ensure.ts", import.meta.url).href;
+  await Deno.writeTextFile(
+    script,
+    `import { ensureCheckpointModel } from "${ensureUrl}";\n` +
+      `console.log(await ensureCheckpointModel(Deno.args[0], { cacheDir: Deno.args[1], dtypes: ["fp32", "q4"] }));\n`,
+  );
+  const run = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--config",
+        join(repoRoot(), "deno.json"),
+        script,
+        from,
+        join(cacheDir, "c"),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const outputs = await Promise.all([run(), run(), run()]);
+  const dirs = outputs.map((o) => {
+    assert(o.success, new TextDecoder().decode(o.stderr));
+    return new TextDecoder().decode(o.stdout).trim();
+  });
+  assertEquals(new Set(dirs).size, 1);
+  assert(dirs[0]!.startsWith(join(cacheDir, "c", "import-ckpt-")), dirs[0]);
+  assertEquals(listDir(join(cacheDir, "c")).length, 1, "no temp folders left behind");
+  assertEquals(listDir(join(dirs[0]!, "onnx")), ["model.onnx", "model_q4.onnx"]);
+  // A changed checkpoint is converted again, into another directory.
+  const configPath = join(from, "config.json");
+  const raw = JSON.parse(Deno.readTextFileSync(configPath));
+  Deno.writeTextFileSync(configPath, JSON.stringify({ ...raw, rms_norm_eps: 1e-6 }));
+  const again = await ensureCheckpointModel(from, {
+    cacheDir: join(cacheDir, "c"),
+    dtypes: ["fp32"],
+  });
+  assert(again !== dirs[0]);
+});
+
+Deno.test("the vendored wikitext-llama converts with 4,096 RoPE positions; a copy elsewhere keeps 2,048", async () => {
+  const vendored = join(repoRoot(), "models", "wikitext-llama");
+  assert(isCheckpointDir(vendored));
+  assertEquals(checkpointMaxPositions(vendored), 4096);
+  const copy = join(await tempDir("ensure_vendored-"), "wikitext-llama");
+  Deno.mkdirSync(copy);
+  for (const f of ["config.json", "model.safetensors"]) {
+    Deno.copyFileSync(join(vendored, f), join(copy, f));
+  }
+  assertEquals(checkpointMaxPositions(copy), 2048);
+  const dir = await ensureCheckpointModel(vendored, {
+    dtypes: ["fp32"],
+    cacheDir: await tempDir("ensure_vendored-"),
+  });
+  const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+  assertEquals(config.max_position_embeddings, 4096);
+  assertEquals(config.turbo_inference.source_max_position_embeddings, 2048);
+  assert(!isCheckpointDir(dir), "a converted directory is not converted again");
 });

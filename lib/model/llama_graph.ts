@@ -1,7 +1,9 @@
 /**
  * The ONNX graph of a Llama causal LM in the Optimum / transformers.js decoder layout: inputs
  * `input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value`,
- * `num_logits_to_keep`; outputs `logits`, `present.{i}.key|value`. Standard opset-17 operators only; every linear layer is a
+ * `num_logits_to_keep`; outputs
+ * `logits`, `present.{i}.key|value`. Opset-17 operators plus com.microsoft `RotaryEmbedding` (and
+ * `GroupQueryAttention` with `attention: "gqa"`); every linear layer is a
  * `MatMul` whose B is an `[in, out]` initializer, so a weight-only quantizer finds it.
  *
  * @module
@@ -9,7 +11,7 @@
 import { ExternalDataWriter } from "../onnx/external_data.ts";
 import { float, GraphBuilder, writeModel } from "../onnx/graph.ts";
 import type { LlamaConfig } from "./presets.ts";
-import { ropeCaches, ropeHalfCaches } from "./rope.ts";
+import { ropeHalfCaches } from "./rope.ts";
 import { type ParameterSpec, parameterSpecs, weightChunks, weightValues } from "./weights.ts";
 
 /** Symbolic dimension names, as Optimum exports name them (transformers.js resolves `batch_size`). */
@@ -60,6 +62,11 @@ export interface WriteLlamaOnnxOptions {
    * @default "standard"
    */
   attention?: "standard" | "gqa" | "in_place";
+  /**
+   * Where each parameter's float32 values come from, in torch layout or (`transposed`) MatMul's
+   * `[in, out]`: an imported checkpoint. @default the seeded random weights of `weights.ts`
+   */
+  source?: (spec: ParameterSpec, transposed: boolean) => Iterable<Float32Array>;
 }
 
 /** What {@linkcode writeLlamaOnnx} wrote. */
@@ -103,10 +110,13 @@ export async function writeLlamaOnnx(
   const weight = (onnxName: string, p: ParameterSpec, transposed: boolean): string => {
     const dims = transposed && p.shape.length === 2 ? [p.shape[1], p.shape[0]] : [...p.shape];
     const opts = { seed: options.seed, std, transposed };
+    const source = options.source;
     if (sink) {
-      return g.externalInitializer(onnxName, "float32", dims, sink.append(weightChunks(p, opts)));
+      const chunks = source ? source(p, transposed) : weightChunks(p, opts);
+      return g.externalInitializer(onnxName, "float32", dims, sink.append(chunks));
     }
-    return g.initializer(onnxName, "float32", dims, weightValues(p, opts));
+    const values = source ? concat([...source(p, transposed)]) : weightValues(p, opts);
+    return g.initializer(onnxName, "float32", dims, values);
   };
   /** A large constant (RoPE caches): streamed to the external-data file when there is one. */
   const constant = (name: string, dims: number[], data: Float32Array): string =>
@@ -114,13 +124,14 @@ export async function writeLlamaOnnx(
       ? g.externalInitializer(name, "float32", dims, sink.append([data]))
       : g.initializer(name, "float32", dims, data);
   try {
-    buildGraph(g, config, { weight, spec, constant }, options.attention ?? "standard");
+    const has = (name: string) => specs.has(name);
+    buildGraph(g, config, { weight, spec, has, constant }, options.attention ?? "standard");
   } finally {
     sink?.close();
   }
   const encoded = g.toModelBytes({
     opset: 17,
-    ...(options.attention === "gqa" ? { domains: { "com.microsoft": 1 } } : {}),
+    domains: { "com.microsoft": 1 }, // RotaryEmbedding, GroupQueryAttention
   });
   await writeModel(path, encoded);
   const files = sink ? [path, dataPath] : [path];
@@ -135,11 +146,12 @@ function buildGraph(
   sources: {
     weight: (onnxName: string, p: ParameterSpec, transposed: boolean) => string;
     spec: (name: string) => ParameterSpec;
+    has: (name: string) => boolean;
     constant: (name: string, dims: number[], data: Float32Array) => string;
   },
   attention: "standard" | "gqa" | "in_place",
 ): void {
-  const { weight, spec, constant } = sources;
+  const { weight, spec, has, constant } = sources;
   const {
     num_attention_heads: heads,
     num_key_value_heads: kvHeads,
@@ -181,7 +193,6 @@ function buildGraph(
   const axis0 = i64("const_axes_0", [0]);
   const axis1 = i64("const_axes_1", [1]);
   const axes12 = i64("const_axes_1_2", [1, 2]);
-  const halves = i64("const_rope_split", [headDim / 2, headDim / 2]);
   const qShape = i64("const_q_shape", [0, 0, heads, headDim]);
   const kvShape = i64("const_kv_shape", [0, 0, kvHeads, headDim]);
   const groupShape = i64("const_group_shape", [0, kvHeads, -1, headDim]);
@@ -201,21 +212,14 @@ function buildGraph(
   };
   const linear = (x: string, hfName: string): string => {
     const onnxName = hfName.replace(/\.weight$/, ".MatMul.weight");
-    return g.node("MatMul", [x, weight(onnxName, spec(hfName), true)])[0]!;
+    const [y] = g.node("MatMul", [x, weight(onnxName, spec(hfName), true)]);
+    const bias = hfName.replace(/\.weight$/, ".bias"); // Qwen2's q/k/v, Llama's attention_bias
+    return has(bias) ? g.node("Add", [y!, weight(bias, spec(bias), false)])[0]! : y!;
   };
-  // Standard attention: RoPE from caches gathered by position_ids, an explicit causal + padding
+  // Standard attention: RoPE (one fused RotaryEmbedding per q and k), an explicit causal + padding
   // mask, and Softmax(QKᵀ/√d)V in plain operators. Shared nodes are made on first use.
-  let shared: { ropeCos: string; ropeSin: string; visible: string } | undefined;
+  let shared: { visible: string } | undefined;
   const standardShared = () => {
-    // RoPE caches [max_positions, head_dim] (cat(freqs, freqs), as Hugging Face's rotate_half wants).
-    const { cos, sin } = ropeCaches(config);
-    const cosCache = constant("cos_cache", [config.max_position_embeddings, headDim], cos);
-    const sinCache = constant("sin_cache", [config.max_position_embeddings, headDim], sin);
-    const [cosPos] = g.node("Gather", [cosCache, "position_ids"], undefined, { axis: 0 });
-    const [sinPos] = g.node("Gather", [sinCache, "position_ids"], undefined, { axis: 0 });
-    const [ropeCos] = g.node("Unsqueeze", [cosPos!, axis1]); // [B, 1, S, D]
-    const [ropeSin] = g.node("Unsqueeze", [sinPos!, axis1]);
-
     // Mask [B, 1, S, T]: key j is visible to query i iff j <= past + i and attention_mask[b, j] = 1.
     const [maskShape] = g.node("Shape", ["attention_mask"]);
     const [totalLen] = g.node("Gather", [maskShape!, one], undefined, { axis: 0 });
@@ -230,18 +234,27 @@ function buildGraph(
     const [padBool] = g.node("Cast", ["attention_mask"], undefined, { to: 9 });
     const [padMask] = g.node("Unsqueeze", [padBool!, axes12]); // [B, 1, 1, T]
     const [visible] = g.node("And", [causal!, padMask!]); // [B, 1, S, T]
-    return { ropeCos: ropeCos!, ropeSin: ropeSin!, visible: visible! };
+    return { visible: visible! };
   };
+  // RoPE as com.microsoft RotaryEmbedding on [B, h, S, D] (rotate_half layout, interleaved 0):
+  // the kernel gathers the half-width caches [max_positions, head_dim / 2] by position_ids
+  // itself, one operator where Split → Neg → Concat → Mul, Mul → Add took six (ORT's optimiser
+  // has no rotary fusion of its own). Same formula: x·cos + rotate_half(x)·sin.
+  let ropeCache: { cos: string; sin: string } | undefined;
   const rope = (x: string, out?: string): string => {
-    shared ??= standardShared();
-    const [x1, x2] = g.node("Split", [x, halves], [g.fresh("rope_x1"), g.fresh("rope_x2")], {
-      axis: -1,
-    });
-    const [negX2] = g.node("Neg", [x2!]);
-    const [rotated] = g.node("Concat", [negX2!, x1!], undefined, { axis: -1 });
-    const [a] = g.node("Mul", [x, shared.ropeCos]);
-    const [b] = g.node("Mul", [rotated!, shared.ropeSin]);
-    return g.node("Add", [a!, b!], out === undefined ? undefined : [out])[0]!;
+    if (!ropeCache) {
+      const { cos, sin } = ropeHalfCaches(config);
+      const dims = [config.max_position_embeddings, headDim / 2];
+      ropeCache = { cos: constant("cos_cache", dims, cos), sin: constant("sin_cache", dims, sin) };
+    }
+    const inputs = [x, "position_ids", ropeCache.cos, ropeCache.sin];
+    return g.node(
+      "RotaryEmbedding",
+      inputs,
+      out === undefined ? undefined : [out],
+      { interleaved: 0 },
+      "com.microsoft",
+    )[0]!;
   };
   const standardAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
     shared ??= standardShared();
@@ -428,4 +441,15 @@ function buildGraph(
     ? spec("model.embed_tokens.weight")
     : spec("lm_head.weight");
   g.node("MatMul", [final, weight("lm_head.MatMul.weight", headSpec, true)], ["logits"]);
+}
+
+function concat(chunks: Float32Array[]): Float32Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
 }

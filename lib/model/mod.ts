@@ -14,3 +14,4 @@ export * from "./rope.ts";
 export * from "./build.ts";
 export * from "./reference.ts";
 export * from "./ensure.ts";
+export * from "./import/mod.ts";

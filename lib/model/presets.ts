@@ -49,6 +49,11 @@ export interface LlamaConfig {
   tie_word_embeddings: boolean;
   /** Standard deviation of the normal weight initialisation. */
   initializer_range: number;
+  /**
+   * Biases of the attention projections: `true` on q/k/v/o (Llama's `attention_bias`), `"qkv"`
+   * on q/k/v only (Qwen2). @default false
+   */
+  attention_bias?: boolean | "qkv";
 }
 
 /**
@@ -279,7 +284,12 @@ export function parameterCount(config: Readonly<LlamaConfig>): number {
   const h = config.hidden_size;
   const q = config.num_attention_heads * config.head_dim;
   const kv = config.num_key_value_heads * config.head_dim;
-  const layer = 2 * h + h * q + 2 * h * kv + q * h + 3 * h * config.intermediate_size;
+  const biases = config.attention_bias === true
+    ? q + 2 * kv + h
+    : config.attention_bias === "qkv"
+    ? q + 2 * kv
+    : 0;
+  const layer = 2 * h + h * q + 2 * h * kv + q * h + 3 * h * config.intermediate_size + biases;
   const embed = config.vocab_size * h;
   return embed * (config.tie_word_embeddings ? 1 : 2) + config.num_hidden_layers * layer + h;
 }

@@ -1,13 +1,16 @@
 /**
  * A plain TypeScript float64 forward pass of a built model, straight from `model.safetensors` and
- * `config.json` — independent of the ONNX graph, so tests can check the graph against it.
+ * `config.json`, or of an imported Hugging Face checkpoint (any of its tensor types, sharded or
+ * not, attention biases included) — independent of the ONNX graph, so tests can check the graph
+ * against it.
  *
  * @module
  */
 import { join } from "node:path";
+import { checkCheckpoint } from "./import/import_checkpoint.ts";
 import type { LlamaConfig } from "./presets.ts";
 import { inverseFrequencies } from "./rope.ts";
-import { readSafetensors } from "./safetensors.ts";
+import { readSafetensors, readTensorRows } from "./safetensors.ts";
 
 /** A model loaded for the reference forward. */
 export interface ReferenceModel {
@@ -35,6 +38,30 @@ export function loadReferenceModel(dir: string): ReferenceModel {
     weights.set(name, Float64Array.from(t.data));
   }
   return { config, weights };
+}
+
+/**
+ * Loads a Hugging Face checkpoint directory for {@linkcode referenceForward} (small models only):
+ * the configuration as the importer maps it, every tensor widened exactly to float64.
+ *
+ * @param from A checkpoint directory (`config.json`, safetensors, tokenizer files).
+ * @returns The configuration and float64 weights.
+ * @throws what the importer's checks throw for a checkpoint that does not convert.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadReferenceCheckpoint } from "./reference.ts";
+ * const model = loadReferenceCheckpoint("models/wikitext-llama");
+ * assert(model.config.hidden_size === 256 && model.weights.has("lm_head.weight"));
+ * ```
+ */
+export function loadReferenceCheckpoint(from: string): ReferenceModel {
+  const checked = checkCheckpoint(from);
+  const weights = new Map<string, Float64Array>();
+  for (const [name, info] of checked.tensors) {
+    weights.set(name, Float64Array.from(readTensorRows(info)));
+  }
+  return { config: checked.config, weights };
 }
 
 /**
@@ -98,9 +125,23 @@ export function referenceForward(model: ReferenceModel, ids: readonly number[]):
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
     const xn = rmsNorm(x, w(`${p}.input_layernorm.weight`), n, h, c.rms_norm_eps);
-    const q = linear(xn, w(`${p}.self_attn.q_proj.weight`), n, h, heads * d);
-    const k = linear(xn, w(`${p}.self_attn.k_proj.weight`), n, h, kvHeads * d);
-    const v = linear(xn, w(`${p}.self_attn.v_proj.weight`), n, h, kvHeads * d);
+    const bias = (out: Float64Array, name: string) => {
+      const b = model.weights.get(name); // Qwen2's q/k/v, Llama's attention_bias
+      if (b) { for (let i = 0; i < out.length; i++) out[i]! += b[i % b.length]!; }
+      return out;
+    };
+    const q = bias(
+      linear(xn, w(`${p}.self_attn.q_proj.weight`), n, h, heads * d),
+      `${p}.self_attn.q_proj.bias`,
+    );
+    const k = bias(
+      linear(xn, w(`${p}.self_attn.k_proj.weight`), n, h, kvHeads * d),
+      `${p}.self_attn.k_proj.bias`,
+    );
+    const v = bias(
+      linear(xn, w(`${p}.self_attn.v_proj.weight`), n, h, kvHeads * d),
+      `${p}.self_attn.v_proj.bias`,
+    );
     rope(q, n, heads);
     rope(k, n, kvHeads);
     const ctx = new Float64Array(n * heads * d);
@@ -128,7 +169,10 @@ export function referenceForward(model: ReferenceModel, ids: readonly number[]):
         }
       }
     }
-    const attn = linear(ctx, w(`${p}.self_attn.o_proj.weight`), n, heads * d, h);
+    const attn = bias(
+      linear(ctx, w(`${p}.self_attn.o_proj.weight`), n, heads * d, h),
+      `${p}.self_attn.o_proj.bias`,
+    );
     for (let i = 0; i < x.length; i++) x[i]! += attn[i]!;
     const xn2 = rmsNorm(x, w(`${p}.post_attention_layernorm.weight`), n, h, c.rms_norm_eps);
     const inter = c.intermediate_size;

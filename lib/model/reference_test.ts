@@ -15,6 +15,22 @@ const untied = await buildModel({
   seed: 8,
   config: { tie_word_embeddings: false },
 });
+// Llama-3 rope scaling with a short original context, so the scaled frequencies matter at 40
+// positions: checks the RotaryEmbedding caches against the float64 RoPE.
+const scaled = await buildModel({
+  preset: "tiny",
+  outDir: join(root, "scaled"),
+  seed: 9,
+  config: {
+    rope_scaling: {
+      rope_type: "llama3",
+      factor: 8,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 16,
+    },
+  },
+});
 
 /** Deterministic ids in [0, vocab). */
 function ids(n: number, vocab: number, salt = 1): number[] {
@@ -32,8 +48,10 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return diff / scale;
 }
 
-for (const [label, report] of [["tied", tied], ["untied", untied]] as const) {
-  Deno.test(`referenceForward() matches ORT fp32 logits within 1e-4 relative (${label} head)`, async () => {
+for (
+  const [label, report] of [["tied", tied], ["untied", untied], ["llama3-rope", scaled]] as const
+) {
+  Deno.test(`referenceForward() matches ORT fp32 logits within 1e-4 relative (${label})`, async () => {
     const model = loadReferenceModel(report.outDir);
     assertEquals(model.weights.has("lm_head.weight"), label === "untied");
     const session = await createSession(report.files[0]!.path);

@@ -20,7 +20,7 @@ const modelId = basename(dir);
 const config = PRESETS.tiny!;
 
 /** Dtypes whose ONNX file the cache directory holds. */
-function builtDtypes(): Dtype[] {
+function builtDtypes(): Exclude<Dtype, "bf16" | "q4gptq">[] {
   return (["fp32", "fp16", "q8", "q4", "q4f16"] as const).filter((d) => {
     try {
       return Deno.statSync(join(dir, "onnx", `model${DTYPE_FILE_SUFFIX[d]}.onnx`)).isFile;

@@ -53,6 +53,15 @@ export function parameterSpecs(config: Readonly<LlamaConfig>): ParameterSpec[] {
       { name: `${p}.mlp.up_proj.weight`, shape: [inter, h], init: "normal" },
       { name: `${p}.mlp.down_proj.weight`, shape: [h, inter], init: "normal" },
     );
+    const biased = config.attention_bias === true
+      ? ["q", "k", "v", "o"]
+      : config.attention_bias === "qkv"
+      ? ["q", "k", "v"]
+      : [];
+    for (const b of biased) {
+      const width = b === "q" ? q : b === "o" ? h : kv;
+      specs.push({ name: `${p}.self_attn.${b}_proj.bias`, shape: [width], init: "normal" });
+    }
   }
   specs.push({ name: "model.norm.weight", shape: [h], init: "ones" });
   if (!config.tie_word_embeddings) {

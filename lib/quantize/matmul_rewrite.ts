@@ -70,6 +70,8 @@ export function findQuantizableMatMuls(
 
 /** Options of {@linkcode rewriteMatMulsQ4}. */
 export interface Q4RewriteOptions {
+  /** Bits per weight: 4, or 8 (weight-only 8-bit `MatMulNBits`). @default 4 */
+  bits?: 4 | 8;
   /** Rows of K per block. @default 32 */
   blockSize?: number;
   /** Symmetric quantisation (no zero-point input). @default false */
@@ -84,7 +86,7 @@ export interface Q4RewriteOptions {
 }
 
 /**
- * Rewrites `matmuls` (found in `graph`) to `MatMulNBits` with 4-bit weights.
+ * Rewrites `matmuls` (found in `graph`) to `MatMulNBits` with 4-bit (or 8-bit) weights.
  *
  * @param graph The graph (mutated).
  * @param tensors Initializers by name (mutated: quantised tensors added, unused B removed).
@@ -103,10 +105,12 @@ export function rewriteMatMulsQ4(
   options: Q4RewriteOptions = {},
 ): RewriteStats {
   const blockSize = options.blockSize ?? 32;
+  const bits = options.bits ?? 4;
   const symmetric = options.symmetric ?? false;
   const scaleType = options.scaleType ?? "float32";
   const stats: RewriteStats = { rewritten: 0, sourceWeightBytes: 0, quantizedWeightBytes: 0 };
   const done = new Map<string, string[]>();
+  const tag = bits === 4 ? "Q4" : "Q8NBits";
   for (const m of matmuls) {
     const b = m.weight.name;
     let inputs = done.get(b);
@@ -118,6 +122,7 @@ export function rewriteMatMulsQ4(
         parts,
         async () =>
           quantizeQ4(asFloat32(await source.load()), [m.k, m.n], {
+            bits,
             blockSize,
             symmetric,
             scaleType,
@@ -125,7 +130,12 @@ export function rewriteMatMulsQ4(
           }),
       );
       const added: LazyTensor[] = [
-        lazy(`${b}_Q4`, DT.UINT8, [m.n, nBlocks, blockSize / 2], async () => (await get()).packed),
+        lazy(
+          `${b}_${tag}`,
+          DT.UINT8,
+          [m.n, nBlocks, bits === 4 ? blockSize / 2 : blockSize],
+          async () => (await get()).packed,
+        ),
         lazy(
           `${b}_scales`,
           scaleType === "float16" ? DT.FLOAT16 : DT.FLOAT,
@@ -141,7 +151,7 @@ export function rewriteMatMulsQ4(
           lazy(
             `${b}_zero_points`,
             DT.UINT8,
-            [m.n * Math.ceil(nBlocks / 2)],
+            [m.n * (bits === 4 ? Math.ceil(nBlocks / 2) : nBlocks)],
             async () => (await get()).zeroPoints!,
           ),
         );
@@ -155,12 +165,12 @@ export function rewriteMatMulsQ4(
     const node = m.node;
     node.opType = "MatMulNBits";
     node.domain = "com.microsoft";
-    node.name = node.name ? `${node.name}_Q4` : `${node.output?.[0]}_Q4`;
+    node.name = node.name ? `${node.name}_${tag}` : `${node.output?.[0]}_${tag}`;
     node.input = [node.input![0]!, ...inputs];
     node.attribute = [
       intAttr("K", m.k),
       intAttr("N", m.n),
-      intAttr("bits", 4),
+      intAttr("bits", bits),
       intAttr("block_size", blockSize),
       ...(options.accuracyLevel ? [intAttr("accuracy_level", options.accuracyLevel)] : []),
     ];

@@ -1,6 +1,6 @@
 /**
- * The quantizer: reads any float32 ONNX decoder and writes its fp16, q8, q4 and q4f16 variants
- * by rewriting the graph, plus the exact reference (de)quantisation used by tests.
+ * The quantizer: reads any float32 ONNX decoder and writes its fp16, bf16, q8, q4, q4f16 and
+ * q4gptq variants by rewriting the graph, plus the exact reference (de)quantisation used by tests.
  *
  * @module
  */
@@ -13,3 +13,8 @@ export * from "./matmul_rewrite.ts";
 export * from "./onnx_file.ts";
 export * from "./onnx_writer.ts";
 export * from "./lazy_tensor.ts";
+export * from "./quantization_metadata.ts";
+export * from "./bfloat16_graph.ts";
+export * from "./gptq.ts";
+export * from "./gptq_rewrite.ts";
+export * from "./calibration.ts";

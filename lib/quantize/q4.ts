@@ -1,14 +1,16 @@
 /**
- * Blockwise 4-bit weight quantisation in the exact layout of ONNX Runtime's `MatMulNBits`
- * (com.microsoft, bits 4), as `MatMulNBitsQuantizer` (matmul_nbits_quantizer.py, the C++
- * `BlockwiseQuantBlock<T, block_size, 4>`) writes it:
+ * Blockwise 4-bit (and 8-bit) weight quantisation in the exact layout of ONNX Runtime's
+ * `MatMulNBits` (com.microsoft), as `MatMulNBitsQuantizer` (matmul_nbits_quantizer.py, the C++
+ * `BlockwiseQuantBlock<T, block_size, bits>`) writes it:
  *
  * - B `[K, N]` is quantised column by column in blocks of `blockSize` consecutive rows of K;
- * - `packed` is `uint8 [N, K / blockSize, blockSize / 2]`: element `k` of a block is in byte
- *   `k >> 1`, low nibble for even `k`, high nibble for odd `k`;
+ * - 4 bits: `packed` is `uint8 [N, K / blockSize, blockSize / 2]`: element `k` of a block is in
+ *   byte `k >> 1`, low nibble for even `k`, high nibble for odd `k`; 8 bits: `uint8 [N,
+ *   K / blockSize, blockSize]`, one code per byte;
  * - `scales` is `[N * K / blockSize]` (column-major over blocks), in the activation's float type;
- * - `zeroPoints` (asymmetric only) is `uint8 [N * ceil(nBlocks / 2)]`, two per byte, low nibble
- *   first, each column padded to whole bytes; symmetric weights omit it (implicit zero point 8).
+ * - `zeroPoints` (asymmetric only): 4 bits `uint8 [N * ceil(nBlocks / 2)]`, two per byte, low
+ *   nibble first, each column padded to whole bytes; 8 bits `uint8 [N * nBlocks]`; symmetric
+ *   weights omit it (implicit zero point 8, or 128 for 8 bits).
  *
  * Dequantisation: `w = scale * (q - zeroPoint)`.
  *
@@ -19,6 +21,8 @@ import { roundToFloat16 } from "./float16.ts";
 
 /** Options of {@linkcode quantizeQ4}. */
 export interface Q4Options {
+  /** Bits per weight: 4, or 8 for weight-only 8-bit `MatMulNBits`. @default 4 */
+  bits?: 4 | 8;
   /** Rows of K per block (a power of two ≥ 16). @default 32 */
   blockSize?: number;
   /** Symmetric (implicit zero point 8, scale = signed max-abs / -8) or asymmetric. @default false */
@@ -31,6 +35,8 @@ export interface Q4Options {
 
 /** A 4-bit quantised `[K, N]` weight in `MatMulNBits` layout. */
 export interface Q4Weights {
+  /** Bits per code (4 or 8). */
+  bits: 4 | 8;
   /** In-features (rows of B). */
   k: number;
   /** Out-features (columns of B). */
@@ -41,11 +47,13 @@ export interface Q4Weights {
   symmetric: boolean;
   /** Float type of the stored scales. */
   scaleType: "float32" | "float16";
-  /** `uint8 [N, K / blockSize, blockSize / 2]`, two codes per byte, low nibble first. */
+  /** 4 bits: `uint8 [N, K / blockSize, blockSize / 2]`, two codes per byte, low nibble first;
+   * 8 bits: `uint8 [N, K / blockSize, blockSize]`. */
   packed: Uint8Array;
   /** `[N * K / blockSize]` scales, as stored (already rounded to float16 for `float16`). */
   scales: Float32Array;
-  /** `uint8 [N * ceil(nBlocks / 2)]` packed zero points, or `null` when symmetric. */
+  /** Zero points (4 bits: `uint8 [N * ceil(nBlocks / 2)]` packed; 8 bits: `uint8 [N * nBlocks]`),
+   * or `null` when symmetric. */
   zeroPoints: Uint8Array | null;
 }
 
@@ -95,6 +103,10 @@ export function quantizeQ4(
   options: Q4Options = {},
 ): Q4Weights {
   const [k, n] = shape;
+  const bits = options.bits ?? 4;
+  if (bits !== 4 && bits !== 8) throw new RangeError(`'bits' must be 4 or 8, got ${bits}`);
+  const levels = (1 << bits) - 1; // 15 or 255
+  const mid = 1 << (bits - 1); // 8 or 128: the symmetric zero point
   const blockSize = checkBlockSize(options.blockSize ?? 32);
   const symmetric = options.symmetric ?? false;
   const scaleType = options.scaleType ?? "float32";
@@ -106,13 +118,13 @@ export function quantizeQ4(
   }
   if (k % blockSize !== 0) {
     throw new RangeError(
-      `Cannot quantize '${name}' [${k}, ${n}] to 4 bits: in-features ${k} is not a multiple of ` +
+      `Cannot quantize '${name}' [${k}, ${n}] to ${bits} bits: in-features ${k} is not a multiple of ` +
         `blockSize ${blockSize}`,
     );
   }
   const nBlocks = k / blockSize;
-  const blob = blockSize / 2;
-  const zpPerCol = Math.ceil(nBlocks / 2);
+  const blob = bits === 4 ? blockSize / 2 : blockSize;
+  const zpPerCol = bits === 4 ? Math.ceil(nBlocks / 2) : nBlocks;
   const packed = new Uint8Array(n * nBlocks * blob);
   const rawScales = new Float32Array(n * nBlocks);
   const zeroPoints = symmetric ? null : new Uint8Array(n * zpPerCol);
@@ -150,41 +162,42 @@ export function quantizeQ4(
     for (let col = 0; col < n; col++) {
       let scale: number;
       if (symmetric) {
-        scale = f(hi[col]! / -8);
-        zps[col] = 8;
+        scale = f(hi[col]! / -mid);
+        zps[col] = mid;
       } else {
         const min = Math.min(lo[col]!, 0);
         const max = Math.max(hi[col]!, 0);
-        scale = f(f(max - min) / 15);
+        scale = f(f(max - min) / levels);
         const zpf = scale !== 0 ? f(0 - f(min / scale)) : min;
-        const zp = zpf < 0 ? 0 : zpf > 15 ? 15 : roundHalfAway(zpf);
+        const zp = zpf < 0 ? 0 : zpf > levels ? levels : roundHalfAway(zpf);
         zps[col] = zp;
-        zeroPoints![col * zpPerCol + (b >> 1)]! |= (b & 1) ? zp << 4 : zp;
+        if (bits === 8) zeroPoints![col * zpPerCol + b] = zp;
+        else zeroPoints![col * zpPerCol + (b >> 1)]! |= (b & 1) ? zp << 4 : zp;
       }
       rawScales[col * nBlocks + b] = scale;
       recip[col] = scale ? f(1 / scale) : 0;
     }
     for (let r = 0; r < blockSize; r++) {
       const base = (row0 + r) * n;
-      const shift = (r & 1) * 4;
-      const byte = b * blob + (r >> 1);
+      const shift = bits === 4 ? (r & 1) * 4 : 0;
+      const byte = b * blob + (bits === 4 ? r >> 1 : r);
       for (let col = 0; col < n; col++) {
         const v = f(w[base + col]! * recip[col]!);
-        // Symmetric: truncation of v + 8.5 (round half up); asymmetric: roundf(v + zp), which
-        // for the non-negative values that survive the clamp is floor(x + 0.5).
-        const x = symmetric ? f(v + 8.5) : f(v + zps[col]!);
+        // Symmetric: truncation of v + mid + 0.5 (round half up); asymmetric: roundf(v + zp),
+        // which for the non-negative values that survive the clamp is floor(x + 0.5).
+        const x = symmetric ? f(v + mid + 0.5) : f(v + zps[col]!);
         const r0 = symmetric ? Math.trunc(x) : Math.floor(x + 0.5);
-        const q = x < 0 ? 0 : r0 > 15 ? 15 : r0;
+        const q = x < 0 ? 0 : r0 > levels ? levels : r0;
         packed[col * nBlocks * blob + byte]! |= q << shift;
       }
     }
   }
   const scales = scaleType === "float16" ? roundToFloat16(rawScales) : rawScales;
-  return { k, n, blockSize, symmetric, scaleType, packed, scales, zeroPoints };
+  return { bits, k, n, blockSize, symmetric, scaleType, packed, scales, zeroPoints };
 }
 
 /**
- * The 4-bit code and zero point of element `(row, col)` of a quantised weight.
+ * The code and zero point of element `(row, col)` of a 4- or 8-bit quantised weight.
  *
  * @param q The quantised weight.
  * @param row Row in K.
@@ -206,6 +219,11 @@ export function q4Element(
   const nBlocks = q.k / q.blockSize;
   const b = Math.floor(row / q.blockSize);
   const r = row % q.blockSize;
+  if (q.bits === 8) {
+    const code = q.packed[(col * nBlocks + b) * q.blockSize + r]!;
+    const zeroPoint = q.zeroPoints ? q.zeroPoints[col * nBlocks + b]! : 128;
+    return { code, zeroPoint, scale: q.scales[col * nBlocks + b]! };
+  }
   const byte = q.packed[(col * nBlocks + b) * (q.blockSize / 2) + (r >> 1)]!;
   const code = (r & 1) ? byte >> 4 : byte & 0xf;
   let zeroPoint = 8;
@@ -217,7 +235,7 @@ export function q4Element(
 }
 
 /**
- * Reference dequantisation of a 4-bit weight: `scale * (q - zeroPoint)` in float32, laid out
+ * Reference dequantisation of a 4- or 8-bit weight: `scale * (q - zeroPoint)` in float32, laid out
  * back as row-major `[K, N]`.
  *
  * @param q The quantised weight.

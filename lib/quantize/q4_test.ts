@@ -138,3 +138,51 @@ for (const symmetric of [false, true]) {
     assertEquals(Array.from(y, (v) => v + 0), Array.from(dequantizeQ4(q), (v) => v + 0));
   });
 }
+
+for (const symmetric of [false, true]) {
+  Deno.test(`MatMulNBits bits 8 on ORT CPU dequantises exactly like dequantizeQ4() (symmetric ${symmetric})`, async () => {
+    const k = 64;
+    const n = 24;
+    const q = quantizeQ4(randomValues(k * n, 19), [k, n], { bits: 8, blockSize: 32, symmetric });
+    assertEquals(q.packed.length, n * k);
+    const y = await runGraph(
+      (g) => {
+        g.input("a", "float32", [k, k]).output("y", "float32", [k, n]);
+        const inputs = [
+          "a",
+          g.initializer("b", "uint8", [n, k / 32, 32], q.packed),
+          g.initializer("s", "float32", [n * (k / 32)], q.scales),
+        ];
+        if (q.zeroPoints) {
+          assertEquals(q.zeroPoints.length, n * (k / 32));
+          inputs.push(g.initializer("zp", "uint8", [q.zeroPoints.length], q.zeroPoints));
+        }
+        g.node(
+          "MatMulNBits",
+          inputs,
+          ["y"],
+          { K: k, N: n, bits: 8, block_size: 32 },
+          "com.microsoft",
+        );
+      },
+      { a: identity(k) },
+      { "com.microsoft": 1 },
+    );
+    assertEquals(Array.from(y, (v) => v + 0), Array.from(dequantizeQ4(q), (v) => v + 0));
+  });
+}
+
+Deno.test("quantizeQ4() with 8 bits is within scale/2 per element and uses the full code range", () => {
+  const w = randomValues(64 * 8, 29, 0.5);
+  const q = quantizeQ4(w, [64, 8], { bits: 8, blockSize: 32 });
+  const d = dequantizeQ4(q);
+  let top = 0;
+  for (let i = 0; i < w.length; i++) {
+    const row = Math.floor(i / 8);
+    const { code, scale } = q4Element(q, row, i % 8);
+    top = Math.max(top, code);
+    assert(Math.abs(d[i]! - w[i]!) <= scale / 2 + 1e-6, `element ${i}`);
+  }
+  assertEquals(top, 255);
+  assertThrows(() => quantizeQ4(w, [64, 8], { bits: 3 as 4 }), RangeError, "'bits' must be 4 or 8");
+});

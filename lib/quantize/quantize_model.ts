@@ -20,9 +20,27 @@ import {
 import { OnnxFile } from "./onnx_file.ts";
 import { writeOnnxModel } from "./onnx_writer.ts";
 import { checkBlockSize } from "./q4.ts";
+import { convertGraphToBfloat16 } from "./bfloat16_graph.ts";
+import { rewriteMatMulsQ4Gptq } from "./gptq_rewrite.ts";
+import { quantizationSettings, setQuantizationMetadata } from "./quantization_metadata.ts";
+
+/** How q8 (int8) MatMuls are written: see {@linkcode QuantizeOptions.int8Kind}. */
+export const INT8_KINDS = ["dynamic", "nbits"] as const;
+
+/** One of {@linkcode INT8_KINDS}. */
+export type Int8Kind = typeof INT8_KINDS[number];
+
+/** The default `MatMulNBits` accuracy level (int8 compute on CPU; see docs/cpu-speed.md). */
+export const DEFAULT_ACCURACY_LEVEL = 4;
+
+/** The default 4-bit block size. */
+export const DEFAULT_BLOCK_SIZE = 32;
+
+/** The default int8 kind. */
+export const DEFAULT_INT8_KIND: Int8Kind = "nbits";
 
 /** The dtypes {@linkcode quantizeModel} can write. */
-export const QUANTIZE_DTYPES = ["fp16", "q8", "q4", "q4f16"] as const;
+export const QUANTIZE_DTYPES = ["fp16", "bf16", "q8", "q4", "q4f16", "q4gptq"] as const;
 
 /** One of {@linkcode QUANTIZE_DTYPES}. */
 export type QuantizeDtype = typeof QUANTIZE_DTYPES[number];
@@ -36,10 +54,19 @@ export interface QuantizeOptions {
   /** Symmetric weights (q4: implicit zero point 8; q8: int8, zero point 0). @default false */
   symmetric?: boolean;
   /**
-   * `MatMulNBits` `accuracy_level` for q4 / q4f16: 0 leaves it unset (ORT's default), 4 lets the
-   * CPU provider quantise activations to int8 per block (faster, less exact). @default 0
+   * `MatMulNBits` `accuracy_level` for q4 / q4f16 (and q8 with `int8Kind: "nbits"`): 0 leaves it
+   * unset (ORT's default: the CPU provider dequantises B to float and runs a float GEMM), 4 lets
+   * the CPU provider quantise A to int8 per block and use int8 dot products, as llama.cpp does.
+   * 4 was chosen by measurement (docs/cpu-speed.md); GPU providers ignore it. @default 4
    */
   accuracyLevel?: number;
+  /**
+   * What q8 writes: `nbits` = weight-only 8-bit `MatMulNBits` (blockwise, float activations at
+   * accuracy level 0, int8 at 4), `dynamic` = onnxruntime `quantize_dynamic`'s
+   * `DynamicQuantizeLinear → MatMulInteger` (per-tensor uint8 activations, per-channel weights).
+   * Chosen by measurement (docs/cpu-speed.md). @default DEFAULT_INT8_KIND
+   */
+  int8Kind?: Int8Kind;
   /** Overwrite existing outputs. @default false */
   force?: boolean;
   /** Op types kept in float32 inside fp16 / q4f16 graphs. @default DEFAULT_FLOAT32_OPS */
@@ -139,12 +166,16 @@ export async function quantizeModel(
     }
     if (!wanted.includes(d)) wanted.push(d);
   }
-  const blockSize = checkBlockSize(options.blockSize ?? 32);
+  const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
   const symmetric = options.symmetric ?? false;
   const keepLmHead = options.keepLmHead ?? false;
-  const accuracyLevel = options.accuracyLevel ?? 0;
+  const accuracyLevel = options.accuracyLevel ?? DEFAULT_ACCURACY_LEVEL;
   if (!Number.isInteger(accuracyLevel) || accuracyLevel < 0 || accuracyLevel > 4) {
     throw new RangeError(`'accuracyLevel' must be an integer 0..4, got ${accuracyLevel}`);
+  }
+  const int8Kind = options.int8Kind ?? DEFAULT_INT8_KIND;
+  if (!(INT8_KINDS as readonly string[]).includes(int8Kind)) {
+    throw new RangeError(`'int8Kind' must be one of ${INT8_KINDS.join(", ")}, got '${int8Kind}'`);
   }
   if (!options.force) {
     for (const d of wanted) {
@@ -171,11 +202,16 @@ export async function quantizeModel(
             `initializer${keepLmHead ? ", other than the LM head" : ""})`,
         );
       }
-      if (wanted.some((d) => d === "q4" || d === "q4f16")) {
+      if (wanted.includes("q4gptq") && symmetric) {
+        throw new RangeError("Cannot quantize to 'q4gptq' symmetric: GPTQ here is asymmetric only");
+      }
+      const fourBit = wanted.some((d) => d === "q4" || d === "q4f16" || d === "q4gptq");
+      if (fourBit || (wanted.includes("q8") && int8Kind === "nbits")) {
         for (const m of candidates) {
           if (m.k % blockSize !== 0) {
             throw new RangeError(
-              `Cannot quantize '${m.weight.name}' [${m.k}, ${m.n}] to 4 bits: in-features ${m.k} ` +
+              `Cannot quantize '${m.weight.name}' [${m.k}, ${m.n}] to ${fourBit ? 4 : 8} bits: ` +
+                `in-features ${m.k} ` +
                 `is not a multiple of blockSize ${blockSize}`,
             );
           }
@@ -197,8 +233,28 @@ export async function quantizeModel(
         case "fp16":
           convertGraphToFloat16(graph, tensors, fp16Options);
           break;
+        case "bf16":
+          convertGraphToBfloat16(graph, tensors, fp16Options);
+          break;
+        case "q4gptq":
+          stats = await rewriteMatMulsQ4Gptq(fp32OnnxPath, graph, tensors, matmuls, {
+            blockSize,
+            accuracyLevel,
+          });
+          addMicrosoftOpset(model);
+          break;
         case "q8":
-          stats = rewriteMatMulsQ8(graph, tensors, matmuls, { symmetric });
+          if (int8Kind === "nbits") {
+            stats = rewriteMatMulsQ4(graph, tensors, matmuls, {
+              bits: 8,
+              blockSize,
+              symmetric,
+              accuracyLevel,
+            });
+            addMicrosoftOpset(model);
+          } else {
+            stats = rewriteMatMulsQ8(graph, tensors, matmuls, { symmetric });
+          }
           break;
         case "q4":
           stats = rewriteMatMulsQ4(graph, tensors, matmuls, {
@@ -223,6 +279,10 @@ export async function quantizeModel(
           throw new TypeError(`unhandled dtype ${never}`);
         }
       }
+      setQuantizationMetadata(
+        model,
+        quantizationSettings(dtype, { blockSize, accuracyLevel, int8Kind, symmetric, keepLmHead }),
+      );
       const written = await writeOnnxModel(
         variantPath(fp32OnnxPath, dtype),
         model,

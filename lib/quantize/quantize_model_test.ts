@@ -10,7 +10,17 @@ import { lazyTensor } from "./lazy_tensor.ts";
 import { OnnxFile } from "./onnx_file.ts";
 import { writeOnnxModel } from "./onnx_writer.ts";
 import { dequantizeQ4, quantizeQ4 } from "./q4.ts";
-import { QUANTIZE_DTYPES, quantizeModel, variantPath } from "./quantize_model.ts";
+import {
+  DEFAULT_ACCURACY_LEVEL,
+  DEFAULT_INT8_KIND,
+  quantizeModel,
+  variantPath,
+} from "./quantize_model.ts";
+import { quantizationLabel, readQuantizationMetadata } from "./quantization_metadata.ts";
+
+// The variants ORT's CPU provider runs on this fixture; bf16 (no CPU kernels) and q4gptq (needs a
+// decoder with config.json to calibrate) are tested in bfloat16_graph_test.ts and gptq_test.ts.
+const CPU_DTYPES = ["fp16", "q8", "q4", "q4f16"] as const;
 
 const { kvHeads, headDim, vocab } = FIXTURE;
 const PAST = 3;
@@ -61,8 +71,8 @@ Deno.test("quantizeModel() writes every variant; each runs on ORT CPU within its
   const path = await writeFixtureModel(dir);
   const ref = await run(path, false);
   const refLogits = toFloat32(ref.logits);
-  const reports = await quantizeModel(path, [...QUANTIZE_DTYPES]);
-  assertEquals(reports.map((r) => r.dtype), [...QUANTIZE_DTYPES]);
+  const reports = await quantizeModel(path, [...CPU_DTYPES]);
+  assertEquals(reports.map((r) => r.dtype), [...CPU_DTYPES]);
   for (const r of reports) {
     assertEquals(r.path, variantPath(path, r.dtype));
     assertEquals(r.bytes, (await Deno.stat(r.path)).size);
@@ -73,7 +83,10 @@ Deno.test("quantizeModel() writes every variant; each runs on ORT CPU within its
     assertEquals(out.logits.type, float16 ? "float16" : "float32");
     assertEquals(out.logits.dims, [1, 5, vocab]);
     const rel = maxAbsDiff(toFloat32(out.logits), refLogits) / maxAbs(refLogits);
-    assert(rel <= RELATIVE_BOUND[r.dtype], `${r.dtype}: relative error ${rel}`);
+    assert(
+      rel <= RELATIVE_BOUND[r.dtype as typeof CPU_DTYPES[number]],
+      `${r.dtype}: relative error ${rel}`,
+    );
     assert(rel > 0, `${r.dtype} differs from fp32 at all`);
     assertEquals(r.matmulsRewritten, r.dtype === "fp16" ? 0 : 4);
   }
@@ -105,11 +118,11 @@ Deno.test("quantizeModel() fp16 takes and returns float16 KV, passing past value
   assert(ops.includes("MatMul") && !ops.includes("MatMulNBits"));
 });
 
-Deno.test("quantizeModel() q4 equals the fp32 graph run with dequantizeQ4() weights", async () => {
+Deno.test("quantizeModel() q4 at accuracy level 0 equals the fp32 graph run with dequantizeQ4() weights", async () => {
   for (const symmetric of [false, true]) {
     const dir = await Deno.makeTempDir();
     const path = await writeFixtureModel(dir);
-    const [r] = await quantizeModel(path, ["q4"], { symmetric });
+    const [r] = await quantizeModel(path, ["q4"], { symmetric, accuracyLevel: 0 });
     // The same graph, float32, with each MatMul weight replaced by its dequantised q4 value.
     const src = await OnnxFile.open(path);
     const tensors = await Promise.all(
@@ -142,10 +155,10 @@ Deno.test("quantizeModel() q4 equals the fp32 graph run with dequantizeQ4() weig
   }
 });
 
-Deno.test("quantizeModel() q8 uses the quantize_dynamic pattern, one DynamicQuantizeLinear per activation", async () => {
+Deno.test("quantizeModel() q8 with int8Kind dynamic uses the quantize_dynamic pattern, one DynamicQuantizeLinear per activation", async () => {
   const dir = await Deno.makeTempDir();
   const path = await writeFixtureModel(dir);
-  const [r] = await quantizeModel(path, ["q8"]);
+  const [r] = await quantizeModel(path, ["q8"], { int8Kind: "dynamic" });
   const ops = await opTypes(r!.path);
   assertEquals(ops.filter((o) => o === "MatMulInteger").length, 4);
   // k_proj and mlp.up share their input → 3 distinct quantised activations.
@@ -184,7 +197,8 @@ Deno.test("quantizeModel() q4 shrinks the MatMul weights to about 1/7", async ()
   assertEquals(ratio.q4, 20 / 128);
   assertEquals(ratio.q4f16, 18 / 128);
   assert(ratio.q4f16! < 1 / 7 && ratio.q4! < 1 / 6);
-  assert(ratio.q8! > 1 / 4 && ratio.q8! < 0.27, `q8 ≈ 1/4: ${ratio.q8}`);
+  // q8 nbits, symmetric: 32 bytes of codes + one fp32 scale per 32 weights.
+  assertEquals(ratio.q8, 36 / 128);
   const fp32Bytes = (await Deno.stat(path)).size;
   assert(reports[0]!.bytes < fp32Bytes / 2);
 });
@@ -217,7 +231,7 @@ Deno.test("quantizeModel() rejects bad input with messages naming it", async () 
   await assertRejects(
     () => quantizeModel(path, ["fp32"]),
     RangeError,
-    "'fp32': accepted dtypes are fp16, q8, q4, q4f16",
+    "'fp32': accepted dtypes are fp16, bf16, q8, q4, q4f16, q4gptq",
   );
   await assertRejects(
     // deno-lint-ignore no-explicit-any
@@ -277,5 +291,51 @@ Deno.test("quantizeModel() accuracyLevel 4 sets MatMulNBits accuracy_level; the 
     () => quantizeModel(path, ["q4"], { accuracyLevel: 5, force: true }),
     RangeError,
     "'accuracyLevel' must be an integer 0..4, got 5",
+  );
+});
+
+Deno.test("quantizeModel() q8 int8Kind nbits writes 8-bit MatMulNBits; every variant records its settings in metadata_props", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = await writeFixtureModel(dir);
+  const refLogits = toFloat32((await run(path, false)).logits);
+  const [r] = await quantizeModel(path, ["q8"], { int8Kind: "nbits", accuracyLevel: 0 });
+  const f = await OnnxFile.open(r!.path);
+  const nodes = (f.graph.node ?? []).filter((n) => n.opType === "MatMulNBits");
+  assertEquals(nodes.map((n) => Number(n.attribute!.find((a) => a.name === "bits")?.i)), [
+    8,
+    8,
+    8,
+    8,
+  ]);
+  assert(!(f.graph.node ?? []).some((n) => n.opType === "MatMulInteger"));
+  f.close();
+  const logits = toFloat32((await run(r!.path, false)).logits);
+  assert(maxAbsDiff(logits, refLogits) / maxAbs(refLogits) <= RELATIVE_BOUND.q8);
+  assertEquals(await readQuantizationMetadata(r!.path), {
+    dtype: "q8",
+    bits: 8,
+    block_size: 32,
+    accuracy_level: 0,
+    int8_kind: "nbits",
+    symmetric: false,
+    keep_lm_head: false,
+  });
+  const reports = await quantizeModel(path, ["q8", "q4", "fp16"], { force: true });
+  const labels = [];
+  for (const rep of reports) {
+    labels.push(quantizationLabel(await readQuantizationMetadata(rep.path)));
+  }
+  assertEquals(labels, [
+    `q8 ${DEFAULT_INT8_KIND}${
+      DEFAULT_INT8_KIND === "nbits" ? ` b32 acc${DEFAULT_ACCURACY_LEVEL}` : ""
+    }`,
+    `q4 b32 acc${DEFAULT_ACCURACY_LEVEL}`,
+    "fp16",
+  ]);
+  assertEquals(await readQuantizationMetadata(path), null);
+  await assertRejects(
+    () => quantizeModel(path, ["q8"], { int8Kind: "fast" as "nbits", force: true }),
+    RangeError,
+    "'int8Kind' must be one of dynamic, nbits, got 'fast'",
   );
 });

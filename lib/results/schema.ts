@@ -77,6 +77,12 @@ export interface BenchRow {
    */
   kv_cache_bytes?: number | null;
   /**
+   * What the ONNX file says it was quantised with (`q4 b32 acc4`, `q8 nbits b32 acc4`,
+   * `q8 dynamic`, `fp16`; see lib/quantize/quantization_metadata.ts); empty for float32 files and
+   * files written elsewhere (Hub exports).
+   */
+  quantization?: string | null;
+  /**
    * Nodes of the session that ORT placed on a provider other than `execution_provider` (read from
    * its profile; CPU fallbacks of a GPU session show here); null where it was not read.
    */
@@ -121,6 +127,7 @@ export const BENCH_FIELDS = [
   "device_name",
   "kv_mode",
   "kv_cache_bytes",
+  "quantization",
   "nodes_off_provider",
   "logits_positions",
 ] as const satisfies readonly (keyof BenchRow)[];
@@ -132,6 +139,7 @@ export const BENCH_FIELDS = [
 export const BENCH_FIELDS_ADDED = [
   "kv_mode",
   "kv_cache_bytes",
+  "quantization",
   "nodes_off_provider",
   "logits_positions",
 ] as const satisfies readonly (

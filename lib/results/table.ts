@@ -54,6 +54,7 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     device_name: pl.Utf8,
     kv_mode: pl.Utf8,
     kv_cache_bytes: pl.Float64,
+    quantization: pl.Utf8,
     nodes_off_provider: pl.Int64,
     logits_positions: pl.Utf8,
   });
@@ -113,7 +114,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 33);
+ * assert(toFrame("bench", []).width === 34);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {

@@ -38,6 +38,7 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     device_name: 'cpu, with "quotes", commas',
     kv_mode: "in_place",
     kv_cache_bytes: 12_582_912,
+    quantization: "q4 b32 acc4",
     ...overrides,
   };
 }
@@ -119,18 +120,21 @@ Deno.test("readTable() reads a results.csv written before the added columns, wit
   const [header, row] = (await Deno.readTextFile(path)).trim().split("\n") as [string, string];
   const cut = (line: string, n: number) => line.split(",").slice(0, -n).join(",");
   // The quoted device name holds commas, so cut the header by name and the row by its tail.
-  assertEquals(header.split(",").slice(-4), [
+  assertEquals(header.split(",").slice(-5), [
     "kv_mode",
     "kv_cache_bytes",
+    "quantization",
     "nodes_off_provider",
     "logits_positions",
   ]);
   const placement = { nodes_off_provider: null, logits_positions: null };
   await Deno.writeTextFile(path, `${cut(header, 2)}\n${cut(row, 2)}\n`);
   assertEquals(await readTable(path, "bench"), [benchRow(placement)]);
-  await Deno.writeTextFile(path, `${cut(header, 4)}\n${cut(row, 4)}\n`);
+  await Deno.writeTextFile(path, `${cut(header, 3)}\n${cut(row, 3)}\n`);
+  assertEquals(await readTable(path, "bench"), [benchRow({ ...placement, quantization: null })]);
+  await Deno.writeTextFile(path, `${cut(header, 5)}\n${cut(row, 5)}\n`);
   assertEquals(await readTable(path, "bench"), [
-    benchRow({ ...placement, kv_mode: null, kv_cache_bytes: null }),
+    benchRow({ ...placement, kv_mode: null, kv_cache_bytes: null, quantization: null }),
   ]);
   // Not any subset: a header missing a column in the middle is not the table's.
   await Deno.writeTextFile(path, `${header.replace("kv_mode,", "")}\n${row}\n`);

@@ -10,3 +10,4 @@ export * from "./placement.ts";
 export * from "./session.ts";
 export * from "./system_info.ts";
 export * from "./tensors.ts";
+export * from "./session_options.ts";

@@ -14,6 +14,7 @@ import { type Device, DEVICE_EXECUTION_PROVIDER, DEVICES, isDevice } from "../dt
 import { ExecutionProviderUnavailableError } from "./errors.ts";
 import { type Placement, placementFromProfile } from "./placement.ts";
 import { installFloat16Fix } from "./float16.ts";
+import { type SessionTuning, tunedSessionOptions } from "./session_options.ts";
 
 installFloat16Fix();
 
@@ -57,6 +58,13 @@ export interface SessionOptions {
    * the placement of every node that ran can be read. Run it at least once first. @default false
    */
   profilePlacement?: boolean;
+  /** Write the graph as optimised for this session to this path (to count fused ops). */
+  optimizedModelFilePath?: string;
+  /**
+   * Threading: `decode` (cpu: threads = physical cores, spinning, sequential; see
+   * session_options.ts) or `ort-default` (only what is set here). @default "decode"
+   */
+  tuning?: SessionTuning;
 }
 
 /** A created session and what it really runs on. */
@@ -215,18 +223,26 @@ export async function createSession(
   const reason = deviceUnavailableReason(device);
   if (reason !== null) throw new ExecutionProviderUnavailableError(device, reason);
 
+  const { sessionConfig, ...threading } = tunedSessionOptions(device, {
+    ...(options.tuning !== undefined ? { tuning: options.tuning } : {}),
+    threads: intra,
+    interThreads: inter,
+  });
+  const config = { ...sessionConfig, ...options.extra };
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [executionProviderConfig(device, deviceId)],
     graphOptimizationLevel: level,
     enableCpuMemArena: options.enableCpuMemArena ?? true,
     enableMemPattern: options.enableMemPattern ?? false,
     logSeverityLevel: options.logSeverityLevel ?? 3,
-    ...(intra > 0 ? { intraOpNumThreads: intra } : {}),
-    ...(inter > 0 ? { interOpNumThreads: inter, executionMode: "parallel" as const } : {}),
+    ...threading,
     ...(options.preferredOutputLocation !== undefined
       ? { preferredOutputLocation: options.preferredOutputLocation }
       : {}),
-    ...(options.extra ? { extra: { session: options.extra } } : {}),
+    ...(Object.keys(config).length > 0 ? { extra: { session: config } } : {}),
+    ...(options.optimizedModelFilePath !== undefined
+      ? { optimizedModelFilePath: options.optimizedModelFilePath }
+      : {}),
   };
   const profileDir = options.profilePlacement
     ? await Deno.makeTempDir({ prefix: "ort_prof" })

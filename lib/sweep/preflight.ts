@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { presetConfig } from "../model/presets.ts";
+import { checkpointMaxPositions, isCheckpointDir } from "../model/ensure.ts";
 import type { SweepSpec } from "./spec.ts";
 
 /**
@@ -25,6 +26,7 @@ export function knownMaxPositions(ref: string): number | null {
   if (ref.startsWith("preset:")) {
     return presetConfig(ref.slice("preset:".length).split(/[@+]/)[0]!).max_position_embeddings;
   }
+  if (isCheckpointDir(ref)) return checkpointMaxPositions(ref); // converted on first use
   try {
     const config = JSON.parse(Deno.readTextFileSync(join(ref, "config.json")));
     const max = config.max_position_embeddings;

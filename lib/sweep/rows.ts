@@ -48,5 +48,6 @@ export function errorRow(cell: Cell, reason: string, provenance: Provenance): Be
     ort_version: provenance.ortVersion,
     transformers_version: provenance.transformersVersion,
     device_name: cell.device === "cpu" ? provenance.cpuName : provenance.gpuName ?? "",
+    quantization: "",
   };
 }

@@ -12,6 +12,7 @@ import type { BenchRow } from "../results/schema.ts";
 import { generate, loadDecoder, promptIds, resolveModel } from "../engine/mod.ts";
 import type { DecoderModel } from "../engine/mod.ts";
 import { MemorySampler, summarize } from "../measure/mod.ts";
+import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { type Cell, promptSlots } from "./grid.ts";
 import { errorRow } from "./rows.ts";
 import { encodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
@@ -68,6 +69,9 @@ export async function runCell(
   const options = { maxNewTokens: spec.max_new_tokens, useCache: cell.useCache };
   const sampler = new MemorySampler({ intervalMs: 50, gpu: cell.device !== "cpu" }).start();
   const rows: BenchRow[] = [];
+  const quantization = quantizationLabel(
+    await readQuantizationMetadata(model.session.modelPath).catch(() => null),
+  );
   try {
     const first = batchIds(slots[0]!.family, 0);
     for (let w = 0; w < spec.warmup; w++) await generate(model, first, options);
@@ -114,6 +118,7 @@ export async function runCell(
           device_name: cell.device === "cpu" ? provenance.cpuName : provenance.gpuName ?? "",
           kv_mode: r.kvMode ?? "",
           kv_cache_bytes: r.kvReservedBytes,
+          quantization,
         });
       }
     }

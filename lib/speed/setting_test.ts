@@ -1,0 +1,27 @@
+import { assertEquals, assertThrows } from "../testing/assert.ts";
+import {
+  DEFAULT_ACCURACY_LEVEL,
+  DEFAULT_BLOCK_SIZE,
+  DEFAULT_INT8_KIND,
+} from "../quantize/quantize_model.ts";
+import { parseSpeedSetting, variantKey } from "./setting.ts";
+
+Deno.test("parseSpeedSetting() fills unnamed parts with the quantizer's defaults", () => {
+  assertEquals(parseSpeedSetting(" q4 "), {
+    name: "q4",
+    dtype: "q4",
+    accuracyLevel: DEFAULT_ACCURACY_LEVEL,
+    blockSize: DEFAULT_BLOCK_SIZE,
+    int8Kind: DEFAULT_INT8_KIND,
+    tuning: "decode",
+  });
+  assertEquals(variantKey(parseSpeedSetting("q8:nbits:b128:acc0")), "q8-nbits-b128-acc0");
+  assertEquals(variantKey(parseSpeedSetting("q8:dynamic:acc0")), "q8-dynamic");
+  assertEquals(variantKey(parseSpeedSetting("fp16:ort")), "fp16");
+  assertEquals(variantKey(parseSpeedSetting("q4f16:acc0:b16")), "q4f16-b16-acc0");
+});
+
+Deno.test("parseSpeedSetting() names what it does not understand", () => {
+  assertThrows(() => parseSpeedSetting("int4"), RangeError, "must start with one of");
+  assertThrows(() => parseSpeedSetting("q4:acc7"), RangeError, "has 'acc7'");
+});

@@ -1,0 +1,230 @@
+/**
+ * The same model at several speed settings, measured side by side in one process: every setting
+ * is loaded once, then each round runs one greedy generation per setting in turn (the order
+ * rotating every round), so load from other processes hits all settings alike and the result is
+ * a ratio to the first setting — per round, then the median over rounds — rather than an
+ * absolute speed. Decode tokens/s = (new tokens − 1) / decode time (tokens 2..N), as everywhere.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+import { loadDecoder } from "../engine/decoder.ts";
+import { generate } from "../engine/generate.ts";
+import { promptIds } from "../engine/prompts.ts";
+import { resolveModel } from "../engine/resolve.ts";
+import { summarize } from "../measure/stats.ts";
+import { quantizeModel, variantPath } from "../quantize/quantize_model.ts";
+import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
+import { type SpeedSetting, variantKey } from "./setting.ts";
+
+/** Options of {@linkcode runSideBySide}. */
+export interface SideBySideOptions {
+  /** Prompt length in tokens. @default 128 */
+  contextTokens?: number;
+  /** New tokens per generation (decode speed covers tokens 2..N). @default 32 */
+  newTokens?: number;
+  /** Measured rounds. @default 5 */
+  rounds?: number;
+  /** Unrecorded rounds first. @default 1 */
+  warmup?: number;
+  /** Where variant folders are cached. @default `<repo>/.cache/speed` */
+  cacheDir?: string;
+  /** Progress lines. */
+  onProgress?: (line: string) => void;
+}
+
+/** One setting's result. */
+export interface SideBySideRow {
+  /** The setting as written. */
+  setting: string;
+  /** What the ONNX file says it was quantised with (`q4 b32 acc4`; `""` for float). */
+  quantization: string;
+  /** Session threading. */
+  tuning: string;
+  /** Median decode tokens/s over the rounds. */
+  decodeTokensPerSMedian: number;
+  /** Mean decode tokens/s. */
+  decodeTokensPerSMean: number;
+  /** Decode tokens/s of every round, raw. */
+  decodeTokensPerS: number[];
+  /** Median over rounds of (this / first setting) in the same round. */
+  ratioToFirst: number;
+  /** Min and max of that per-round ratio. */
+  ratioRange: [number, number];
+  /** Whether its tokens equal the first setting's in the first round. */
+  sameTokensAsFirst: boolean;
+}
+
+/**
+ * Builds (once, cached) the ONNX variant a setting needs next to a copy-free view of the model:
+ * `<cacheDir>/<model>/<variantKey>/` holds symlinks to the model's config, tokenizer and fp32
+ * ONNX, and the quantised file written by `quantizeModel` with the setting's options.
+ *
+ * @param modelDir A Hub-layout folder with `onnx/model.onnx` (fp32).
+ * @param setting The setting.
+ * @param cacheDir Cache root.
+ * @returns The folder to resolve (the model itself for fp32).
+ * @example
+ * ```ts ignore
+ * const dir = await prepareVariant(".cache/models/small-s42", parseSpeedSetting("q4:acc4"), ".cache/speed");
+ * ```
+ */
+export async function prepareVariant(
+  modelDir: string,
+  setting: SpeedSetting,
+  cacheDir: string,
+): Promise<string> {
+  if (setting.dtype === "fp32") return modelDir;
+  const dir = join(cacheDir, basename(modelDir), variantKey(setting));
+  const source = join(dir, "onnx", "model.onnx");
+  const target = variantPath(source, setting.dtype);
+  if (await exists(target)) return dir;
+  await Deno.mkdir(join(dir, "onnx"), { recursive: true });
+  for (const entry of Deno.readDirSync(modelDir)) {
+    if (entry.isFile && /\.json$/.test(entry.name)) await link(join(modelDir, entry.name), dir);
+  }
+  for (const entry of Deno.readDirSync(join(modelDir, "onnx"))) {
+    if (/^model\.onnx(_data.*)?$/.test(entry.name)) {
+      await link(join(modelDir, "onnx", entry.name), join(dir, "onnx"));
+    }
+  }
+  await quantizeModel(source, [setting.dtype], {
+    accuracyLevel: setting.accuracyLevel,
+    blockSize: setting.blockSize,
+    int8Kind: setting.int8Kind,
+    force: true,
+  });
+  return dir;
+}
+
+/**
+ * Loads the model at every setting and measures them in interleaved rounds.
+ *
+ * @param modelDir A Hub-layout folder with `onnx/model.onnx` (fp32).
+ * @param settings The settings; the first is the baseline of the ratios.
+ * @param options Context, tokens, rounds.
+ * @returns One row per setting, in order.
+ * @throws {RangeError} for no settings or bad counts.
+ * @example
+ * ```ts ignore
+ * const rows = await runSideBySide(dir, ["q4:acc0", "q4:acc4"].map(parseSpeedSetting));
+ * ```
+ */
+export async function runSideBySide(
+  modelDir: string,
+  settings: readonly SpeedSetting[],
+  options: SideBySideOptions = {},
+): Promise<SideBySideRow[]> {
+  const context = options.contextTokens ?? 128;
+  const newTokens = options.newTokens ?? 32;
+  const rounds = options.rounds ?? 5;
+  const warmup = options.warmup ?? 1;
+  const cacheDir = options.cacheDir ?? join(dirname(dirname(modelDir)), "speed");
+  const log = options.onProgress ?? (() => {});
+  if (settings.length === 0) throw new RangeError("--settings: at least one setting is needed");
+  for (
+    const [name, v, min] of [["rounds", rounds, 1], ["warmup", warmup, 0], [
+      "new-tokens",
+      newTokens,
+      2,
+    ], ["context", context, 1]] as const
+  ) {
+    if (!Number.isInteger(v) || v < min) {
+      throw new RangeError(`--${name} must be an integer >= ${min}, got ${v}`);
+    }
+  }
+  const loaded = [];
+  for (const setting of settings) {
+    log(`preparing ${setting.name}`);
+    const dir = await prepareVariant(modelDir, setting, cacheDir);
+    const resolved = await resolveModel(dir, { dtypes: [setting.dtype] });
+    const decoder = await loadDecoder(resolved, { dtype: setting.dtype, tuning: setting.tuning });
+    const meta = await readQuantizationMetadata(resolved.onnxPath(setting.dtype));
+    loaded.push({ setting, decoder, quantization: quantizationLabel(meta) });
+  }
+  try {
+    const prompt = promptIds(loaded[0]!.decoder.resolved.tokenizer, "conversational", context);
+    const speeds: number[][] = settings.map(() => []);
+    const firstTokens: number[][] = [];
+    for (let round = 0; round < warmup + rounds; round++) {
+      for (let j = 0; j < loaded.length; j++) {
+        const i = (j + round) % loaded.length; // rotate who goes first
+        const { decoder } = loaded[i]!;
+        const r = await generate(decoder, [prompt], { maxNewTokens: newTokens });
+        if (round === 0) firstTokens[i] = r.tokens[0]!;
+        if (round >= warmup) speeds[i]!.push(r.decodeTokensPerS ?? NaN);
+      }
+      log(`round ${round + 1}/${warmup + rounds}${round < warmup ? " (warmup)" : ""}`);
+    }
+    return loaded.map(({ setting, quantization }, i) => {
+      const ratios = speeds[i]!.map((s, r) => s / speeds[0]![r]!);
+      const summary = summarize(speeds[i]!);
+      const ratio = summarize(ratios);
+      return {
+        setting: setting.name,
+        quantization,
+        tuning: setting.tuning,
+        decodeTokensPerSMedian: summary.p50,
+        decodeTokensPerSMean: summary.mean,
+        decodeTokensPerS: speeds[i]!,
+        ratioToFirst: ratio.p50,
+        ratioRange: [ratio.min, ratio.max],
+        sameTokensAsFirst: JSON.stringify(firstTokens[i]) === JSON.stringify(firstTokens[0]),
+      };
+    });
+  } finally {
+    for (const { decoder } of loaded) await decoder.dispose();
+  }
+}
+
+/**
+ * A Markdown table of side-by-side rows.
+ *
+ * @param rows The rows.
+ * @returns The table, one line per setting.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { speedTable } from "./side_by_side.ts";
+ * const t = speedTable([{ setting: "q4:acc4", quantization: "q4 b32 acc4", tuning: "decode",
+ *   decodeTokensPerSMedian: 400, decodeTokensPerSMean: 401, decodeTokensPerS: [400],
+ *   ratioToFirst: 1, ratioRange: [1, 1], sameTokensAsFirst: true }]);
+ * assert(t.includes("| q4:acc4 | q4 b32 acc4 | decode | 400.0 | 1.00 (1.00–1.00) | yes |"));
+ * ```
+ */
+export function speedTable(rows: readonly SideBySideRow[]): string {
+  const lines = [
+    "| setting | file says | threading | decode tok/s (median) | × first (median, range) | same tokens |",
+    "|---|---|---|---:|---:|---|",
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.setting} | ${r.quantization || "—"} | ${r.tuning} | ${
+        r.decodeTokensPerSMedian.toFixed(1)
+      } | ${r.ratioToFirst.toFixed(2)} (${r.ratioRange[0].toFixed(2)}–${
+        r.ratioRange[1].toFixed(2)
+      }) | ${r.sameTokensAsFirst ? "yes" : "no"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function link(target: string, intoDir: string): Promise<void> {
+  const path = join(intoDir, basename(target));
+  try {
+    await Deno.remove(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  await Deno.symlink(await Deno.realPath(target), path);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+import { join } from "node:path";
+import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import { ensureModel } from "../model/ensure.ts";
+import { parseSpeedSetting } from "./setting.ts";
+import { prepareVariant, runSideBySide } from "./side_by_side.ts";
+
+Deno.test("runSideBySide() measures every setting in the same rounds and reads each file's settings", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = await ensureModel("tiny", { dtypes: ["fp32"], cacheDir: join(root, "models") });
+  const cacheDir = join(root, "speed");
+  const settings = ["q4:acc0:ort", "q4:acc4", "q8:nbits:acc4:b16", "q8:dynamic", "fp32"].map(
+    parseSpeedSetting,
+  );
+  const rows = await runSideBySide(dir, settings, {
+    contextTokens: 12,
+    newTokens: 4,
+    rounds: 2,
+    warmup: 0,
+    cacheDir,
+  });
+  assertEquals(rows.map((r) => [r.setting, r.quantization, r.tuning]), [
+    ["q4:acc0:ort", "q4 b32 acc0", "ort-default"],
+    ["q4:acc4", "q4 b32 acc4", "decode"],
+    ["q8:nbits:acc4:b16", "q8 nbits b16 acc4", "decode"],
+    ["q8:dynamic", "q8 dynamic", "decode"],
+    ["fp32", "", "decode"],
+  ]);
+  for (const r of rows) {
+    assertEquals(r.decodeTokensPerS.length, 2);
+    assert(r.decodeTokensPerS.every((s) => s > 0), r.setting);
+  }
+  assertEquals(rows[0]!.ratioToFirst, 1);
+  assertEquals(rows[0]!.sameTokensAsFirst, true);
+  // A variant is built once: asking again reuses the file.
+  const path = join(cacheDir, "tiny-s42", "q4-b32-acc4", "onnx", "model_q4.onnx");
+  const before = (await Deno.stat(path)).mtime;
+  assertEquals(
+    await prepareVariant(dir, parseSpeedSetting("q4:acc4:ort"), cacheDir),
+    join(cacheDir, "tiny-s42", "q4-b32-acc4"),
+  );
+  assertEquals((await Deno.stat(path)).mtime, before);
+  await assertRejects(() => runSideBySide(dir, [], { cacheDir }), RangeError, "at least one");
+  await assertRejects(
+    () => runSideBySide(dir, settings, { rounds: 0, cacheDir }),
+    RangeError,
+    "--rounds must be an integer >= 1, got 0",
+  );
+});
