@@ -187,7 +187,13 @@ async function main(): Promise<number> {
     threads: s.threads,
   });
   try {
-    progress(`execution provider: ${model.executionProvider}`);
+    progress(
+      `execution provider: ${model.executionProvider} (${
+        model.placement
+          ? `${model.placement.nodes} nodes profiled, ${model.placement.offProvider} on another provider`
+          : model.placementError
+      }); logits of ${model.logitsPositions === "last" ? "the last position" : "every position"}`,
+    );
     const result = await runBenchmark(model, prompts, {
       maxNewTokens: s.maxNewTokens,
       useCache: s.useCache,
