@@ -6,6 +6,8 @@
  *
  * @module
  */
+import type * as ort from "onnxruntime-node";
+import { join } from "node:path";
 
 /** What a profile says about node placement. */
 export interface Placement {
@@ -78,4 +80,31 @@ export function placementFromProfile(profileJson: string, requested: string): Pl
     offProvider: off.length,
     offProviderNodes: off.slice(0, 20),
   };
+}
+
+/**
+ * Ends the profiling of a session created with `enableProfiling` and a `profileFilePrefix` in
+ * `dir`, parses the one profile ORT wrote there, and removes `dir`.
+ *
+ * @param session The profiled session (it must have run at least once).
+ * @param dir The directory of its profile file, removed afterwards.
+ * @param requested The execution provider asked for.
+ * @returns The placement.
+ * @throws {Error} when ORT wrote no profile; `SyntaxError` when it recorded no node.
+ */
+export async function readPlacementProfile(
+  session: ort.InferenceSession,
+  dir: string,
+  requested: string,
+): Promise<Placement> {
+  try {
+    session.endProfiling();
+    const files = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".json"));
+    if (files.length !== 1) {
+      throw new Error(`ORT wrote ${files.length} profile files in ${dir}, expected 1`);
+    }
+    return placementFromProfile(await Deno.readTextFile(join(dir, files[0]!.name)), requested);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
 }

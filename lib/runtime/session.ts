@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { type Device, DEVICE_EXECUTION_PROVIDER, DEVICES, isDevice } from "../dtypes.ts";
 import { ExecutionProviderUnavailableError } from "./errors.ts";
-import { type Placement, placementFromProfile } from "./placement.ts";
+import { type Placement, readPlacementProfile } from "./placement.ts";
 import { installFloat16Fix } from "./float16.ts";
 import { type SessionTuning, tunedSessionOptions } from "./session_options.ts";
 
@@ -278,28 +278,10 @@ export async function createSession(
           ),
         );
       }
-      placed ??= readProfile(session, profileDir, executionProvider);
+      placed ??= readPlacementProfile(session, profileDir, executionProvider);
       return placed;
     },
   };
-}
-
-/** Ends profiling, parses the one profile file ORT wrote in `dir`, removes `dir`. */
-async function readProfile(
-  session: ort.InferenceSession,
-  dir: string,
-  requested: string,
-): Promise<Placement> {
-  try {
-    session.endProfiling();
-    const files = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".json"));
-    if (files.length !== 1) {
-      throw new Error(`ORT wrote ${files.length} profile files in ${dir}, expected 1`);
-    }
-    return placementFromProfile(await Deno.readTextFile(join(dir, files[0]!.name)), requested);
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
 }
 
 function checkThreads(field: string, value: number): number {
