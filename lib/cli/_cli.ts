@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { dirname } from "node:path";
 
 /** Flag definitions as `node:util` parseArgs takes them. */
 export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
@@ -18,9 +19,10 @@ export type FlagSpec = NonNullable<ParseArgsConfig["options"]>;
  * @returns The parsed values (strings/booleans) and positionals.
  */
 export function parseFlags<T extends FlagSpec>(args: readonly string[], spec: T) {
+  for (const name of Object.keys(spec)) declaredFlags.add(name);
   try {
     return parseArgs({
-      args: [...args],
+      args: joinNegativeValues(args, spec),
       options: {
         ...spec,
         verbose: { type: "boolean", default: false },
@@ -32,6 +34,87 @@ export function parseFlags<T extends FlagSpec>(args: readonly string[], spec: T)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new TypeError(message.split("\n")[0]!.replace(/\. To specify a positional.*$/, ""));
+  }
+}
+
+/** Flags declared by the running command (for {@linkcode flagNames}). */
+const declaredFlags = new Set<string>(["verbose", "help"]);
+
+/**
+ * `--runs -1` → `--runs=-1` for string flags, so a negative number reaches the flag's own check
+ * (which names the flag and the value) instead of node's "argument is ambiguous".
+ */
+function joinNegativeValues(args: readonly string[], spec: FlagSpec): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : null;
+    if (
+      name !== null && spec[name]?.type === "string" && next !== undefined &&
+      /^-(\d|\.\d|Infinity)/.test(next)
+    ) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/**
+ * Rewrites library option names quoted in a message (`'blockSize'`) as the flag the user typed
+ * (`'--block-size'`), for the flags the running command declared.
+ *
+ * @param message An error message.
+ * @returns The message with declared options named as flags.
+ */
+export function flagNames(message: string): string {
+  return message.replace(/'([a-z]+(?:[A-Z][a-z0-9]*)+)'/g, (whole, name: string) => {
+    const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    return declaredFlags.has(flag) ? `'--${flag}'` : whole;
+  });
+}
+
+/**
+ * Checks, before any work, that `path` can be written: its directory exists and is writable and
+ * the path is not a directory. Probes with a temp file that is removed at once.
+ *
+ * @param path The output path.
+ * @param flag The flag that named it, for the message (`--output`).
+ * @throws {Error} naming the flag and the path.
+ */
+export async function checkWritable(path: string, flag: string): Promise<void> {
+  const stat = await Deno.stat(path).catch(() => null);
+  if (stat?.isDirectory) throw new Error(`'${flag}' ${path} is a directory, not a file`);
+  const probe = `${dirname(path) || "."}/.${Deno.pid}.write-probe`;
+  try {
+    await Deno.writeTextFile(probe, "");
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "its directory does not exist"
+      : (error as Error).message.split("\n")[0];
+    throw new Error(`'${flag}' ${path} cannot be written: ${reason}`);
+  }
+  await Deno.remove(probe).catch(() => {});
+}
+
+/**
+ * Writes `text` to `path` through a temp file in the same directory and a rename, so a failure
+ * leaves the old file or none, never half of one.
+ *
+ * @param path Destination.
+ * @param text Contents.
+ */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (error) {
+    await Deno.remove(tmp).catch(() => {});
+    throw error;
   }
 }
 
@@ -47,7 +130,7 @@ export async function runCli(main: () => Promise<number | void> | number | void)
     if (typeof code === "number" && code !== 0) Deno.exit(code);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    console.error(`error: ${message.split("\n")[0]}`);
+    console.error(`error: ${flagNames(message.split("\n")[0]!)}`);
     if (Deno.args.includes("--verbose") && error instanceof Error && error.stack) {
       console.error(error.stack);
     }

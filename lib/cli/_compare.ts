@@ -49,6 +49,10 @@ export function rawLoop(s: OnnxSession, model: DecoderModel): Contender {
       attention_mask: ones(len),
     };
     if (withPositions) feeds.position_ids = range(0, len);
+    // Only the last position's logits are read: ask for just those where the graph can.
+    if (s.inputNames.includes("num_logits_to_keep")) {
+      feeds.num_logits_to_keep = new ort.Tensor("int64", BigInt64Array.of(1n), []);
+    }
     for (const name of past) {
       feeds[name] = emptyKv(model.kvDtype, 1, model.numKvHeads, model.headDim);
     }
@@ -107,6 +111,9 @@ export function gqaSharedLoop(model: DecoderModel): Contender {
       attention_mask: ones(len),
       position_ids: ids(prompt.map((_, i) => i)),
     };
+    if (model.session.inputNames.includes("num_logits_to_keep")) {
+      feeds.num_logits_to_keep = new ort.Tensor("int64", BigInt64Array.of(1n), []);
+    }
     for (const name of names) feeds[name] = emptyKv("float32", 1, heads, dim);
     const first = await s.run(feeds);
     const buffers = names.map((name) => {

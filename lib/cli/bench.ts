@@ -14,6 +14,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
 import { type BenchmarkResult, runBenchmark } from "../engine/benchmark.ts";
 import { type DecoderModel, loadDecoder } from "../engine/decoder.ts";
@@ -25,7 +26,7 @@ import { gpuMemory } from "../measure/gpu.ts";
 import { preflightWarnings, resultWarnings } from "../measure/run_checks.ts";
 import type { Summary } from "../measure/stats.ts";
 import { systemInfo } from "../runtime/system_info.ts";
-import { boolFlag, intFlag, parseFlags, runCli } from "./_cli.ts";
+import { boolFlag, checkWritable, intFlag, parseFlags, runCli, writeTextAtomic } from "./_cli.ts";
 
 const USAGE = `Usage: deno task bench --model REF [--dtype fp32] [--device cpu] [--use-cache true]
   [--prompt-tokens 512] [--max-new-tokens 100] [--warmup 3] [--runs 10] [--batch 1]
@@ -152,6 +153,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const progress = (line: string) => console.error(line);
+  // Before the benchmark: a run must not end on an unwritable --output.
+  if (s.output !== undefined) await checkWritable(s.output, "--output");
   const resolved = await resolveModel(s.model, { dtypes: [s.dtype], onProgress: progress });
   resolved.onnxPath(s.dtype); // a dtype the model lacks fails here, listing the ones it has
   const tokenizeStart = performance.now();
@@ -184,7 +187,13 @@ async function main(): Promise<number> {
     threads: s.threads,
   });
   try {
-    progress(`execution provider: ${model.executionProvider}`);
+    progress(
+      `execution provider: ${model.executionProvider} (${
+        model.placement
+          ? `${model.placement.nodes} nodes profiled, ${model.placement.offProvider} on another provider`
+          : model.placementError
+      }); logits of ${model.logitsPositions === "last" ? "the last position" : "every position"}`,
+    );
     const result = await runBenchmark(model, prompts, {
       maxNewTokens: s.maxNewTokens,
       useCache: s.useCache,
@@ -205,7 +214,7 @@ async function main(): Promise<number> {
     };
     console.log(table(s, model, result));
     if (s.output) {
-      await Deno.writeTextFile(s.output, JSON.stringify(report, null, 2) + "\n");
+      await writeTextAtomic(s.output, JSON.stringify(report, null, 2) + "\n");
       recordBenchOutput(report, s.output); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       progress(`wrote ${s.output}`);
     }
@@ -251,6 +260,8 @@ async function benchReport(
     model: s.model,
     device: s.device,
     execution_provider: model.executionProvider,
+    nodes_off_provider: model.nodesOffProvider,
+    logits_positions: model.logitsPositions,
     quantization: s.dtype,
     use_cache: s.useCache,
     batch: s.batch,

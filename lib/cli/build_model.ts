@@ -6,6 +6,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { parseDtypes } from "../dtypes.ts";
 import { ATTENTION_KINDS, buildModel, type BuildReport } from "../model/build.ts";
 import { PRESETS } from "../model/presets.ts";

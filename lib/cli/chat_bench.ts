@@ -12,6 +12,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
 import type { PrefixCacheMode } from "../chat/bench.ts";
 import { type ChatJob, planChatJob, runChatJob } from "../chat/job.ts";

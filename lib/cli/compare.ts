@@ -19,6 +19,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { join } from "node:path";
 import { DTYPES, isDtype } from "../dtypes.ts";
 import { loadDecoder } from "../engine/decoder.ts";

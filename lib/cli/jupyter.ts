@@ -6,6 +6,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { ensureJupyterLab, JUPYTERLAB_VERSION } from "../notebook/jupyter_env.ts";
 import { startJupyter, stopJupyter } from "../notebook/server.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { isDevice, parseDtypes } from "../dtypes.ts";
 import {
   evaluatePerplexity,
@@ -16,7 +17,7 @@ import {
   type PerplexityReport,
   WIKITEXT_SPLITS,
 } from "../eval/mod.ts";
-import { intFlag, parseFlags, runCli } from "./_cli.ts";
+import { checkWritable, intFlag, parseFlags, runCli, writeTextAtomic } from "./_cli.ts";
 
 const HELP = `Usage: deno task ppl --model REF [options]
 
@@ -87,6 +88,9 @@ if (import.meta.main) {
     const window = optional("--window", values.window, 2);
     const stride = optional("--stride", values.stride, 1);
     const maxTokens = optional("--max-tokens", values["max-tokens"], 2);
+    // Before any model loads: an unwritable --output or a binary --wikitext fails at once.
+    if (values.output !== undefined) await checkWritable(values.output, "--output");
+    if (values.wikitext !== undefined) await checkWikitextFile(values.wikitext);
     const report = await evaluatePerplexity({
       model: values.model,
       dtypes: parseDtypes(values.dtypes!, "--dtypes"),
@@ -107,12 +111,36 @@ if (import.meta.main) {
     if (values.output === undefined) {
       console.log(json);
     } else {
-      await Deno.writeTextFile(values.output, json);
+      await writeTextAtomic(values.output, json);
       console.log(formatTable(report));
       console.log(`wrote ${values.output}`);
     }
     return report.results.some((r) => r.status !== "ok") ? 1 : 0;
   });
+}
+
+/** `--wikitext` must be an existing `.parquet` file or UTF-8 text without NUL bytes. */
+async function checkWikitextFile(path: string): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "does not exist"
+      : (error as Error).message.split("\n")[0];
+    throw new Error(`'--wikitext' ${path} ${reason}`);
+  }
+  if (path.endsWith(".parquet")) return;
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new SyntaxError(`'--wikitext' ${path} is not UTF-8 text (a binary file?)`);
+  }
+  if (text.includes("\0")) {
+    throw new SyntaxError(`'--wikitext' ${path} is not text: it contains NUL bytes`);
+  }
+  if (text.trim() === "") throw new SyntaxError(`'--wikitext' ${path} is empty`);
 }
 
 /** A plain-text table of a report, one line per dtype. */

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { join } from "node:path";
 import { parseDtypes } from "../dtypes.ts";
 import {
@@ -49,12 +50,16 @@ if (import.meta.main) {
         `--int8-kind must be one of ${INT8_KINDS.join(", ")}, got '${int8Kind}'`,
       );
     }
+    const blockSize = intFlag(values["block-size"], "--block-size", {
+      min: 16,
+      fallback: DEFAULT_BLOCK_SIZE,
+    });
+    if ((blockSize & (blockSize - 1)) !== 0) {
+      throw new RangeError(`'--block-size' must be a power of two >= 16, got ${blockSize}`);
+    }
     console.error(`quantizing ${source} → ${dtypes.join(", ")}`);
     const reports = await quantizeModel(source, dtypes, {
-      blockSize: intFlag(values["block-size"], "--block-size", {
-        min: 1,
-        fallback: DEFAULT_BLOCK_SIZE,
-      }),
+      blockSize,
       accuracyLevel: intFlag(values["accuracy-level"], "--accuracy-level", {
         min: 0,
         fallback: DEFAULT_ACCURACY_LEVEL,

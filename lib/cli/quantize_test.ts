@@ -30,7 +30,7 @@ Deno.test("quantize CLI writes Hub-layout variants, one JSON line each, and refu
   assert(again.stderr.includes("already exists"), again.stderr);
   const bad = await quantizeCli(["--model", dir, "--dtypes", "q4", "--block-size", "0"]);
   assertEquals(bad.code, 1);
-  assert(bad.stderr.includes("'--block-size' must be an integer >= 1, got \"0\""), bad.stderr);
+  assert(bad.stderr.includes("'--block-size' must be an integer >= 16, got \"0\""), bad.stderr);
   const forced = await quantizeCli([
     "--model",
     dir,

@@ -6,10 +6,13 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
+import { dirname, join } from "node:path";
 import { parseFlags, runCli } from "./_cli.ts";
 import { writeAllOutputs } from "../report/mod.ts";
 
-const DEFAULT_PERPLEXITY = "benchmarks/perplexity.csv";
+/** Without `--perplexity`: the `perplexity.csv` beside `--results` (never the cwd's). */
+const PERPLEXITY_BESIDE = "perplexity.csv";
 
 /**
  * Runs the report (or figures) command on `args`; prints each written path on stdout.
@@ -30,22 +33,31 @@ export async function reportCommand(
   const { values } = parseFlags(args, {
     results: { type: "string", default: "benchmarks/results.csv" },
     perplexity: { type: "string" },
+    "no-perplexity": { type: "boolean", default: false },
     out: { type: "string", default: "." },
   });
   if (values.help) {
     console.log(
       `usage: deno task ${parts === "all" ? "report" : "figures"} [--results PATH] ` +
-        `[--perplexity PATH] [--out DIR]\n` +
-        `  --results     results CSV (default benchmarks/results.csv)\n` +
-        `  --perplexity  perplexity CSV (default ${DEFAULT_PERPLEXITY} when it exists)\n` +
-        `  --out         output root for benchmarks/, figures/, metrics/ (default .)`,
+        `[--perplexity PATH | --no-perplexity] [--out DIR]\n` +
+        `  --results        results CSV (default benchmarks/results.csv)\n` +
+        `  --perplexity     perplexity CSV (default: ${PERPLEXITY_BESIDE} beside --results, when\n` +
+        `                   it exists)\n` +
+        `  --no-perplexity  leave perplexity out even when ${PERPLEXITY_BESIDE} is beside --results\n` +
+        `  --out            output root for benchmarks/, figures/, metrics/ (default .)`,
     );
     return;
   }
+  if (values.perplexity !== undefined && values["no-perplexity"]) {
+    throw new TypeError("'--perplexity' and '--no-perplexity' are both given; keep one");
+  }
   let perplexityCsv: string | null = values.perplexity ?? null;
-  if (perplexityCsv === null) {
-    if (await exists(DEFAULT_PERPLEXITY)) perplexityCsv = DEFAULT_PERPLEXITY;
-    else console.error(`note: ${DEFAULT_PERPLEXITY} not found; no perplexity in the outputs`);
+  let note: string | null = null;
+  if (perplexityCsv === null && !values["no-perplexity"]) {
+    // Beside the given results, so `--results OTHER.csv` never picks up the cwd's perplexity.
+    const beside = join(dirname(values.results), PERPLEXITY_BESIDE);
+    if (await exists(beside)) perplexityCsv = beside;
+    else note = `note: ${beside} not found; no perplexity in the outputs`;
   }
   const { files } = await writeAllOutputs({
     resultsCsv: values.results,
@@ -53,6 +65,7 @@ export async function reportCommand(
     outDir: values.out,
     parts,
   });
+  if (note !== null) console.error(note);
   for (const file of files) console.log(file);
 }
 

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { loadSweepSpec, runSweep } from "../sweep/mod.ts";
 import { formatDuration } from "../measure/progress.ts";
 import { parseFlags, runCli } from "./_cli.ts";

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { DEVICES } from "../dtypes.ts";
 import { deviceUnavailableReason, systemInfo } from "../runtime/mod.ts";
 import { parseFlags, runCli } from "./_cli.ts";

@@ -10,6 +10,14 @@
  * `present_new.{i}.key|value` `[batch, kv_heads, seq, head_dim]` (this step's keys and values
  * only; the past is then a fixed-size buffer the engine owns: `kvMode` `in_place`, see
  * kv_cache.ts).
+ * Inputs also take `num_logits_to_keep` where the graph has it (Hugging Face's scalar: `0` =
+ * every position, `n` = the last `n`).
+ *
+ * Logits positions: `step()` asks for the last position only when the graph has
+ * `num_logits_to_keep` (every model this project builds), so a prefill neither computes nor copies
+ * `[batch, seq, vocab]` (67 MB at 2048 tokens for `small`); `forward()` (perplexity) asks for all.
+ * A Hub export without the input returns every position; {@linkcode DecoderModel.logitsPositions}
+ * says which happened, and the benchmark rows record it.
  *
  * When `session.run` resolves (onnxruntime-node 1.30, read from its `dist/backend.js`): `run()`
  * defers with `setImmediate`, then calls the native `InferenceSession::Run` synchronously on the JS
@@ -37,6 +45,7 @@
 import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import type { Device, Dtype } from "../dtypes.ts";
+import type { Placement } from "../runtime/placement.ts";
 import { createSession, type OnnxSession, type OutputLocation } from "../runtime/session.ts";
 import type { SessionTuning } from "../runtime/session_options.ts";
 import {
@@ -61,13 +70,21 @@ export interface LoadDecoderOptions {
   deviceId?: number;
   /** Keep `present.*` on the GPU with webgpu. @default true */
   gpuKvCache?: boolean;
+  /**
+   * Read where ORT placed the nodes: the session is profiled during one probe run of one token
+   * at load (not timed anywhere), then profiling stops. @default true
+   */
+  probePlacement?: boolean;
   /** Session threading (see runtime/session_options.ts). @default "decode" */
   tuning?: SessionTuning;
 }
 
+/** Which positions a generation step's logits cover: `last` (kept by the graph) or `all`. */
+export type LogitsPositions = "last" | "all";
+
 /** One graph run's outputs. */
 export interface StepOutput {
-  /** `[batch, seq, vocab]` logits (only the rows asked for). */
+  /** `[batch, seq, vocab]` logits: `seq` is 1 when only the last position was kept. */
   logits: ort.Tensor;
   /**
    * `present.*` (or, for `in_place` graphs, `present_new.*`) in layer order (key, value, key,
@@ -86,8 +103,17 @@ export interface DecoderModel {
   dtype: Dtype;
   /** Device asked for. */
   device: Device;
-  /** Execution provider that really runs the graph. */
+  /** Execution provider asked for (creation fails rather than falling back to another device). */
   executionProvider: string;
+  /**
+   * Where the probe run's nodes ran (ORT's profile); `null` when `probePlacement` was off or the
+   * probe failed (its reason in `placementError`).
+   */
+  placement: Placement | null;
+  /** Nodes that ran on a provider other than `executionProvider`; `null` when not read. */
+  nodesOffProvider: number | null;
+  /** Why the placement could not be read, or "". */
+  placementError: string;
   /** Rows of the logits. */
   vocabSize: number;
   /** Layers with a KV cache (from the session's inputs). */
@@ -100,6 +126,11 @@ export interface DecoderModel {
   headDim: number;
   /** Whether the graph takes `position_ids`. */
   hasPositionIds: boolean;
+  /**
+   * Positions a generation step's logits cover: `last` when the graph takes `num_logits_to_keep`,
+   * `all` for exports without it (the whole `[batch, seq, vocab]` is computed and copied).
+   */
+  logitsPositions: LogitsPositions;
   /** Whether `present.*` stay on the GPU between steps (webgpu). */
   kvOnDevice: boolean;
   /**
@@ -119,6 +150,8 @@ export interface DecoderModel {
    * @param positions `[batch, seq]` int64.
    * @param past `past_key_values.*` in layer order, or `null` for an empty past.
    * @param fetchPresent Whether to return `present.*`.
+   * @param allPositions Logits of every position even when the graph can keep the last only
+   * (scoring). @default false
    */
   step(
     inputIds: ort.Tensor,
@@ -126,6 +159,7 @@ export interface DecoderModel {
     positions: ort.Tensor,
     past: readonly ort.Tensor[] | null,
     fetchPresent: boolean,
+    allPositions?: boolean,
   ): Promise<StepOutput>;
   /**
    * Logits `[batch, seq, vocab]` of equal-length rows with an empty past (perplexity, tests).
@@ -140,6 +174,9 @@ export interface DecoderModel {
   /** Releases the session. */
   dispose(): Promise<void>;
 }
+
+/** Hugging Face's input name (see the module doc). */
+const NUM_LOGITS_TO_KEEP = "num_logits_to_keep";
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
@@ -168,7 +205,9 @@ export async function loadDecoder(
   // An in_place graph has no present.* to keep on the GPU: its cache is a buffer in JS memory.
   const kvOnDevice = device === "webgpu" && (options.gpuKvCache ?? true) &&
     builtAttention(resolved.dir) !== "in_place";
+  const probe = options.probePlacement ?? true;
   const session = await createSession(path, {
+    profilePlacement: probe,
     device,
     intraOpNumThreads: options.threads ?? 0,
     deviceId: options.deviceId ?? 0,
@@ -192,14 +231,25 @@ export async function loadDecoder(
     }
   }
   const hasPositionIds = session.inputNames.includes("position_ids");
+  const canKeepLast = session.inputNames.includes(NUM_LOGITS_TO_KEEP);
+  const keepLast = new ort.Tensor("int64", BigInt64Array.of(1n), []);
+  const keepAll = new ort.Tensor("int64", BigInt64Array.of(0n), []);
   const logitsOnly = ["logits"];
   const allOutputs = ["logits", ...presentNames];
   const empty = (batch: number) =>
     pastNames.map(() => emptyKv(layout.kvDtype, batch, layout.numKvHeads, layout.headDim));
 
-  const step: DecoderModel["step"] = async (inputIds, mask, positions, past, fetchPresent) => {
+  const step: DecoderModel["step"] = async (
+    inputIds,
+    mask,
+    positions,
+    past,
+    fetchPresent,
+    allPositions = false,
+  ) => {
     const feeds: Record<string, ort.Tensor> = { input_ids: inputIds, attention_mask: mask };
     if (hasPositionIds) feeds.position_ids = positions;
+    if (canKeepLast) feeds[NUM_LOGITS_TO_KEEP] = allPositions ? keepAll : keepLast;
     const pastTensors = past ?? empty(inputIds.dims[0]!);
     for (let i = 0; i < pastNames.length; i++) feeds[pastNames[i]!] = pastTensors[i]!;
     const out = await session.session.run(feeds, fetchPresent ? allOutputs : logitsOnly);
@@ -208,18 +258,35 @@ export async function loadDecoder(
     return { logits: out.logits!, present };
   };
 
+  let placement: Placement | null = null;
+  let placementError = "";
+  if (probe) {
+    try {
+      const one = int64Tensor([[0]]);
+      const out = await step(one, attentionMask(1, 1, []), positionIds(1, 1, 0, []), null, false);
+      out.logits.dispose();
+      placement = await session.placement();
+    } catch (error) {
+      placementError = `placement not read: ${(error as Error).message.split("\n")[0]}`;
+    }
+  }
+
   return {
     resolved,
     config,
     dtype: options.dtype,
     device,
     executionProvider: session.executionProvider,
+    placement,
+    nodesOffProvider: placement?.offProvider ?? null,
+    placementError,
     vocabSize: config.vocabSize,
     numLayers: pastNames.length / 2,
     kvDtype: layout.kvDtype,
     numKvHeads: layout.numKvHeads,
     headDim: layout.headDim,
     hasPositionIds,
+    logitsPositions: canKeepLast ? "last" : "all",
     kvOnDevice,
     kvMode: inPlace ? "in_place" : kvOnDevice ? "device" : "copy",
     session,
@@ -238,6 +305,7 @@ export async function loadDecoder(
         positionIds(batch, seq, 0, leftPad),
         null,
         false,
+        true,
       );
       return out.logits.location === "cpu" ? out.logits : await downloaded(out.logits);
     },

@@ -8,6 +8,10 @@
  *   `device`: GPU buffers), recorded as `kvMode`.
  * - Cache off: every new token recomputes the whole sequence from an empty past (Hugging Face
  *   `use_cache=False`); only the logits are fetched.
+ * - The prefill is the same run with the cache on and off: it fetches `present.*` either way (a
+ *   cache-off run then drops them), so `prefillMs` compares like with like.
+ * - Each run asks for the last position's logits only where the graph can (see
+ *   `DecoderModel.logitsPositions`); `GenerationResult.logitsPositions` says which happened.
  * - Batches are left-padded: padding is masked out and positions start at 0 after it, so each
  *   row decodes exactly as it would alone.
  * - `stopAtEos: false` (benchmark mode) makes exactly `maxNewTokens` tokens; `true` stops when
@@ -65,6 +69,8 @@ export interface GenerationResult {
   decodeTokensPerS: number | null;
   /** prefillMs + decodeMs. */
   totalMs: number;
+  /** Positions each run's logits covered: `last` (num_logits_to_keep = 1) or `all`. */
+  logitsPositions: "last" | "all";
 }
 
 /**
@@ -145,9 +151,14 @@ export async function generate(
   const prefillPositions = positionIds(batch, promptLen, 0, leftPad);
   let out = kv
     ? await kv.run(prefillIds, prefillPositions)
-    : await model.step(prefillIds, mask(promptLen), prefillPositions, null, false);
+    // Cache off: the same prefill run, present.* fetched (then dropped), so both time alike.
+    : await model.step(prefillIds, mask(promptLen), prefillPositions, null, true);
   await argmax(out.logits, next);
   const prefillEnd = performance.now();
+  if (!useCache) {
+    for (const tensor of out.present) tensor.dispose();
+    out = { logits: out.logits, present: [] };
+  }
   let stopped = accept();
   const latencies: number[] = [];
   for (let t = 1; t < n && !stopped; t++) {
@@ -192,6 +203,7 @@ export async function generate(
     decodeMs,
     decodeTokensPerS: made > 1 && decodeMs > 0 ? (made - 1) / decodeMs * 1000 * batch : null,
     totalMs: end - started,
+    logitsPositions: model.logitsPositions,
   };
 }
 

@@ -157,6 +157,7 @@ Deno.test("onnxruntime-node 1.30 updates a GQA cache shared by past and present 
     input_ids: ids([7]),
     attention_mask: ones(past + 1),
     position_ids: ids([past]),
+    num_logits_to_keep: new ort.Tensor("int64", BigInt64Array.of(1n), []),
   };
   const fetches: Record<string, ort.Tensor | null> = { logits: null };
   buffers.forEach((buffer, i) => {

@@ -218,6 +218,12 @@ async function resolveLocal(
   }
   if (!stat.isDirectory) throw new RangeError(`Cannot resolve model: '${dir}' is not a directory`);
   const raw = await readJson(join(dir, "config.json"));
+  // transformers.js would say "local_files_only=true … not found": name the file instead.
+  for (const file of ["tokenizer.json", "tokenizer_config.json"]) {
+    if (!(await Deno.stat(join(dir, file)).then((s) => s.isFile, () => false))) {
+      throw new Error(`Cannot resolve model: '${join(dir, file)}' does not exist (the tokenizer)`);
+    }
+  }
   const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
   const available = localDtypes(dir);
   return build(ref, source, dir, raw, tokenizer, available, options.dtypes ?? []);

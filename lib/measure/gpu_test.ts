@@ -9,8 +9,7 @@ const ABSENT = {
 
 Deno.test("gpuInfo() without NVML and nvidia-smi is unavailable with a one-line reason", () => {
   const info = gpuInfo(ABSENT);
-  assertEquals(info.available, false);
-  if (info.available) return;
+  assert(!info.available, "gpuInfo() with absent paths reported a GPU");
   assert(
     info.reason.includes("NVML") && info.reason.includes("/nonexistent/nvidia-smi"),
     info.reason,

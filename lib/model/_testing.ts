@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type * as ort from "onnxruntime-node";
+import * as ort from "onnxruntime-node";
 import type { OnnxSession } from "../runtime/session.ts";
 import {
   attentionMask,
@@ -36,13 +36,14 @@ export function kvDtype(session: OnnxSession): KvDtype {
 
 /**
  * Runs one step: `rows` are the new tokens (same length per row), `past` the cache (empty when
- * omitted), `leftPad` each row's padding tokens counted from the start of the whole sequence.
+ * omitted), `leftPad` each row's padding tokens counted from the start of the whole sequence,
+ * `keep` the `num_logits_to_keep` fed where the graph has it (default 0: every position).
  */
 export async function step(
   session: OnnxSession,
   config: Pick<LlamaConfig, "num_hidden_layers" | "num_key_value_heads" | "head_dim">,
   rows: number[][],
-  options: { past?: Past; pastLength?: number; leftPad?: number[] } = {},
+  options: { past?: Past; pastLength?: number; leftPad?: number[]; keep?: number } = {},
 ): Promise<StepResult> {
   const batch = rows.length;
   const seq = rows[0]!.length;
@@ -53,6 +54,14 @@ export async function step(
     attention_mask: attentionMask(batch, pastLength + seq, options.leftPad ?? []),
     position_ids: positionIds(batch, seq, pastLength, options.leftPad ?? []),
   };
+  if (session.inputNames.includes("num_logits_to_keep")) {
+    // 0 keeps every position (the tests compare all of them).
+    feeds.num_logits_to_keep = new ort.Tensor(
+      "int64",
+      BigInt64Array.of(BigInt(options.keep ?? 0)),
+      [],
+    );
+  }
   for (let i = 0; i < config.num_hidden_layers; i++) {
     for (const kind of ["key", "value"]) {
       const name = `past_key_values.${i}.${kind}`;

@@ -24,7 +24,7 @@ import { tokenizerFiles, trainTokenizer } from "./tokenizer.ts";
 import { parameterSpecs, weightChunks } from "./weights.ts";
 
 /** Version of the builder, recorded in `config.json` (bump when the output changes). */
-export const BUILDER_VERSION = "1.3.0"; // 1.3.0: RotaryEmbedding; accuracy level 4, q8 MatMulNBits, quantisation metadata
+export const BUILDER_VERSION = "1.4.0"; // 1.3.0: RotaryEmbedding; accuracy level 4, q8 MatMulNBits, quantisation metadata; 1.4.0: num_logits_to_keep
 
 /** Seed used when none is given (the brief's fixed seed). */
 export const DEFAULT_SEED = 42;

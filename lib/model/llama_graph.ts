@@ -1,6 +1,7 @@
 /**
  * The ONNX graph of a Llama causal LM in the Optimum / transformers.js decoder layout: inputs
- * `input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value`; outputs
+ * `input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value`,
+ * `num_logits_to_keep`; outputs
  * `logits`, `present.{i}.key|value`. Opset-17 operators plus com.microsoft `RotaryEmbedding` (and
  * `GroupQueryAttention` with `attention: "gqa"`); every linear layer is a
  * `MatMul` whose B is an `[in, out]` initializer, so a weight-only quantizer finds it.
@@ -19,14 +20,23 @@ export const DIMS: Readonly<{
   sequence: "sequence_length";
   past: "past_sequence_length";
   total: "total_sequence_length";
+  kept: "logits_sequence_length";
 }> = Object.freeze(
   {
     batch: "batch_size",
     sequence: "sequence_length",
     past: "past_sequence_length",
     total: "total_sequence_length",
+    kept: "logits_sequence_length",
   } as const,
 );
+
+/**
+ * Name of the scalar int64 input that says how many trailing positions get logits, as Hugging
+ * Face names it: `0` keeps every position (perplexity, scoring), `n > 0` the last `n` (`1` in
+ * generation, so the prefill never computes nor copies `[batch, seq, vocab]`).
+ */
+export const NUM_LOGITS_TO_KEEP = "num_logits_to_keep";
 
 /** Score given to masked (future or padding) keys before the softmax; representable in fp16. */
 export const MASK_VALUE: number = -65504;
@@ -158,7 +168,8 @@ function buildGraph(
     g.input(`past_key_values.${i}.key`, "float32", [batch, kvHeads, past, headDim]);
     g.input(`past_key_values.${i}.value`, "float32", [batch, kvHeads, past, headDim]);
   }
-  g.output("logits", "float32", [batch, sequence, vocab]);
+  g.input(NUM_LOGITS_TO_KEEP, "int64", []);
+  g.output("logits", "float32", [batch, DIMS.kept, vocab]);
   // in_place: only this step's keys/values come back (the cache itself is an input only).
   const [presentPrefix, presentLen] = attention === "in_place"
     ? ["present_new", sequence]
@@ -409,7 +420,22 @@ function buildGraph(
     const down = linear(act!, `${p}.mlp.down_proj.weight`);
     x = g.node("Add", [afterAttn!, down])[0]!;
   }
-  const final = rmsNorm(x, "model.norm.weight");
+  // num_logits_to_keep: slice the hidden states before the norm and the head, so positions that
+  // are not kept cost neither compute nor a copy. start = n == 0 ? 0 : max(seq - n, 0).
+  const [hiddenShape] = g.node("Shape", [x]);
+  const [seqLen] = g.node("Gather", [hiddenShape!, one], undefined, { axis: 0 });
+  const [fromEnd] = g.node("Sub", [seqLen!, NUM_LOGITS_TO_KEEP]);
+  const [clamped] = g.node("Max", [fromEnd!, zero]);
+  const [keepAll] = g.node("Equal", [NUM_LOGITS_TO_KEEP, zero]);
+  const [start] = g.node("Where", [keepAll!, zero, clamped!]);
+  const [starts] = g.node("Unsqueeze", [start!, i64("const_logits_axes", [0])]);
+  const [kept] = g.node("Slice", [
+    x,
+    starts!,
+    i64("const_int64_max", [Number.MAX_SAFE_INTEGER]),
+    i64("const_sequence_axis", [1]),
+  ]);
+  const final = rmsNorm(kept!, "model.norm.weight");
   // A tied head still needs a MatMul with an initializer B: a transposed copy of the embedding.
   const headSpec = config.tie_word_embeddings
     ? spec("model.embed_tokens.weight")

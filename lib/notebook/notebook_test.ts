@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "../testing/assert.ts";
+import { skipIf } from "../testing/skip.ts";
 import { join } from "node:path";
 import { executeNotebook, findNotebookPython } from "./execute.ts";
 
@@ -19,7 +20,10 @@ interface Output {
 Deno.test({
   name:
     "notebooks/turbo_inference.ipynb executes headless on the tiny preset: table, sized charts, HTML answers, one progress display",
-  ignore: (await findNotebookPython()) === null,
+  ignore: skipIf(
+    "notebook executes headless",
+    (await findNotebookPython()) === null ? "no Python with nbclient/ipykernel found" : null,
+  ),
   async fn() {
     const dir = await Deno.makeTempDir();
     const out = await executeNotebook(NOTEBOOK, {

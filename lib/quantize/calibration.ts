@@ -95,6 +95,8 @@ export async function calibrationTokens(
         ]),
         ...cache,
       };
+      // Graphs built here take num_logits_to_keep (0 = every position; one position per step).
+      if (ort_.inputNames.includes("num_logits_to_keep")) feeds.num_logits_to_keep = keepAll();
       const out = await ort_.run(feeds);
       const logits = out.logits!.data as Float32Array;
       const vocab = logits.length / sequences;
@@ -148,6 +150,7 @@ export async function collectHessians(
             [1, n],
           ),
         };
+        if (s.inputNames.includes("num_logits_to_keep")) feeds.num_logits_to_keep = keepAll();
         for (const name of past) {
           const meta = s.inputMetadata.find((m) => m.name === name);
           const shape = meta && meta.isTensor ? meta.shape : [];
@@ -249,4 +252,9 @@ function sample(logits: Float32Array, rng: () => number): number {
     if (u <= 0) return i;
   }
   return logits.length - 1;
+}
+
+/** `num_logits_to_keep = 0`: logits of every position (Hugging Face's semantics). */
+function keepAll(): ort.Tensor {
+  return new ort.Tensor("int64", BigInt64Array.of(0n), []);
 }

@@ -1,4 +1,4 @@
-import type * as ort from "onnxruntime-node";
+import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { ensureModel } from "../model/mod.ts";
@@ -18,7 +18,9 @@ function prefillFeeds(s: OnnxSession, ids: number[]): Record<string, ort.Tensor>
     if (meta.name === "input_ids") feeds[meta.name] = int64Tensor([ids]);
     else if (meta.name === "attention_mask") feeds[meta.name] = attentionMask(1, ids.length);
     else if (meta.name === "position_ids") feeds[meta.name] = positionIds(1, ids.length, 0);
-    else if (meta.name.startsWith("past_key_values.") && meta.isTensor) {
+    else if (meta.name === "num_logits_to_keep") {
+      feeds[meta.name] = new ort.Tensor("int64", BigInt64Array.of(0n), []);
+    } else if (meta.name.startsWith("past_key_values.") && meta.isTensor) {
       const [, heads, , dim] = meta.shape as number[];
       feeds[meta.name] = emptyKv(meta.type === "float16" ? "float16" : "float32", 1, heads!, dim!);
     }

@@ -12,10 +12,12 @@ import {
   PERPLEXITY_FIELDS,
   PERPLEXITY_FIELDS_ADDED,
 } from "../results/schema.ts";
-import { BENCH_SCHEMA, PERPLEXITY_SCHEMA } from "../results/table.ts";
+import { BENCH_SCHEMA, PERPLEXITY_SCHEMA, type TableKind } from "../results/table.ts";
+import { checkCsvText, checkRows } from "../results/validate.ts";
 
 interface TableSchema {
   kind: string;
+  table: TableKind;
   fields: readonly string[];
   numeric: readonly string[];
   boolean: readonly string[];
@@ -26,6 +28,7 @@ interface TableSchema {
 /** Column kinds from the writer's polars schema (lib/results/table.ts), so both agree. */
 function tableSchema(
   kind: string,
+  table: TableKind,
   fields: readonly string[],
   types: Readonly<Record<string, unknown>>,
   added: readonly string[],
@@ -34,6 +37,7 @@ function tableSchema(
     want.some((t) => String(types[field]) === String(t));
   return {
     kind,
+    table,
     fields,
     numeric: fields.filter((f) => is(f, pl.Float64, pl.Int64)),
     boolean: fields.filter((f) => is(f, pl.Bool)),
@@ -41,8 +45,15 @@ function tableSchema(
   };
 }
 
-const RESULTS_SCHEMA = tableSchema("results", BENCH_FIELDS, BENCH_SCHEMA, BENCH_FIELDS_ADDED);
+const RESULTS_SCHEMA = tableSchema(
+  "results",
+  "bench",
+  BENCH_FIELDS,
+  BENCH_SCHEMA,
+  BENCH_FIELDS_ADDED,
+);
 const PERPLEXITY_SCHEMA_KINDS = tableSchema(
+  "perplexity",
   "perplexity",
   PERPLEXITY_FIELDS,
   PERPLEXITY_SCHEMA,
@@ -137,6 +148,10 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
   if (text.trim() === "") {
     throw new SyntaxError(`Cannot read ${schema.kind} CSV '${source}': the file is empty`);
   }
+  // The same verdict as the sweep's resume check (lib/results/validate.ts): a cut last row, a
+  // row without its provenance or a number out of range is rejected, never turned into a row.
+  const header = text.split("\n", 1)[0]!.trim();
+  if (text.trim() !== header) checkCsvText(text, source);
   let raw: pl.DataFrame;
   try {
     raw = pl.readCSV(Buffer.from(text.endsWith("\n") ? text : `${text}\n`), {
@@ -182,11 +197,13 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
       );
     }
   }
-  return raw.select(
+  const typed = raw.select(
     ...schema.fields.map((field) => {
       if (schema.numeric.includes(field)) return pl.col(field).cast(pl.Float64, false);
       if (schema.boolean.includes(field)) return pl.col(field).eq(pl.lit("true")).alias(field);
       return pl.col(field).fillNull("");
     }),
   );
+  checkRows(typed.toRecords() as Record<string, unknown>[], schema.table, source);
+  return typed;
 }

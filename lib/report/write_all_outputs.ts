@@ -10,6 +10,7 @@ import { buildFigures, writeFigures } from "./figures.ts";
 import { finalReport, finalReportJson } from "./final_report.ts";
 import { loadReportData } from "./report_data.ts";
 import { reportHtml, reportMarkdown } from "./report_document.ts";
+import { commitStaged, stagingDir } from "./_staged.ts";
 
 /** Options of {@linkcode writeAllOutputs}. */
 export interface WriteAllOutputsOptions {
@@ -24,7 +25,8 @@ export interface WriteAllOutputsOptions {
 }
 
 /**
- * Rebuilds every deliverable from the CSVs.
+ * Rebuilds every deliverable from the CSVs, all or nothing: every file is written to a staging
+ * directory under `outDir`, then moved into place once every destination proved writable.
  *
  * @param options The CSV paths, the output root and which parts to write.
  * @returns The paths written, in order.
@@ -45,25 +47,35 @@ export async function writeAllOutputs(
     resultsCsv: options.resultsCsv,
     perplexityCsv: options.perplexityCsv ?? null,
   });
-  const files: string[] = [];
-  await Deno.mkdir(`${options.outDir}/benchmarks`, { recursive: true });
-  const summaryCsv = `${options.outDir}/benchmarks/summary.csv`;
-  data.summaryFrame.writeCSV(summaryCsv);
-  files.push(summaryCsv);
-  const figures = await buildFigures(data);
-  files.push(...await writeFigures(figures, options.outDir));
-  if ((options.parts ?? "all") === "all") {
-    const report = finalReport(data);
-    const inputs = { data, report, table: comparisonTable(data), figures };
-    const metrics = `${options.outDir}/metrics`;
-    await Deno.mkdir(metrics, { recursive: true });
-    await Deno.writeTextFile(`${metrics}/final_report.json`, finalReportJson(report));
-    const conversations = await conversationSection(`${options.outDir}/benchmarks/conversations`);
-    await Deno.writeTextFile(`${metrics}/report.md`, reportMarkdown(inputs) + conversations);
-    await Deno.writeTextFile(`${metrics}/report.html`, reportHtml(inputs));
-    files.push(`${metrics}/final_report.json`, `${metrics}/report.md`, `${metrics}/report.html`);
+  // Everything goes to a staging directory first, then into place in one step: a run that
+  // fails (an unwritable figures/ directory, a rendering error) leaves the old outputs whole.
+  const stage = await stagingDir(options.outDir);
+  const staged: string[] = [];
+  try {
+    await Deno.mkdir(`${stage}/benchmarks`, { recursive: true });
+    const summaryCsv = `${stage}/benchmarks/summary.csv`;
+    data.summaryFrame.writeCSV(summaryCsv);
+    staged.push(summaryCsv);
+    const figures = await buildFigures(data);
+    staged.push(...await writeFigures(figures, stage));
+    if ((options.parts ?? "all") === "all") {
+      const report = finalReport(data);
+      const inputs = { data, report, table: comparisonTable(data), figures };
+      const metrics = `${stage}/metrics`;
+      await Deno.mkdir(metrics, { recursive: true });
+      await Deno.writeTextFile(`${metrics}/final_report.json`, finalReportJson(report));
+      const conversations = await conversationSection(
+        `${options.outDir}/benchmarks/conversations`,
+      );
+      await Deno.writeTextFile(`${metrics}/report.md`, reportMarkdown(inputs) + conversations);
+      await Deno.writeTextFile(`${metrics}/report.html`, reportHtml(inputs));
+      staged.push(`${metrics}/final_report.json`, `${metrics}/report.md`, `${metrics}/report.html`);
+    }
+  } catch (error) {
+    await Deno.remove(stage, { recursive: true }).catch(() => {});
+    throw error;
   }
-  return { files };
+  return { files: await commitStaged(stage, options.outDir, staged) };
 }
 
 /**

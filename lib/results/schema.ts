@@ -97,6 +97,16 @@ export interface BenchRow {
   load1_after?: number | null;
   /** `random` (a `preset:` build: no language quality) or `trained`; empty when unknown. */
   weights?: string;
+  /**
+   * Nodes of the session that ORT placed on a provider other than `execution_provider` (read from
+   * its profile; CPU fallbacks of a GPU session show here); null where it was not read.
+   */
+  nodes_off_provider?: number | null;
+  /**
+   * Positions the generation runs' logits covered: `last` (the graph takes `num_logits_to_keep`,
+   * so only the last row is computed and copied) or `all` (a Hub export without it).
+   */
+  logits_positions?: string | null;
 }
 
 /** Column order of `results.csv`. */
@@ -138,6 +148,8 @@ export const BENCH_FIELDS = [
   "load1_before",
   "load1_after",
   "weights",
+  "nodes_off_provider",
+  "logits_positions",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /**
@@ -153,6 +165,8 @@ export const BENCH_FIELDS_ADDED = [
   "load1_before",
   "load1_after",
   "weights",
+  "nodes_off_provider",
+  "logits_positions",
 ] as const satisfies readonly (typeof BENCH_FIELDS[number])[];
 
 /** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */

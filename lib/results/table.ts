@@ -16,6 +16,7 @@ import {
   PERPLEXITY_FIELDS_ADDED,
   type PerplexityRow,
 } from "./schema.ts";
+import { checkCsvText, checkRows } from "./validate.ts";
 
 /** A polars column type the tables use. */
 export type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
@@ -60,6 +61,8 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     load1_before: pl.Float64,
     load1_after: pl.Float64,
     weights: pl.Utf8,
+    nodes_off_provider: pl.Int64,
+    logits_positions: pl.Utf8,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */
@@ -99,18 +102,6 @@ const TABLES = {
   perplexity: { fields: PERPLEXITY_FIELDS as readonly string[], schema: PERPLEXITY_SCHEMA },
 } as const;
 
-/** Columns every row has (a row missing one was cut short). */
-const REQUIRED: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
-  bench: ["run_id", "cell_id", "model", "dtype", "device", "status", "git_commit", "device_name"],
-  perplexity: ["model", "dtype", "device", "method", "status", "git_commit"],
-});
-
-/** Columns each table may lack in files written before they existed. */
-const ADDED: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
-  bench: BENCH_FIELDS_ADDED,
-  perplexity: PERPLEXITY_FIELDS_ADDED,
-});
-
 /** Row type of each table. */
 export interface RowOf {
   /** `results.csv`. */
@@ -130,7 +121,7 @@ export interface RowOf {
  * ```ts
  * import assert from "node:assert/strict";
  * import { toFrame } from "./table.ts";
- * assert(toFrame("bench", []).width === 37);
+ * assert(toFrame("bench", []).width === 39);
  * ```
  */
 export function toFrame<K extends TableKind>(kind: K, rows: readonly RowOf[K][]): pl.DataFrame {
@@ -215,21 +206,8 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
   const text = await Deno.readTextFile(path);
   const { fields: allFields, schema: fullSchema } = TABLES[kind];
   const header = text.split("\n", 1)[0]!.trim();
-  // A file written before some trailing added columns existed reads with those null: its header
-  // is the full field list cut after one of the added columns (or before the first of them).
-  const added = ADDED[kind];
-  let fields: readonly string[] = allFields;
-  for (let cut = 1; cut <= added.length; cut++) {
-    const shorter = allFields.slice(0, allFields.length - cut);
-    if (allFields.slice(-cut).every((f) => added.includes(f)) && header === shorter.join(",")) {
-      fields = shorter;
-    }
-  }
-  const absent = allFields.filter((f) => !fields.includes(f));
-  const schema = Object.fromEntries(
-    fields.map((f) => [f, (fullSchema as Record<string, PolarsType>)[f]!]),
-  );
-  if (header !== fields.join(",")) {
+  const present = headerFields(header, kind);
+  if (present === null) {
     throw new SyntaxError(
       `${path} is corrupt: its header is not the ${kind} table's columns (got '${
         header.slice(0, 80)
@@ -237,35 +215,53 @@ export async function readTable<K extends TableKind>(path: string, kind: K): Pro
     );
   }
   if (text.trim() === header) return [];
+  checkCsvText(text, path);
   let frame: pl.DataFrame;
+  const dtypes = Object.fromEntries(
+    present.map((f) => [f, (fullSchema as Record<string, PolarsType>)[f]!]),
+  );
   try {
-    frame = pl.readCSV(text, { dtypes: schema, hasHeader: true } as never);
+    frame = pl.readCSV(text, { dtypes, hasHeader: true } as never);
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new SyntaxError(`${path} is corrupt: ${message}`);
   }
-  if (frame.width !== fields.length) {
-    throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${fields.length}`);
+  if (frame.width !== present.length) {
+    throw new SyntaxError(`${path} is corrupt: ${frame.width} columns, expected ${present.length}`);
   }
-  const rows = frame.toRecords() as unknown as RowOf[K][];
-  for (const row of rows) {
-    for (const f of absent) (row as unknown as Record<string, unknown>)[f] = null;
+  const records = frame.toRecords() as Record<string, unknown>[];
+  checkRows(records, kind, path);
+  // Columns a file written before them lacks read as null, in the table's column order.
+  return records.map((record) =>
+    Object.fromEntries(allFields.map((f) => [f, record[f] ?? null]))
+  ) as unknown as RowOf[K][];
+}
+
+/**
+ * The columns a header names when it is the table's header, possibly stopping before some of the
+ * trailing columns added after the first reference run (`BENCH_FIELDS_ADDED`, added in order);
+ * `null` when it is not.
+ *
+ * @param header The CSV's first line.
+ * @param kind Which table.
+ * @returns The fields in file order, or `null`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { headerFields } from "./table.ts";
+ * import { PERPLEXITY_FIELDS } from "./schema.ts";
+ * assert.deepEqual(headerFields(PERPLEXITY_FIELDS.join(","), "perplexity"), PERPLEXITY_FIELDS);
+ * assert.equal(headerFields("a,b", "perplexity"), null);
+ * ```
+ */
+export function headerFields(header: string, kind: TableKind): readonly string[] | null {
+  const { fields } = TABLES[kind];
+  const added: readonly string[] = kind === "bench" ? BENCH_FIELDS_ADDED : PERPLEXITY_FIELDS_ADDED;
+  const got = header.trim();
+  for (let k = fields.length - added.length; k <= fields.length; k++) {
+    if (got === fields.slice(0, k).join(",")) return fields.slice(0, k);
   }
-  const required = REQUIRED[kind];
-  for (const [i, row] of rows.entries()) {
-    const record = row as unknown as Record<string, unknown>;
-    const missing = required.find((f) => record[f] === null || record[f] === undefined);
-    if (missing) {
-      throw new SyntaxError(`${path} is corrupt: row ${i + 1} has no '${missing}'`);
-    }
-    const status = (row as { status: unknown }).status;
-    if (status !== "ok" && status !== "error" && status !== "skipped") {
-      throw new SyntaxError(
-        `${path} is corrupt: row ${i + 1} has status ${JSON.stringify(status)}`,
-      );
-    }
-  }
-  return rows;
+  return null;
 }
 
 /** A table defined outside this file (e.g. lib/embed's): its field order and polars types. */

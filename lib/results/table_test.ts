@@ -12,6 +12,8 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     dtype: "q4",
     device: "cpu",
     execution_provider: "CPUExecutionProvider",
+    nodes_off_provider: 0,
+    logits_positions: "last",
     use_cache: true,
     batch: 1,
     context_tokens: 128,
@@ -129,14 +131,31 @@ Deno.test("readTable() reads a results.csv written before the added columns, wit
   const all = BENCH_FIELDS_ADDED.length;
   await Deno.writeTextFile(path, `${cut(header, all)}\n${cut(row, all)}\n`);
   assertEquals(await readTable(path, "bench"), [benchRow(nulls(BENCH_FIELDS_ADDED))]);
-  // With kv_mode and quantization but before the memory, load and weights columns.
+  // With kv_mode and quantization but before the memory, load, weights and placement columns.
   const later = [
     "rss_baseline_bytes",
     "peak_rss_increase_bytes",
     "load1_before",
     "load1_after",
     "weights",
+    "nodes_off_provider",
+    "logits_positions",
   ];
   await Deno.writeTextFile(path, `${cut(header, later.length)}\n${cut(row, later.length)}\n`);
   assertEquals(await readTable(path, "bench"), [benchRow(nulls(later))]);
+  // Not any subset: a header missing a column in the middle is not the table's.
+  await Deno.writeTextFile(path, `${header.replace("kv_mode,", "")}\n${row}\n`);
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "header");
+});
+
+Deno.test("readTable() rejects a cut last row and out-of-range numbers naming the column", async () => {
+  const path = join(await Deno.makeTempDir(), "results.csv");
+  await writeTable(path, "bench", [benchRow()]);
+  const text = await Deno.readTextFile(path);
+  await Deno.writeTextFile(path, text.slice(0, -10));
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "last row is cut");
+  await writeTable(path, "bench", [benchRow({ batch: 0 })]);
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "column 'batch'");
+  await writeTable(path, "bench", [benchRow({ peak_rss_bytes: -1 })]);
+  await assertRejects(() => readTable(path, "bench"), SyntaxError, "column 'peak_rss_bytes'");
 });

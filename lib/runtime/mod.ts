@@ -6,6 +6,7 @@
  */
 export * from "./errors.ts";
 export * from "./float16.ts";
+export * from "./placement.ts";
 export * from "./session.ts";
 export * from "./system_info.ts";
 export * from "./tensors.ts";

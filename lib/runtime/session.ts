@@ -1,7 +1,9 @@
 /**
  * The one place where ONNX Runtime sessions are created. Every session in the project (engine,
  * perplexity, tests) comes from {@linkcode createSession}, which picks the execution provider by
- * name, never falls back silently, and reports which provider actually runs.
+ * name and never falls back silently to another device. Which provider each node really ran on is
+ * read from ORT's own profile ({@linkcode OnnxSession.placement}, with `profilePlacement`): a CUDA
+ * session still runs the operators the CUDA EP lacks on the CPU.
  *
  * @module
  */
@@ -10,6 +12,7 @@ import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { type Device, DEVICE_EXECUTION_PROVIDER, DEVICES, isDevice } from "../dtypes.ts";
 import { ExecutionProviderUnavailableError } from "./errors.ts";
+import { type Placement, readPlacementProfile } from "./placement.ts";
 import { installFloat16Fix } from "./float16.ts";
 import { type SessionTuning, tunedSessionOptions } from "./session_options.ts";
 
@@ -50,6 +53,11 @@ export interface SessionOptions {
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
   /** Extra ORT session config entries (`session.*` keys). */
   extra?: Record<string, string>;
+  /**
+   * Profile the session from its creation until {@linkcode OnnxSession.placement} is called, so
+   * the placement of every node that ran can be read. Run it at least once first. @default false
+   */
+  profilePlacement?: boolean;
   /** Write the graph as optimised for this session to this path (to count fused ops). */
   optimizedModelFilePath?: string;
   /**
@@ -67,7 +75,10 @@ export interface OnnxSession {
   modelPath: string;
   /** The device asked for. */
   device: Device;
-  /** The execution provider that runs the graph (e.g. `CPUExecutionProvider`). */
+  /**
+   * The execution provider asked for (e.g. `CPUExecutionProvider`); creation fails rather than
+   * falling back to another device, but single nodes may still run elsewhere: see `placement()`.
+   */
   executionProvider: string;
   /** External-data files found next to the model (`model.onnx_data`, …). */
   externalDataFiles: string[];
@@ -77,6 +88,15 @@ export interface OnnxSession {
   inputNames: readonly string[];
   /** Output names in graph order. */
   outputNames: readonly string[];
+  /**
+   * Ends the profiling of a session created with `profilePlacement` and reads where its nodes ran
+   * (the same result on later calls). Call it after at least one run.
+   *
+   * @returns The placement of the nodes that ran.
+   * @throws {Error} when the session was created without `profilePlacement`; `SyntaxError` when
+   * nothing ran while it was profiled.
+   */
+  placement(): Promise<Placement>;
 }
 
 /**
@@ -224,22 +244,43 @@ export async function createSession(
       ? { optimizedModelFilePath: options.optimizedModelFilePath }
       : {}),
   };
+  const profileDir = options.profilePlacement
+    ? await Deno.makeTempDir({ prefix: "ort_prof" })
+    : null;
+  if (profileDir !== null) {
+    sessionOptions.enableProfiling = true;
+    sessionOptions.profileFilePrefix = join(profileDir, "profile");
+  }
   const started = performance.now();
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(modelPath, sessionOptions);
   } catch (error) {
+    if (profileDir !== null) await Deno.remove(profileDir, { recursive: true }).catch(() => {});
     throw explainCreateError(modelPath, device, error);
   }
+  const executionProvider = DEVICE_EXECUTION_PROVIDER[device];
+  let placed: Promise<Placement> | undefined;
   return {
     session,
     modelPath,
     device,
-    executionProvider: DEVICE_EXECUTION_PROVIDER[device],
+    executionProvider,
     externalDataFiles: externalDataNextTo(modelPath),
     createMs: performance.now() - started,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
+    placement() {
+      if (profileDir === null) {
+        return Promise.reject(
+          new Error(
+            `Cannot read the placement of '${modelPath}': created without profilePlacement`,
+          ),
+        );
+      }
+      placed ??= readPlacementProfile(session, profileDir, executionProvider);
+      return placed;
+    },
   };
 }
 

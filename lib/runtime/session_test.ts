@@ -2,7 +2,8 @@ import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import * as ort from "onnxruntime-node";
 import { join } from "node:path";
 import { GraphBuilder, writeModel } from "../onnx/graph.ts";
-import { createSession, externalDataNextTo } from "./session.ts";
+import { createSession, deviceUnavailableReason, externalDataNextTo } from "./session.ts";
+import { skipIf } from "../testing/skip.ts";
 import { ExecutionProviderUnavailableError } from "./errors.ts";
 import { toFloat32 } from "./tensors.ts";
 
@@ -31,12 +32,18 @@ async function matmulModel(dir: string, rows: number): Promise<string> {
   return path;
 }
 
-Deno.test("createSession() on cpu runs a graph and reports the CPU provider", async () => {
+Deno.test("createSession() on cpu runs a graph whose nodes ORT placed on the CPU provider", async () => {
   const dir = await Deno.makeTempDir();
-  const s = await createSession(await addModel(dir, "float32"), { device: "cpu" });
-  assertEquals(s.executionProvider, "CPUExecutionProvider");
+  const s = await createSession(await addModel(dir, "float32"), {
+    device: "cpu",
+    profilePlacement: true,
+  });
   const out = await s.session.run({ x: new ort.Tensor("float32", new Float32Array([1, 2]), [2]) });
   assertEquals(Array.from(out.y!.data as Float32Array), [2, 4]);
+  // Read from ORT's profile, not from the device → provider table.
+  const placement = await s.placement();
+  assertEquals(Object.keys(placement.byProvider), [s.executionProvider]);
+  assertEquals(placement.offProvider, 0);
 });
 
 Deno.test("createSession() round-trips float16 tensors under Deno (Float16Array fix)", async () => {
@@ -71,16 +78,44 @@ Deno.test("createSession() names missing external data", async () => {
   await assertRejects(() => createSession(path), Error, "model.onnx");
 });
 
-Deno.test("createSession() with cuda absent raises ExecutionProviderUnavailableError", async () => {
-  const dir = await Deno.makeTempDir();
-  const path = await addModel(dir, "float32");
-  const err = await assertRejects(
-    () => createSession(path, { device: "cuda" }),
-    ExecutionProviderUnavailableError,
-  );
-  assert(err.message.includes("ONNXRUNTIME_NODE_INSTALL=cuda12"), err.message);
-  assert(!err.message.includes("\n"), "one-line message");
-  assertEquals(err.device, "cuda");
+const CUDA_REASON = deviceUnavailableReason("cuda");
+
+Deno.test({
+  name: "createSession() with cuda absent raises ExecutionProviderUnavailableError",
+  // In the project's GPU image (Dockerfile.gpu) the CUDA EP is installed: the test below runs.
+  ignore: skipIf("cuda absent", CUDA_REASON === null ? "the CUDA EP is installed here" : null),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const path = await addModel(dir, "float32");
+    const err = await assertRejects(
+      () => createSession(path, { device: "cuda" }),
+      ExecutionProviderUnavailableError,
+    );
+    assert(err.message.includes("ONNXRUNTIME_NODE_INSTALL=cuda12"), err.message);
+    assert(!err.message.includes("\n"), "one-line message");
+    assertEquals(err.device, "cuda");
+  },
+});
+
+Deno.test({
+  name: "createSession() with the CUDA EP installed runs on CUDA and counts its CPU fallbacks",
+  ignore: skipIf("cuda present", CUDA_REASON === null ? null : "the CUDA EP is not installed here"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const s = await createSession(await addModel(dir, "float32"), {
+      device: "cuda",
+      profilePlacement: true,
+    });
+    const out = await s.session.run({
+      x: new ort.Tensor("float32", new Float32Array([1, 2]), [2]),
+    });
+    assertEquals(Array.from(out.y!.data as Float32Array), [2, 4]);
+    const placement = await s.placement();
+    assertEquals(s.executionProvider, "CUDAExecutionProvider");
+    // Add runs on CUDA (ORT's Memcpy nodes around it belong to the CUDA EP too).
+    assert((placement.byProvider.CUDAExecutionProvider ?? 0) >= 1, JSON.stringify(placement));
+    assertEquals(placement.offProvider, 0, JSON.stringify(placement));
+  },
 });
 
 Deno.test("createSession() with webgpu and no adapter raises ExecutionProviderUnavailableError", async () => {
@@ -125,4 +160,32 @@ Deno.test("createSession() rejects bad input with messages naming the argument",
     RangeError,
     "'interOpNumThreads'",
   );
+});
+
+Deno.test("createSession() with profilePlacement reads where every node ran from ORT's profile", async () => {
+  const dir = await Deno.makeTempDir();
+  const g = new GraphBuilder("two");
+  g.input("x", "float32", ["n"]).output("y", "float32", ["n"]);
+  const [sum] = g.node("Add", ["x", "x"]);
+  g.node("Mul", [sum!, "x"], ["y"]);
+  const path = join(dir, "model.onnx");
+  await writeModel(path, g.toModelBytes());
+  const s = await createSession(path, {
+    profilePlacement: true,
+    graphOptimizationLevel: "disabled",
+  });
+  await s.session.run({ x: new ort.Tensor("float32", new Float32Array([1, 2]), [2]) });
+  const placement = await s.placement();
+  assertEquals(placement.nodes, 2);
+  assertEquals(placement.byProvider, { CPUExecutionProvider: 2 });
+  assertEquals(placement.offProvider, 0);
+  assert(await s.placement() === placement, "read once");
+  const plain = await createSession(path);
+  await assertRejects(() => plain.placement(), Error, "without profilePlacement");
+});
+
+Deno.test("createSession() placement() before any run says nothing ran", async () => {
+  const dir = await Deno.makeTempDir();
+  const s = await createSession(await addModel(dir, "float32"), { profilePlacement: true });
+  await assertRejects(() => s.placement(), SyntaxError, "ran nothing");
 });

@@ -24,6 +24,8 @@ export function errorRow(cell: Cell, reason: string, provenance: Provenance): Be
     dtype: cell.dtype,
     device: cell.device,
     execution_provider: "",
+    nodes_off_provider: null,
+    logits_positions: "",
     use_cache: cell.useCache,
     batch: cell.batch,
     context_tokens: cell.contextTokens,

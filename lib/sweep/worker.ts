@@ -97,6 +97,8 @@ export async function runCell(
         dtype: cell.dtype,
         device: cell.device,
         execution_provider: model.executionProvider,
+        nodes_off_provider: model.nodesOffProvider,
+        logits_positions: r.logitsPositions,
         use_cache: cell.useCache,
         batch: cell.batch,
         context_tokens: cell.contextTokens,

@@ -1,0 +1,202 @@
+/**
+ * Bad inputs a hostile user tries on the CLIs (issue 10): each gets one stderr line naming the
+ * flag or the field, exit code 1, and nothing half-written. Every case runs the real CLI in a
+ * subprocess.
+ */
+import { assert, assertEquals } from "../testing/assert.ts";
+import { join } from "node:path";
+import { ensureModel } from "../model/mod.ts";
+import { syntheticPerplexityCsv, syntheticResultsCsv } from "../report/_fixture.ts";
+
+const CLI = (name: string) => new URL(`./${name}.ts`, import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(name: string, args: string[], cwd?: string): Promise<Run> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI(name), ...args],
+    ...(cwd ? { cwd } : {}),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** Exit code 1 and exactly one stderr line, `error: …`, containing every `includes`. */
+function assertOneLine(r: Run, ...includes: string[]): void {
+  assertEquals(r.code, 1, r.stderr);
+  const lines = r.stderr.trim().split("\n");
+  assertEquals(lines.length, 1, r.stderr);
+  assert(lines[0]!.startsWith("error: "), r.stderr);
+  for (const part of includes) assert(lines[0]!.includes(part), `${part} in ${r.stderr}`);
+}
+
+async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    out.push(entry.name);
+    if (entry.isDirectory) {
+      for (const child of await listTree(join(dir, entry.name))) out.push(`${entry.name}/${child}`);
+    }
+  }
+  return out.sort();
+}
+
+function tinyDir(): Promise<string> {
+  return ensureModel("tiny", { dtypes: ["fp32"] });
+}
+
+Deno.test("figures and report reject a results.csv whose last row is cut, writing nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_cut_" });
+  const text = syntheticResultsCsv();
+  await Deno.writeTextFile(join(dir, "results.csv"), text.slice(0, text.length - 30));
+  for (const name of ["figures", "report"]) {
+    const r = await cli(name, ["--results", join(dir, "results.csv"), "--out", join(dir, "out")]);
+    assertOneLine(r, "results.csv is corrupt", "last row is cut");
+  }
+  assertEquals(await listTree(dir), ["results.csv"]);
+});
+
+Deno.test("report rejects a negative value in a CSV naming the column, writing nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_neg_" });
+  const [header, first, ...rest] = syntheticResultsCsv().trim().split("\n");
+  const column = header!.split(",").indexOf("prefill_ms");
+  const cells = first!.split(",");
+  cells[column] = "-5";
+  await Deno.writeTextFile(
+    join(dir, "r.csv"),
+    [header, cells.join(","), ...rest].join("\n") + "\n",
+  );
+  const r = await cli("report", ["--results", join(dir, "r.csv"), "--out", join(dir, "out")]);
+  assertOneLine(r, "row 1", "'prefill_ms'", "-5");
+  const absurd = syntheticPerplexityCsv().trim().split("\n");
+  const pplColumn = absurd[0]!.split(",").indexOf("top1_agreement");
+  const row = absurd[1]!.split(",");
+  row[pplColumn] = "250";
+  absurd[1] = row.join(",");
+  await Deno.writeTextFile(join(dir, "p.csv"), absurd.join("\n") + "\n");
+  await Deno.writeTextFile(join(dir, "ok.csv"), syntheticResultsCsv());
+  const p = await cli("report", [
+    "--results",
+    join(dir, "ok.csv"),
+    "--perplexity",
+    join(dir, "p.csv"),
+    "--out",
+    join(dir, "out"),
+  ]);
+  assertOneLine(p, "'top1_agreement'", "250");
+  assertEquals(await listTree(dir), ["ok.csv", "p.csv", "r.csv"]);
+});
+
+Deno.test("report writes all or nothing: an unwritable figures/ leaves the old summary whole", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_atomic_" });
+  await Deno.writeTextFile(join(dir, "results.csv"), syntheticResultsCsv());
+  const out = join(dir, "out");
+  await Deno.mkdir(join(out, "benchmarks"), { recursive: true });
+  await Deno.writeTextFile(join(out, "benchmarks", "summary.csv"), "old summary\n");
+  await Deno.writeTextFile(join(out, "figures"), "a file where the figures directory goes\n");
+  const r = await cli("report", ["--results", join(dir, "results.csv"), "--out", out]);
+  assertOneLine(r, "figures", "nothing was replaced");
+  assertEquals(await Deno.readTextFile(join(out, "benchmarks", "summary.csv")), "old summary\n");
+  assertEquals(await listTree(out), ["benchmarks", "benchmarks/summary.csv", "figures"]);
+});
+
+Deno.test("report --results OTHER.csv takes perplexity.csv beside it, never the cwd's", async () => {
+  const cwd = await Deno.makeTempDir({ prefix: "bad_cwd_" });
+  await Deno.mkdir(join(cwd, "benchmarks"));
+  // A cwd perplexity.csv that would fail the run if it were read.
+  await Deno.writeTextFile(join(cwd, "benchmarks", "perplexity.csv"), "not,a,perplexity,table\n");
+  const other = await Deno.makeTempDir({ prefix: "bad_other_" });
+  await Deno.writeTextFile(join(other, "OTHER.csv"), syntheticResultsCsv());
+  const alone = await cli("report", ["--results", join(other, "OTHER.csv"), "--out", other], cwd);
+  assertEquals(alone.code, 0, alone.stderr);
+  assert(alone.stderr.includes(`${join(other, "perplexity.csv")} not found`), alone.stderr);
+  await Deno.writeTextFile(join(other, "perplexity.csv"), syntheticPerplexityCsv());
+  const beside = await cli("report", ["--results", join(other, "OTHER.csv"), "--out", other], cwd);
+  assertEquals(beside.code, 0, beside.stderr);
+  const report = JSON.parse(await Deno.readTextFile(join(other, "metrics", "final_report.json")));
+  assert(JSON.stringify(report).includes("ppl"), "perplexity beside --results was used");
+});
+
+Deno.test("bench and ppl check --output before running anything", async () => {
+  const dir = await tinyDir();
+  const missing = "/nonexistent-dir/out.json";
+  const b = await cli("bench", ["--model", dir, "--runs", "1", "--output", missing]);
+  assertOneLine(b, "'--output'", missing, "directory does not exist");
+  const p = await cli("ppl", ["--model", dir, "--dtypes", "fp32", "--output", missing]);
+  assertOneLine(p, "'--output'", missing);
+  const tmp = await Deno.makeTempDir();
+  const d = await cli("bench", ["--model", dir, "--output", tmp]);
+  assertOneLine(d, "'--output'", "is a directory");
+  assertEquals(await listTree(tmp), []);
+});
+
+Deno.test("ppl --wikitext rejects a binary file", async () => {
+  const dir = await Deno.makeTempDir();
+  const binary = join(dir, "text.txt");
+  await Deno.writeFile(binary, Uint8Array.from({ length: 512 }, (_, i) => (i * 37) % 256));
+  const r = await cli("ppl", ["--model", "preset:tiny", "--dtypes", "fp32", "--wikitext", binary]);
+  assertOneLine(r, "'--wikitext'", binary, "not UTF-8 text");
+});
+
+Deno.test("a negative --runs names the flag and the value", async () => {
+  const r = await cli("bench", ["--model", "preset:tiny", "--runs", "-1"]);
+  assertOneLine(r, "'--runs' must be an integer >= 1", '"-1"');
+  assert(!r.stderr.includes("ambiguous"), r.stderr);
+});
+
+Deno.test("quantize names --block-size, never the option 'blockSize'", async () => {
+  const out = await Deno.makeTempDir();
+  for (const value of ["3", "48"]) {
+    const r = await cli("quantize", ["--model", out, "--dtypes", "q4", "--block-size", value]);
+    assertOneLine(r, "'--block-size'", value);
+    assert(!r.stderr.includes("blockSize"), r.stderr);
+  }
+  assertEquals(await listTree(out), []);
+});
+
+Deno.test("a model directory without tokenizer.json fails in one line naming the file", async () => {
+  const tiny = await tinyDir();
+  const dir = await Deno.makeTempDir({ prefix: "bad_tok_" });
+  for (const f of ["config.json", "generation_config.json", "tokenizer_config.json"]) {
+    await Deno.copyFile(join(tiny, f), join(dir, f));
+  }
+  await Deno.symlink(join(tiny, "onnx"), join(dir, "onnx"));
+  const r = await cli("bench", ["--model", dir, "--runs", "1"]);
+  assertOneLine(r, join(dir, "tokenizer.json"), "does not exist");
+  assert(!r.stderr.includes("local_files_only"), r.stderr);
+});
+
+Deno.test("the CLI entry silences the punycode deprecation (DEP0040) and nothing else", async () => {
+  const dir = await Deno.makeTempDir();
+  const script = join(dir, "entry.ts");
+  await Deno.writeTextFile(
+    script,
+    `import ${JSON.stringify(new URL("./_quiet.ts", import.meta.url).href)};
+import { createRequire } from "node:module";
+import process from "node:process";
+createRequire(import.meta.url)("punycode");
+await new Promise((resolve) => setTimeout(resolve, 50));
+if (Deno.args[0] === "other") process.emitWarning("kept", "DeprecationWarning", "DEP9999");
+await new Promise((resolve) => setTimeout(resolve, 50));
+console.error("error: the one line");
+Deno.exit(1);
+`,
+  );
+  const run = async (...args: string[]) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", script, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, stdout: "", stderr: new TextDecoder().decode(out.stderr) };
+  };
+  assertOneLine(await run(), "the one line");
+  const other = await run("other");
+  assert(other.stderr.includes("DEP9999") && !other.stderr.includes("DEP0040"), other.stderr);
+});

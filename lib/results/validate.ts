@@ -1,0 +1,126 @@
+/**
+ * The one verdict on a result table's text and rows, shared by every reader (the sweep's resume
+ * check in `table.ts`, the report and figures in `lib/report/results_table.ts`): a file whose last
+ * row is cut, a row without its identity or provenance, an unknown status, or a number out of its
+ * column's range is rejected naming the file, the row and the column. Never repaired.
+ *
+ * @module
+ */
+import type { TableKind } from "./table.ts";
+
+/** Columns every row has (a row missing one was cut short). */
+export const REQUIRED_FIELDS: Readonly<Record<TableKind, readonly string[]>> = Object.freeze({
+  bench: ["run_id", "cell_id", "model", "dtype", "device", "status", "git_commit", "device_name"],
+  perplexity: ["model", "dtype", "device", "method", "status", "git_commit"],
+});
+
+/** Values no measurement can give: `[min, max]` per numeric column, and whether it is integral. */
+export const FIELD_RANGES: Readonly<
+  Record<TableKind, Readonly<Record<string, readonly [number, number, "int" | "real"]>>>
+> = Object.freeze({
+  bench: {
+    nodes_off_provider: [0, 1e7, "int"],
+    kv_cache_bytes: [0, 1e15, "real"],
+    batch: [1, 1e5, "int"],
+    context_tokens: [0, 1e8, "int"],
+    prompt_id: [0, 1e9, "int"],
+    run_index: [0, 1e9, "int"],
+    new_tokens: [0, 1e8, "int"],
+    prefill_ms: [0, 1e9, "real"],
+    decode_ms: [0, 1e9, "real"],
+    decode_tokens_per_s: [0, 1e9, "real"],
+    token_p50_ms: [0, 1e9, "real"],
+    token_p95_ms: [0, 1e9, "real"],
+    total_ms: [0, 1e9, "real"],
+    peak_rss_bytes: [0, 1e15, "real"],
+    peak_vram_bytes: [0, 1e15, "real"],
+  },
+  perplexity: {
+    window: [1, 1e8, "int"],
+    stride: [1, 1e8, "int"],
+    max_tokens: [1, 1e12, "int"],
+    scored_tokens: [0, 1e12, "int"],
+    ppl: [1, 1e12, "real"],
+    stderr: [0, 1e12, "real"],
+    bits_per_byte: [0, 1e4, "real"],
+    delta_ppl_pct: [-100, 1e12, "real"],
+    kl: [0, 1e6, "real"],
+    top1_agreement: [0, 100, "real"],
+    seconds: [0, 1e9, "real"],
+    tokens_per_s: [0, 1e12, "real"],
+  },
+});
+
+/**
+ * Rejects a CSV text whose last row was cut: every writer ends the file with a newline, so text
+ * that does not end with one stopped mid-row.
+ *
+ * @param text The file's text.
+ * @param source The file name for the message.
+ * @throws {SyntaxError} `<source> is corrupt: its last row is cut …`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkCsvText } from "./validate.ts";
+ * checkCsvText("a,b\n1,2\n", "r.csv");
+ * assert.throws(() => checkCsvText("a,b\n1,", "r.csv"), /last row is cut/);
+ * ```
+ */
+export function checkCsvText(text: string, source: string): void {
+  if (text.length > 0 && !text.endsWith("\n")) {
+    const last = text.slice(text.lastIndexOf("\n") + 1);
+    throw new SyntaxError(
+      `${source} is corrupt: its last row is cut (no final newline after '${last.slice(-40)}')`,
+    );
+  }
+}
+
+/**
+ * Checks parsed rows: required columns present (an empty string counts as missing), a known
+ * status, and every number within its column's range.
+ *
+ * @param rows Records by column name.
+ * @param kind Which table.
+ * @param source The file name for the message.
+ * @throws {SyntaxError} `<source> is corrupt: row N …` naming the column and the value.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkRows } from "./validate.ts";
+ * const row = { model: "m", dtype: "q4", device: "cpu", method: "hf", status: "ok",
+ *   git_commit: "abc", ppl: -3 };
+ * assert.throws(() => checkRows([row], "perplexity", "p.csv"), /column 'ppl'.*-3/);
+ * ```
+ */
+export function checkRows(
+  rows: readonly Record<string, unknown>[],
+  kind: TableKind,
+  source: string,
+): void {
+  const required = REQUIRED_FIELDS[kind];
+  const ranges = FIELD_RANGES[kind];
+  for (const [i, row] of rows.entries()) {
+    const at = `${source} is corrupt: row ${i + 1}`;
+    const missing = required.find((f) => row[f] === null || row[f] === undefined || row[f] === "");
+    if (missing) throw new SyntaxError(`${at} has no '${missing}' (a cut or hand-edited row)`);
+    const status = row.status;
+    if (status !== "ok" && status !== "error" && status !== "skipped") {
+      throw new SyntaxError(`${at} has status ${JSON.stringify(status)}`);
+    }
+    for (const [field, [min, max, kindOf]] of Object.entries(ranges)) {
+      const value = row[field];
+      if (value === null || value === undefined) continue;
+      const n = typeof value === "bigint" ? Number(value) : value;
+      if (
+        typeof n !== "number" || !Number.isFinite(n) || n < min || n > max ||
+        (kindOf === "int" && !Number.isInteger(n))
+      ) {
+        throw new SyntaxError(
+          `${at}: column '${field}' must be ${
+            kindOf === "int" ? "an integer" : "a number"
+          } in [${min}, ${max}], got ${String(value)}`,
+        );
+      }
+    }
+  }
+}
