@@ -10,6 +10,7 @@ const SYMBOLS = {
   nvmlErrorString: { parameters: ["i32"], result: "pointer" },
   nvmlDeviceGetCount_v2: { parameters: ["buffer"], result: "i32" },
   nvmlDeviceGetHandleByIndex_v2: { parameters: ["u32", "buffer"], result: "i32" },
+  nvmlDeviceGetHandleByUUID: { parameters: ["buffer", "buffer"], result: "i32", optional: true },
   nvmlDeviceGetMemoryInfo_v2: { parameters: ["pointer", "buffer"], result: "i32", optional: true },
   nvmlDeviceGetMemoryInfo: { parameters: ["pointer", "buffer"], result: "i32" },
   nvmlDeviceGetName: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
@@ -118,6 +119,21 @@ export function deviceCount(nvml: Nvml): number {
 export function deviceHandle(nvml: Nvml, index: number): Deno.PointerValue {
   const out = new BigUint64Array(1);
   check(nvml, nvml.nvmlDeviceGetHandleByIndex_v2(index, out), "nvmlDeviceGetHandleByIndex_v2");
+  return Deno.UnsafePointer.create(out[0]!);
+}
+
+/**
+ * The handle of the GPU with a `GPU-…` / `MIG-…` UUID (as `CUDA_VISIBLE_DEVICES` may name it).
+ *
+ * @param nvml Opened symbols.
+ * @param uuid The UUID.
+ * @returns An opaque pointer.
+ */
+export function deviceHandleByUuid(nvml: Nvml, uuid: string): Deno.PointerValue {
+  const fn = nvml.nvmlDeviceGetHandleByUUID;
+  if (fn === null) throw new Error("nvmlDeviceGetHandleByUUID is not in this NVML");
+  const out = new BigUint64Array(1);
+  check(nvml, fn(new TextEncoder().encode(`${uuid}\0`), out), "nvmlDeviceGetHandleByUUID");
   return Deno.UnsafePointer.create(out[0]!);
 }
 

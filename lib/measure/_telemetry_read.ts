@@ -39,7 +39,7 @@ export interface RawTelemetrySample {
 /** Options of the system reader. */
 export interface SystemReaderOptions {
   /** GPU to read (NVML index), or `false` for none. */
-  gpu: false | { index?: number; libraryPath?: string; nvidiaSmi?: string };
+  gpu: false | { index?: number; cudaDeviceId?: number; libraryPath?: string; nvidiaSmi?: string };
 }
 
 /**

@@ -6,10 +6,12 @@
  *
  * @module
  */
+import { nvmlTarget } from "./gpu_index.ts";
 import {
   computeProcesses,
   deviceCount,
   deviceHandle,
+  deviceHandleByUuid,
   deviceMemory,
   deviceTelemetry,
   type NvmlRawTelemetry,
@@ -201,7 +203,8 @@ export interface GpuTelemetryReader {
 /**
  * Opens the cheapest telemetry source for a GPU, or says why there is none.
  *
- * @param options GPU ordinal (NVML's index), NVML library and nvidia-smi paths.
+ * @param options GPU: NVML's `index`, or `cudaDeviceId` (mapped through `CUDA_VISIBLE_DEVICES`, so
+ * the card CUDA runs on is the one read); NVML library and nvidia-smi paths.
  * @returns A reader, or `{ reason }`.
  * @example
  * ```ts
@@ -212,15 +215,25 @@ export interface GpuTelemetryReader {
  * ```
  */
 export function gpuTelemetryReader(
-  options: { index?: number; libraryPath?: string; nvidiaSmi?: string } = {},
+  options: { index?: number; cudaDeviceId?: number; libraryPath?: string; nvidiaSmi?: string } = {},
 ): GpuTelemetryReader | { reason: string } {
-  const index = options.index ?? 0;
+  const target = options.cudaDeviceId === undefined
+    ? { kind: "index" as const, index: options.index ?? 0 }
+    : nvmlTarget(options.cudaDeviceId, Deno.env.get("CUDA_VISIBLE_DEVICES"));
+  if (target.kind === "hidden") return { reason: `no GPU telemetry: ${target.reason}` };
+  const index = target.kind === "index" ? target.index : target.uuid;
   let nvmlError: string;
   try {
     const nvml = openNvml(options.libraryPath ?? "libnvidia-ml.so.1");
-    const count = deviceCount(nvml);
-    if (index >= count) throw new Error(`GPU index ${index} is out of range (NVML sees ${count})`);
-    const device = deviceHandle(nvml, index);
+    let device: Deno.PointerValue;
+    if (target.kind === "uuid") device = deviceHandleByUuid(nvml, target.uuid);
+    else {
+      const count = deviceCount(nvml);
+      if (target.index >= count) {
+        throw new Error(`GPU index ${target.index} is out of range (NVML sees ${count})`);
+      }
+      device = deviceHandle(nvml, target.index);
+    }
     return {
       source: "nvml",
       read() {

@@ -44,8 +44,11 @@ export interface TelemetryRun {
 export interface TelemetrySamplerOptions {
   /** Milliseconds between samples (10–1000). @default 100 */
   intervalMs?: number;
-  /** The GPU to read (NVML index, library and nvidia-smi paths), or `false`. @default { index: 0 } */
-  gpu?: false | { index?: number; libraryPath?: string; nvidiaSmi?: string };
+  /**
+   * The GPU to read — NVML `index`, or `cudaDeviceId` mapped through `CUDA_VISIBLE_DEVICES` — with
+   * library and nvidia-smi paths, or `false`. @default { index: 0 }
+   */
+  gpu?: false | { index?: number; cudaDeviceId?: number; libraryPath?: string; nvidiaSmi?: string };
   /** Called with each sample as it arrives (for live displays). */
   onSample?: (sample: TelemetrySample) => void;
 }
