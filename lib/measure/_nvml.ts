@@ -10,10 +10,37 @@ const SYMBOLS = {
   nvmlErrorString: { parameters: ["i32"], result: "pointer" },
   nvmlDeviceGetCount_v2: { parameters: ["buffer"], result: "i32" },
   nvmlDeviceGetHandleByIndex_v2: { parameters: ["u32", "buffer"], result: "i32" },
+  nvmlDeviceGetHandleByUUID: { parameters: ["buffer", "buffer"], result: "i32", optional: true },
   nvmlDeviceGetMemoryInfo_v2: { parameters: ["pointer", "buffer"], result: "i32", optional: true },
   nvmlDeviceGetMemoryInfo: { parameters: ["pointer", "buffer"], result: "i32" },
   nvmlDeviceGetName: { parameters: ["pointer", "buffer", "u32"], result: "i32" },
   nvmlSystemGetDriverVersion: { parameters: ["buffer", "u32"], result: "i32" },
+  nvmlDeviceGetUtilizationRates: {
+    parameters: ["pointer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  nvmlDeviceGetTemperature: {
+    parameters: ["pointer", "u32", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  nvmlDeviceGetPowerUsage: { parameters: ["pointer", "buffer"], result: "i32", optional: true },
+  nvmlDeviceGetClockInfo: {
+    parameters: ["pointer", "u32", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  nvmlDeviceGetCurrentClocksThrottleReasons: {
+    parameters: ["pointer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  nvmlDeviceGetTotalEnergyConsumption: {
+    parameters: ["pointer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
   nvmlDeviceGetComputeRunningProcesses_v3: {
     parameters: ["pointer", "buffer", "buffer"],
     result: "i32",
@@ -21,7 +48,8 @@ const SYMBOLS = {
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-type Nvml = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+/** The opened NVML symbols. */
+export type Nvml = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 
 /** `nvmlMemory_v2_t` version: sizeof (40) | 2 << 24. */
 const MEMORY_V2_VERSION = 0x02000028;
@@ -91,6 +119,21 @@ export function deviceCount(nvml: Nvml): number {
 export function deviceHandle(nvml: Nvml, index: number): Deno.PointerValue {
   const out = new BigUint64Array(1);
   check(nvml, nvml.nvmlDeviceGetHandleByIndex_v2(index, out), "nvmlDeviceGetHandleByIndex_v2");
+  return Deno.UnsafePointer.create(out[0]!);
+}
+
+/**
+ * The handle of the GPU with a `GPU-…` / `MIG-…` UUID (as `CUDA_VISIBLE_DEVICES` may name it).
+ *
+ * @param nvml Opened symbols.
+ * @param uuid The UUID.
+ * @returns An opaque pointer.
+ */
+export function deviceHandleByUuid(nvml: Nvml, uuid: string): Deno.PointerValue {
+  const fn = nvml.nvmlDeviceGetHandleByUUID;
+  if (fn === null) throw new Error("nvmlDeviceGetHandleByUUID is not in this NVML");
+  const out = new BigUint64Array(1);
+  check(nvml, fn(new TextEncoder().encode(`${uuid}\0`), out), "nvmlDeviceGetHandleByUUID");
   return Deno.UnsafePointer.create(out[0]!);
 }
 
@@ -177,4 +220,64 @@ export function computeProcesses(nvml: Nvml, device: Deno.PointerValue): NvmlPro
 function cString(buf: Uint8Array): string {
   const end = buf.indexOf(0);
   return new TextDecoder().decode(end < 0 ? buf : buf.subarray(0, end));
+}
+
+/** Raw telemetry values of one device as NVML returns them; `null` where a call failed or is absent. */
+export interface NvmlRawTelemetry {
+  /** `nvmlUtilization_t`: GPU and memory-controller busy percent over the last sample period. */
+  utilization: { gpu: number; memory: number } | null;
+  /** GPU die temperature, °C (`NVML_TEMPERATURE_GPU`). */
+  temperatureC: number | null;
+  /** Board power draw, milliwatts. */
+  powerMw: number | null;
+  /** SM clock, MHz (`NVML_CLOCK_SM`). */
+  smClockMhz: number | null;
+  /** Memory clock, MHz (`NVML_CLOCK_MEM`). */
+  memClockMhz: number | null;
+  /** Clock throttle (event) reasons bit mask. */
+  throttleMask: bigint | null;
+  /** Energy since the driver loaded, millijoules (Volta and newer). */
+  energyMj: bigint | null;
+}
+
+/**
+ * Reads every telemetry value NVML offers for a device; each failing call gives `null` for its
+ * field only.
+ *
+ * @param nvml Opened symbols.
+ * @param device Handle.
+ * @returns The raw values.
+ */
+export function deviceTelemetry(nvml: Nvml, device: Deno.PointerValue): NvmlRawTelemetry {
+  const u32 = (call: ((out: Uint32Array) => number) | null): number | null => {
+    if (call === null) return null;
+    const out = new Uint32Array(2);
+    return call(out) === 0 ? out[0]! : null;
+  };
+  const u64 = (call: ((out: BigUint64Array) => number) | null): bigint | null => {
+    if (call === null) return null;
+    const out = new BigUint64Array(1);
+    return call(out) === 0 ? out[0]! : null;
+  };
+  let utilization: NvmlRawTelemetry["utilization"] = null;
+  if (nvml.nvmlDeviceGetUtilizationRates !== null) {
+    const out = new Uint32Array(2);
+    if (nvml.nvmlDeviceGetUtilizationRates(device, out) === 0) {
+      utilization = { gpu: out[0]!, memory: out[1]! };
+    }
+  }
+  const temp = nvml.nvmlDeviceGetTemperature;
+  const clock = nvml.nvmlDeviceGetClockInfo;
+  const power = nvml.nvmlDeviceGetPowerUsage;
+  const throttle = nvml.nvmlDeviceGetCurrentClocksThrottleReasons;
+  const energy = nvml.nvmlDeviceGetTotalEnergyConsumption;
+  return {
+    utilization,
+    temperatureC: u32(temp && ((o) => temp(device, 0, o))),
+    powerMw: u32(power && ((o) => power(device, o))),
+    smClockMhz: u32(clock && ((o) => clock(device, 1, o))),
+    memClockMhz: u32(clock && ((o) => clock(device, 2, o))),
+    throttleMask: u64(throttle && ((o) => throttle(device, o))),
+    energyMj: u64(energy && ((o) => energy(device, o))),
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * Measurement: summary statistics of raw samples, process and GPU memory, and the pre-flight and
- * post-run checks of a measurement.
+ * post-run checks of a measurement, and hardware telemetry during runs.
  *
  * @module
  */
@@ -10,3 +10,7 @@ export * from "./gpu.ts";
 export * from "./memory_sampler.ts";
 export * from "./run_checks.ts";
 export * from "./progress.ts";
+export * from "./proc_stats.ts";
+export * from "./gpu_telemetry.ts";
+export * from "./telemetry.ts";
+export * from "./telemetry_summary.ts";
