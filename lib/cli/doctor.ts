@@ -5,6 +5,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { isDevice, isDtype } from "../dtypes.ts";
 import {
   doctorExitCode,

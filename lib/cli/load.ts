@@ -6,6 +6,7 @@
  *
  * @module
  */
+import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { join } from "node:path";
 import { modeLabel, runLoad } from "../load/runner.ts";
 import { summarizeLoad } from "../load/metrics.ts";

@@ -16,11 +16,13 @@ import { parameterCount, presetConfig } from "../model/presets.ts";
 const MATMUL_BYTES: Readonly<Record<Dtype, number>> = {
   fp32: 4,
   fp16: 2,
+  bf16: 2,
   q8: 1.01,
   int8: 1.01,
   uint8: 1.01,
   q4: 0.5 + 4 / 32 + 0.5 / 32,
   q4f16: 0.5 + 2 / 32 + 0.5 / 32,
+  q4gptq: 0.5 + 4 / 32 + 0.5 / 32,
   bnb4: 0.5 + 4 / 64,
 };
 
@@ -28,16 +30,18 @@ const MATMUL_BYTES: Readonly<Record<Dtype, number>> = {
 const FLOAT_BYTES: Readonly<Record<Dtype, number>> = {
   fp32: 4,
   fp16: 2,
+  bf16: 2,
   q8: 4,
   int8: 4,
   uint8: 4,
   q4: 4,
   q4f16: 2,
+  q4gptq: 4,
   bnb4: 4,
 };
 
 /** Dtypes whose KV cache (and activations) are float16. */
-const HALF_KV = new Set<Dtype>(["fp16", "q4f16"]);
+const HALF_KV = new Set<Dtype>(["fp16", "bf16", "q4f16"]);
 
 /** A planned run's needs. */
 export interface RunPlan {
