@@ -305,7 +305,7 @@ function modelCheck(plan: RunPlan): CheckResult {
   return pass(
     name,
     `${plan.modelBytes === null ? "size unknown" : gb(plan.modelBytes)}${
-      plan.estimated ? " (estimated; built on first use)" : " on disk"
+      plan.estimated ? " (estimated; built or converted on first use)" : " on disk"
     }` +
       (plan.kvBytes === null ? "" : `, KV cache ${gb(plan.kvBytes)} at ${plan.context} tokens`),
   );

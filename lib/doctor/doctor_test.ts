@@ -151,3 +151,10 @@ Deno.test("doctorExitCode() and formatDoctorTable() over a run with one failure"
   assert(/^FAIL\s+execution provider: cuda/m.test(table));
   assert(/\d+ pass, \d+ warn, [1-9]\d* fail$/.test(table));
 });
+
+Deno.test("doctor: a Hugging Face checkpoint directory is sized from its shape, converted on first use", async () => {
+  const root = new URL("../../models/wikitext-llama", import.meta.url).pathname;
+  const plan = planRun(root, "q4", { context: 2048, cacheDir: "/nonexistent" });
+  assert(plan.estimated && plan.needsFiles && plan.modelBytes! > 1e6, JSON.stringify(plan));
+  assertEquals((await check("model", {}, { plan })).status, "pass");
+});

@@ -161,6 +161,27 @@ export function planRun(
     shape = null;
   }
   const bytes = onnxBytes(dir, dtype);
+  // A Hugging Face checkpoint directory (safetensors, no onnx/): converted on first use, so its
+  // size is estimated from its shape like a preset's.
+  const checkpoint = bytes === null && shape !== null &&
+    (fileBytes(join(dir, "model.safetensors")) !== null ||
+      fileBytes(join(dir, "model.safetensors.index.json")) !== null);
+  if (checkpoint) {
+    const c = shape as Shape & Record<string, unknown>;
+    const config = {
+      ...c,
+      head_dim: c.head_dim ?? c.hidden_size / c.num_attention_heads,
+      num_key_value_heads: c.num_key_value_heads ?? c.num_attention_heads,
+    } as unknown as ReturnType<typeof presetConfig>;
+    return {
+      ...base,
+      modelBytes: estimatedBytes(config, dtype),
+      estimated: true,
+      needsFiles: true,
+      kvBytes: kvCacheBytes(shape!, options.context, dtype, batch),
+      note: null,
+    };
+  }
   return {
     ...base,
     modelBytes: bytes,
