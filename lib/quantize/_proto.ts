@@ -89,6 +89,18 @@ export function intAttr(name: string, value: number): AttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.INT, i: value };
 }
 
+/** A `Cast` node from `input` to `output` with element type `to` (named after its output). */
+export function castNode(input: string, output: string, to: number): NodeProto {
+  return {
+    opType: "Cast",
+    domain: "",
+    name: `${output}_Cast`,
+    input: [input],
+    output: [output],
+    attribute: [intAttr("to", to)],
+  };
+}
+
 /** Builds a TENSOR attribute. */
 export function tensorAttr(name: string, t: TensorProto): AttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.TENSOR, t };

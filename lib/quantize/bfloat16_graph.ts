@@ -17,10 +17,10 @@ import {
   asFloat32,
   asUint16,
   bytesOf,
+  castNode,
   DT,
   getAttribute,
   type GraphProto,
-  intAttr,
   type NodeProto,
   setValueInfoElemType,
   type TensorProto,
@@ -130,7 +130,7 @@ function floatBoundary(graph: GraphProto): void {
     const name = input.name!;
     setValueInfoElemType(input, DT.FLOAT);
     renamed.set(name, `${name}_bf16`);
-    head.push(cast(name, `${name}_bf16`, DT.BFLOAT16));
+    head.push(castNode(name, `${name}_bf16`, DT.BFLOAT16));
   }
   const tail: NodeProto[] = [];
   const outputs = new Map<string, string>();
@@ -139,24 +139,13 @@ function floatBoundary(graph: GraphProto): void {
     const name = output.name!;
     setValueInfoElemType(output, DT.FLOAT);
     outputs.set(name, `${name}_bf16`);
-    tail.push(cast(`${name}_bf16`, name, DT.FLOAT));
+    tail.push(castNode(`${name}_bf16`, name, DT.FLOAT));
   }
   for (const node of graph.node ?? []) {
     node.input = (node.input ?? []).map((n) => renamed.get(n) ?? outputs.get(n) ?? n);
     node.output = (node.output ?? []).map((n) => outputs.get(n) ?? n);
   }
   graph.node = [...head, ...(graph.node ?? []), ...tail];
-}
-
-function cast(input: string, output: string, to: number): NodeProto {
-  return {
-    opType: "Cast",
-    domain: "",
-    name: `${output}_Cast`,
-    input: [input],
-    output: [output],
-    attribute: [intAttr("to", to)],
-  };
 }
 
 function inlineToBfloat16(t: TensorProto): void {

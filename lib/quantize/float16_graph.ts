@@ -10,6 +10,7 @@ import { inferElemTypes } from "./_elem_types.ts";
 import {
   asFloat32,
   bytesOf,
+  castNode,
   DT,
   getAttribute,
   type GraphProto,
@@ -190,17 +191,6 @@ function outerReads(graph: GraphProto, names: Set<string>): void {
       for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) outerReads(g, names);
     }
   }
-}
-
-function castNode(input: string, output: string, to: number): NodeProto {
-  return {
-    opType: "Cast",
-    domain: "",
-    name: `${output}_Cast`,
-    input: [input],
-    output: [output],
-    attribute: [intAttr("to", to)],
-  };
 }
 
 function convertNodeAttributes(node: NodeProto): void {

@@ -109,6 +109,23 @@ export interface BenchRow {
   logits_positions?: string | null;
 }
 
+/**
+ * Trailing `results.csv` columns added after the first reference run: a file whose header lacks
+ * them (all, or only the later ones) is read with them null, so older runs stay readable.
+ */
+export const BENCH_FIELDS_ADDED = [
+  "kv_mode",
+  "kv_cache_bytes",
+  "quantization",
+  "rss_baseline_bytes",
+  "peak_rss_increase_bytes",
+  "load1_before",
+  "load1_after",
+  "weights",
+  "nodes_off_provider",
+  "logits_positions",
+] as const satisfies readonly (keyof BenchRow)[];
+
 /** Column order of `results.csv`. */
 export const BENCH_FIELDS = [
   "run_id",
@@ -140,34 +157,8 @@ export const BENCH_FIELDS = [
   "ort_version",
   "transformers_version",
   "device_name",
-  "kv_mode",
-  "kv_cache_bytes",
-  "quantization",
-  "rss_baseline_bytes",
-  "peak_rss_increase_bytes",
-  "load1_before",
-  "load1_after",
-  "weights",
-  "nodes_off_provider",
-  "logits_positions",
+  ...BENCH_FIELDS_ADDED,
 ] as const satisfies readonly (keyof BenchRow)[];
-
-/**
- * Trailing `results.csv` columns added after the first reference run: a file whose header lacks
- * them (all, or only the later ones) is read with them null, so older runs stay readable.
- */
-export const BENCH_FIELDS_ADDED = [
-  "kv_mode",
-  "kv_cache_bytes",
-  "quantization",
-  "rss_baseline_bytes",
-  "peak_rss_increase_bytes",
-  "load1_before",
-  "load1_after",
-  "weights",
-  "nodes_off_provider",
-  "logits_positions",
-] as const satisfies readonly (typeof BENCH_FIELDS[number])[];
 
 /** One perplexity measurement of one model and dtype. `benchmarks/perplexity.csv`. */
 export interface PerplexityRow {
