@@ -1,6 +1,7 @@
 /**
  * The models the service offers: every preset (built on first use, in the model cache), the
- * models already in the cache, vendored models (`<repo>/models/*` in Hub layout) and Hub models
+ * models already in the cache, vendored models (`<repo>/models/*` in Hub layout, or safetensors
+ * checkpoints such as the default `models/wikitext-llama`, converted on first use) and Hub models
  * in transformers.js's cache, each with the dtypes it has or can build. Requests naming anything
  * else are rejected before a job is queued.
  *
@@ -10,6 +11,7 @@ import { basename, join, relative } from "node:path";
 import { type Dtype, DTYPES } from "../dtypes.ts";
 import { hubCacheDir, localDtypes } from "../engine/resolve.ts";
 import { DEFAULT_DTYPES, DEFAULT_SEED, parameterCount, PRESETS } from "../model/mod.ts";
+import { checkpointMaxPositions, isCheckpointDir } from "../model/ensure.ts";
 import { REPO_ROOT } from "../history/record.ts";
 
 /** One model the service can run. */
@@ -52,6 +54,9 @@ export interface ListModelsOptions {
  * const models = listModels({ modelCache: Deno.makeTempDirSync() });
  * const tiny = models.find((m) => m.id === "preset:tiny");
  * assert(tiny && tiny.dtypes.includes("q4") && tiny.max_positions === 512);
+ * // the vendored trained checkpoint is offered under the sweep's reference, converted on first use
+ * const vendored = models.find((m) => m.id === "models/wikitext-llama");
+ * assert(vendored && vendored.source === "vendored" && vendored.dtypes.includes("q4gptq"));
  * ```
  */
 export function listModels(options: ListModelsOptions = {}): ModelInfo[] {
@@ -80,6 +85,7 @@ export function listModels(options: ListModelsOptions = {}): ModelInfo[] {
   }
   for (const dir of subdirs(options.vendoredDir ?? join(REPO_ROOT, "models"))) {
     if (isModelDir(dir)) out.push(local(relative(REPO_ROOT, dir), "vendored", dir, []));
+    else if (isCheckpointDir(dir)) out.push(checkpoint(relative(REPO_ROOT, dir), dir));
   }
   const hub = options.hubCache ?? hubCacheDir();
   for (const owner of subdirs(hub)) {
@@ -128,6 +134,22 @@ function local(id: string, source: ModelInfo["source"], dir: string, extra: read
     dir,
   };
 }
+
+/** A vendored safetensors checkpoint: converted (and quantized) on first use, like the sweep does. */
+function checkpoint(id: string, dir: string): ModelInfo {
+  return {
+    id,
+    source: "vendored",
+    dtypes: [...CHECKPOINT_DTYPES],
+    cached: false,
+    max_positions: checkpointMaxPositions(dir),
+    parameters: null,
+    dir,
+  };
+}
+
+/** Every dtype the checkpoint importer and quantizer build (bf16 runs where the EP has kernels). */
+const CHECKPOINT_DTYPES: readonly Dtype[] = ["fp32", "fp16", "bf16", "q8", "q4", "q4f16", "q4gptq"];
 
 function union(a: readonly Dtype[], b: readonly Dtype[]): Dtype[] {
   return DTYPES.filter((d) => a.includes(d) || b.includes(d));
