@@ -13,6 +13,14 @@
  * @module
  */
 import { AutoConfig, AutoTokenizer, env, ModelRegistry } from "@huggingface/transformers";
+import { fetchToCache, hubCacheDir, hubError, MAX_DATA_CHUNKS } from "./_hub_fetch.ts";
+import {
+  type ModelConfig,
+  type ModelWeights,
+  parseModelConfig,
+  type Tokenizer,
+  weightsOf,
+} from "./model_config.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import { type Dtype, DTYPE_FILE_SUFFIX, DTYPES, isDtype } from "../dtypes.ts";
 import { externalDataNextTo } from "../runtime/session.ts";
@@ -23,60 +31,9 @@ import {
   isCheckpointDir,
 } from "../model/mod.ts";
 
-/** The tokenizer transformers.js loads (`AutoTokenizer.from_pretrained`). */
-export type Tokenizer = Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
-
-/** The decoder's shape and special tokens, read from `config.json` (typed, camelCase). */
-export interface ModelConfig {
-  /** `model_type` (e.g. `llama`). */
-  modelType: string;
-  /** Rows of the LM head (`vocab_size`). */
-  vocabSize: number;
-  /** Decoder layers (`num_hidden_layers`). */
-  numLayers: number;
-  /** Query heads (`num_attention_heads`). */
-  numHeads: number;
-  /** Key/value heads (`num_key_value_heads`, else `num_attention_heads`). */
-  numKvHeads: number;
-  /** Width of one head (`head_dim`, else `hidden_size / num_attention_heads`). */
-  headDim: number;
-  /** Longest sequence (`max_position_embeddings`). */
-  maxPositions: number;
-  /** Beginning-of-sequence id, or `null`. */
-  bosTokenId: number | null;
-  /** End-of-sequence ids (config lists one or several). */
-  eosTokenIds: number[];
-  /** Padding id (`pad_token_id`, else the first EOS, else 0). */
-  padTokenId: number;
-}
-
-/** Where a model's weights came from: see {@linkcode ResolvedModel.weights}. */
-export type ModelWeights = "random" | "trained";
-
-/**
- * Reads the weights' origin from a parsed `config.json`: `random` when the project's builder
- * wrote it (`turbo_inference.weights: "random"`, or a `turbo_inference.preset` of a build made
- * before that field existed), else `trained`.
- *
- * @param raw The parsed config.
- * @returns `random` or `trained`.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { weightsOf } from "./resolve.ts";
- * assert.equal(weightsOf({ turbo_inference: { preset: "tiny", seed: 42 } }), "random");
- * assert.equal(weightsOf({ turbo_inference: { weights: "imported" } }), "trained");
- * assert.equal(weightsOf({ model_type: "llama" }), "trained");
- * ```
- */
-export function weightsOf(raw: Record<string, unknown>): ModelWeights {
-  const turbo = raw.turbo_inference;
-  if (turbo === null || typeof turbo !== "object") return "trained";
-  const t = turbo as Record<string, unknown>;
-  return t.weights === "random" || (t.weights === undefined && typeof t.preset === "string")
-    ? "random"
-    : "trained";
-}
+export type { ModelConfig, ModelWeights, Tokenizer } from "./model_config.ts";
+export { parseModelConfig, weightsOf } from "./model_config.ts";
+export { hubCacheDir } from "./_hub_fetch.ts";
 
 /** A model ready to load: local files, config, tokenizer and dtypes. */
 export interface ResolvedModel {
@@ -125,9 +82,6 @@ export interface ResolveOptions {
 }
 
 const PRESET_PREFIX = "preset:";
-
-/** Most external-data chunks probed per ONNX file (transformers.js allows up to 100). */
-const MAX_DATA_CHUNKS = 100;
 
 /**
  * Resolves a model reference to local files, config, tokenizer and dtypes.
@@ -307,78 +261,6 @@ export function localDtypes(dir: string): Dtype[] {
   });
 }
 
-/**
- * Reads the typed config from a raw `config.json` object (GPT-2 style names accepted too), with
- * special ids completed from the tokenizer where the config lacks them.
- *
- * @param raw The parsed `config.json`.
- * @param tokenizer Optional tokenizer for missing special ids.
- * @returns The typed config.
- * @throws {RangeError} naming the first missing or invalid field.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { parseModelConfig } from "./resolve.ts";
- * const c = parseModelConfig({
- *   model_type: "llama", vocab_size: 512, num_hidden_layers: 2, num_attention_heads: 4,
- *   num_key_value_heads: 2, hidden_size: 64, max_position_embeddings: 512, eos_token_id: 1,
- * });
- * assert(c.headDim === 16 && c.numKvHeads === 2 && c.padTokenId === 1);
- * ```
- */
-export function parseModelConfig(
-  raw: Record<string, unknown>,
-  tokenizer?: Pick<Tokenizer, "bos_token_id" | "eos_token_id" | "pad_token_id">,
-): ModelConfig {
-  const text = raw.text_config;
-  if (text && typeof text === "object" && raw.num_hidden_layers === undefined) {
-    return parseModelConfig({ ...raw, ...(text as Record<string, unknown>) }, tokenizer);
-  }
-  const int = (names: string[], fallback?: number): number => {
-    for (const name of names) {
-      const v = raw[name];
-      if (v === undefined || v === null) continue;
-      if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) {
-        throw new RangeError(
-          `Invalid config.json: '${name}' must be a positive integer, got ${JSON.stringify(v)}`,
-        );
-      }
-      return v;
-    }
-    if (fallback !== undefined) return fallback;
-    throw new RangeError(`Invalid config.json: '${names[0]}' is missing`);
-  };
-  const numHeads = int(["num_attention_heads", "n_head"]);
-  const hidden = raw.head_dim === undefined ? int(["hidden_size", "n_embd"]) : 0;
-  const headDim = int(["head_dim"], hidden / numHeads);
-  const ids = (v: unknown): number[] =>
-    (Array.isArray(v) ? v : [v]).filter((x): x is number => Number.isInteger(x));
-  const special = tokenizer as unknown as Record<string, unknown> | undefined;
-  const tokenId = (name: string): number | null => {
-    const id = special?.[name];
-    return typeof id === "number" && Number.isInteger(id) ? id : null;
-  };
-  const eos = ids(raw.eos_token_id);
-  if (eos.length === 0) {
-    const fromTokenizer = tokenId("eos_token_id");
-    if (fromTokenizer !== null) eos.push(fromTokenizer);
-  }
-  const bos = ids(raw.bos_token_id)[0] ?? tokenId("bos_token_id");
-  const pad = ids(raw.pad_token_id)[0] ?? tokenId("pad_token_id") ?? eos[0] ?? 0;
-  return {
-    modelType: typeof raw.model_type === "string" ? raw.model_type : "unknown",
-    vocabSize: int(["vocab_size"]),
-    numLayers: int(["num_hidden_layers", "n_layer"]),
-    numHeads,
-    numKvHeads: int(["num_key_value_heads"], numHeads),
-    headDim,
-    maxPositions: int(["max_position_embeddings", "n_positions"]),
-    bosTokenId: bos,
-    eosTokenIds: eos,
-    padTokenId: pad,
-  };
-}
-
 async function readJson(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
@@ -395,23 +277,6 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
       `Cannot resolve model: '${path}' is not JSON (${(error as Error).message})`,
     );
   }
-}
-
-/**
- * The transformers.js cache directory this project uses: `$HF_HOME/transformers.js` when
- * `HF_HOME` is set, else transformers.js's own default (`env.cacheDir`).
- *
- * @returns A directory path.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { hubCacheDir } from "./resolve.ts";
- * assert(hubCacheDir().length > 0);
- * ```
- */
-export function hubCacheDir(): string {
-  const home = Deno.env.get("HF_HOME");
-  return home ? join(home, "transformers.js") : String(env.cacheDir ?? ".cache");
 }
 
 async function resolveHub(id: string, options: ResolveOptions): Promise<ResolvedModel> {
@@ -456,67 +321,6 @@ async function resolveHub(id: string, options: ResolveOptions): Promise<Resolved
   }
   const raw = await readJson(join(dir, "config.json"));
   return build(id, "hub", dir, raw, tokenizer, available, options.dtypes ?? []);
-}
-
-/** Fetches one file into the cache; `false` when an optional file (not `.onnx`) is absent. */
-async function fetchToCache(
-  id: string,
-  file: string,
-  dir: string,
-  revision: string,
-  onProgress?: (line: string) => void,
-): Promise<boolean> {
-  const target = join(dir, file);
-  try {
-    if ((await Deno.stat(target)).isFile) return true;
-  } catch {
-    // not cached yet
-  }
-  const url = `${String(env.remoteHost).replace(/\/$/, "")}/${
-    String(env.remotePathTemplate).replaceAll("{model}", id).replaceAll(
-      "{revision}",
-      encodeURIComponent(revision),
-    )
-  }${file}`;
-  // The token goes to the Hugging Face Hub only, as transformers.js sends it.
-  const token = /^https:\/\/(huggingface\.co|hf\.co)\//.test(url)
-    ? Deno.env.get("HF_TOKEN") ?? Deno.env.get("HF_ACCESS_TOKEN")
-    : undefined;
-  const response = await fetch(url, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
-  if (response.status === 404 && !file.endsWith(".onnx")) {
-    await response.body?.cancel();
-    return false; // optional files (generation_config.json, external data, …)
-  }
-  if (!response.ok || response.body === null) {
-    throw new Error(`GET ${url} answered ${response.status}`);
-  }
-  onProgress?.(`downloading ${id}/${file}`);
-  await Deno.mkdir(join(target, ".."), { recursive: true });
-  const partial = `${target}.part`;
-  const out = await Deno.open(partial, { write: true, create: true, truncate: true });
-  await response.body.pipeTo(out.writable);
-  await Deno.rename(partial, target);
-  return true;
-}
-
-function hubError(id: string, offline: boolean, error: unknown): Error {
-  const message = (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
-  const suggestion = "pass a local directory in Hub layout (config.json, tokenizer.json, " +
-    "onnx/model*.onnx) or preset:small";
-  if (offline) {
-    return new Error(
-      `Cannot resolve model '${id}': offline and not in the cache (${hubCacheDir()}); ${suggestion}`,
-    );
-  }
-  if (
-    /fetch failed|dns error|getaddrinfo|connect error|connection refused|ENOTFOUND|ECONNREFUSED|network|timed? ?out/i
-      .test(message)
-  ) {
-    return new Error(
-      `Cannot resolve model '${id}': the Hugging Face Hub is unreachable (${message}); ${suggestion}`,
-    );
-  }
-  return new Error(`Cannot resolve model '${id}': ${message}; ${suggestion}`);
 }
 
 async function ensurePreset(
