@@ -8,19 +8,30 @@ import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { loadSweepSpec, runSweep } from "../sweep/mod.ts";
 import { formatDuration } from "../measure/progress.ts";
 import { parseFlags, runCli } from "./_cli.ts";
+import { resolveShard } from "../sweep/shard.ts";
+import { formatPlan, planShards } from "../sweep/shard_plan.ts";
 
 const HELP =
   `Usage: deno task sweep [--config sweeps/default.json] [--out DIR] [--force] [--dry-run]
 
 Runs every cell of the sweep spec (model × dtype × device × use_cache × context × batch), then
 perplexity, then writes benchmarks/ (results.csv, results.parquet, perplexity.csv, summary.csv,
-PNGs), figures/ and metrics/. Finished cells are skipped (resume); --force redoes them.`;
+PNGs), figures/ and metrics/. Finished cells are skipped (resume); --force redoes them.
+
+Cluster runs (docs/cluster.md): --shard I/N runs shard I (0-based) of N, whole model+dtype
+groups balanced by estimated cost, into --out (default shards/shard-I-of-N); without --shard the
+index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job; N from --shards or TURBO_SHARDS)
+or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm array; N = SLURM_ARRAY_TASK_COUNT).
+--plan N prints the plan of N shards and runs nothing. Merge with 'deno task merge DIR...'.`;
 
 if (import.meta.main) {
   await runCli(async () => {
     const { values } = parseFlags(Deno.args, {
       config: { type: "string", default: "sweeps/default.json" },
-      out: { type: "string", default: "." },
+      out: { type: "string" },
+      shard: { type: "string" },
+      shards: { type: "string" },
+      plan: { type: "string" },
       force: { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "no-probe": { type: "boolean", default: false },
@@ -30,8 +41,18 @@ if (import.meta.main) {
       return;
     }
     const spec = await loadSweepSpec(values.config!);
+    if (values.plan !== undefined) {
+      const n = Number(values.plan);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new TypeError(`--plan must be a positive integer, got '${values.plan}'`);
+      }
+      console.log(formatPlan(planShards(spec, n)));
+      return;
+    }
+    const shard = resolveShard({ shard: values.shard, shards: values.shards }, Deno.env.toObject());
     const summary = await runSweep(spec, {
-      outDir: values.out!,
+      outDir: values.out ?? (shard ? `shards/shard-${shard.index}-of-${shard.count}` : "."),
+      shard,
       force: values.force!,
       dryRun: values["dry-run"]!,
       skipProbe: values["no-probe"]!,

@@ -107,6 +107,12 @@ export interface BenchRow {
    * so only the last row is computed and copied) or `all` (a Hub export without it).
    */
   logits_positions?: string | null;
+  /** `I/N` when a sharded sweep (`--shard`) ran the cell, empty when unsharded (lib/sweep/shard.ts). */
+  shard?: string | null;
+  /** Host the cell ran on: `$TURBO_HOST`, else the hostname. */
+  host?: string | null;
+  /** sha256 (16 hex) of the sweep spec minus name and time limits: rows of one grid share it. */
+  spec_hash?: string | null;
 }
 
 /**
@@ -124,6 +130,9 @@ export const BENCH_FIELDS_ADDED = [
   "weights",
   "nodes_off_provider",
   "logits_positions",
+  "shard",
+  "host",
+  "spec_hash",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /** Column order of `results.csv`. */
@@ -208,6 +217,12 @@ export interface PerplexityRow {
   git_commit: string;
   /** `random` (a `preset:` build: no language quality) or `trained`; empty when unknown. */
   weights?: string;
+  /** `I/N` of the sharded sweep that measured it, empty when unsharded. */
+  shard?: string | null;
+  /** Host it ran on: `$TURBO_HOST`, else the hostname. */
+  host?: string | null;
+  /** The sweep spec's hash (see `BenchRow.spec_hash`). */
+  spec_hash?: string | null;
 }
 
 /** Column order of `perplexity.csv`. */
@@ -235,7 +250,15 @@ export const PERPLEXITY_FIELDS = [
   "error",
   "git_commit",
   "weights",
+  "shard",
+  "host",
+  "spec_hash",
 ] as const satisfies readonly (keyof PerplexityRow)[];
 
 /** `perplexity.csv` columns added after the first reference run (read as null when absent). */
-export const PERPLEXITY_FIELDS_ADDED: readonly string[] = Object.freeze(["weights"]);
+export const PERPLEXITY_FIELDS_ADDED: readonly string[] = Object.freeze([
+  "weights",
+  "shard",
+  "host",
+  "spec_hash",
+]);

@@ -63,6 +63,9 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     weights: pl.Utf8,
     nodes_off_provider: pl.Int64,
     logits_positions: pl.Utf8,
+    shard: pl.Utf8,
+    host: pl.Utf8,
+    spec_hash: pl.Utf8,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */
@@ -92,6 +95,9 @@ export const PERPLEXITY_SCHEMA: Readonly<
   error: pl.Utf8,
   git_commit: pl.Utf8,
   weights: pl.Utf8,
+  shard: pl.Utf8,
+  host: pl.Utf8,
+  spec_hash: pl.Utf8,
 });
 
 /** The two tables. */

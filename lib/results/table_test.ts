@@ -44,6 +44,9 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     load1_before: 0.25,
     load1_after: 0.5,
     weights: "random",
+    shard: "1/3",
+    host: "node-a",
+    spec_hash: "0123456789abcdef",
     ...overrides,
   };
 }
@@ -140,6 +143,9 @@ Deno.test("readTable() reads a results.csv written before the added columns, wit
     "weights",
     "nodes_off_provider",
     "logits_positions",
+    "shard",
+    "host",
+    "spec_hash",
   ];
   await Deno.writeTextFile(path, `${cut(header, later.length)}\n${cut(row, later.length)}\n`);
   assertEquals(await readTable(path, "bench"), [benchRow(nulls(later))]);

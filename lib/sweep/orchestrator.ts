@@ -29,6 +29,8 @@ import { ensureWritable, readExisting, RowStore } from "./row_store.ts";
 import { checkModels, runCells, runProbe } from "./scheduler.ts";
 import type { WorkerOptions } from "./worker_process.ts";
 import { perplexityComplete, runPerplexity } from "./perplexity_pass.ts";
+import { rowStamp, type ShardSelection, writeShardManifest } from "./shard.ts";
+import { planShards, shardCells, shardPerplexityModels } from "./shard_plan.ts";
 
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions {
@@ -50,6 +52,8 @@ export interface SweepOptions {
   workerEnv?: Record<string, string>;
   /** Where the workers' stderr goes (notebooks show it in place). @default this process's stderr */
   workerStderr?: (chunk: Uint8Array) => void;
+  /** Run only this shard of the grid (lib/sweep/shard_plan.ts). @default null (the whole grid) */
+  shard?: ShardSelection | null;
 }
 
 /** What a sweep did. */
@@ -106,7 +110,11 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const existing = await readExisting(resultsPath, "bench");
     const existingPpl = await readExisting(perplexityPath, "perplexity");
     const store = new RowStore(existing);
-    const gridCells = expandGrid(spec);
+    const shard = options.shard ?? null;
+    const plan = shard ? planShards(spec, shard.count) : null;
+    const gridCells = plan ? shardCells(plan, shard!.index) : expandGrid(spec);
+    const pplModels = plan ? shardPerplexityModels(plan, shard!.index) : spec.models;
+    const stamp = rowStamp(spec, shard, Deno.env.toObject());
     const runsPerCell = promptSlots(spec).length * spec.runs;
     const pendingCells = gridCells.filter((c) =>
       options.force || !store.isComplete(c.id, runsPerCell, newTokensOf(spec, c))
@@ -124,7 +132,9 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       files: [],
     };
     log(
-      `sweep '${spec.name}': ${gridCells.length} cells (${summary.cellsSkipped} already ` +
+      `sweep '${spec.name}'${
+        shard ? ` shard ${stamp.shard} (from ${shard.source})` : ""
+      }: ${gridCells.length} cells (${summary.cellsSkipped} already ` +
         `complete), each in a fresh worker, dtypes and cache modes interleaved per length; ` +
         `${spec.warmup} warmup + ${promptSlots(spec).length} prompts × ${spec.runs} runs per cell`,
     );
@@ -135,7 +145,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       ...(options.workerStderr ? { workerStderr: options.workerStderr } : {}),
     };
     const needPerplexity = spec.perplexity !== null &&
-      spec.models.some((m) => options.force || !perplexityComplete(existingPpl, spec, m));
+      pplModels.some((m) => options.force || !perplexityComplete(existingPpl, spec, m));
     const weights = new Map<string, string>();
     const startMs = new Map<string, number>();
     if (pendingCells.length > 0 || needPerplexity) {
@@ -180,12 +190,16 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       return summary;
     }
 
+    if (shard) await writeShardManifest(benchDir, spec, shard, stamp, gridCells, pplModels);
     const deadlineMs = spec.time_budget_s === null ? null : Date.now() + spec.time_budget_s * 1000;
     const totalCost = pendingCells.reduce((a, c) => a + (costs.get(c.id) ?? 1), 0);
     let doneCost = 0;
     const failures: string[] = [];
     const onCellDone = async (cell: Cell, rows: BenchRow[]) => {
-      for (const row of rows) if (!row.weights) row.weights = weights.get(cell.model) ?? "";
+      for (const row of rows) {
+        if (!row.weights) row.weights = weights.get(cell.model) ?? "";
+        Object.assign(row, stamp);
+      }
       store.replace(cell.id, rows);
       const failed = rows.some((r) => r.status !== "ok");
       if (failed) {
@@ -224,14 +238,14 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
 
     if (spec.perplexity) {
       const pplStore = existingPpl;
-      for (const model of spec.models) {
+      for (const model of pplModels) {
         if (!options.force && perplexityComplete(pplStore, spec, model)) {
           log(`perplexity of ${model}: complete, skipped`);
           continue;
         }
         log(`perplexity of ${model}: ${spec.perplexity.dtypes.join(", ")}`);
         const rows = (await runPerplexity(spec, model, provenance, log, workers))
-          .map((r) => ({ ...r, weights: r.weights || weights.get(model) || "" }));
+          .map((r) => ({ ...r, weights: r.weights || weights.get(model) || "", ...stamp }));
         summary.perplexityRows += rows.length;
         const keep = pplStore.filter((r) =>
           !(r.model === model && rows.some((n) => n.dtype === r.dtype))
