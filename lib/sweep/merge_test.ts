@@ -25,6 +25,8 @@ const SPEC = {
   max_new_tokens: 3,
   warmup: 0,
   runs: 2,
+  // One shard measures the perplexity; the two others must still write their outputs.
+  perplexity: { dtypes: ["fp32"], window: 16, stride: 8, max_tokens: 48 },
 };
 const spec = parseSweepSpec(SPEC);
 
@@ -94,6 +96,9 @@ Deno.test("3 shards in parallel (Indexed Job, Slurm array, --shard) merge into t
   }
   const info = JSON.parse(await Deno.readTextFile(join(merged, "benchmarks", "merge.json")));
   assertEquals(info.missing_cells, []);
+  const ppl = await readTable(join(merged, "benchmarks", "perplexity.csv"), "perplexity");
+  assertEquals(ppl.map((r) => [r.model, r.dtype, r.status]), [["preset:tiny", "fp32", "ok"]]);
+  assertEquals(ppl[0]!.shard, rows.find((r) => r.dtype === "fp32")!.shard, "with its group");
   assertEquals(info.shards.map((s: { shard: string }) => s.shard), ["0/3", "1/3", "2/3"]);
   assertEquals(info.hosts.map((h: { host: string }) => h.host), ["node-b", "pod-a"]);
   const report = await Deno.readTextFile(join(merged, "metrics", "report.md"));

@@ -236,7 +236,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       log(`time budget reached: ${summary.cellsLeft} cells left; rerun the same command to resume`);
     }
 
-    if (spec.perplexity) {
+    if (spec.perplexity && pplModels.length > 0) {
       const pplStore = existingPpl;
       for (const model of pplModels) {
         if (!options.force && perplexityComplete(pplStore, spec, model)) {
