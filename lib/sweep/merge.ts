@@ -133,6 +133,20 @@ export function planMerge(outputs: readonly ShardOutput[], spec: SweepSpec | nul
         (clashes.length > 10 ? `; … ${clashes.length - 10} more` : ""),
     );
   }
+  // An empty shard given twice has no cells to clash: its manifest still names the shard.
+  const labels = new Map<string, string>();
+  for (const o of outputs) {
+    const label = o.manifest?.shard;
+    if (!label) continue;
+    const prev = labels.get(label);
+    if (prev !== undefined) clashes.push(`shard ${label} (${prev} and ${o.dir})`);
+    labels.set(label, o.dir);
+  }
+  const counts = new Set([...labels.keys()].map((l) => l.split("/")[1]));
+  if (counts.size > 1) {
+    clashes.push(`shards of different counts (${[...labels.keys()].join(", ")})`);
+  }
+  if (clashes.length > 0) throw new Error(`merge: duplicated shards: ${clashes.join("; ")}`);
   const grid = expandGrid(theSpec).map((c) => c.id);
   const inGrid = new Set(grid);
   const extra = [...byCell.keys()].filter((id) => !inGrid.has(id));

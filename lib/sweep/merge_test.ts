@@ -145,6 +145,17 @@ Deno.test("planMerge(): conflicting hosts, another spec, cells off the grid and 
     "cells not in the spec's grid: preset:tiny|q4",
   );
   assertThrows(() => planMerge([output("s0", "h1", [a!])], null), Error, "pass --config");
+  const empty = (dir: string, shard: string) => ({ ...output(dir, "h1", []), manifest: { shard } });
+  assertThrows(
+    () => planMerge([empty("s3", "3/4"), empty("s3b", "3/4")], spec),
+    Error,
+    "duplicated shards: shard 3/4 (s3 and s3b)",
+  );
+  assertThrows(
+    () => planMerge([empty("s1", "1/4"), empty("t1", "1/3")], spec),
+    Error,
+    "shards of different counts (1/4, 1/3)",
+  );
   const ok = planMerge([output("s0", "h1", [c!]), output("s1", "h2", [a!])], spec);
   assertEquals(ok.rows.map((r) => r.cell_id), [a, c], "grid order");
   assertEquals(ok.missingCells.length, expandGrid(spec).length - 2);
