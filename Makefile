@@ -22,7 +22,7 @@ IMAGE   ?= turbo-inference-gpu
 JUPYTER_PORT ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv test ok sweep speed figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
+.PHONY: help setup venv test ok sweep batch speed figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,6 +50,9 @@ ok: setup ## Lint, format check, type check and test — the gate before a commi
 
 sweep: setup ## The main job: sweeps/default.json (offline, CPU) → benchmarks/, figures/, metrics/ (RESUME=1 keeps finished cells)
 	@$(DENO) task sweep --config $(SWEEP) $(if $(RESUME),,--force)
+
+batch: setup ## Batch scaling: sweeps/batch.json (batch 1-16, fp32 and q4, CPU) → runs/batch/ (never the reference outputs)
+	@$(DENO) task sweep --config sweeps/batch.json --out runs/batch $(if $(RESUME),,--force)
 
 figures: setup ## Rebuild figures/ and benchmarks/*.png from the CSVs
 	@$(DENO) task figures

@@ -44,6 +44,7 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     load1_before: 0.25,
     load1_after: 0.5,
     weights: "random",
+    decode_tokens_per_s_per_seq: 233.3,
     ...overrides,
   };
 }
@@ -140,6 +141,7 @@ Deno.test("readTable() reads a results.csv written before the added columns, wit
     "weights",
     "nodes_off_provider",
     "logits_positions",
+    "decode_tokens_per_s_per_seq",
   ];
   await Deno.writeTextFile(path, `${cut(header, later.length)}\n${cut(row, later.length)}\n`);
   assertEquals(await readTable(path, "bench"), [benchRow(nulls(later))]);

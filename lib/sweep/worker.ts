@@ -99,6 +99,9 @@ export async function runCell(
         execution_provider: model.executionProvider,
         nodes_off_provider: model.nodesOffProvider,
         logits_positions: r.logitsPositions,
+        decode_tokens_per_s_per_seq: r.decodeTokensPerS === null
+          ? null
+          : r.decodeTokensPerS / cell.batch,
         use_cache: cell.useCache,
         batch: cell.batch,
         context_tokens: cell.contextTokens,
