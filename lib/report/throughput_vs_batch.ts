@@ -83,7 +83,7 @@ export function throughputVsBatchSpec(data: ReportData): VegaLiteSpec {
   if (values.length === 0) return emptyFigure(HEADING, "no decode throughput at several batches");
   const batches = [...new Set(values.map((v) => v.batch))].sort((a, b) => a - b);
   const rows = new Set(values.map((v) => v.context)).size > 1;
-  return wrap(
+  const spec = wrap(
     {
       layer: [
         {
@@ -137,4 +137,9 @@ export function throughputVsBatchSpec(data: ReportData): VegaLiteSpec {
       ...(rows ? { row: { field: "context", title: null } } : {}),
     },
   );
+  // Per-sequence rates are a fraction of the totals: each panel gets its own y scale.
+  return {
+    ...spec,
+    resolve: { axis: { x: "independent", y: "independent" }, scale: { y: "independent" } },
+  };
 }
