@@ -22,7 +22,7 @@ IMAGE   ?= turbo-inference-gpu
 JUPYTER_PORT ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv test ok sweep merge speed figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
+.PHONY: help setup venv test ok sweep merge batch speed figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,9 @@ sweep: setup ## The main job: sweeps/default.json (offline, CPU) → benchmarks/
 
 merge: setup ## Merge sharded sweep outputs (docs/cluster.md): SHARDS='shards/shard-*' OUT=merged
 	@$(DENO) task merge $(or $(SHARDS),shards/shard-*) --out $(or $(OUT),merged)
+
+batch: setup ## Batch scaling: sweeps/batch.json (batch 1-16, fp32 and q4, CPU) → runs/batch/ (never the reference outputs)
+	@$(DENO) task sweep --config sweeps/batch.json --out runs/batch $(if $(RESUME),,--force)
 
 figures: setup ## Rebuild figures/ and benchmarks/*.png from the CSVs
 	@$(DENO) task figures

@@ -57,6 +57,7 @@ import {
 } from "../runtime/tensors.ts";
 import type { KvMode } from "./kv_cache.ts";
 import type { ModelConfig, ResolvedModel } from "./resolve.ts";
+import { supportsLeftPadding } from "./_left_padding.ts";
 
 /** Options of {@linkcode loadDecoder}. */
 export interface LoadDecoderOptions {
@@ -138,6 +139,8 @@ export interface DecoderModel {
    * `present_new.*` outputs), `device` (`present.*` stay on the GPU), else `copy`.
    */
   kvMode: KvMode;
+  /** False for a GroupQueryAttention graph: left-padded batches would decode wrongly. */
+  leftPadding?: boolean;
   /** The session. */
   session: OnnxSession;
   /** Session creation time, milliseconds. */
@@ -287,6 +290,7 @@ export async function loadDecoder(
     headDim: layout.headDim,
     hasPositionIds,
     logitsPositions: canKeepLast ? "last" : "all",
+    leftPadding: supportsLeftPadding(path, resolved.dir),
     kvOnDevice,
     kvMode: inPlace ? "in_place" : kvOnDevice ? "device" : "copy",
     session,

@@ -13,7 +13,8 @@
  * - Each run asks for the last position's logits only where the graph can (see
  *   `DecoderModel.logitsPositions`); `GenerationResult.logitsPositions` says which happened.
  * - Batches are left-padded: padding is masked out and positions start at 0 after it, so each
- *   row decodes exactly as it would alone.
+ *   row decodes exactly as it would alone. A GroupQueryAttention graph ignores left padding, so
+ *   there prompts of unequal length are refused (`DecoderModel.leftPadding`).
  * - `stopAtEos: false` (benchmark mode) makes exactly `maxNewTokens` tokens; `true` stops when
  *   every row has produced an EOS (finished rows then get the pad id, as Hugging Face does).
  *
@@ -80,8 +81,9 @@ export interface GenerationResult {
  * @param prompts Token ids per row (any lengths; shorter rows are left-padded).
  * @param options New tokens, cache on/off, EOS handling.
  * @returns Generated ids and timings.
- * @throws {RangeError} naming the field for an empty batch or prompt, `maxNewTokens` ≤ 0, or a
- * prompt plus new tokens longer than the model's maximum positions.
+ * @throws {RangeError} naming the field for an empty batch or prompt, `maxNewTokens` ≤ 0, a
+ * prompt plus new tokens longer than the model's maximum positions, or prompts of unequal length
+ * on a graph that ignores left padding (GroupQueryAttention).
  * @example
  * ```ts ignore
  * import { generate, loadDecoder, resolveModel } from "./mod.ts";
@@ -115,6 +117,13 @@ export async function generate(
     );
   }
   const leftPad = lengths.map((l) => promptLen - l);
+  if (model.leftPadding === false && leftPad.some((p) => p > 0)) {
+    throw new RangeError(
+      `Cannot generate: 'prompts' differ in length (${
+        Math.min(...lengths)
+      }..${promptLen} tokens) and this GroupQueryAttention graph decodes left-padded rows wrongly; batch prompts of equal token length`,
+    );
+  }
   const padded = prompts.map((p, b) => [...new Array<number>(leftPad[b]!).fill(pad), ...p]);
   const unpadded = leftPad.every((p) => p === 0);
   // One all-ones mask buffer, viewed at each length (rows are contiguous, so any prefix works).

@@ -11,6 +11,7 @@ import { prefillVsDecodeSpec } from "./prefill_vs_decode.ts";
 import { type RenderedFigure, renderSpec, type VegaLiteSpec } from "./render.ts";
 import type { ReportData } from "./report_data.ts";
 import { summaryTableSpec } from "./summary_table.ts";
+import { throughputVsBatchSkipReason, throughputVsBatchSpec } from "./throughput_vs_batch.ts";
 import { tokensPerSVsLengthSpec } from "./tokens_per_s_vs_length.ts";
 
 /** One figure: where it goes and how its spec is made. */
@@ -19,6 +20,8 @@ export interface FigureDefinition {
   stem: string;
   /** The spec function. */
   spec: (data: ReportData) => VegaLiteSpec;
+  /** Why the figure is not drawn for this data (no file is written), or null to draw it. */
+  skip?: (data: ReportData) => string | null;
 }
 
 /** Every figure the project produces, in report order. */
@@ -29,6 +32,11 @@ export const FIGURES: readonly FigureDefinition[] = Object.freeze([
   { stem: "benchmarks/latency_vs_context", spec: latencyVsContextSpec },
   { stem: "benchmarks/memory_footprint", spec: memoryFootprintSpec },
   { stem: "figures/ppl_degradation", spec: pplDegradationSpec },
+  {
+    stem: "figures/throughput_vs_batch",
+    spec: throughputVsBatchSpec,
+    skip: throughputVsBatchSkipReason,
+  },
 ]);
 
 /** A figure's spec and its rendering. */
@@ -43,7 +51,8 @@ export interface BuiltFigure extends RenderedFigure {
  * Builds and renders every figure in memory.
  *
  * @param data From `reportData` / `loadReportData`.
- * @returns One entry per {@linkcode FIGURES} item.
+ * @returns One entry per {@linkcode FIGURES} item, less those whose `skip` gives a reason
+ * (`figures/throughput_vs_batch` with one batch size).
  * @example
  * ```ts ignore
  * import { buildFigures, loadReportData } from "./mod.ts";
@@ -53,6 +62,7 @@ export interface BuiltFigure extends RenderedFigure {
 export async function buildFigures(data: ReportData): Promise<BuiltFigure[]> {
   const out: BuiltFigure[] = [];
   for (const figure of FIGURES) {
+    if (figure.skip?.(data) != null) continue;
     const spec = figure.spec(data);
     out.push({ stem: figure.stem, spec, ...(await renderSpec(spec)) });
   }

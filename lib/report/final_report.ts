@@ -13,6 +13,7 @@
  */
 import type { Environment, Failures, PerplexityIssue, ReportData } from "./report_data.ts";
 import type { SummaryRow } from "./summary.ts";
+import { batchScaling, type BatchScalingEntry, STOPS_PAYING_RULE } from "./batch_scaling.ts";
 import { BYTES_PER_GB, compareDtypes, reportLabel, round, setupRows, setupsOf } from "./_util.ts";
 import {
   type FourBitVerdict,
@@ -113,8 +114,13 @@ export interface SetupExtended {
   sweet_spot_settled: boolean | null;
   /** Device. */
   device: string;
-  /** Batch size of every number here. */
+  /** Batch size of every number here (the smallest measured; see `batch_scaling`). */
   batch: number;
+  /**
+   * Decode throughput per batch size and where batching stops paying, per dtype, cache mode and
+   * context; only present when the setup measured more than one batch size (docs/batching.md).
+   */
+  batch_scaling?: { rule: string; entries: BatchScalingEntry[] };
   /** Contexts measured, ascending. */
   contexts: number[];
   /** Quality per dtype label. */
@@ -257,6 +263,7 @@ export function finalReport(data: ReportData): FinalReport {
       sweet_spot_ties: ties,
       sweet_spot_settled: spot.sweet_spot === null ? null : ties.length === 0,
       noisy_cells: noisyCells(cells),
+      ...batchScalingSection(data.summary, setup),
       checks: {
         four_bit_delta_ppl_under_5pct: fourBitCheck(quality, random),
         four_bit_verdict: fourBitAnswer(cells, entries, quality, weights),
@@ -314,4 +321,14 @@ function gb(bytes: number | null): number | null {
 function longestCached(cells: readonly SummaryRow[]): number | null {
   const cached = cells.filter((c) => c.use_cache).map((c) => c.context_tokens);
   return cached.length === 0 ? null : Math.max(...cached);
+}
+
+function batchScalingSection(
+  rows: readonly SummaryRow[],
+  setup: { model: string; device: string },
+): Pick<SetupExtended, "batch_scaling"> {
+  const entries = batchScaling(
+    rows.filter((r) => r.model === setup.model && r.device === setup.device),
+  );
+  return entries.length === 0 ? {} : { batch_scaling: { rule: STOPS_PAYING_RULE, entries } };
 }

@@ -16,6 +16,8 @@ export * from "./tokens_per_s_vs_length.ts";
 export * from "./latency_vs_context.ts";
 export * from "./memory_footprint.ts";
 export * from "./ppl_degradation.ts";
+export * from "./throughput_vs_batch.ts";
+export * from "./batch_scaling.ts";
 export * from "./summary_table.ts";
 export * from "./figures.ts";
 export * from "./final_report.ts";

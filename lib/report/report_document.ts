@@ -16,6 +16,7 @@ import { NOISY_CV_PCT } from "./verdicts.ts";
 import { DELTA_PPL_BUDGET_PCT } from "./ppl_degradation.ts";
 import { ratioWords, SPEED_WORDS } from "./ratio_words.ts";
 import type { ReportData } from "./report_data.ts";
+import { batchScalingLines } from "./batch_scaling.ts";
 
 /** A figure the report shows: its path stem (e.g. `figures/ppl_degradation`) and PNG bytes. */
 export interface ReportFigure {
@@ -190,6 +191,9 @@ function blocks({ data, report, table, figures }: ReportInputs): Block[] {
       { kind: "h", level, text: "3. Where is the sweet spot between speed and quality?" },
       ...sweetSpotAnswer(report, ext, entries),
     );
+    if (ext.batch_scaling) {
+      out.push(...batchScalingBlocks(ext.batch_scaling, ext.device, env, level));
+    }
   }
   out.push({ kind: "h", level: 2, text: "Noise" });
   const noisy = Object.values(report.extended).flatMap((e) =>
@@ -468,4 +472,22 @@ function sweetSpotAnswer(
       }),
   ];
   return [{ kind: "p", text: first }, { kind: "table", rows }];
+}
+
+function batchScalingBlocks(
+  scaling: NonNullable<SetupExtended["batch_scaling"]>,
+  device: string,
+  env: FinalReport["environment"],
+  level: number,
+): Block[] {
+  const where = env.device_name.length > 0 ? `${device} (${env.device_name.join(", ")})` : device;
+  return [
+    { kind: "h", level, text: "4. Where does batching stop paying?" },
+    {
+      kind: "p",
+      text: `Rule: ${scaling.rule}. Decode tokens/s are the mean of a cell's measured runs, ` +
+        `summed over the batch; per sequence = total ÷ batch (docs/batching.md).`,
+    },
+    { kind: "list", items: batchScalingLines(scaling.entries, where) },
+  ];
 }

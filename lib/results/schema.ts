@@ -40,7 +40,10 @@ export interface BenchRow {
   prefill_ms: number | null;
   /** Tokens 2..N, milliseconds. */
   decode_ms: number | null;
-  /** (new_tokens − 1) / decode_ms × 1000 × batch. */
+  /**
+   * Decode throughput of the whole batch: (new_tokens − 1) / decode_ms × 1000 × batch, tokens/s
+   * summed over all sequences (equal to the per-sequence rate at batch 1).
+   */
   decode_tokens_per_s: number | null;
   /** Median per-token decode latency, milliseconds. */
   token_p50_ms: number | null;
@@ -107,6 +110,11 @@ export interface BenchRow {
    * so only the last row is computed and copied) or `all` (a Hub export without it).
    */
   logits_positions?: string | null;
+  /**
+   * Decode throughput of one sequence of the batch: `decode_tokens_per_s / batch`, tokens/s
+   * (see docs/batching.md); null where the run made one token or failed.
+   */
+  decode_tokens_per_s_per_seq?: number | null;
   /** `I/N` when a sharded sweep (`--shard`) ran the cell, empty when unsharded (lib/sweep/shard.ts). */
   shard?: string | null;
   /** Host the cell ran on: `$TURBO_HOST`, else the hostname. */
@@ -130,6 +138,7 @@ export const BENCH_FIELDS_ADDED = [
   "weights",
   "nodes_off_provider",
   "logits_positions",
+  "decode_tokens_per_s_per_seq",
   "shard",
   "host",
   "spec_hash",

@@ -63,6 +63,7 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     weights: pl.Utf8,
     nodes_off_provider: pl.Int64,
     logits_positions: pl.Utf8,
+    decode_tokens_per_s_per_seq: pl.Float64,
     shard: pl.Utf8,
     host: pl.Utf8,
     spec_hash: pl.Utf8,

@@ -29,6 +29,7 @@ export const FIELD_RANGES: Readonly<
     prefill_ms: [0, 1e9, "real"],
     decode_ms: [0, 1e9, "real"],
     decode_tokens_per_s: [0, 1e9, "real"],
+    decode_tokens_per_s_per_seq: [0, 1e9, "real"],
     token_p50_ms: [0, 1e9, "real"],
     token_p95_ms: [0, 1e9, "real"],
     total_ms: [0, 1e9, "real"],

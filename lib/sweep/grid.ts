@@ -58,11 +58,11 @@ export function cellId(cell: Omit<Cell, "id">): string {
 
 /**
  * Expands a spec into cells in run order. Each cell runs in a fresh worker process, so the order
- * costs no model loads and is chosen for the measurement: model → device → batch → context
- * ascending, then one *round* over every cache mode (on first) × dtype at that context. Dtypes
- * and cache modes alternate, so drift and background load spread evenly over them instead of
- * falling on whichever dtype ran last; short contexts run first, so a budget cut leaves the most
- * expensive cells for a resume.
+ * costs no model loads and is chosen for the measurement: model → device → context ascending,
+ * then one *round* over every cache mode (on first) × batch size × dtype at that context. Dtypes,
+ * batch sizes and cache modes alternate, so drift and background load spread evenly over them
+ * instead of falling on whichever dtype or batch size ran last; short contexts run first, so a
+ * budget cut leaves the most expensive cells for a resume.
  *
  * @param spec A validated spec.
  * @returns The cells in run order; every cell appears exactly once.
@@ -82,9 +82,9 @@ export function expandGrid(spec: SweepSpec): Cell[] {
   const lengths = [...spec.context_lengths].sort((a, b) => a - b);
   for (const model of spec.models) {
     for (const device of spec.devices) {
-      for (const batch of spec.batch_sizes) {
-        for (const contextTokens of lengths) {
-          for (const useCache of cacheOrder) {
+      for (const contextTokens of lengths) {
+        for (const useCache of cacheOrder) {
+          for (const batch of spec.batch_sizes) {
             for (const dtype of spec.dtypes) {
               const coords = { model, dtype, device, useCache, contextTokens, batch };
               cells.push({ id: cellId(coords), ...coords });

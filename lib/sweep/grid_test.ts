@@ -36,6 +36,23 @@ Deno.test("expandGrid() interleaves dtypes and cache modes in rounds, short cont
   );
 });
 
+Deno.test("expandGrid() interleaves batch sizes within each cache mode's round", () => {
+  const cells = expandGrid(spec).filter((c) => c.model === "a" && c.contextTokens === 128);
+  assertEquals(
+    cells.map((c) => `${c.dtype}/${c.useCache ? "on" : "off"}/b${c.batch}`),
+    [
+      "fp32/on/b1",
+      "q4/on/b1",
+      "fp32/on/b2",
+      "q4/on/b2",
+      "fp32/off/b1",
+      "q4/off/b1",
+      "fp32/off/b2",
+      "q4/off/b2",
+    ],
+  );
+});
+
 Deno.test("promptSlots() spreads prompts over families round-robin with unique ids", () => {
   const slots = promptSlots(spec);
   assertEquals(slots.map((s) => s.family), ["code", "summary", "code", "summary", "code"]);

@@ -36,6 +36,7 @@ export function errorRow(cell: Cell, reason: string, provenance: Provenance): Be
     prefill_ms: null,
     decode_ms: null,
     decode_tokens_per_s: null,
+    decode_tokens_per_s_per_seq: null,
     token_p50_ms: null,
     token_p95_ms: null,
     total_ms: null,

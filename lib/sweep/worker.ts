@@ -19,6 +19,7 @@ import { type Cell, newTokensOf, promptSlots } from "./grid.ts";
 import { errorRow } from "./rows.ts";
 import { encodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
 import type { ProbePoint } from "./estimate.ts";
+import { batchMemoryProblem } from "./batch_memory.ts";
 
 /** Environment variable naming a cell at whose start the worker kills itself (crash tests). */
 export const CRASH_AT_ENV = "TURBO_SWEEP_CRASH_AT";
@@ -48,7 +49,8 @@ async function load(job: WorkerJob): Promise<DecoderModel> {
 
 /**
  * Runs one cell through the shared warmup/measure loop ({@linkcode measureRuns}) and returns
- * its rows (warmups discarded). Memory covers the measured runs; the baseline is the RSS with
+ * its rows (warmups discarded). On CPU a cell whose batch would not fit in the available memory
+ * (lib/sweep/batch_memory.ts) throws before any run, so it becomes an error row. Memory covers the measured runs; the baseline is the RSS with
  * the model loaded, before the warmups. The orchestrator runs each cell in a fresh worker, so
  * nothing an earlier cell allocated is in either figure.
  *
@@ -63,6 +65,21 @@ export async function runCell(
   cell: Cell,
 ): Promise<BenchRow[]> {
   const { spec, provenance } = job;
+  if (cell.device === "cpu") {
+    const problem = batchMemoryProblem({
+      batch: cell.batch,
+      contextTokens: cell.contextTokens,
+      newTokens: newTokensOf(spec, cell),
+      numLayers: model.numLayers,
+      numHeads: model.config.numHeads,
+      numKvHeads: model.numKvHeads,
+      headDim: model.headDim,
+      vocabSize: model.vocabSize,
+      kvElementBytes: model.kvDtype === "float16" ? 2 : 4,
+      logitsPositions: model.logitsPositions,
+    }, Deno.systemMemoryInfo().available);
+    if (problem !== null) throw new Error(problem);
+  }
   const slots = promptSlots(spec);
   const tokenizer = model.resolved.tokenizer;
   const batchIds = (family: typeof slots[number]["family"], promptId: number) =>
@@ -99,6 +116,9 @@ export async function runCell(
         execution_provider: model.executionProvider,
         nodes_off_provider: model.nodesOffProvider,
         logits_positions: r.logitsPositions,
+        decode_tokens_per_s_per_seq: r.decodeTokensPerS === null
+          ? null
+          : r.decodeTokensPerS / cell.batch,
         use_cache: cell.useCache,
         batch: cell.batch,
         context_tokens: cell.contextTokens,
