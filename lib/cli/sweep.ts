@@ -11,10 +11,14 @@ import { parseFlags, runCli } from "./_cli.ts";
 
 const HELP =
   `Usage: deno task sweep [--config sweeps/default.json] [--out DIR] [--force] [--dry-run]
+                        [--no-probe] [--no-preflight]
 
 Runs every cell of the sweep spec (model × dtype × device × use_cache × context × batch), then
 perplexity, then writes benchmarks/ (results.csv, results.parquet, perplexity.csv, summary.csv,
-PNGs), figures/ and metrics/. Finished cells are skipped (resume); --force redoes them.`;
+PNGs), figures/ and metrics/. Finished cells are skipped (resume); --force redoes them.
+First runs the doctor's checks for the spec (benchmarks/preflight.json); a fail stops the sweep
+unless --no-preflight. Each cell's measured runs are sampled for telemetry
+(benchmarks/telemetry.csv, every telemetry_interval_ms of the spec, default 100).`;
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -24,6 +28,7 @@ if (import.meta.main) {
       force: { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "no-probe": { type: "boolean", default: false },
+      "no-preflight": { type: "boolean", default: false },
     });
     if (values.help) {
       console.log(HELP);
@@ -35,6 +40,7 @@ if (import.meta.main) {
       force: values.force!,
       dryRun: values["dry-run"]!,
       skipProbe: values["no-probe"]!,
+      preflight: !values["no-preflight"],
       specSource: values.config!,
     });
     if (values["dry-run"]) return;

@@ -141,7 +141,20 @@ function frame(rows: readonly TelemetryRow[]): pl.DataFrame {
  * ```
  */
 export async function writeTelemetry(path: string, run: TelemetryRun): Promise<number> {
-  const rows = telemetryRows(run);
+  return await writeTelemetryRows(path, telemetryRows(run));
+}
+
+/**
+ * Writes telemetry rows (e.g. several runs' rows laid end to end) as CSV or Parquet, atomically.
+ *
+ * @param path Destination.
+ * @param rows The rows, in time order.
+ * @returns Rows written.
+ */
+export async function writeTelemetryRows(
+  path: string,
+  rows: readonly TelemetryRow[],
+): Promise<number> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${Deno.pid}.tmp`;
   try {
