@@ -98,7 +98,8 @@ export class WindowTelemetry {
     const series = full.series
       .filter((s, i) => (s.tMs > from && s.tMs <= to) || i === after)
       .map((s) => ({ ...s, tMs: s.tMs - from }));
-    const end = Number.isFinite(to) ? to - from : series.at(-1)?.tMs ?? 0;
+    // The window's last sample (taken just after its end) still belongs to it.
+    const end = Math.max(Number.isFinite(to) ? to - from : 0, series.at(-1)?.tMs ?? 0);
     const run: TelemetryRun = {
       ...full,
       startedAt: new Date(Date.parse(full.startedAt) + from).toISOString(),

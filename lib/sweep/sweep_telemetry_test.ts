@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../testing/assert.ts";
 import { join } from "node:path";
 import { readTable } from "../results/table.ts";
 import { readTelemetry } from "../results/telemetry_table.ts";
@@ -85,4 +85,16 @@ Deno.test("a failing pre-flight check stops the sweep before any cell; --no-pref
     preflight: false,
   });
   assertEquals(run.cellsOk, 1);
+});
+
+Deno.test("the spec's telemetry_interval_ms defaults to 100 and is range-checked, naming the field", () => {
+  const base = { models: ["preset:tiny"], dtypes: ["fp32"], context_lengths: [16] };
+  assertEquals(parseSweepSpec(base).telemetry_interval_ms, 100);
+  for (const bad of [5, 5000, "100"]) {
+    assertThrows(
+      () => parseSweepSpec({ ...base, telemetry_interval_ms: bad }),
+      TypeError,
+      "$.telemetry_interval_ms",
+    );
+  }
 });
