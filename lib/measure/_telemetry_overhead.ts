@@ -45,14 +45,14 @@ if (import.meta.main) {
   await ensureModel("tiny", { dtypes: ["fp32"] });
   const model = await loadDecoder(await resolveModel("preset:tiny"), { dtype: "fp32", threads: 1 });
   const prompt = [[...Array(64).keys()].map((i) => (i % 200) + 3)];
-  const batches = Array.from({ length: 5 }, () => prompt);
+  const batches = Array.from({ length: 10 }, () => prompt);
   const rate = async (withTelemetry: boolean) => {
     const w = withTelemetry
       ? await WindowTelemetry.start("x", { intervalMs: interval, gpu: false })
       : null;
     const m = await measureRuns(model, batches, {
-      maxNewTokens: 64,
-      warmup: 1,
+      maxNewTokens: 256,
+      warmup: 3,
       sampleGpu: false,
       ...(w ? { onWindow: w.onWindow } : {}),
     });
@@ -68,7 +68,7 @@ if (import.meta.main) {
   const a = summarize(off);
   const b = summarize(on);
   console.log(
-    `decode tokens/s (tiny preset fp32, 1 thread, 64-token prompt, 64 new tokens, ${pairs} alternating pairs of 5 runs): ` +
+    `decode tokens/s (tiny preset fp32, 1 thread, 64-token prompt, 256 new tokens, ${pairs} alternating pairs of 10 runs): ` +
       `without ${a.mean.toFixed(1)} ± ${a.std.toFixed(1)}, with a ${interval} ms sampler ${
         b.mean.toFixed(1)
       } ± ${b.std.toFixed(1)} ` +
