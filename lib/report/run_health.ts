@@ -203,7 +203,10 @@ export function healthMarkdown(
     );
   }
   const reasons = [...new Set(energy.filter((e) => e.reason !== null).map((e) => e.reason!))];
-  for (const r of reasons) lines.push("", `Tokens per joule not measured: ${r}.`);
+  for (const r of reasons) {
+    if (lines.at(-1) !== "") lines.push("");
+    lines.push(`Tokens per joule not measured: ${r}.`);
+  }
   if (energy.length === 0) lines.push("No ok rows.");
   return lines.join("\n") + "\n";
 }
