@@ -26,12 +26,18 @@ import { gpuMemory } from "../measure/gpu.ts";
 import { preflightWarnings, resultWarnings } from "../measure/run_checks.ts";
 import type { Summary } from "../measure/stats.ts";
 import { systemInfo } from "../runtime/system_info.ts";
+import {
+  finishBenchTelemetry,
+  startBenchTelemetry,
+  telemetryIntervalFlag,
+} from "./_bench_telemetry.ts";
 import { boolFlag, checkWritable, intFlag, parseFlags, runCli, writeTextAtomic } from "./_cli.ts";
 
 const USAGE = `Usage: deno task bench --model REF [--dtype fp32] [--device cpu] [--use-cache true]
   [--prompt-tokens 512] [--max-new-tokens 100] [--warmup 3] [--runs 10] [--batch 1]
   (aliases: --quantization for --dtype, --max-tokens for --max-new-tokens)
   [--family conversational] [--prompt TEXT [--chat true]] [--threads N] [--output out.json]
+  [--telemetry-interval 100]  (ms; telemetry.csv goes beside --output, its summary into the JSON)
 
 REF: a Hub id, a local directory in Hub layout, or preset:NAME[@seed].
 dtypes: ${DTYPES.join(", ")}; devices: ${DEVICES.join(", ")}; families: ${
@@ -55,6 +61,7 @@ const FLAGS = {
   chat: { type: "string" },
   threads: { type: "string" },
   output: { type: "string" },
+  "telemetry-interval": { type: "string" },
 } as const;
 
 /** Validated command-line settings. */
@@ -73,6 +80,7 @@ interface BenchSettings {
   chat: boolean;
   threads: number;
   output: string | undefined;
+  telemetryIntervalMs: number;
 }
 
 function settings(args: readonly string[]): BenchSettings | null {
@@ -120,6 +128,7 @@ function settings(args: readonly string[]): BenchSettings | null {
     chat: chatFlag(values.chat, values.prompt),
     threads: intFlag(values.threads, "--threads", { min: 0, fallback: 0 }),
     output: values.output,
+    telemetryIntervalMs: telemetryIntervalFlag(values["telemetry-interval"]),
   };
 }
 
@@ -194,13 +203,17 @@ async function main(): Promise<number> {
           : model.placementError
       }); logits of ${model.logitsPositions === "last" ? "the last position" : "every position"}`,
     );
+    const window = await startBenchTelemetry(s.telemetryIntervalMs, s.device);
     const result = await runBenchmark(model, prompts, {
       maxNewTokens: s.maxNewTokens,
       useCache: s.useCache,
       warmup: s.warmup,
       runs: s.runs,
       onProgress: progress,
+      ...(window ? { onWindow: window.onWindow } : {}),
     });
+    const generated = result.runs.reduce((a, r) => a + r.newTokens * r.batch, 0);
+    const telemetry = await finishBenchTelemetry(window, s.output, generated);
     const checks = [
       ...resultWarnings("prefill ms", result.summary.prefillMs),
       ...(result.summary.decodeTokensPerS
@@ -211,6 +224,7 @@ async function main(): Promise<number> {
     const report = {
       ...await benchReport(s, model, prompts, result, tokenizeMs),
       checks: { preflight, results: checks },
+      telemetry,
     };
     console.log(table(s, model, result));
     if (s.output) {

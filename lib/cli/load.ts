@@ -15,6 +15,9 @@ import { type LoadSetting, writeLoadOutputs } from "../load/output.ts";
 import { type LoadFlags, loadSettings } from "../load/settings.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { parseFlags, runCli } from "./_cli.ts";
+import { WindowTelemetry } from "../measure/window_telemetry.ts";
+import type { TelemetryRun } from "../measure/telemetry.ts";
+import { writeTelemetry } from "../results/telemetry_table.ts";
 
 const USAGE = `Usage: deno task load --model NAME --output DIR [--url http://127.0.0.1:8000/v1]
   (--request-rate R[,R...] [--burstiness B] | --concurrency C[,C...])
@@ -24,7 +27,9 @@ const USAGE = `Usage: deno task load --model NAME --output DIR [--url http://127
 
 Sends only to --url. Prompts are synthetic, each with a unique prefix (no prefix-cache reuse),
 with exact token counts when the tokenizer is known (--tokenizer REF, or --model when it names
-a local model or preset); else a JSONL file of {"prompt": ..., "output_tokens"?: N}.`;
+a local model or preset); else a JSONL file of {"prompt": ..., "output_tokens"?: N}.
+Telemetry of THIS machine (the client; the server may be elsewhere) is sampled every 100 ms during
+each setting: DIR/telemetry_<setting>.csv.`;
 
 const FLAGS = {
   url: { type: "string" },
@@ -119,9 +124,12 @@ if (import.meta.main) {
     const pick = (n: number, offset: number) =>
       Array.from({ length: n }, (_, i) => all[(offset + i) % all.length]!);
     const settings: LoadSetting[] = [];
+    const telemetry: { label: string; run: TelemetryRun }[] = [];
     const startedAt = new Date().toISOString();
     for (const mode of s.modes) {
       const label = modeLabel(mode);
+      // This machine's telemetry over the setting (the client's; the server may be elsewhere).
+      const window = await WindowTelemetry.start(label, { gpu: { index: 0 } }).catch(() => null);
       const records = await runLoad({
         endpoint: {
           baseUrl: s.url,
@@ -140,6 +148,8 @@ if (import.meta.main) {
           }
         },
       });
+      const t = await window?.finish().catch(() => null);
+      if (t) telemetry.push({ label, run: t.run });
       const summary = summarizeLoad(records, s.slo);
       settings.push({ label, mode, records, summary });
       const f = (
@@ -172,7 +182,12 @@ if (import.meta.main) {
       prompts: s.promptsFile ?? "synthetic (unique prefix per request)",
       startedAt,
     }, settings);
-    console.error(`wrote ${written.join(", ")}`);
+    for (const { label, run } of telemetry) {
+      const path = join(s.output, `telemetry_${label.replace(/[^A-Za-z0-9.]+/g, "_")}.csv`);
+      await writeTelemetry(path, run);
+      written.push(path);
+    }
+    console.error(`wrote ${written.join(", ")} (telemetry: this machine, the load client)`);
     return settings.every((x) => x.summary.completed === 0) ? 1 : 0;
   });
 }

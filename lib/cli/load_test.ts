@@ -1,3 +1,4 @@
+import { readTelemetry } from "../results/telemetry_table.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { fakeServer } from "../load/_fake_server.ts";
 
@@ -60,6 +61,12 @@ Deno.test({
       assert(csv[0]!.includes("ttft_p99_ms") && csv[0]!.includes("tpot_median_ms"));
       assert((await Deno.readTextFile(`${dir}/latency_vs_load.svg`)).includes("<svg"));
       assert((await Deno.stat(`${dir}/latency_vs_load.png`)).size > 1000);
+      // This machine's telemetry per setting, every sample tagged with its setting.
+      const tel = await readTelemetry(`${dir}/telemetry_concurrency_2.csv`);
+      assert(
+        tel.length >= 1 && tel.every((row) => row.cell === "concurrency 2"),
+        tel.length.toString(),
+      );
       // The tokenizer made each prompt exactly 32 tokens; bodies carry the model name asked for.
       assertEquals(server.bodies[0]!.model, "preset:tiny");
     } finally {

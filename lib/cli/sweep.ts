@@ -13,6 +13,7 @@ import { formatPlan, planShards } from "../sweep/shard_plan.ts";
 
 const HELP =
   `Usage: deno task sweep [--config sweeps/default.json] [--out DIR] [--force] [--dry-run]
+                        [--no-probe] [--no-preflight]
 
 Runs every cell of the sweep spec (model × dtype × device × use_cache × context × batch), then
 perplexity, then writes benchmarks/ (results.csv, results.parquet, perplexity.csv, summary.csv,
@@ -22,7 +23,11 @@ Cluster runs (docs/cluster.md): --shard I/N runs shard I (0-based) of N, whole m
 groups balanced by estimated cost, into --out (default shards/shard-I-of-N); without --shard the
 index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job; N from --shards or TURBO_SHARDS)
 or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm array; N = SLURM_ARRAY_TASK_COUNT).
---plan N prints the plan of N shards and runs nothing. Merge with 'deno task merge DIR...'.`;
+--plan N prints the plan of N shards and runs nothing. Merge with 'deno task merge DIR...'.
+
+First runs the doctor's checks for the spec (benchmarks/preflight.json); a fail stops the sweep
+unless --no-preflight. Each cell's measured runs are sampled for telemetry
+(benchmarks/telemetry.csv, every telemetry_interval_ms of the spec, default 100).`;
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -35,6 +40,7 @@ if (import.meta.main) {
       force: { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       "no-probe": { type: "boolean", default: false },
+      "no-preflight": { type: "boolean", default: false },
     });
     if (values.help) {
       console.log(HELP);
@@ -56,6 +62,7 @@ if (import.meta.main) {
       force: values.force!,
       dryRun: values["dry-run"]!,
       skipProbe: values["no-probe"]!,
+      preflight: !values["no-preflight"],
       specSource: values.config!,
     });
     if (values["dry-run"]) return;

@@ -21,6 +21,10 @@ export interface DoctorOptions {
   plan?: RunPlan;
   /** Where models are cached or built (its file system's free space is checked). @default "." */
   cacheDir?: string;
+  /** Execution providers to probe (the sweep's pre-flight: only its devices). @default all */
+  providers?: readonly Device[];
+  /** Probe the Hugging Face Hub (the offline sweep does not). @default true */
+  hub?: boolean;
 }
 
 const GB = 1e9;
@@ -58,11 +62,14 @@ export async function runDoctor(
 ): Promise<CheckResult[]> {
   const device = options.device ?? "cpu";
   const out: CheckResult[] = [denoCheck(probe), packagesCheck(probe)];
-  for (const d of DEVICES) out.push(await providerCheck(probe, d, d === device));
+  for (const d of options.providers ?? DEVICES) {
+    out.push(await providerCheck(probe, d, d === device));
+  }
   out.push(gpuCheck(probe, device, options.deviceId ?? 0, options.plan));
   out.push(memoryCheck(probe, device, options.plan));
   out.push(diskCheck(probe, options.cacheDir ?? ".", options.plan));
-  out.push(governorCheck(probe), loadCheck(probe), wikitextCheck(probe), await hubCheck(probe));
+  out.push(governorCheck(probe), loadCheck(probe), wikitextCheck(probe));
+  if (options.hub ?? true) out.push(await hubCheck(probe));
   if (options.plan) out.push(modelCheck(options.plan));
   return out;
 }

@@ -30,6 +30,11 @@ export interface MeasureOptions {
   onRun?: (run: GenerationResult, index: number, timestamp: string) => void;
   /** Milliseconds between memory samples. @default 50 */
   sampleIntervalMs?: number;
+  /**
+   * Called as the measured window opens (after the warmups) and as it closes (after the last
+   * measured run, also on an error): telemetry marks its cell's window with it. @default none
+   */
+  onWindow?: (edge: "start" | "end") => void;
 }
 
 /** What {@linkcode measureRuns} measured. */
@@ -95,6 +100,7 @@ export async function measureRuns(
   }).start();
   const runs: GenerationResult[] = [];
   let memory: MemoryReport;
+  options.onWindow?.("start");
   try {
     for (const [i, batch] of batches.entries()) {
       const timestamp = new Date().toISOString();
@@ -108,6 +114,7 @@ export async function measureRuns(
       );
     }
   } finally {
+    options.onWindow?.("end");
     memory = sampler.stop();
   }
   const peakRssIncreaseBytes = memory.peakRssBytes === null || baselineRssBytes === null

@@ -14,3 +14,4 @@ export * from "./proc_stats.ts";
 export * from "./gpu_telemetry.ts";
 export * from "./telemetry.ts";
 export * from "./telemetry_summary.ts";
+export * from "./window_telemetry.ts";

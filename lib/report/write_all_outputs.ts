@@ -11,6 +11,7 @@ import { finalReport, finalReportJson } from "./final_report.ts";
 import { loadReportData } from "./report_data.ts";
 import { reportHtml, reportMarkdown } from "./report_document.ts";
 import { commitStaged, stagingDir } from "./_staged.ts";
+import { runHealth, telemetryFigures } from "./run_outputs.ts";
 
 /** Options of {@linkcode writeAllOutputs}. */
 export interface WriteAllOutputsOptions {
@@ -57,17 +58,26 @@ export async function writeAllOutputs(
     data.summaryFrame.writeCSV(summaryCsv);
     staged.push(summaryCsv);
     const figures = await buildFigures(data);
+    figures.push(...await telemetryFigures(options.resultsCsv));
     staged.push(...await writeFigures(figures, stage));
     if ((options.parts ?? "all") === "all") {
       const report = finalReport(data);
       const inputs = { data, report, table: comparisonTable(data), figures };
       const metrics = `${stage}/metrics`;
       await Deno.mkdir(metrics, { recursive: true });
-      await Deno.writeTextFile(`${metrics}/final_report.json`, finalReportJson(report));
+      // Warnings, tokens per joule and the pre-flight's verdicts (provenance) beside the numbers.
+      const health = await runHealth(options.resultsCsv);
+      await Deno.writeTextFile(
+        `${metrics}/final_report.json`,
+        JSON.stringify({ ...JSON.parse(finalReportJson(report)), ...health.json }, null, 2) + "\n",
+      );
       const conversations = await conversationSection(
         `${options.outDir}/benchmarks/conversations`,
       );
-      await Deno.writeTextFile(`${metrics}/report.md`, reportMarkdown(inputs) + conversations);
+      await Deno.writeTextFile(
+        `${metrics}/report.md`,
+        reportMarkdown(inputs) + health.markdown + conversations,
+      );
       await Deno.writeTextFile(`${metrics}/report.html`, reportHtml(inputs));
       staged.push(`${metrics}/final_report.json`, `${metrics}/report.md`, `${metrics}/report.html`);
     }

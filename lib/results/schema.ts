@@ -121,6 +121,47 @@ export interface BenchRow {
   host?: string | null;
   /** sha256 (16 hex) of the sweep spec minus name and time limits: rows of one grid share it. */
   spec_hash?: string | null;
+  /**
+   * Telemetry of the cell's measured window (lib/measure/telemetry_summary.ts; the same on every
+   * row of a cell; null where a source is missing, never 0): samples taken in the window.
+   */
+  telemetry_samples?: number | null;
+  /** Mean of this process's CPU, percent of one core (200 = two cores busy). */
+  cpu_process_pct_mean?: number | null;
+  /** 95th percentile of the process CPU, percent of one core (null below 20 samples). */
+  cpu_process_pct_p95?: number | null;
+  /** Largest process CPU reading, percent of one core. */
+  cpu_process_pct_max?: number | null;
+  /** Mean busy share of all cores, percent (other processes included). */
+  cpu_system_pct_mean?: number | null;
+  /** The busiest core's mean busy share, percent. */
+  cpu_busiest_core_pct_mean?: number | null;
+  /** Mean process RSS over the window, bytes. */
+  rss_mean_bytes?: number | null;
+  /** Lowest system `MemAvailable` in the window, bytes. */
+  mem_available_min_bytes?: number | null;
+  /** Mean 1-minute load average in the window. */
+  load1_mean?: number | null;
+  /** Mean GPU utilisation, percent (null on the CPU or without NVML / nvidia-smi). */
+  gpu_util_pct_mean?: number | null;
+  /** 95th percentile of GPU utilisation, percent (null below 20 samples). */
+  gpu_util_pct_p95?: number | null;
+  /** Largest GPU utilisation reading, percent. */
+  gpu_util_pct_max?: number | null;
+  /** Largest device memory used (all processes), bytes. */
+  gpu_mem_used_max_bytes?: number | null;
+  /** Largest device memory used by this process, bytes. */
+  gpu_mem_process_max_bytes?: number | null;
+  /** Highest GPU temperature, °C. */
+  gpu_temp_c_max?: number | null;
+  /** Mean GPU power draw, W. */
+  gpu_power_w_mean?: number | null;
+  /** Mean SM clock, MHz. */
+  gpu_sm_clock_mhz_mean?: number | null;
+  /** GPU energy over the window from NVML's energy counter (last − first reading), J. */
+  gpu_energy_j?: number | null;
+  /** Throttle reasons seen, joined with `;` (empty: none seen; null: not readable). */
+  gpu_throttle_reasons?: string | null;
 }
 
 /**
@@ -142,6 +183,26 @@ export const BENCH_FIELDS_ADDED = [
   "shard",
   "host",
   "spec_hash",
+  // Telemetry of each cell's measured window (lib/measure/telemetry_summary.ts TELEMETRY_FIELDS).
+  "telemetry_samples",
+  "cpu_process_pct_mean",
+  "cpu_process_pct_p95",
+  "cpu_process_pct_max",
+  "cpu_system_pct_mean",
+  "cpu_busiest_core_pct_mean",
+  "rss_mean_bytes",
+  "mem_available_min_bytes",
+  "load1_mean",
+  "gpu_util_pct_mean",
+  "gpu_util_pct_p95",
+  "gpu_util_pct_max",
+  "gpu_mem_used_max_bytes",
+  "gpu_mem_process_max_bytes",
+  "gpu_temp_c_max",
+  "gpu_power_w_mean",
+  "gpu_sm_clock_mhz_mean",
+  "gpu_energy_j",
+  "gpu_throttle_reasons",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /** Column order of `results.csv`. */

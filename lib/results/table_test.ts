@@ -48,6 +48,25 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     shard: "1/3",
     host: "node-a",
     spec_hash: "0123456789abcdef",
+    telemetry_samples: 12,
+    cpu_process_pct_mean: 97.5,
+    cpu_process_pct_p95: null,
+    cpu_process_pct_max: 101.2,
+    cpu_system_pct_mean: 55.1,
+    cpu_busiest_core_pct_mean: 98,
+    rss_mean_bytes: 90_000_000,
+    mem_available_min_bytes: 2e10,
+    load1_mean: 1.5,
+    gpu_util_pct_mean: null,
+    gpu_util_pct_p95: null,
+    gpu_util_pct_max: null,
+    gpu_mem_used_max_bytes: null,
+    gpu_mem_process_max_bytes: null,
+    gpu_temp_c_max: null,
+    gpu_power_w_mean: null,
+    gpu_sm_clock_mhz_mean: null,
+    gpu_energy_j: null,
+    gpu_throttle_reasons: null,
     ...overrides,
   };
 }
@@ -148,6 +167,7 @@ Deno.test("readTable() reads a results.csv written before the added columns, wit
     "shard",
     "host",
     "spec_hash",
+    ...BENCH_FIELDS_ADDED.slice(BENCH_FIELDS_ADDED.indexOf("telemetry_samples")),
   ];
   await Deno.writeTextFile(path, `${cut(header, later.length)}\n${cut(row, later.length)}\n`);
   assertEquals(await readTable(path, "bench"), [benchRow(nulls(later))]);

@@ -71,7 +71,7 @@ const SCHEMA: Record<keyof TelemetryRow, pl.DataType> = {
 export const TELEMETRY_COLUMNS = Object.freeze(Object.keys(SCHEMA) as (keyof TelemetryRow)[]);
 
 /**
- * Rows of a sampling run, each tagged with the cell marked before it.
+ * Rows of a sampling run, each tagged with the cell marked (strictly) before it.
  *
  * @param run A sampling run.
  * @returns One row per sample.
@@ -91,7 +91,8 @@ export function telemetryRows(run: TelemetryRun): TelemetryRow[] {
   const marks = [...run.marks].sort((a, b) => a.tMs - b.tMs);
   let m = -1;
   return run.series.map((s) => {
-    while (m + 1 < marks.length && marks[m + 1]!.tMs <= s.tMs) m++;
+    // A sample covers the interval before it: a mark at its very time starts after it.
+    while (m + 1 < marks.length && marks[m + 1]!.tMs < s.tMs) m++;
     const g = s.gpu;
     return {
       t_ms: s.tMs,
@@ -141,7 +142,20 @@ function frame(rows: readonly TelemetryRow[]): pl.DataFrame {
  * ```
  */
 export async function writeTelemetry(path: string, run: TelemetryRun): Promise<number> {
-  const rows = telemetryRows(run);
+  return await writeTelemetryRows(path, telemetryRows(run));
+}
+
+/**
+ * Writes telemetry rows (e.g. several runs' rows laid end to end) as CSV or Parquet, atomically.
+ *
+ * @param path Destination.
+ * @param rows The rows, in time order.
+ * @returns Rows written.
+ */
+export async function writeTelemetryRows(
+  path: string,
+  rows: readonly TelemetryRow[],
+): Promise<number> {
   await Deno.mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${Deno.pid}.tmp`;
   try {

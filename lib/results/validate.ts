@@ -35,6 +35,12 @@ export const FIELD_RANGES: Readonly<
     total_ms: [0, 1e9, "real"],
     peak_rss_bytes: [0, 1e15, "real"],
     peak_vram_bytes: [0, 1e15, "real"],
+    telemetry_samples: [0, 1e9, "int"],
+    cpu_process_pct_mean: [0, 1e5, "real"],
+    cpu_system_pct_mean: [0, 100, "real"],
+    mem_available_min_bytes: [0, 1e15, "real"],
+    gpu_util_pct_mean: [0, 100, "real"],
+    gpu_energy_j: [0, 1e12, "real"],
   },
   perplexity: {
     window: [1, 1e8, "int"],

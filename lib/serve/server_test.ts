@@ -94,6 +94,10 @@ Deno.test("server: a tiny benchmark job runs in a worker, streams progress and r
         assert(key in result, `result lacks ${key}`);
       }
       assert.equal(result.results.individual_runs.length, 3);
+      // The job's telemetry: bench's summary, and its series kept with the job.
+      assert.equal(result.telemetry.available, true);
+      assert.equal(result.telemetry.series.length, result.telemetry.telemetry_samples);
+      assert.equal(result.telemetry.gpu_util_pct_mean, null); // a cpu job: missing, never 0
       assert.equal(result.prompt_tokens, 16);
       assert.equal(result.execution_provider, "CPUExecutionProvider");
       assert(result.results.stats.decode_tokens_per_s_mean > 0);

@@ -9,6 +9,18 @@
 import { join } from "node:path";
 import { REPO_ROOT } from "../history/record.ts";
 import { benchFlags, type BenchmarkRequest } from "./validate.ts";
+import { readTelemetry } from "../results/telemetry_table.ts";
+
+/**
+ * The job keeps its telemetry: bench's `telemetry.csv` (in the job's temporary directory, removed
+ * after the job) is read into `telemetry.series`, so the API serves it with the result.
+ */
+async function withTelemetrySeries(report: Record<string, unknown>) {
+  const t = report.telemetry as { file?: string | null } | undefined;
+  if (typeof t?.file !== "string") return report;
+  const series = await readTelemetry(t.file).catch(() => null);
+  return { ...report, telemetry: { ...t, file: null, series } };
+}
 
 /** The environment variable a worker carries its job id in (to find orphans after a crash). */
 export const JOB_ID_ENV = "TURBO_JOB_ID";
@@ -152,7 +164,8 @@ export function startBenchWorker(
     await lines.catch(() => {});
     try {
       if (status.success) {
-        return { ok: true, report: JSON.parse(await Deno.readTextFile(output)) };
+        const report = JSON.parse(await Deno.readTextFile(output));
+        return { ok: true, report: await withTelemetrySeries(report) };
       }
       const why = status.signal
         ? `worker killed by ${status.signal}`

@@ -14,6 +14,7 @@ import { recordSweepCell } from "../history/record.ts";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import type { BenchRow } from "../results/schema.ts";
+import type { TelemetryRun } from "../measure/telemetry.ts";
 import { writeParquet, writeTable } from "../results/table.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import { type Cell, expandGrid, newTokensOf, promptSlots } from "./grid.ts";
@@ -31,6 +32,9 @@ import type { WorkerOptions } from "./worker_process.ts";
 import { perplexityComplete, runPerplexity } from "./perplexity_pass.ts";
 import { rowStamp, type ShardSelection, writeShardManifest } from "./shard.ts";
 import { planShards, shardCells, shardPerplexityModels } from "./shard_plan.ts";
+import { TelemetryStore } from "./telemetry_store.ts";
+import { preflightLines, sweepPreflight, writePreflight } from "./sweep_preflight.ts";
+import { type DoctorProbe, systemProbe } from "../doctor/probe.ts";
 
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions {
@@ -54,6 +58,10 @@ export interface SweepOptions {
   workerStderr?: (chunk: Uint8Array) => void;
   /** Run only this shard of the grid (lib/sweep/shard_plan.ts). @default null (the whole grid) */
   shard?: ShardSelection | null;
+  /** Run the doctor's checks first and stop on a fail (`--no-preflight`: false). @default true */
+  preflight?: boolean;
+  /** What the pre-flight reads (tests script it). @default the real machine */
+  doctorProbe?: DoctorProbe;
 }
 
 /** What a sweep did. */
@@ -139,6 +147,21 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         `${spec.warmup} warmup + ${promptSlots(spec).length} prompts × ${spec.runs} runs per cell`,
     );
     for (const warning of preflightWarnings()) log(`warning: ${warning}`);
+    if (!options.dryRun) {
+      // The doctor's checks for this spec: recorded always, fatal unless --no-preflight.
+      const checks = await sweepPreflight(spec, { probe: options.doctorProbe ?? systemProbe() });
+      for (const line of preflightLines(checks)) log(line);
+      await writePreflight(join(benchDir, "preflight.json"), checks);
+      summary.files.push(join(benchDir, "preflight.json"));
+      if (checks.counts.fail > 0 && (options.preflight ?? true)) {
+        throw new Error(
+          `Sweep stopped by its pre-flight: ${checks.counts.fail} check(s) failed (see above and ` +
+            `${join(benchDir, "preflight.json")}); fix them or rerun with --no-preflight`,
+        );
+      }
+    }
+    const telemetryPath = join(benchDir, "telemetry.csv");
+    const telemetry = await TelemetryStore.load(telemetryPath);
     const provenance = await collectProvenance();
     const workers: WorkerOptions = {
       ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}),
@@ -195,12 +218,14 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const totalCost = pendingCells.reduce((a, c) => a + (costs.get(c.id) ?? 1), 0);
     let doneCost = 0;
     const failures: string[] = [];
-    const onCellDone = async (cell: Cell, rows: BenchRow[]) => {
+    const onCellDone = async (cell: Cell, rows: BenchRow[], run: TelemetryRun | null) => {
       for (const row of rows) {
         if (!row.weights) row.weights = weights.get(cell.model) ?? "";
         Object.assign(row, stamp);
       }
       store.replace(cell.id, rows);
+      if (run) telemetry.replace(cell.id, run);
+      else telemetry.delete(cell.id);
       const failed = rows.some((r) => r.status !== "ok");
       if (failed) {
         summary.cellsFailed++;
@@ -208,7 +233,10 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       } else summary.cellsOk++;
       // Until one cell of this run succeeded, keep its rows in memory: an all-failed run must
       // not replace a good results.csv (a kill meanwhile only means those cells run again).
-      if (summary.cellsOk > 0) await writeTable(resultsPath, "bench", store.all());
+      if (summary.cellsOk > 0) {
+        await writeTable(resultsPath, "bench", store.all());
+        await telemetry.write(telemetryPath);
+      }
       recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
       doneCost += costs.get(cell.id) ?? 1;
       const cv = failed ? null : decodeCv(rows);
@@ -284,8 +312,14 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     const all = store.all();
     await writeTable(resultsPath, "bench", all);
     await writeParquet(join(benchDir, "results.parquet"), "bench", all);
+    await telemetry.write(telemetryPath);
     summary.rows = all.length;
-    summary.files.push(resultsPath, join(benchDir, "results.parquet"), perplexityPath);
+    summary.files.push(
+      resultsPath,
+      join(benchDir, "results.parquet"),
+      perplexityPath,
+      telemetryPath,
+    );
     if (!options.skipOutputs) {
       const { writeAllOutputs } = await import("../report/mod.ts");
       const out = await writeAllOutputs({

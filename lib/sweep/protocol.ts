@@ -8,6 +8,7 @@ import type { BenchRow, PerplexityRow } from "../results/schema.ts";
 import type { Cell } from "./grid.ts";
 import type { SweepSpec } from "./spec.ts";
 import type { ProbePoint } from "./estimate.ts";
+import type { TelemetryRun } from "../measure/telemetry.ts";
 
 /** Prefix of every protocol line on a worker's stdout. */
 export const MESSAGE_PREFIX = "@@turbo ";
@@ -54,7 +55,7 @@ export interface WorkerJob {
 /** A worker's message. */
 export type WorkerMessage =
   | { type: "start"; cellId: string }
-  | { type: "cell"; cellId: string; rows: BenchRow[] }
+  | { type: "cell"; cellId: string; rows: BenchRow[]; telemetry?: TelemetryRun }
   | { type: "budget"; cellId: string }
   | { type: "probe"; loadMs: number; points: ProbePoint[] }
   | { type: "ppl"; rows: PerplexityRow[] }

@@ -9,6 +9,7 @@
  */
 import { loadavg } from "node:os";
 import type { BenchRow } from "../results/schema.ts";
+import type { TelemetryRun } from "../measure/telemetry.ts";
 import type { Cell } from "./grid.ts";
 import type { Provenance, WorkerJob } from "./protocol.ts";
 import { errorRow } from "./rows.ts";
@@ -26,7 +27,8 @@ export interface RunCellsOptions extends WorkerOptions {
 
 /**
  * Runs cells one fresh worker each, in order; each cell's rows (or its error row) go to
- * `onCellDone` with `load1_before` / `load1_after` filled in.
+ * `onCellDone` with `load1_before` / `load1_after` filled in, and the telemetry of its measured
+ * window (null when the worker sent none).
  *
  * @param spec The sweep spec.
  * @param cells Cells in run order.
@@ -43,7 +45,7 @@ export async function runCells(
   spec: SweepSpec,
   cells: readonly Cell[],
   provenance: Provenance,
-  onCellDone: (cell: Cell, rows: BenchRow[]) => Promise<void>,
+  onCellDone: (cell: Cell, rows: BenchRow[], telemetry: TelemetryRun | null) => Promise<void>,
   options: RunCellsOptions = {},
 ): Promise<number> {
   const deadlineMs = options.deadlineMs ?? null;
@@ -53,14 +55,14 @@ export async function runCells(
     // errors that the budget was meant to leave for a resume.
     if (deadlineMs !== null && Date.now() > deadlineMs) return cells.length - i;
     const before = load1();
-    const rows = await runOneCell(spec, cell, provenance, deadlineMs, options);
-    if (rows === "budget") return cells.length - i;
+    const result = await runOneCell(spec, cell, provenance, deadlineMs, options);
+    if (result === "budget") return cells.length - i;
     const after = load1();
-    for (const row of rows) {
+    for (const row of result.rows) {
       row.load1_before = before;
       row.load1_after = after;
     }
-    await onCellDone(cell, rows);
+    await onCellDone(cell, result.rows, result.telemetry);
   }
   return 0;
 }
@@ -71,7 +73,7 @@ async function runOneCell(
   provenance: Provenance,
   deadlineMs: number | null,
   workers: WorkerOptions,
-): Promise<BenchRow[] | "budget"> {
+): Promise<{ rows: BenchRow[]; telemetry: TelemetryRun | null } | "budget"> {
   const job: WorkerJob = {
     mode: "bench",
     spec,
@@ -95,6 +97,7 @@ async function runOneCell(
   };
   arm("load");
   let rows: BenchRow[] | null = null;
+  let telemetry: TelemetryRun | null = null;
   let budget = false;
   for await (const message of worker.messages) {
     if (message.type === "start") arm("cell");
@@ -102,18 +105,19 @@ async function runOneCell(
     else if (message.type === "cell" && message.cellId === cell.id) {
       clearTimeout(timer);
       rows = message.rows;
+      telemetry = message.telemetry ?? null;
     }
   }
   clearTimeout(timer);
   const status = await worker.status;
-  if (rows !== null) return rows;
+  if (rows !== null) return { rows, telemetry };
   if (budget) return "budget";
   const reason = timedOut === "load"
     ? `timeout: loading the model took longer than cell_timeout_s=${spec.cell_timeout_s}`
     : timedOut === "cell"
     ? `timeout: the cell ran longer than cell_timeout_s=${spec.cell_timeout_s}`
     : exitReason(status, worker.lastStderr());
-  return [errorRow(cell, reason, provenance)];
+  return { rows: [errorRow(cell, reason, provenance)], telemetry: null };
 }
 
 /** What {@linkcode checkModels} found for one model. */

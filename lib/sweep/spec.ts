@@ -83,6 +83,8 @@ export interface SweepSpec {
   conversations: ConversationsSpec | null;
   /** Embedding benchmark (lib/embed/sweep_spec.ts), or null (the default) to skip it. */
   embeddings: EmbedSweepSpec | null;
+  /** Milliseconds between telemetry samples of each cell's measured window (10–1000). */
+  telemetry_interval_ms: number;
 }
 
 type Json = unknown;
@@ -109,6 +111,7 @@ const SPEC_KEYS = [
   "perplexity",
   "conversations",
   "embeddings",
+  "telemetry_interval_ms",
 ] as const;
 
 /** Longest `cell_timeout_s` accepted, seconds (a week). */
@@ -221,6 +224,15 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
       ? null
       : parseConversationsSpec(obj.conversations, fail),
     embeddings: parseEmbedSweepBlock(obj.embeddings, fail),
+    telemetry_interval_ms: optional(
+      obj.telemetry_interval_ms,
+      "$.telemetry_interval_ms",
+      100,
+      (v, p) => {
+        const ms = num(v, p, fail);
+        return ms >= 10 && ms <= 1000 ? ms : fail(p, `must be between 10 and 1000 (ms), got ${ms}`);
+      },
+    ),
   };
   for (const [key, values] of Object.entries(spec)) {
     if (Array.isArray(values) && new Set(values).size !== values.length) {

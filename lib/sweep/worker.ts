@@ -20,6 +20,9 @@ import { errorRow } from "./rows.ts";
 import { encodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
 import type { ProbePoint } from "./estimate.ts";
 import { batchMemoryProblem } from "./batch_memory.ts";
+import { gpuOptionFor, WindowTelemetry } from "../measure/window_telemetry.ts";
+import type { TelemetryRun } from "../measure/telemetry.ts";
+import { TELEMETRY_FIELDS, type TelemetryFields } from "../measure/telemetry_summary.ts";
 
 /** Environment variable naming a cell at whose start the worker kills itself (crash tests). */
 export const CRASH_AT_ENV = "TURBO_SWEEP_CRASH_AT";
@@ -54,16 +57,20 @@ async function load(job: WorkerJob): Promise<DecoderModel> {
  * the model loaded, before the warmups. The orchestrator runs each cell in a fresh worker, so
  * nothing an earlier cell allocated is in either figure.
  *
+ * Telemetry is sampled every `telemetry_interval_ms` over the measured runs only (marked by
+ * `measureRuns`' window); its summary columns are the same on every row of the cell. A sampler
+ * that cannot start leaves them null and the cell is still measured.
+ *
  * @param job The worker's job.
  * @param model The loaded decoder.
  * @param cell The cell.
- * @returns One row per measured run.
+ * @returns One row per measured run, and the window's telemetry (null when none was sampled).
  */
 export async function runCell(
   job: WorkerJob,
   model: DecoderModel,
   cell: Cell,
-): Promise<BenchRow[]> {
+): Promise<{ rows: BenchRow[]; telemetry: TelemetryRun | null }> {
   const { spec, provenance } = job;
   if (cell.device === "cpu") {
     const problem = batchMemoryProblem({
@@ -95,11 +102,19 @@ export async function runCell(
     )
   );
   const rows: BenchRow[] = [];
+  const window = await WindowTelemetry.start(cell.id, {
+    intervalMs: spec.telemetry_interval_ms ?? 100,
+    gpu: gpuOptionFor(cell.device),
+  }).catch((error) => {
+    console.error(`telemetry off for ${cell.id}: ${oneLine(error)}`);
+    return null;
+  });
   const measured = await measureRuns(model, plan.map((p) => p.prompts), {
     maxNewTokens: newTokensOf(spec, cell),
     useCache: cell.useCache,
     warmup: spec.warmup,
     sampleGpu: cell.device !== "cpu",
+    ...(window ? { onWindow: window.onWindow } : {}),
     onRun: (r, i, timestamp) => {
       if (!Number.isFinite(r.totalMs) || r.tokens.some((t) => t.some((id) => !(id >= 0)))) {
         throw new Error("invalid output (NaN logits or timings)");
@@ -151,7 +166,11 @@ export async function runCell(
         weights: model.resolved.weights,
       });
     },
+  }).catch(async (error) => {
+    await window?.finish().catch(() => null);
+    throw error;
   });
+  const telemetry = window ? await window.finish().catch(() => null) : null;
   // Read after the measured runs, so reading the ONNX file is in neither memory figure.
   const quantization = quantizationLabel(
     await readQuantizationMetadata(model.session.modelPath).catch(() => null),
@@ -162,9 +181,15 @@ export async function runCell(
     row.peak_vram_bytes = measured.memory.peakGpuUsedBytes;
     row.rss_baseline_bytes = measured.baselineRssBytes;
     row.peak_rss_increase_bytes = measured.peakRssIncreaseBytes;
+    Object.assign(row, telemetry?.fields ?? NO_TELEMETRY);
   }
-  return rows;
+  return { rows, telemetry: telemetry?.run ?? null };
 }
+
+/** The telemetry columns of a cell without telemetry: all null. */
+const NO_TELEMETRY = Object.fromEntries(
+  TELEMETRY_FIELDS.map((f) => [f, null]),
+) as unknown as TelemetryFields;
 
 async function bench(job: WorkerJob): Promise<void> {
   let model: DecoderModel;
@@ -187,12 +212,13 @@ async function bench(job: WorkerJob): Promise<void> {
     send({ type: "start", cellId: cell.id });
     if (crashAt === cell.id) Deno.kill(Deno.pid, "SIGKILL");
     let rows: BenchRow[];
+    let telemetry: TelemetryRun | null = null;
     try {
-      rows = await runCell(job, model, cell);
+      ({ rows, telemetry } = await runCell(job, model, cell));
     } catch (error) {
       rows = [errorRow(cell, oneLine(error), job.provenance)];
     }
-    send({ type: "cell", cellId: cell.id, rows });
+    send({ type: "cell", cellId: cell.id, rows, ...(telemetry ? { telemetry } : {}) });
     if (crashAfter === cell.id) Deno.kill(Deno.pid, "SIGKILL");
   }
   await model.dispose();

@@ -1,0 +1,100 @@
+import { assert, assertEquals, assertRejects, assertThrows } from "../testing/assert.ts";
+import { join } from "node:path";
+import { readTable } from "../results/table.ts";
+import { readTelemetry } from "../results/telemetry_table.ts";
+import { ensureModel } from "../model/mod.ts";
+import { scriptedProbe } from "../doctor/_scripted_probe.ts";
+import { runSweep } from "./orchestrator.ts";
+import { parseSweepSpec } from "./spec.ts";
+import { readPreflight } from "./sweep_preflight.ts";
+import { CRASH_AT_ENV } from "./worker.ts";
+
+await ensureModel("tiny", { dtypes: ["fp32"] });
+
+const spec = parseSweepSpec({
+  name: "telemetry-test",
+  models: ["preset:tiny"],
+  dtypes: ["fp32"],
+  use_cache: [true, false],
+  context_lengths: [16, 24],
+  prompts_per_length: 1,
+  max_new_tokens: 3,
+  warmup: 0,
+  runs: 2,
+  telemetry_interval_ms: 20,
+});
+const options = {
+  skipProbe: true,
+  skipOutputs: true,
+  log: () => {},
+  doctorProbe: scriptedProbe(),
+};
+const crashCell = "preset:tiny|fp32|cpu|cache=off|ctx=16|b=1";
+
+Deno.test("sweep rows carry the cell's CPU telemetry (GPU null on the CPU), telemetry.csv marks every cell and survives a resume", async () => {
+  const out = await Deno.makeTempDir();
+  const first = await runSweep(spec, {
+    ...options,
+    outDir: out,
+    workerEnv: { [CRASH_AT_ENV]: crashCell },
+  });
+  assertEquals([first.cellsOk, first.cellsFailed], [3, 1]);
+  const bench = join(out, "benchmarks");
+  const rows = await readTable(join(bench, "results.csv"), "bench");
+  for (const r of rows.filter((r) => r.status === "ok")) {
+    assert((r.telemetry_samples ?? 0) >= 1, `${r.run_id}: ${r.telemetry_samples} samples`);
+    assert(typeof r.cpu_process_pct_mean === "number", `${r.run_id}: no process CPU`);
+    assert(typeof r.cpu_system_pct_mean === "number" && typeof r.rss_mean_bytes === "number");
+    // No GPU source on a cpu cell: missing, never 0.
+    assertEquals([r.gpu_util_pct_mean, r.gpu_energy_j, r.gpu_throttle_reasons], [null, null, null]);
+  }
+  const crashed = rows.find((r) => r.cell_id === crashCell)!;
+  assertEquals([crashed.status, crashed.telemetry_samples ?? null], ["error", null]);
+  const series = await readTelemetry(join(bench, "telemetry.csv"));
+  const okCells = [...new Set(rows.filter((r) => r.status === "ok").map((r) => r.cell_id))];
+  assertEquals(new Set(series.map((s) => s.cell)), new Set(okCells));
+  for (let i = 1; i < series.length; i++) assert(series[i]!.t_ms >= series[i - 1]!.t_ms);
+  const preflight = await readPreflight(join(bench, "preflight.json"));
+  assert(preflight !== null && preflight.counts.fail === 0);
+
+  const second = await runSweep(spec, { ...options, outDir: out });
+  assertEquals([second.cellsSkipped, second.cellsOk], [3, 1]);
+  const after = await readTelemetry(join(bench, "telemetry.csv"));
+  assertEquals(new Set(after.map((s) => s.cell)), new Set([...okCells, crashCell]));
+  const keep = (s: typeof series) => s.filter((r) => r.cell !== crashCell);
+  assertEquals(keep(after), keep(series), "earlier cells' series are kept as they were");
+});
+
+Deno.test("a failing pre-flight check stops the sweep before any cell; --no-preflight runs anyway", async () => {
+  const out = await Deno.makeTempDir();
+  const one = { ...spec, use_cache: [true], context_lengths: [16] };
+  const broken = scriptedProbe({ packageInstalled: () => false });
+  await assertRejects(
+    () => runSweep(one, { ...options, outDir: out, doctorProbe: broken }),
+    Error,
+    "pre-flight",
+  );
+  const bench = join(out, "benchmarks");
+  const record = await readPreflight(join(bench, "preflight.json"));
+  assertEquals(record?.checks.find((c) => c.status === "fail")?.name, "npm packages");
+  await assertRejects(() => Deno.stat(join(bench, "results.csv")), Deno.errors.NotFound);
+  const run = await runSweep(one, {
+    ...options,
+    outDir: out,
+    doctorProbe: broken,
+    preflight: false,
+  });
+  assertEquals(run.cellsOk, 1);
+});
+
+Deno.test("the spec's telemetry_interval_ms defaults to 100 and is range-checked, naming the field", () => {
+  const base = { models: ["preset:tiny"], dtypes: ["fp32"], context_lengths: [16] };
+  assertEquals(parseSweepSpec(base).telemetry_interval_ms, 100);
+  for (const bad of [5, 5000, "100"]) {
+    assertThrows(
+      () => parseSweepSpec({ ...base, telemetry_interval_ms: bad }),
+      TypeError,
+      "$.telemetry_interval_ms",
+    );
+  }
+});
