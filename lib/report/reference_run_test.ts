@@ -2,6 +2,7 @@ import { assertEquals } from "../testing/assert.ts";
 import { skipIf } from "../testing/skip.ts";
 import { finalReport, finalReportJson } from "./final_report.ts";
 import { loadReportData } from "./report_data.ts";
+import { runHealth } from "./run_outputs.ts";
 
 const root = new URL("../../", import.meta.url);
 const path = (p: string) => new URL(p, root).pathname;
@@ -27,8 +28,11 @@ Deno.test({
       resultsCsv: path("benchmarks/results.csv"),
       perplexityCsv: path("benchmarks/perplexity.csv"),
     });
+    // final_report.json = the report's keys + the run's health (warnings, energy, pre-flight),
+    // both recomputed from the committed CSVs and benchmarks/preflight.json.
+    const health = await runHealth(path("benchmarks/results.csv"));
     assertEquals(
-      JSON.parse(finalReportJson(finalReport(data))),
+      { ...JSON.parse(finalReportJson(finalReport(data))), ...health.json },
       JSON.parse(await Deno.readTextFile(path("metrics/final_report.json"))),
     );
   },
