@@ -83,7 +83,10 @@ export interface SweepSpec {
   conversations: ConversationsSpec | null;
   /** Embedding benchmark (lib/embed/sweep_spec.ts), or null (the default) to skip it. */
   embeddings: EmbedSweepSpec | null;
-  /** Milliseconds between telemetry samples of each cell's measured window (10–1000). */
+  /**
+   * Milliseconds between telemetry samples of each cell's measured window (10–1000), or 0 for
+   * no sampler at all (its thread costs decode speed on a 2-core machine: docs/telemetry.md).
+   */
   telemetry_interval_ms: number;
 }
 
@@ -229,8 +232,10 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
       "$.telemetry_interval_ms",
       100,
       (v, p) => {
-        const ms = num(v, p, fail);
-        return ms >= 10 && ms <= 1000 ? ms : fail(p, `must be between 10 and 1000 (ms), got ${ms}`);
+        const ms = v === 0 ? 0 : num(v, p, fail);
+        return ms === 0 || (ms >= 10 && ms <= 1000)
+          ? ms
+          : fail(p, `must be 0 (off) or between 10 and 1000 (ms), got ${ms}`);
       },
     ),
   };

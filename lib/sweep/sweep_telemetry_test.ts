@@ -87,10 +87,11 @@ Deno.test("a failing pre-flight check stops the sweep before any cell; --no-pref
   assertEquals(run.cellsOk, 1);
 });
 
-Deno.test("the spec's telemetry_interval_ms defaults to 100 and is range-checked, naming the field", () => {
+Deno.test("the spec's telemetry_interval_ms defaults to 100, takes 0 for off and is range-checked, naming the field", () => {
   const base = { models: ["preset:tiny"], dtypes: ["fp32"], context_lengths: [16] };
   assertEquals(parseSweepSpec(base).telemetry_interval_ms, 100);
-  for (const bad of [5, 5000, "100"]) {
+  assertEquals(parseSweepSpec({ ...base, telemetry_interval_ms: 0 }).telemetry_interval_ms, 0);
+  for (const bad of [5, 5000, "100", -1]) {
     assertThrows(
       () => parseSweepSpec({ ...base, telemetry_interval_ms: bad }),
       TypeError,

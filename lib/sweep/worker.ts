@@ -102,7 +102,7 @@ export async function runCell(
     )
   );
   const rows: BenchRow[] = [];
-  const window = await WindowTelemetry.start(cell.id, {
+  const window = spec.telemetry_interval_ms === 0 ? null : await WindowTelemetry.start(cell.id, {
     intervalMs: spec.telemetry_interval_ms ?? 100,
     gpu: gpuOptionFor(cell.device),
   }).catch((error) => {
