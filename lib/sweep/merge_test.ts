@@ -1,6 +1,7 @@
 // A small sweep run as 3 shards in parallel processes, each given its index the way a scheduler
 // gives it (Kubernetes' JOB_COMPLETION_INDEX, Slurm's SLURM_ARRAY_* variables, the --shard flag),
 // merged, and compared with the same sweep unsharded; then the merge's refusals.
+import { TelemetryStore } from "./telemetry_store.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../testing/assert.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +28,7 @@ const SPEC = {
   runs: 2,
   // One shard measures the perplexity; the two others must still write their outputs.
   perplexity: { dtypes: ["fp32"], window: 16, stride: 8, max_tokens: 48 },
+  telemetry_interval_ms: 10,
 };
 const spec = parseSweepSpec(SPEC);
 
@@ -104,6 +106,16 @@ Deno.test("3 shards in parallel (Indexed Job, Slurm array, --shard) merge into t
   const report = await Deno.readTextFile(join(merged, "metrics", "report.md"));
   assert(report.includes("## Per host") && report.includes("| pod-a | 2 |"), "per-host section");
   await Deno.stat(join(merged, "benchmarks", "summary.csv"));
+  // Every shard's telemetry and pre-flight verdicts reach the merged outputs, labelled by shard.
+  const shardSeries = await Promise.all(
+    [0, 1, 2].map((i) => TelemetryStore.load(join(shardDir(i), "benchmarks", "telemetry.csv"))),
+  );
+  const mergedSeries = await TelemetryStore.load(join(merged, "benchmarks", "telemetry.csv"));
+  assert(mergedSeries.cells().length > 0, "merged telemetry.csv has cells");
+  assertEquals(mergedSeries.cells().sort(), shardSeries.flatMap((s) => s.cells()).sort());
+  const pre = JSON.parse(await Deno.readTextFile(join(merged, "benchmarks", "preflight.json")));
+  const tags = new Set(pre.checks.map((c: { name: string }) => c.name.split("]")[0] + "]"));
+  assertEquals([...tags].sort(), ["[0/3 pod-a]", "[1/3 node-b]", "[2/3 node-b]"]);
 
   // A shard given twice is refused, naming a cell, and nothing is written.
   const again = await cli(MERGE_CLI, [shardDir(0), shardDir(1), shardDir(1), "--out", `${dir}/x`]);

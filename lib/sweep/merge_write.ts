@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { mergePreflight, mergeTelemetry, type ShardFiles } from "./merge_extras.ts";
 import { join, resolve } from "node:path";
 import type { BenchRow } from "../results/schema.ts";
 import { writeParquet, writeTable } from "../results/table.ts";
@@ -111,6 +112,7 @@ export async function writeMerged(plan: MergePlan, options: WriteMergedOptions):
   await writeTable(files[0]!, "bench", plan.rows);
   await writeParquet(files[1]!, "bench", plan.rows);
   await writeTable(files[2]!, "perplexity", plan.perplexity);
+  files.push(...await writeMergedExtras(plan, bench));
   const hosts = hostSummaries(plan.rows);
   if (!options.skipOutputs && plan.rows.length > 0) {
     const { writeAllOutputs } = await import("../report/mod.ts");
@@ -149,4 +151,35 @@ export async function writeMerged(plan: MergePlan, options: WriteMergedOptions):
   await Deno.writeTextFile(mergeJson, JSON.stringify(merge, null, 2) + "\n");
   files.push(mergeJson);
   return files;
+}
+
+/**
+ * Writes the shards' merged `telemetry.csv` and `preflight.json` into `bench` (and removes stale
+ * copies there when no shard has them), so the merged report reads every shard's and no other's.
+ */
+async function writeMergedExtras(plan: MergePlan, bench: string): Promise<string[]> {
+  const shards: ShardFiles[] = [];
+  for (const o of plan.outputs) {
+    const nested = join(o.dir, "benchmarks");
+    const benchDir = await Deno.stat(join(nested, "results.csv")).then(() => nested, () => o.dir);
+    shards.push({
+      benchDir,
+      label: o.manifest?.shard ?? o.rows[0]?.shard ?? o.dir,
+      host: o.manifest?.host ?? o.rows[0]?.host ?? "",
+    });
+  }
+  const written: string[] = [];
+  const telemetry = await mergeTelemetry(shards);
+  const telemetryCsv = join(bench, "telemetry.csv");
+  if (telemetry.cells().length > 0) {
+    await telemetry.write(telemetryCsv);
+    written.push(telemetryCsv);
+  } else await Deno.remove(telemetryCsv).catch(() => {});
+  const preflight = await mergePreflight(shards);
+  const preflightJson = join(bench, "preflight.json");
+  if (preflight !== null) {
+    await Deno.writeTextFile(preflightJson, JSON.stringify(preflight, null, 2) + "\n");
+    written.push(preflightJson);
+  } else await Deno.remove(preflightJson).catch(() => {});
+  return written;
 }

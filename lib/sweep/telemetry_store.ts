@@ -82,6 +82,26 @@ export class TelemetryStore {
   }
 
   /**
+   * Sets a cell's samples from another store (a merge of shards).
+   *
+   * @param cellId The cell.
+   * @param rows Its rows as {@linkcode samplesOf} gives them (times from the cell's start).
+   */
+  adopt(cellId: string, rows: readonly TelemetryRow[]): void {
+    this.#cells.set(cellId, rows.map((r) => ({ ...r, cell: cellId })));
+  }
+
+  /**
+   * A cell's samples, times from the cell's start.
+   *
+   * @param cellId The cell.
+   * @returns Its rows (empty when it has none).
+   */
+  samplesOf(cellId: string): TelemetryRow[] {
+    return [...(this.#cells.get(cellId) ?? [])];
+  }
+
+  /**
    * Drops a cell's samples (it was rerun and sent none, e.g. it failed).
    *
    * @param cellId The cell.
