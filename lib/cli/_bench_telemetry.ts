@@ -88,6 +88,8 @@ export async function finishBenchTelemetry(
     tokens_per_joule: tokensPerJoule(generatedTokens, t.summary.gpuEnergyJ),
     tokens_per_joule_reason: t.summary.gpuEnergyJ === null
       ? "no GPU energy counter read (CPU run, or NVML unavailable)"
+      : !(t.summary.gpuEnergyJ > 0)
+      ? "the GPU energy counter did not advance over the window"
       : null,
     file,
   };

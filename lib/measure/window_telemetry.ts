@@ -6,7 +6,12 @@
  *
  * @module
  */
-import { type TelemetryRun, TelemetrySampler, type TelemetrySamplerOptions } from "./telemetry.ts";
+import {
+  type TelemetryRun,
+  type TelemetrySample,
+  TelemetrySampler,
+  type TelemetrySamplerOptions,
+} from "./telemetry.ts";
 import {
   summarizeTelemetry,
   type TelemetryFields,
@@ -107,6 +112,10 @@ export class WindowTelemetry {
       marks: [{ tMs: 0, label: this.#label }, { tMs: end, label: null }],
     };
     const summary = summarizeTelemetry(series);
+    // Energy at the window's own edges, interpolated between the samples around each mark (the
+    // first kept sample comes up to one interval after the start; the last, after the end).
+    const interpolated = energyBetween(full.series, from, to);
+    if (interpolated !== null) summary.gpuEnergyJ = interpolated;
     return { run, summary, fields: telemetryRowFields(summary) };
   }
 }
@@ -131,4 +140,45 @@ export function gpuOptionFor(
   deviceId = 0,
 ): NonNullable<TelemetrySamplerOptions["gpu"]> {
   return device === "cpu" ? false : { cudaDeviceId: deviceId };
+}
+
+/**
+ * The GPU energy counter's increase between two times, each edge interpolated linearly between
+ * the readings around it; null unless both edges have a reading on each side.
+ *
+ * @param series Every sample of the run, in time order.
+ * @param from Window start, ms.
+ * @param to Window end, ms.
+ * @returns Joules, or null.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { energyBetween } from "./window_telemetry.ts";
+ * const at = (tMs: number, energyJ: number) => ({ tMs, gpu: { energyJ } });
+ * // 10 J/s: the window 50..250 ms used 2 J, though its samples span 100..300 ms.
+ * assert.equal(energyBetween([at(0, 0), at(100, 1), at(200, 2), at(300, 3)] as never, 50, 250), 2);
+ * assert.equal(energyBetween([at(100, 1), at(300, 3)] as never, 50, 250), null);
+ * ```
+ */
+export function energyBetween(
+  series: readonly TelemetrySample[],
+  from: number,
+  to: number,
+): number | null {
+  const readings = series.flatMap((s) =>
+    s.gpu !== null && typeof s.gpu.energyJ === "number" ? [{ t: s.tMs, e: s.gpu.energyJ }] : []
+  );
+  const at = (t: number): number | null => {
+    const after = readings.findIndex((r) => r.t >= t);
+    if (after < 0) return null;
+    const b = readings[after]!;
+    if (b.t === t) return b.e;
+    const a = readings[after - 1];
+    if (a === undefined) return null;
+    return a.e + (b.e - a.e) * (t - a.t) / (b.t - a.t);
+  };
+  if (!Number.isFinite(to)) return null;
+  const start = at(from);
+  const end = at(to);
+  return start === null || end === null ? null : end - start;
 }

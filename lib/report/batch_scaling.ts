@@ -52,6 +52,11 @@ export interface BatchScalingEntry {
   stops_paying_at: number | null;
   /** True when that is the largest measured batch: batching still paid up to there. */
   largest_measured: boolean;
+  /**
+   * False when a cell the verdict rests on (every batch up to the one after the stop) varies by
+   * more than 20 % across its runs: the stop point is then within noise, not settled.
+   */
+  settled: boolean;
 }
 
 /**
@@ -123,6 +128,8 @@ export function batchScaling(rows: readonly SummaryRow[]): BatchScalingEntry[] {
       noisy: c.noisy,
     }));
     const at = stopsPayingAt(points);
+    const stop = points.findIndex((p) => p.batch === at);
+    const resting = stop < 0 ? [] : points.slice(0, stop + 2);
     out.push({
       dtype: first.dtype,
       label: reportLabel(first.dtype),
@@ -131,6 +138,7 @@ export function batchScaling(rows: readonly SummaryRow[]): BatchScalingEntry[] {
       points,
       stops_paying_at: at,
       largest_measured: at !== null && at === points.at(-1)!.batch,
+      settled: at !== null && resting.every((p) => !p.noisy),
     });
   }
   return out.sort((a, b) =>
@@ -157,9 +165,10 @@ export function batchScaling(rows: readonly SummaryRow[]): BatchScalingEntry[] {
  * const [line] = batchScalingLines([{
  *   dtype: "q4", label: "int4", use_cache: true, context_tokens: 128,
  *   points: [point(1, 100), point(2, 180), point(4, 190)], stops_paying_at: 2,
- *   largest_measured: false,
+ *   largest_measured: false, settled: false,
  * }], "cpu (Test CPU)");
  * assert.match(line!, /batching stops paying at batch 2 on cpu \(Test CPU\)/);
+ * assert.match(line!, /within noise/);
  * ```
  */
 export function batchScalingLines(entries: readonly BatchScalingEntry[], device: string): string[] {
@@ -179,6 +188,10 @@ export function batchScalingLines(entries: readonly BatchScalingEntry[], device:
     const verdict = e.largest_measured
       ? `batching still pays up to the largest measured batch, ${at.batch}, on ${device}`
       : `batching stops paying at batch ${at.batch} on ${device}`;
-    return `${where}: ${verdict}${gain}. Decode tokens/s, total (per sequence): ${series}.`;
+    const noise = e.settled
+      ? ""
+      : " — within noise: a cell it rests on varies by more than 20 % across its runs, so rerun " +
+        "on a quieter machine before relying on it";
+    return `${where}: ${verdict}${gain}${noise}. Decode tokens/s, total (per sequence): ${series}.`;
   });
 }

@@ -45,6 +45,7 @@ Deno.test("final_report.json: batch_scaling per dtype, totals and per-sequence r
     assertEquals(e.points.map((p) => p.decode_tokens_per_s), [100, 190, 360, 370]);
     assertEquals(e.points.map((p) => p.decode_tokens_per_s_per_seq), [100, 95, 90, 46.25]);
     assertEquals([e.stops_paying_at, e.largest_measured, e.context_tokens], [4, false, 128]);
+    assertEquals(e.settled, e.points.slice(0, 4).every((p) => !p.noisy));
   }
   // The headline numbers stay at the smallest batch.
   assertEquals(report.extended["preset:a"]!.batch, 1);

@@ -22,7 +22,7 @@ export interface PreflightSummary {
   counts: { pass: number; warn: number; fail: number };
 }
 
-/** Tokens per joule of one setup (model, dtype, device, cache mode). */
+/** Tokens per joule of one setup (model, dtype, device, cache mode, batch). */
 export interface EnergyEntry {
   /** Model reference. */
   model: string;
@@ -32,8 +32,10 @@ export interface EnergyEntry {
   device: string;
   /** KV cache on or off. */
   use_cache: boolean;
-  /** Generated tokens (all sequences) of the cells whose energy is known. */
-  tokens: number;
+  /** Sequences per batch. */
+  batch: number;
+  /** Generated tokens (all sequences) of the cells whose energy is known; null when none is. */
+  tokens: number | null;
   /** GPU energy of those cells' measured windows (NVML counter deltas), J; null unknown. */
   energy_j: number | null;
   /** `tokens / energy_j`; null when the energy is unknown. */
@@ -132,7 +134,7 @@ export function runWarnings(
 export function tokensPerJouleBySetup(rows: readonly BenchRow[]): EnergyEntry[] {
   const groups = new Map<string, BenchRow[]>();
   for (const r of rows.filter((r) => r.status === "ok")) {
-    const key = JSON.stringify([r.model, r.dtype, r.device, r.use_cache]);
+    const key = JSON.stringify([r.model, r.dtype, r.device, r.use_cache, r.batch]);
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
   return [...groups.values()].map((group) => {
@@ -157,7 +159,8 @@ export function tokensPerJouleBySetup(rows: readonly BenchRow[]): EnergyEntry[] 
       dtype: first.dtype,
       device: first.device,
       use_cache: first.use_cache,
-      tokens: known > 0 ? tokens : 0,
+      batch: first.batch,
+      tokens: known > 0 ? tokens : null,
       energy_j: known > 0 ? energy : null,
       tokens_per_joule: known > 0 ? tokens / energy : null,
       reason,
@@ -175,7 +178,7 @@ export function tokensPerJouleBySetup(rows: readonly BenchRow[]): EnergyEntry[] 
  * ```ts
  * import assert from "node:assert/strict";
  * import { healthMarkdown } from "./run_health.ts";
- * const md = healthMarkdown([], [{ model: "m", dtype: "q4", device: "cpu", use_cache: true, tokens: 0, energy_j: null, tokens_per_joule: null, reason: "CPU cells" }]);
+ * const md = healthMarkdown([], [{ model: "m", dtype: "q4", device: "cpu", use_cache: true, batch: 1, tokens: null, energy_j: null, tokens_per_joule: null, reason: "CPU cells" }]);
  * assert(md.includes("## Warnings") && md.includes("None.") && md.includes("not measured: CPU cells"));
  * ```
  */
@@ -193,12 +196,14 @@ export function healthMarkdown(
       "Generated tokens of the measured runs ÷ the GPU energy counter's delta over them (prefill " +
         "included).",
       "",
-      "| model | dtype | device | cache | tokens | energy (J) | tokens/J |",
-      "|---|---|---|---|---:|---:|---:|",
+      "| model | dtype | device | cache | batch | tokens | energy (J) | tokens/J |",
+      "|---|---|---|---|---:|---:|---:|---:|",
       ...known.map((e) =>
-        `| ${e.model} | ${e.dtype} | ${e.device} | ${e.use_cache ? "on" : "off"} | ${e.tokens} | ${
-          e.energy_j!.toFixed(1)
-        } | ${e.tokens_per_joule!.toFixed(2)} |`
+        `| ${e.model} | ${e.dtype} | ${e.device} | ${
+          e.use_cache ? "on" : "off"
+        } | ${e.batch} | ${e.tokens} | ${e.energy_j!.toFixed(1)} | ${
+          e.tokens_per_joule!.toFixed(2)
+        } |`
       ),
     );
   }

@@ -30,6 +30,8 @@ export interface BatchMemoryShape {
   kvElementBytes: number;
   /** Whether the prefill's logits cover every position (`all`) or only the last (`last`). */
   logitsPositions: "last" | "all";
+  /** KV cache on (default) or off: off holds no cache, and each step recomputes the whole length. */
+  useCache?: boolean;
 }
 
 /** The estimate, bytes, by part. */
@@ -64,11 +66,14 @@ export interface BatchMemoryEstimate {
  */
 export function estimateBatchMemory(s: BatchMemoryShape): BatchMemoryEstimate {
   const length = s.contextTokens + s.newTokens;
-  const kvBytes = 2 * s.numLayers * s.numKvHeads * s.headDim * s.kvElementBytes * 2 * s.batch *
-    length;
+  const cached = s.useCache ?? true;
+  const kvBytes = cached
+    ? 2 * s.numLayers * s.numKvHeads * s.headDim * s.kvElementBytes * 2 * s.batch * length
+    : 0;
   const hidden = s.numHeads * s.headDim;
-  const activationBytes = 4 * s.batch * s.contextTokens *
-    (8 * hidden + s.numHeads * s.contextTokens);
+  // Without the cache the last step runs the whole sequence (prompt + generated) at once.
+  const attended = cached ? s.contextTokens : length;
+  const activationBytes = 4 * s.batch * attended * (8 * hidden + s.numHeads * attended);
   const logitsBytes = 4 * s.batch * s.vocabSize * (s.logitsPositions === "all" ? length : 1);
   return {
     kvBytes,

@@ -84,6 +84,7 @@ export async function runCell(
       vocabSize: model.vocabSize,
       kvElementBytes: model.kvDtype === "float16" ? 2 : 4,
       logitsPositions: model.logitsPositions,
+      useCache: cell.useCache,
     }, Deno.systemMemoryInfo().available);
     if (problem !== null) throw new Error(problem);
   }
