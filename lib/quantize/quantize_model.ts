@@ -23,6 +23,7 @@ import { checkBlockSize } from "./q4.ts";
 import { convertGraphToBfloat16 } from "./bfloat16_graph.ts";
 import { rewriteMatMulsQ4Gptq } from "./gptq_rewrite.ts";
 import { quantizationSettings, setQuantizationMetadata } from "./quantization_metadata.ts";
+import { exists } from "../_fs.ts";
 
 /** How q8 (int8) MatMuls are written: see {@linkcode QuantizeOptions.int8Kind}. */
 export const INT8_KINDS = ["dynamic", "nbits"] as const;
@@ -333,14 +334,4 @@ function addMicrosoftOpset(model: ModelProto): void {
     imports.push({ domain: "com.microsoft", version: 1 });
   }
   model.opsetImport = imports;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }

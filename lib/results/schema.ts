@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { TELEMETRY_FIELDS } from "../measure/telemetry_summary.ts";
 
 /** One measured run of one benchmark cell (never aggregated). `benchmarks/results.csv`. */
 export interface BenchRow {
@@ -183,26 +184,8 @@ export const BENCH_FIELDS_ADDED = [
   "shard",
   "host",
   "spec_hash",
-  // Telemetry of each cell's measured window (lib/measure/telemetry_summary.ts TELEMETRY_FIELDS).
-  "telemetry_samples",
-  "cpu_process_pct_mean",
-  "cpu_process_pct_p95",
-  "cpu_process_pct_max",
-  "cpu_system_pct_mean",
-  "cpu_busiest_core_pct_mean",
-  "rss_mean_bytes",
-  "mem_available_min_bytes",
-  "load1_mean",
-  "gpu_util_pct_mean",
-  "gpu_util_pct_p95",
-  "gpu_util_pct_max",
-  "gpu_mem_used_max_bytes",
-  "gpu_mem_process_max_bytes",
-  "gpu_temp_c_max",
-  "gpu_power_w_mean",
-  "gpu_sm_clock_mhz_mean",
-  "gpu_energy_j",
-  "gpu_throttle_reasons",
+  // Telemetry of each cell's measured window, in the summary's own column order.
+  ...TELEMETRY_FIELDS,
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /** Column order of `results.csv`. */

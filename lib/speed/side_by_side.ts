@@ -16,6 +16,7 @@ import { summarize } from "../measure/stats.ts";
 import { quantizeModel, variantPath } from "../quantize/quantize_model.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { type SpeedSetting, variantKey } from "./setting.ts";
+import { exists } from "../_fs.ts";
 
 /** Options of {@linkcode runSideBySide}. */
 export interface SideBySideOptions {
@@ -217,14 +218,4 @@ async function link(target: string, intoDir: string): Promise<void> {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   await Deno.symlink(await Deno.realPath(target), path);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }

@@ -14,6 +14,7 @@ import { readTable } from "../results/table.ts";
 import { expandGrid } from "./grid.ts";
 import { SHARD_MANIFEST, specHash } from "./shard.ts";
 import { parseSweepSpec, type SweepSpec } from "./spec.ts";
+import { exists } from "../_fs.ts";
 
 /** One shard output as read. */
 export interface ShardOutput {
@@ -182,14 +183,4 @@ export function planMerge(outputs: readonly ShardOutput[], spec: SweepSpec | nul
       ? []
       : theSpec.models.filter((m) => !perplexity.some((r) => r.model === m)),
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }

@@ -12,6 +12,7 @@ import type { BenchRow } from "../results/schema.ts";
 import { writeParquet, writeTable } from "../results/table.ts";
 import { summarize } from "../measure/stats.ts";
 import type { MergePlan } from "./merge.ts";
+import { exists } from "../_fs.ts";
 
 /** Cells and decode speed of one host in a merge. */
 export interface HostSummary {
@@ -161,7 +162,7 @@ async function writeMergedExtras(plan: MergePlan, bench: string): Promise<string
   const shards: ShardFiles[] = [];
   for (const o of plan.outputs) {
     const nested = join(o.dir, "benchmarks");
-    const benchDir = await Deno.stat(join(nested, "results.csv")).then(() => nested, () => o.dir);
+    const benchDir = await exists(join(nested, "results.csv")) ? nested : o.dir;
     shards.push({
       benchDir,
       label: o.manifest?.shard ?? o.rows[0]?.shard ?? o.dir,
