@@ -200,3 +200,75 @@ Deno.exit(1);
   const other = await run("other");
   assert(other.stderr.includes("DEP9999") && !other.stderr.includes("DEP0040"), other.stderr);
 });
+
+/** The synthetic results.csv with `edit` applied to its lines (header first). */
+function editedResults(edit: (lines: string[]) => string[]): string {
+  return edit(syntheticResultsCsv().trim().split("\n")).join("\n") + "\n";
+}
+
+/** Sets column `name` of data row `row` (1-based) to `value`. */
+function setCell(lines: string[], row: number, name: string, value: string): string[] {
+  const column = lines[0]!.split(",").indexOf(name);
+  const cells = lines[row]!.split(",");
+  cells[column] = value;
+  return lines.map((line, i) => i === row ? cells.join(",") : line);
+}
+
+Deno.test("report refuses a bad results.csv in one line naming the row, column or file", async () => {
+  const cases: [string, string | Uint8Array, string[]][] = [
+    ["dtype.csv", editedResults((l) => setCell(l, 1, "dtype", "fp8")), ["row 1", "'dtype'", "fp8"]],
+    [
+      "blank.csv",
+      editedResults((l) => setCell(l, 1, "decode_tokens_per_s", "")),
+      ["row 1", "'decode_tokens_per_s'", "blank"],
+    ],
+    [
+      "extra.csv",
+      editedResults((l) => l.map((line, i) => `${line},${i === 0 ? "extra" : "1"}`)),
+      ["unknown column 'extra'"],
+    ],
+    [
+      "dup.csv",
+      editedResults((l) => l.map((line, i) => `${line},${i === 0 ? "model" : "m"}`)),
+      ["column 'model' twice"],
+    ],
+    ["header.csv", editedResults((l) => l.slice(0, 1)), ["'--results'", "no rows"]],
+    ["binary.csv", Uint8Array.from({ length: 512 }, (_, i) => (i * 37) % 256), ["not a CSV"]],
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "bad_report_" });
+  for (const [name, content] of cases) {
+    const path = join(dir, name);
+    if (typeof content === "string") await Deno.writeTextFile(path, content);
+    else await Deno.writeFile(path, content);
+  }
+  for (const [name, , includes] of cases) {
+    const r = await cli("report", [
+      "--results",
+      join(dir, name),
+      "--no-perplexity",
+      "--out",
+      join(dir, "out"),
+    ]);
+    assertOneLine(r, name, ...includes);
+  }
+  assertEquals(await listTree(dir), cases.map(([name]) => name).sort());
+});
+
+Deno.test("report takes the columns in another order; --out naming a file names the flag", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_order_" });
+  const swapped = editedResults((lines) =>
+    lines.map((line) => {
+      const [a, b, ...rest] = line.split(",");
+      return [b, a, ...rest].join(",");
+    })
+  );
+  await Deno.writeTextFile(join(dir, "r.csv"), swapped);
+  await Deno.writeTextFile(join(dir, "file"), "a file\n");
+  const bad = await cli("report", ["--results", join(dir, "r.csv"), "--out", join(dir, "file")]);
+  assertOneLine(bad, "'--out'", "is a file, not a directory");
+  const merge = await cli("merge", [dir, "--out", join(dir, "file")]);
+  assertOneLine(merge, "'--out'", "is a file, not a directory");
+  const ok = await cli("report", ["--results", join(dir, "r.csv"), "--out", join(dir, "out")]);
+  assertEquals(ok.code, 0, ok.stderr);
+  assert((await listTree(join(dir, "out"))).includes("metrics/final_report.json"));
+});
