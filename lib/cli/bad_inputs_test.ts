@@ -272,3 +272,17 @@ Deno.test("report takes the columns in another order; --out naming a file names 
   assertEquals(ok.code, 0, ok.stderr);
   assert((await listTree(join(dir, "out"))).includes("metrics/final_report.json"));
 });
+
+Deno.test("history --db on another program's SQLite file refuses it and leaves it unchanged", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_hist_" });
+  const other = join(dir, "other.sqlite");
+  const { DatabaseSync } = await import("node:sqlite");
+  const foreign = new DatabaseSync(other);
+  foreign.exec("CREATE TABLE notes (a)");
+  foreign.close();
+  const before = await Deno.readFile(other);
+  const r = await cli("history", ["--db", other]);
+  assertOneLine(r, other, "not a Turbo Inference history");
+  assertEquals(await Deno.readFile(other), before);
+  assertEquals(await listTree(dir), ["other.sqlite"]);
+});

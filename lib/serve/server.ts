@@ -6,6 +6,7 @@
  * @module
  */
 import { HistoryDb } from "../history/db.ts";
+import { DEFAULT_HISTORY_PATH } from "../history/record.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import type { ServeConfig } from "./config.ts";
 import { serveAsset } from "./assets.ts";
@@ -47,7 +48,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   };
   // The model cache is read by ensureModel in this process and in every worker.
   Deno.env.set("TURBO_MODEL_CACHE", config.modelCache);
-  const db = HistoryDb.open(config.db);
+  const db = HistoryDb.open(config.db, { createDir: config.db === DEFAULT_HISTORY_PATH });
   const queue = new JobQueue(db, {
     log,
     workerEnv: { TURBO_MODEL_CACHE: config.modelCache },
