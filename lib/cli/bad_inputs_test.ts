@@ -286,3 +286,46 @@ Deno.test("history --db on another program's SQLite file refuses it and leaves i
   assertEquals(await Deno.readFile(other), before);
   assertEquals(await listTree(dir), ["other.sqlite"]);
 });
+
+Deno.test("build-model --out naming a file is refused (with --force too); a dead build's staging folder is removed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_build_" });
+  const file = join(dir, "file");
+  await Deno.writeTextFile(file, "not a model\n");
+  for (const force of [[], ["--force"]]) {
+    const r = await cli("build_model", ["--preset", "tiny", "--out", file, ...force]);
+    assertOneLine(r, "'--out'", file, "is a file, not a directory");
+  }
+  assertEquals(await Deno.readTextFile(file), "not a model\n");
+  // A staging folder of a process that no longer exists (what kill -9 leaves).
+  const dead = new Deno.Command("true").spawn();
+  await dead.status;
+  const stale = join(dir, `o.tmp-${dead.pid}-abc123`);
+  await Deno.mkdir(join(stale, "onnx"), { recursive: true });
+  const ok = await cli("build_model", ["--preset", "tiny", "--out", join(dir, "o")]);
+  assertEquals(ok.code, 0, ok.stderr);
+  assert(ok.stderr.includes(`removed ${stale}`), ok.stderr);
+  assertEquals((await listTree(dir)).filter((p) => !p.includes("/")), ["file", "o"]);
+});
+
+Deno.test("build-model on SIGINT removes its partial build, says so in one line, exits 130", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_sigint_" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI("build_model"), "--preset", "small", "--out", join(dir, "o")],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const guard = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  try {
+    while ((await listTree(dir)).length === 0) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    const out = await child.output();
+    const r = { code: out.code, stdout: "", stderr: new TextDecoder().decode(out.stderr) };
+    assertEquals(r.code, 130, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, r.stderr);
+    assert(lines[0]!.startsWith("interrupted: ") && lines[0]!.includes("run the same command"));
+    assertEquals(await listTree(dir), []);
+  } finally {
+    clearTimeout(guard);
+  }
+});
