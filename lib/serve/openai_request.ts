@@ -145,7 +145,9 @@ export function validateGeneration(
   for (const key of Object.keys(body)) {
     if (!ACCEPTED[kind].has(key)) fail(`Unrecognized request argument supplied: ${key}`, key);
   }
-  if (typeof body.model !== "string") fail("'model' must be a string", "model");
+  if (typeof body.model !== "string") {
+    fail(`'model' must be a string, got ${JSON.stringify(body.model) ?? "nothing"}`, "model");
+  }
   const { model, dtype } = servedModel(body.model, models);
   const optionalNumber = (key: string, min: number, max: number) => {
     const v = body[key];
@@ -255,7 +257,10 @@ export function validateGeneration(
 }
 
 function completionPrompt(prompt: unknown): string | number[] {
-  const one = Array.isArray(prompt) && prompt.length === 1 ? prompt[0] : prompt;
+  // `[[ids]]` or `["text"]` is a batch of one prompt; `[id]` is a one-token prompt.
+  const one = Array.isArray(prompt) && prompt.length === 1 && typeof prompt[0] !== "number"
+    ? prompt[0]
+    : prompt;
   if (typeof one === "string" && one.length > 0) return one;
   if (Array.isArray(one) && one.length > 0 && one.every((t) => Number.isInteger(t) && t >= 0)) {
     return one as number[];

@@ -218,11 +218,24 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   };
 
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: (addr) => resolve(addr as Deno.NetAddr),
-  }, handler);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: (addr) => resolve(addr as Deno.NetAddr),
+    }, handler);
+  } catch (error) {
+    await queue.close();
+    db.close();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `port ${config.port} on ${config.host} is already in use (another server?): ` +
+          `pick another with --port or TURBO_PORT`,
+      );
+    }
+    throw error;
+  }
   const addr = await listening;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return {
