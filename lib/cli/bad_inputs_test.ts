@@ -329,3 +329,31 @@ Deno.test("build-model on SIGINT removes its partial build, says so in one line,
     clearTimeout(guard);
   }
 });
+
+Deno.test("bench --model naming a file says so; a garbage ONNX fails without ORT's EndProfiling line", async () => {
+  const tiny = await tinyDir();
+  const file = join(tiny, "config.json");
+  assertOneLine(
+    await cli("bench", ["--model", file, "--runs", "1"]),
+    "'--model'",
+    file,
+    "is a file",
+  );
+  const dir = await Deno.makeTempDir({ prefix: "bad_onnx_" });
+  for (
+    const f of ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]
+  ) {
+    await Deno.copyFile(join(tiny, f), join(dir, f));
+  }
+  await Deno.mkdir(join(dir, "onnx"));
+  await Deno.writeFile(
+    join(dir, "onnx", "model.onnx"),
+    Uint8Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256),
+  );
+  const r = await cli("bench", ["--model", dir, "--runs", "1", "--prompt-tokens", "16"]);
+  assertEquals(r.code, 1, r.stderr);
+  assert(!r.stderr.includes("EndProfiling"), r.stderr);
+  const errors = r.stderr.trim().split("\n").filter((l) => l.startsWith("error: "));
+  assertEquals(errors.length, 1, r.stderr);
+  assert(errors[0]!.includes("is not a readable ONNX model"), r.stderr);
+});
