@@ -18,7 +18,7 @@ export interface ShellCommand {
 
 /** How a test runs a command: the argv and environment, why it does not, or what is wrong. */
 export type CommandPlan =
-  | { argv: string[]; env: Record<string, string> }
+  | { argv: string[]; env: Record<string, string>; service?: true }
   | { skip: string }
   | { error: string };
 
@@ -31,7 +31,8 @@ export type CommandPlan =
  * ```ts
  * import assert from "node:assert/strict";
  * import { shellCommands } from "./shell_blocks.ts";
- * const md = "x\n```sh\nmake test   # the tests\n./deno task bench \\\n  --help\n```\n";
+ * const fence = "`".repeat(3);
+ * const md = `x\n${fence}sh\nmake test   # the tests\n./deno task bench \\\n  --help\n${fence}\n`;
  * assert.deepEqual(shellCommands(md), [
  *   { line: 3, text: "make test" },
  *   { line: 4, text: "./deno task bench --help" },
@@ -105,6 +106,9 @@ export function words(command: string): string[] {
   return out;
 }
 
+/** The address the service examples use (`./deno task serve`'s default). */
+export const SERVICE_ADDRESS = "localhost:8000";
+
 /** Tasks that run the test suite or a long-running server: the test checks they exist only. */
 const EXISTS_ONLY = new Set(["test", "ok"]);
 
@@ -153,6 +157,11 @@ export function planCommand(command: string, tasks: readonly string[]): CommandP
   }
   if (program === "make") {
     return { argv: ["make", ...(args.includes("-n") ? [] : ["-n"]), ...args], env };
+  }
+  if (program === "curl" && command.includes(SERVICE_ADDRESS)) {
+    if (command.includes("…")) return { skip: "an example id (…) a real job would replace" };
+    // Against a service the test starts; an HTTP error fails the command.
+    return { argv: ["curl", "--fail-with-body", "--max-time", "60", ...args], env, service: true };
   }
   if (program === "du" || program === "git") {
     return { skip: `'${program}' inspects a checkout; not a project command` };
