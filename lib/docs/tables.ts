@@ -104,13 +104,38 @@ export function markdownTable(header: readonly string[], rows: readonly unknown[
     .map((r) => `| ${r.join(" | ")} |`).join("\n");
 }
 
-/** The report's per-dtype entries: top-level objects with a string `dtype`, keyed by label. */
+/** Whether `v` is a per-dtype entry: an object with a string `dtype`. */
+function isDtypeEntry(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) &&
+    typeof (v as Record<string, unknown>).dtype === "string";
+}
+
+/**
+ * The report's per-dtype entries, keyed by label: the top-level entries with a `dtype`, else the
+ * first nested object or array that holds such entries (so a report that moves its rows one level
+ * down, e.g. under `results` or per model, still renders).
+ */
 function dtypeEntries(report: Record<string, unknown>): [string, Record<string, unknown>][] {
-  return Object.entries(report).filter((entry): entry is [string, Record<string, unknown>] => {
-    const v = entry[1];
-    return typeof v === "object" && v !== null && !Array.isArray(v) &&
-      typeof (v as Record<string, unknown>).dtype === "string";
-  });
+  const of = (holder: unknown): [string, Record<string, unknown>][] => {
+    if (Array.isArray(holder)) {
+      return holder.filter(isDtypeEntry).map((v) => [String(v.dtype), v]);
+    }
+    if (typeof holder !== "object" || holder === null) return [];
+    return Object.entries(holder).filter((e): e is [string, Record<string, unknown>] =>
+      isDtypeEntry(e[1])
+    );
+  };
+  const top = of(report);
+  if (top.length > 0) return top;
+  for (const value of Object.values(report)) {
+    const nested = of(value);
+    if (nested.length > 0) return nested;
+    for (const inner of typeof value === "object" && value !== null ? Object.values(value) : []) {
+      const deeper = of(inner);
+      if (deeper.length > 0) return deeper;
+    }
+  }
+  return [];
 }
 
 /** The first model's quality per dtype (`extended.<model>.quality`), or none. */

@@ -42,6 +42,15 @@ Deno.test("renderResults() takes its columns from the report's keys and stamps c
   assert(out.endsWith("runs of commit 0123456789, 2026-12-02._"), out);
 });
 
+Deno.test("renderResults() finds per-dtype rows one or two levels down when the report moves them", () => {
+  const rows = [{ dtype: "fp32", tokens_s: 1 }, { dtype: "q4", tokens_s: 2 }];
+  for (const report of [{ results: rows }, { by_model: { m: { fp32: rows[0], q4: rows[1] } } }]) {
+    const lines = renderResults({ report, reportMd: "" }).split("\n");
+    assertEquals(lines[0], "|  | dtype | tokens_s |");
+    assertEquals(lines[3], "| q4 | q4 | 2 |");
+  }
+});
+
 Deno.test("renderResults() and renderAnswers() say so when the report has nothing for them", () => {
   assert(renderResults({ report: {}, reportMd: "" }).startsWith("_No per-dtype entries"));
   assert(renderAnswers({ report: {}, reportMd: "# x\n" }).startsWith("_No answers"));
