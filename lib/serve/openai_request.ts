@@ -1,7 +1,8 @@
 /**
  * Validation of OpenAI-compatible requests (`/v1/completions`, `/v1/chat/completions`): the
- * fields OpenAI's API accepts, the values this server supports (greedy, one answer), and the
- * model id (`REF` or `REF:DTYPE`). Anything else is a 400 naming the parameter.
+ * fields OpenAI's API accepts, the values this server honours (sampling, `n` answers, log-probs,
+ * echo), and the model id (`REF` or `REF:DTYPE`). Anything else, and any parameter the server
+ * would not honour, is a 400 naming the parameter; an unknown model is a 404 `model_not_found`.
  *
  * @module
  */
@@ -29,6 +30,7 @@ const COMMON = [
   "logit_bias",
   "logprobs",
   "ignore_eos",
+  "top_k",
 ];
 const ACCEPTED: Record<Kind, ReadonlySet<string>> = {
   completion: new Set([...COMMON, "prompt", "echo", "best_of", "suffix"]),
@@ -52,7 +54,8 @@ const ACCEPTED: Record<Kind, ReadonlySet<string>> = {
  * @param id `REF` (fp32, else the model's first dtype) or `REF:DTYPE`.
  * @param models The catalogue.
  * @returns The model and dtype.
- * @throws {HttpError} 400 naming `model` when unknown or the dtype is not available.
+ * @throws {HttpError} 404 `model_not_found` when unknown; 400 naming `model` when the dtype is not
+ * available.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -60,7 +63,7 @@ const ACCEPTED: Record<Kind, ReadonlySet<string>> = {
  * import { listModels } from "./models.ts";
  * const models = listModels({ modelCache: Deno.makeTempDirSync() });
  * assert.deepEqual(servedModel("preset:tiny:q4", models).dtype, "q4");
- * assert.throws(() => servedModel("gpt-4", models), /'model' is unknown/);
+ * assert.throws(() => servedModel("gpt-4", models), { status: 404, code: "model_not_found" });
  * ```
  */
 export function servedModel(
@@ -75,7 +78,7 @@ export function servedModel(
   const model = findModel(models, ref);
   if (!model) {
     throw new HttpError(
-      400,
+      404,
       `'model' is unknown: '${id}' (GET /v1/models lists the models)`,
       "model",
       "model_not_found",
@@ -104,8 +107,18 @@ export interface Generation {
   includeUsage: boolean;
   stop: string[];
   ignoreEos: boolean;
-  prompt: string | number[] | null;
+  /** Completions: the prompts (one per `prompt` entry), text or token ids. */
+  prompts: (string | number[])[] | null;
+  /** Chat: the conversation. */
   messages: { role: string; content: string }[] | null;
+  /** Answers per prompt. */
+  n: number;
+  /** Completions: prepend the prompt (and score it with `logprobs`). */
+  echo: boolean;
+  /** `null`: no log-probabilities; else the top-k count each token lists (0 = the token's only). */
+  logprobs: number | null;
+  /** Sampling: temperature (0 greedy), top-p, top-k, seed. */
+  sampling: { temperature: number; topP: number; topK: number; seed: number | null };
 }
 
 /**
@@ -156,22 +169,41 @@ export function validateGeneration(
   };
   optionalNumber("temperature", 0, 2);
   optionalNumber("top_p", 0, 1);
+  if (body.top_p === 0) fail("'top_p' must be greater than 0", "top_p");
+  if (
+    body.top_k !== undefined && body.top_k !== null &&
+    !(Number.isInteger(body.top_k) && (body.top_k as number) >= -1)
+  ) {
+    fail(
+      `'top_k' must be an integer >= -1 (-1 or 0: all tokens), got ${JSON.stringify(body.top_k)}`,
+      "top_k",
+    );
+  }
   for (const key of ["presence_penalty", "frequency_penalty"]) {
     optionalNumber(key, -2, 2);
-    if (body[key]) fail(`'${key}' is not supported (greedy decoding); use 0`, key);
+    if (body[key]) fail(`'${key}' is not supported by this server; use 0`, key);
   }
-  if (body.n !== undefined && body.n !== null && body.n !== 1) {
-    fail(`'n' must be 1 (greedy decoding gives one answer), got ${JSON.stringify(body.n)}`, "n");
+  const n = body.n ?? 1;
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_N) {
+    fail(`'n' must be an integer in 1..${MAX_N}, got ${JSON.stringify(body.n)}`, "n");
   }
-  if (body.best_of !== undefined && body.best_of !== null && body.best_of !== 1) {
-    fail("'best_of' must be 1", "best_of");
+  if (body.best_of !== undefined && body.best_of !== null && body.best_of !== n) {
+    fail("'best_of' is not supported by this server (leave it out, or equal to 'n')", "best_of");
   }
-  for (const key of ["echo", "logprobs", "top_logprobs", "suffix", "tools", "tool_choice"]) {
+  for (const key of ["suffix", "tools", "tool_choice"]) {
     const v = body[key];
     const off = v === undefined || v === null || v === false ||
       (key === "tool_choice" && v === "none") || (Array.isArray(v) && v.length === 0);
     if (!off) fail(`'${key}' is not supported by this server`, key);
   }
+  const logprobs = kind === "completion" ? completionLogprobs(body) : chatLogprobs(body);
+  if (kind === "chat" && body.echo !== undefined) {
+    fail("Unrecognized request argument supplied: echo", "echo");
+  }
+  if (body.echo !== undefined && body.echo !== null && typeof body.echo !== "boolean") {
+    fail(`'echo' must be true or false, got ${JSON.stringify(body.echo)}`, "echo");
+  }
+  const echo = body.echo === true;
   if (body.logit_bias && Object.keys(body.logit_bias as object).length > 0) {
     fail("'logit_bias' is not supported by this server", "logit_bias");
   }
@@ -214,8 +246,13 @@ export function validateGeneration(
   let maxTokens: number;
   if (rawMax === null) {
     maxTokens = Math.min(256, model.max_positions ?? 256);
-  } else if (typeof rawMax !== "number" || !Number.isInteger(rawMax) || rawMax < 1) {
-    fail(`'${maxKey}' must be a positive integer, got ${JSON.stringify(rawMax)}`, maxKey);
+  } else if (typeof rawMax !== "number" || !Number.isInteger(rawMax) || rawMax < (echo ? 0 : 1)) {
+    fail(
+      `'${maxKey}' must be a positive integer${echo ? " (or 0 with echo)" : ""}, got ${
+        JSON.stringify(rawMax)
+      }`,
+      maxKey,
+    );
   } else {
     maxTokens = rawMax;
   }
@@ -237,33 +274,90 @@ export function validateGeneration(
     includeUsage,
     stop,
     ignoreEos: body.ignore_eos === true,
+    n: n as number,
+    echo,
+    logprobs,
+    sampling: {
+      temperature: (body.temperature as number | null | undefined) ?? 1,
+      topP: (body.top_p as number | null | undefined) ?? 1,
+      topK: Math.max(0, (body.top_k as number | null | undefined) ?? 0),
+      seed: (body.seed as number | null | undefined) ?? null,
+    },
   };
   if (kind === "completion") {
     return {
       ...base,
       id: `cmpl-${crypto.randomUUID().replaceAll("-", "")}`,
-      prompt: completionPrompt(body.prompt),
+      prompts: completionPrompts(body.prompt),
       messages: null,
     };
   }
   return {
     ...base,
     id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`,
-    prompt: null,
+    prompts: null,
     messages: chatMessages(body.messages),
   };
 }
 
-function completionPrompt(prompt: unknown): string | number[] {
-  const one = Array.isArray(prompt) && prompt.length === 1 ? prompt[0] : prompt;
-  if (typeof one === "string" && one.length > 0) return one;
-  if (Array.isArray(one) && one.length > 0 && one.every((t) => Number.isInteger(t) && t >= 0)) {
-    return one as number[];
+/** Most answers one request may ask for (`n`). */
+export const MAX_N = 16;
+
+/** Most prompts one completions request may hold. */
+export const MAX_PROMPTS = 64;
+
+/**
+ * OpenAI's `prompt`: a string, a token-id array, or a list of either (one answer set each), as
+ * lm-evaluation-harness sends `[[ids]]`.
+ */
+function completionPrompts(prompt: unknown): (string | number[])[] {
+  const isIds = (p: unknown) =>
+    Array.isArray(p) && p.length > 0 && p.every((t) => Number.isInteger(t) && t >= 0);
+  const one = (p: unknown, field: string): string | number[] => {
+    if (typeof p === "string" && p.length > 0) return p;
+    if (isIds(p)) return p as number[];
+    return fail(`'${field}' must be a non-empty string or token-id array`, field);
+  };
+  if (typeof prompt === "string" || isIds(prompt)) return [one(prompt, "prompt")];
+  if (Array.isArray(prompt) && prompt.length > 0) {
+    if (prompt.length > MAX_PROMPTS) {
+      fail(`'prompt' holds ${prompt.length} prompts; at most ${MAX_PROMPTS} per request`, "prompt");
+    }
+    return prompt.map((p, i) => one(p, `prompt[${i}]`));
   }
   return fail(
-    "'prompt' must be a non-empty string or token-id array (one prompt per request)",
+    "'prompt' must be a non-empty string, a token-id array, or a list of them",
     "prompt",
   );
+}
+
+/** Completions' `logprobs`: an integer 0..5 (top tokens listed per position), or null. */
+function completionLogprobs(body: Record<string, unknown>): number | null {
+  const v = body.logprobs;
+  if (v === undefined || v === null) return null;
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 5) {
+    fail(`'logprobs' must be an integer in 0..5, got ${JSON.stringify(v)}`, "logprobs");
+  }
+  return v as number;
+}
+
+/** Chat's `logprobs` (boolean) and `top_logprobs` (0..20, only with `logprobs: true`). */
+function chatLogprobs(body: Record<string, unknown>): number | null {
+  const on = body.logprobs;
+  const top = body.top_logprobs;
+  if (on !== undefined && on !== null && typeof on !== "boolean") {
+    fail(`'logprobs' must be true or false, got ${JSON.stringify(on)}`, "logprobs");
+  }
+  if (top !== undefined && top !== null) {
+    if (!Number.isInteger(top) || (top as number) < 0 || (top as number) > 20) {
+      fail(
+        `'top_logprobs' must be an integer in 0..20, got ${JSON.stringify(top)}`,
+        "top_logprobs",
+      );
+    }
+    if (on !== true) fail("'top_logprobs' needs 'logprobs': true", "top_logprobs");
+  }
+  return on === true ? (top as number | null | undefined) ?? 0 : null;
 }
 
 function chatMessages(messages: unknown): { role: string; content: string }[] {
