@@ -134,7 +134,9 @@ export async function handleGeneration(
   context: OpenAiContext,
 ): Promise<Response> {
   const g = validateGeneration(kind, await readJsonObject(request), servedModels(context.models()));
-  const pooled = await context.pool.get(g.model.id, g.dtype);
+  // A Hub-cache model loads from its directory: resolving its Hub id would ask the Hub.
+  const ref = g.model.source === "hub-cache" && g.model.dir ? g.model.dir : g.model.id;
+  const pooled = await context.pool.get(ref, g.dtype);
   const tokenizer = pooled.model.resolved.tokenizer;
   const prompts = kind === "chat"
     ? [chatPrompt(g, pooled, context.chatTemplates ?? NO_CHAT_TEMPLATES)]
