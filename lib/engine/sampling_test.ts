@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { loadDecoder } from "./decoder.ts";
+import { generate } from "./generate.ts";
+import { resolveModel } from "./resolve.ts";
 import { createSampler, greedyPick, rowLogprobs, samplePick } from "./sampling.ts";
 
 const probs = [0.5, 0.25, 0.15, 0.1];
@@ -53,4 +56,24 @@ Deno.test("log-probabilities are the log-softmax of the raw logits", () => {
   assert.deepEqual(r.top.map((t) => t.id), [0, 1, 2]);
   r.top.forEach((t) => assert(Math.abs(t.logprob - Math.log(probs[t.id]!)) < 1e-6));
   assert.deepEqual(rowLogprobs([1, 1], 0, 2).top.map((t) => t.id), [0, 1]); // ties: lowest id
+});
+
+Deno.test("generate() with a picker: greedyPick gives the default tokens; a seeded sampler repeats", async () => {
+  const model = await loadDecoder(await resolveModel("preset:tiny"), { dtype: "fp32" });
+  try {
+    const prompt = [[5, 17, 42, 7]];
+    const options = { maxNewTokens: 8 };
+    const greedy = await generate(model, prompt, options);
+    assert.deepEqual(
+      (await generate(model, prompt, { ...options, pick: greedyPick })).tokens,
+      greedy.tokens,
+    );
+    const sampled = async (seed: number) =>
+      (await generate(model, prompt, { ...options, pick: createSampler({ temperature: 2, seed }) }))
+        .tokens[0]!.join();
+    assert.equal(await sampled(11), await sampled(11));
+    assert.notEqual(await sampled(11), await sampled(12));
+  } finally {
+    await model.dispose();
+  }
 });

@@ -221,6 +221,9 @@ export function validateGeneration(
       fail(`'${key}' must be true or false, got ${JSON.stringify(body[key])}`, key);
     }
   }
+  if (body.store === true) {
+    fail("'store' is not supported by this server (nothing is stored)", "store");
+  }
   const stream = body.stream === true;
   let includeUsage = false;
   if (body.stream_options !== undefined && body.stream_options !== null) {

@@ -82,6 +82,7 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
         [{ model: "preset:tiny", messages, top_logprobs: 2 }, "top_logprobs"],
         [{ model: "preset:tiny", messages, logprobs: true, top_logprobs: 21 }, "top_logprobs"],
         [{ model: "preset:tiny", messages, echo: true }, "echo"],
+        [{ model: "preset:tiny", messages, store: true }, "store"],
         [{ model: "preset:tiny", messages, colour: "red" }, "colour"],
         [{ model: "preset:tiny", messages: [] }, "messages"],
         [{ model: "preset:tiny", messages, max_tokens: 600 }, "max_tokens"],

@@ -190,7 +190,7 @@ export const CHAT_COMPLETION_REQUEST_SCHEMA = {
     tools: { type: ["array", "null"], maxItems: 0 },
     tool_choice: { enum: ["none", null] },
     parallel_tool_calls: { type: ["boolean", "null"] },
-    store: { type: ["boolean", "null"] },
+    store: { type: ["boolean", "null"], enum: [false, null], description: "Nothing is stored" },
     metadata: { type: ["object", "null"] },
   },
 } as const;
