@@ -11,6 +11,8 @@
  *
  * @module
  */
+import type { Tokenizer } from "../engine/resolve.ts";
+import { HttpError } from "./http.ts";
 
 /** Templates given to the server. */
 export interface ChatTemplates {
@@ -107,4 +109,67 @@ export function chatTemplateFor(
     if (typeof named === "string" && named !== "") return named;
   }
   return templates.fallback;
+}
+
+/**
+ * The prompt ids of a chat through the model's template ({@linkcode chatTemplateFor}), as
+ * `apply_chat_template(..., tokenize=True)` makes them.
+ *
+ * @param modelId The catalogue id.
+ * @param tokenizer The model's tokenizer.
+ * @param messages The conversation.
+ * @param templates The server's templates.
+ * @returns The ids.
+ * @throws {HttpError} 400 `chat_template_missing` (param `model`) when the model has no template;
+ * 400 naming `messages` when the template does not render them.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chatPromptIds } from "./chat_template.ts";
+ * import { resolveModel } from "../engine/resolve.ts";
+ * const { tokenizer } = await resolveModel("preset:tiny");
+ * const none = { fallback: null, byModel: { "preset:tiny": "{{ messages[0]['content'] }}" } };
+ * const ids = chatPromptIds("preset:tiny", tokenizer, [{ role: "user", content: "Hi" }], none);
+ * assert.deepEqual(ids, tokenizer.encode("Hi", { add_special_tokens: false }));
+ * const bare = Object.create(tokenizer, { chat_template: { value: null } });
+ * assert.throws(
+ *   () => chatPromptIds("x", bare, [{ role: "user", content: "Hi" }], { fallback: null, byModel: {} }),
+ *   { status: 400, code: "chat_template_missing" },
+ * );
+ * ```
+ */
+export function chatPromptIds(
+  modelId: string,
+  tokenizer: Tokenizer,
+  messages: readonly { role: string; content: string }[],
+  templates: ChatTemplates,
+): number[] {
+  const template = chatTemplateFor(modelId, tokenizer.chat_template, templates);
+  if (template === null) {
+    throw new HttpError(
+      400,
+      `'model': ${modelId} has no chat template (its tokenizer_config.json has no 'chat_template'); start the server with --chat-template FILE (or ${modelId}=FILE), or use /v1/completions`,
+      "model",
+      "chat_template_missing",
+    );
+  }
+  try {
+    return Array.from(
+      tokenizer.apply_chat_template([...messages] as never, {
+        chat_template: template,
+        add_generation_prompt: true,
+        tokenize: true,
+        return_tensor: false,
+        return_dict: false,
+      }) as unknown as ArrayLike<number>,
+      Number,
+    );
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new HttpError(
+      400,
+      `'messages': the chat template of ${modelId} did not render them: ${reason}`,
+      "messages",
+    );
+  }
 }

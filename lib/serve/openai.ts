@@ -1,6 +1,6 @@
 /**
- * OpenAI-compatible routes: `GET /v1/models`, `GET /v1/models/{model}`, `POST /v1/completions`
- * and `POST /v1/chat/completions`, with `stream: true` as Server-Sent Events in OpenAI's wire
+ * OpenAI-compatible generation: `POST /v1/completions` and `POST /v1/chat/completions` (the model
+ * list is openai_models.ts), with `stream: true` as Server-Sent Events in OpenAI's wire
  * format (`data: {chunk}` lines, `stream_options.include_usage` adding a last chunk with empty
  * `choices` and the usage, then `data: [DONE]`).
  *
@@ -15,19 +15,14 @@
  *
  * @module
  */
-import { isAbsolute } from "node:path";
 import { createSampler } from "../engine/sampling.ts";
-import { chatTemplateFor, type ChatTemplates, NO_CHAT_TEMPLATES } from "./chat_template.ts";
+import { chatPromptIds, type ChatTemplates, NO_CHAT_TEMPLATES } from "./chat_template.ts";
 import { HttpError, json, readJsonObject } from "./http.ts";
-import {
-  type ModelPool,
-  type PooledModel,
-  type StreamedToken,
-  streamTokens,
-} from "./model_pool.ts";
+import { type ModelPool, type StreamedToken, streamTokens } from "./model_pool.ts";
 import type { ModelInfo } from "./models.ts";
 import { chatLogprobs, legacyLogprobs } from "./openai_logprobs.ts";
-import { fail, type Generation, type Kind, validateGeneration } from "./openai_request.ts";
+import { servedModels } from "./openai_models.ts";
+import { fail, type Kind, validateGeneration } from "./openai_request.ts";
 
 /** What the OpenAI routes need from the server. */
 export interface OpenAiContext {
@@ -37,82 +32,6 @@ export interface OpenAiContext {
   pool: ModelPool;
   /** Chat templates given to the server. @default none */
   chatTemplates?: ChatTemplates;
-}
-
-/**
- * The models the OpenAI routes serve: the catalogue without entries named by a local path
- * (directories of the model cache are internal).
- *
- * @param models The catalogue.
- * @returns The served models.
- */
-export function servedModels(models: readonly ModelInfo[]): ModelInfo[] {
-  return models.filter((m) => !isAbsolute(m.id));
-}
-
-function modelEntries(models: readonly ModelInfo[]) {
-  const created = Math.floor(Date.now() / 1000);
-  return servedModels(models).flatMap((m) =>
-    [m.id, ...m.dtypes.map((d) => `${m.id}:${d}`)].map((id) => ({
-      id,
-      object: "model",
-      created,
-      owned_by: "turbo-inference",
-      root: m.id,
-      max_model_len: m.context_length,
-    }))
-  );
-}
-
-/**
- * `GET /v1/models`: every served model and dtype, in OpenAI's list format (`max_model_len`, as
- * vLLM lists it: the longest prompt + completion served).
- *
- * @param models The catalogue.
- * @returns The response.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { listOpenAiModels } from "./openai.ts";
- * import { listModels } from "./models.ts";
- * const list = await listOpenAiModels(listModels({ modelCache: Deno.makeTempDirSync() })).json();
- * assert.equal(list.object, "list");
- * assert(list.data.some((m: { id: string }) => m.id === "preset:tiny:q4"));
- * assert(list.data.every((m: { id: string }) => !m.id.startsWith("/")));
- * ```
- */
-export function listOpenAiModels(models: readonly ModelInfo[]): Response {
-  return json({ object: "list", data: modelEntries(models) });
-}
-
-/**
- * `GET /v1/models/{model}`: one model (or model:dtype) in OpenAI's format.
- *
- * @param id The model id (a `/` in it may be sent as is or as `%2F`).
- * @param models The catalogue.
- * @returns The response.
- * @throws {HttpError} 404 `model_not_found`.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { getOpenAiModel } from "./openai.ts";
- * import { listModels } from "./models.ts";
- * const models = listModels({ modelCache: Deno.makeTempDirSync() });
- * assert.equal((await getOpenAiModel("preset:tiny:q4", models).json()).id, "preset:tiny:q4");
- * assert.throws(() => getOpenAiModel("gpt-4", models), { status: 404 });
- * ```
- */
-export function getOpenAiModel(id: string, models: readonly ModelInfo[]): Response {
-  const entry = modelEntries(models).find((m) => m.id === id);
-  if (!entry) {
-    throw new HttpError(
-      404,
-      `The model '${id}' does not exist (GET /v1/models lists the models)`,
-      "model",
-      "model_not_found",
-    );
-  }
-  return json(entry);
 }
 
 /**
@@ -139,7 +58,15 @@ export async function handleGeneration(
   const pooled = await context.pool.get(ref, g.dtype);
   const tokenizer = pooled.model.resolved.tokenizer;
   const prompts = kind === "chat"
-    ? [chatPrompt(g, pooled, context.chatTemplates ?? NO_CHAT_TEMPLATES)]
+    ? [{
+      ids: chatPromptIds(
+        g.model.id,
+        tokenizer,
+        g.messages!,
+        context.chatTemplates ?? NO_CHAT_TEMPLATES,
+      ),
+      text: "",
+    }]
     : g.prompts!.map((p) =>
       typeof p === "string"
         ? { ids: Array.from(tokenizer.encode(p), Number), text: p }
@@ -368,44 +295,6 @@ export async function handleGeneration(
       connection: "keep-alive",
     },
   });
-}
-
-/** The chat's prompt ids through the model's template; 400 when it has none. */
-function chatPrompt(
-  g: Generation,
-  pooled: PooledModel,
-  templates: ChatTemplates,
-): { ids: number[]; text: string } {
-  const tokenizer = pooled.model.resolved.tokenizer;
-  const template = chatTemplateFor(g.model.id, tokenizer.chat_template, templates);
-  if (template === null) {
-    throw new HttpError(
-      400,
-      `'model': ${g.model.id} has no chat template (its tokenizer_config.json has no 'chat_template'); start the server with --chat-template FILE (or ${g.model.id}=FILE), or use /v1/completions`,
-      "model",
-      "chat_template_missing",
-    );
-  }
-  let ids: number[];
-  try {
-    ids = Array.from(
-      tokenizer.apply_chat_template(g.messages!, {
-        chat_template: template,
-        add_generation_prompt: true,
-        tokenize: true,
-        return_tensor: false,
-        return_dict: false,
-      }) as unknown as ArrayLike<number>,
-      Number,
-    );
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    fail(
-      `'messages': the chat template of ${g.model.id} did not render them: ${reason}`,
-      "messages",
-    );
-  }
-  return { ids, text: "" };
 }
 
 function firstStop(text: string, stops: readonly string[]): number {

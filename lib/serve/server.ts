@@ -13,7 +13,8 @@ import { HttpError, json } from "./http.ts";
 import { JobQueue } from "./jobs.ts";
 import { ModelPool } from "./model_pool.ts";
 import { listModels } from "./models.ts";
-import { getOpenAiModel, handleGeneration, listOpenAiModels } from "./openai.ts";
+import { handleGeneration } from "./openai.ts";
+import { getOpenAiModel, listOpenAiModels } from "./openai_models.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type ApiContext, benchmarkRoutes, historyRoutes, type Route } from "./routes.ts";
 
