@@ -168,14 +168,18 @@ export async function* streamTokens(
         positionIds(1, length, 0),
         null,
         true,
-        echo,
+        echo && top !== null, // every position's logits only when the prompt is scored
       );
       past = out.present;
       const rows = logitRows(out.logits);
       if (echo) {
         echoed.push({ id: promptIds[0]!, prompt: true, logprob: null, top: [] });
         for (let i = 1; i < promptIds.length; i++) {
-          echoed.push(choose(rows.at(i - 1), true, promptIds[i]!));
+          echoed.push(
+            top === null
+              ? { id: promptIds[i]!, prompt: true, logprob: null, top: [] }
+              : choose(rows.at(i - 1), true, promptIds[i]!),
+          );
         }
       }
       return choose(rows.at(rows.count - 1), false);

@@ -92,6 +92,16 @@ Deno.test("OpenAI routes: logprobs and echo in OpenAI's wire formats, lm-evaluat
           assert.equal(r.json.usage.completion_tokens, 0);
           // logprobs 0: each scored position lists the chosen token only
           assert(lp.top_logprobs.slice(1).every((d: object) => Object.keys(d).length === 1));
+          const echoOnly = await post(server.url, "/v1/completions", {
+            model: "preset:tiny",
+            prompt: "Once upon a time",
+            max_tokens: 3,
+            echo: true,
+            temperature: 0,
+          });
+          assert.equal(echoOnly.json.choices[0].logprobs, null);
+          assert(echoOnly.json.choices[0].text.startsWith("Once upon a time"));
+          assert(echoOnly.json.choices[0].text.length > "Once upon a time".length);
           const bad = await post(server.url, "/v1/completions", {
             model: "preset:tiny",
             prompt: ids,
