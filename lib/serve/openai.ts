@@ -76,6 +76,11 @@ export async function handleGeneration(
     g.model.context_length ?? Infinity,
     pooled.model.config.maxPositions,
   );
+  if (g.maxTokensDefault) {
+    // no max_tokens given: at most the default, and what the context leaves (as vLLM does)
+    const longest = Math.max(...prompts.map((p) => p.ids.length));
+    g.maxTokens = Math.max(1, Math.min(g.maxTokens, limit - longest));
+  }
   for (const { ids } of prompts) {
     if (ids.length + g.maxTokens > limit) {
       throw new HttpError(

@@ -231,6 +231,19 @@ Deno.test("OpenAI routes: logprobs and echo in OpenAI's wire formats, lm-evaluat
         },
       );
 
+      await t.step("a chat without max_tokens gets what the context leaves", async () => {
+        const long = "word ".repeat(400); // well over 512 - 256 tokens on preset:tiny
+        const r = await client.chat.completions.create({
+          model: "preset:tiny",
+          messages: [{ role: "user", content: long }],
+          temperature: 0,
+          ...IGNORE_EOS,
+        });
+        const u = r.usage!;
+        assert(u.prompt_tokens > 256 && u.prompt_tokens < 512, `${u.prompt_tokens}`);
+        assert.equal(u.prompt_tokens + u.completion_tokens, 512);
+      });
+
       await t.step("n streamed: every choice index streams and finishes once", async () => {
         const stream = await client.completions.create({
           model: "preset:tiny",

@@ -113,6 +113,8 @@ export interface Generation {
   model: ModelInfo;
   dtype: Dtype;
   maxTokens: number;
+  /** Whether `maxTokens` is the chat default (then cut to what the context leaves). */
+  maxTokensDefault: boolean;
   stream: boolean;
   includeUsage: boolean;
   stop: string[];
@@ -273,6 +275,7 @@ export function validateGeneration(
     model,
     dtype,
     maxTokens,
+    maxTokensDefault: rawMax === null,
     stream,
     includeUsage,
     stop,
