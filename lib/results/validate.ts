@@ -146,6 +146,9 @@ export function checkHeader(
     if (seen.has(column)) throw new SyntaxError(`${at} has column '${column}' twice`);
     seen.add(column);
   }
+  const optional = new Set(options.added);
+  const missing = fields.find((f) => !seen.has(f) && !optional.has(f));
+  if (missing !== undefined) throw new SyntaxError(`${at} has no column '${missing}'`);
   const known = new Set(fields);
   const unknown = columns.find((c) => !known.has(c));
   if (unknown !== undefined) {
@@ -153,9 +156,6 @@ export function checkHeader(
       `${at} has unknown column '${unknown.slice(0, 60)}' (not one of this table's columns)`,
     );
   }
-  const optional = new Set(options.added);
-  const missing = fields.find((f) => !seen.has(f) && !optional.has(f));
-  if (missing !== undefined) throw new SyntaxError(`${at} has no column '${missing}'`);
   if (!options.anyOrder) {
     // Strict readers append rows in the table's order: the file must be a prefix of it, the
     // added columns dropped from the end only.
