@@ -80,26 +80,34 @@ export function roundOf(row: { round?: number | null }): number {
 }
 
 /**
- * Rows grouped by round, ascending.
+ * Rows grouped by round, in round order. Rows that name their block are grouped by block and
+ * round, so round 3 of one prompt family's block is never pooled with round 3 of another's.
  *
  * @param rows Results rows.
- * @returns Map from round to its rows, in round order.
+ * @returns Map from `block#round` (`#round` without a block) to its rows.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { byRound } from "./cell.ts";
- * assert.deepEqual([...byRound([{ round: 2 }, { round: 1 }, {}]).keys()], [1, 2]);
+ * assert.deepEqual([...byRound([{ round: 2 }, { round: 1 }, {}]).keys()], ["#1", "#2"]);
  * ```
  */
-export function byRound<T extends { round?: number | null }>(rows: readonly T[]): Map<number, T[]> {
-  const groups = new Map<number, T[]>();
+export function byRound<T extends { round?: number | null; block?: string | null }>(
+  rows: readonly T[],
+): Map<string, T[]> {
+  const groups = new Map<string, { round: number; block: string; rows: T[] }>();
   for (const row of rows) {
-    const r = roundOf(row);
-    const list = groups.get(r);
-    if (list) list.push(row);
-    else groups.set(r, [row]);
+    const block = row.block ?? "";
+    const key = `${block}#${roundOf(row)}`;
+    const group = groups.get(key);
+    if (group) group.rows.push(row);
+    else groups.set(key, { round: roundOf(row), block, rows: [row] });
   }
-  return new Map([...groups.entries()].sort((a, b) => a[0] - b[0]));
+  return new Map(
+    [...groups.entries()]
+      .sort((a, b) => a[1].round - b[1].round || (a[1].block < b[1].block ? -1 : 1))
+      .map(([key, g]) => [key, g.rows]),
+  );
 }
 
 /** One cell's decode statistics. */

@@ -14,3 +14,5 @@ export * from "./compare.ts";
 export * from "./block.ts";
 export * from "./drift.ts";
 export * from "./quality.ts";
+export * from "./arms.ts";
+export * from "./memory.ts";
