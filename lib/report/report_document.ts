@@ -150,7 +150,7 @@ function inline(text: string): string {
     .replace(/`(.+?)`/g, "<code>$1</code>");
 }
 
-function blocks({ data, report, table, figures }: ReportInputs): Block[] {
+function blocks({ report, table, figures }: ReportInputs): Block[] {
   const out: Block[] = [{ kind: "h", level: 1, text: "Turbo Inference — benchmark report" }];
   const setups = Object.keys(report.by_model);
   const env = report.environment;
