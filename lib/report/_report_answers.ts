@@ -305,23 +305,33 @@ export function memoryBlocks(
 ): Block[] {
   const rows = [[
     "dtype",
-    "peak RSS GB",
-    "peak VRAM GB",
+    "largest peak RSS GB",
+    "peak at longest context GB (median)",
+    "range GB",
+    "rounds",
     "weights GB (nominal)",
     "KV cache GB (longest context)",
   ]];
   for (const [label, e] of Object.entries(entries)) {
+    const m = e.memory_longest;
     rows.push([
       label,
       fmt(e.rss_gb, 3),
-      fmt(e.vram_gb, 3),
+      `${fmt(m.median_gb, 3)} ${m.kind}`,
+      m.range_gb === null ? "—" : `${fmt(m.range_gb[0], 3)}–${fmt(m.range_gb[1], 3)}`,
+      String(m.rounds),
       fmt(e.weights_gb, 3),
       fmt(e.kv_cache_gb_longest, 3),
     ]);
   }
   return [
     { kind: "h", level, text: "Memory" },
-    { kind: "p", text: `Peak RSS is the ${ext.memory_contains}.` },
+    {
+      kind: "p",
+      text: `Peak RSS is the ${ext.memory_contains}. A memory difference counts only when ` +
+        `every round's peak of one arm lies below every round's peak of the other (two rounds ` +
+        `or more each).`,
+    },
     { kind: "table", rows },
   ];
 }

@@ -24,7 +24,9 @@ import {
   setupsOf,
 } from "./_util.ts";
 import {
+  armRows,
   kvCacheBytes,
+  memoryCell,
   MIN_EFFECT,
   PEAK_RSS_CONTAINS,
   type SpeedVerdict,
@@ -32,6 +34,7 @@ import {
 } from "../analysis/mod.ts";
 import {
   type FourBitVerdict,
+  NOISY_CV_PCT,
   type NoisyCell,
   noisyCells,
   RANDOM_WEIGHTS_REASON,
@@ -80,6 +83,17 @@ export interface DtypeEntry {
   rss_gb: number | null;
   /** Largest increase of that peak over the loaded-model baseline, GB; null in older files. */
   rss_increase_gb?: number | null;
+  /**
+   * Peak memory at the longest cached context over rounds (VRAM where measured, else RSS): the
+   * median of the per-round peaks, their range and how many rounds; a memory comparison needs
+   * two rounds or more.
+   */
+  memory_longest: {
+    kind: "VRAM" | "RSS";
+    median_gb: number | null;
+    range_gb: [number, number] | null;
+    rounds: number;
+  };
   /**
    * The model's weights at this dtype, GB: parameters × the dtype's nominal bits ÷ 8
    * (quantisation scales excluded); null when the model's configuration was not readable.
@@ -188,6 +202,8 @@ export interface SetupExtended {
   quality_verdicts_note: string;
   /** Cells whose runs vary by more than 20 % (coefficient of variation): their means are shaky. */
   noisy_cells: NoisyCell[];
+  /** That threshold, percent. */
+  noisy_cv_pct: number;
   /**
    * Dtypes within the ΔPPL budget that the sweet spot is not established to beat (its paired
    * comparison with each, one Bonferroni family, is not "faster"): when any, the ranking is not
@@ -314,6 +330,7 @@ export function finalReport(data: ReportData): FinalReport {
     const dtypes = [...new Set(cells.map((c) => c.dtype))].sort(compareDtypes);
     const ppl = data.perplexity.filter((p) => p.model === setup.model);
     const shape = data.models[setup.model];
+    const place = { setup, batch: cells[0]?.batch ?? 1 };
     const entries: Record<string, DtypeEntry> = {};
     const quality: Record<string, QualityEntry> = {};
     const speedups: Record<string, Record<string, number | null>> = {};
@@ -336,6 +353,7 @@ export function finalReport(data: ReportData): FinalReport {
         vram_gb: gb(maxOf(on, "peak_vram_bytes_max")),
         rss_gb: gb(maxOf(on, "peak_rss_bytes_max")),
         rss_increase_gb: gb(maxOf(on, "peak_rss_increase_bytes_max")),
+        memory_longest: memoryAt(data, place, dtype, longest),
         weights_gb: shape === undefined ? null : gb(weightBytes(shape, dtype)),
         kv_cache_gb_longest: shape === undefined || last === undefined
           ? null
@@ -364,7 +382,6 @@ export function finalReport(data: ReportData): FinalReport {
       }));
     }
     by_model[setup.key] = entries;
-    const place = { setup, batch: cells[0]?.batch ?? 1 };
     const weights = weightsOrigin(cells, ppl);
     const random = weights === "random";
     const spot = random
@@ -401,6 +418,7 @@ export function finalReport(data: ReportData): FinalReport {
       sweet_spot_ties: ties,
       sweet_spot_settled: spot.sweet_spot === null ? null : ties.length === 0,
       noisy_cells: noisyCells(cells),
+      noisy_cv_pct: NOISY_CV_PCT,
       ...batchScalingSection(data.summary, setup),
       checks: {
         four_bit_delta_ppl_under_5pct: fourBitCheck(quality, random),
@@ -453,6 +471,29 @@ function maxOf(
 
 function gb(bytes: number | null): number | null {
   return bytes === null ? null : round(bytes / BYTES_PER_GB, 3);
+}
+
+function memoryAt(
+  data: ReportData,
+  place: { setup: Setup; batch: number },
+  dtype: string,
+  context: number | null,
+): DtypeEntry["memory_longest"] {
+  const rows = context === null ? [] : armRows(data.runs, {
+    model: place.setup.model,
+    device: place.setup.device,
+    batch: place.batch,
+    context_tokens: context,
+    dtype,
+  });
+  const vram = rows.some((r) => r.peak_vram_bytes !== null);
+  const m = memoryCell(rows, vram ? "peak_vram_bytes" : "peak_rss_bytes");
+  return {
+    kind: vram ? "VRAM" : "RSS",
+    median_gb: gb(m.median_bytes),
+    range_gb: m.range === null ? null : [gb(m.range[0])!, gb(m.range[1])!],
+    rounds: m.rounds,
+  };
 }
 
 function ci(cell: SummaryRow | undefined): [number, number] | null {

@@ -14,6 +14,7 @@ import {
   type PlacedBlock,
 } from "../analysis/mod.ts";
 import { readPerplexityCsv, readResultsCsv } from "./results_table.ts";
+import { loadModelShapes } from "./model_shapes.ts";
 import { summarizeRows, summaryFrame, type SummaryInput, type SummaryRow } from "./summary.ts";
 
 /** Failed runs, excluded from every statistic but counted. */
@@ -87,6 +88,7 @@ export interface ReportData {
  *
  * @param results The results frame.
  * @param perplexity The perplexity frame, or null when none was measured.
+ * @param models Shapes of the models whose configuration was read (weight and KV bytes).
  * @returns The report tables.
  * @example
  * ```ts
@@ -128,7 +130,8 @@ export function reportData(
 /**
  * Reads the CSVs and derives the report tables.
  *
- * @param paths `resultsCsv` (required) and `perplexityCsv` (null or absent: none measured).
+ * @param paths `resultsCsv` (required), `perplexityCsv` (null or absent: none measured) and
+ * `modelsRoot` (where relative model directories are found; default the working directory).
  * @returns The report tables.
  * @example
  * ```ts ignore
@@ -137,11 +140,14 @@ export function reportData(
  * ```
  */
 export async function loadReportData(
-  paths: { resultsCsv: string; perplexityCsv?: string | null },
+  paths: { resultsCsv: string; perplexityCsv?: string | null; modelsRoot?: string },
 ): Promise<ReportData> {
   const results = await readResultsCsv(paths.resultsCsv);
   const perplexity = paths.perplexityCsv ? await readPerplexityCsv(paths.perplexityCsv) : null;
-  return reportData(results, perplexity);
+  const models = results.height === 0
+    ? []
+    : results.getColumn("model").unique().toArray() as string[];
+  return reportData(results, perplexity, await loadModelShapes(models, paths.modelsRoot));
 }
 
 function latestPerplexity(df: pl.DataFrame): PerplexityRow[] {
