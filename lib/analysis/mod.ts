@@ -16,3 +16,4 @@ export * from "./drift.ts";
 export * from "./quality.ts";
 export * from "./arms.ts";
 export * from "./memory.ts";
+export * from "./samples.ts";
