@@ -154,13 +154,14 @@ export function kvElementBytes(dtype: string): number {
  * @param dtype Weight dtype.
  * @returns Bytes, or null for an unknown dtype.
  */
-export function weightBytes(shape: ModelShape, dtype: string): number | null {
+export function nominalWeightBytes(shape: ModelShape, dtype: string): number | null {
   const bits = WEIGHT_BITS[dtype];
   return bits === undefined ? null : shape.parameters * bits / 8;
 }
 
 /**
- * KV-cache bytes for `tokens` positions: 2 (K and V) × layers × KV heads × head dim × element
+ * KV-cache bytes for `tokens` positions (the same formula as lib/engine's `kvCacheBytes`, kept here
+ * so the analysis never loads ONNX Runtime): 2 (K and V) × layers × KV heads × head dim × element
  * bytes × tokens × batch.
  *
  * @param shape The model's shape.
@@ -171,11 +172,11 @@ export function weightBytes(shape: ModelShape, dtype: string): number | null {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { kvCacheBytes } from "./memory.ts";
- * assert.equal(kvCacheBytes({ parameters: 0, num_hidden_layers: 2, num_key_value_heads: 2, head_dim: 4 }, "fp32", 10, 1), 2 * 2 * 2 * 4 * 4 * 10);
+ * import { nominalKvBytes } from "./memory.ts";
+ * assert.equal(nominalKvBytes({ parameters: 0, num_hidden_layers: 2, num_key_value_heads: 2, head_dim: 4 }, "fp32", 10, 1), 2 * 2 * 2 * 4 * 4 * 10);
  * ```
  */
-export function kvCacheBytes(
+export function nominalKvBytes(
   shape: ModelShape,
   dtype: string,
   tokens: number,

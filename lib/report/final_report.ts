@@ -25,12 +25,12 @@ import {
 } from "./_util.ts";
 import {
   armRows,
-  kvCacheBytes,
   memoryCell,
   MIN_EFFECT,
+  nominalKvBytes,
+  nominalWeightBytes,
   PEAK_RSS_CONTAINS,
   type SpeedVerdict,
-  weightBytes,
 } from "../analysis/mod.ts";
 import {
   type FourBitVerdict,
@@ -354,10 +354,10 @@ export function finalReport(data: ReportData): FinalReport {
         rss_gb: gb(maxOf(on, "peak_rss_bytes_max")),
         rss_increase_gb: gb(maxOf(on, "peak_rss_increase_bytes_max")),
         memory_longest: memoryAt(data, place, dtype, longest),
-        weights_gb: shape === undefined ? null : gb(weightBytes(shape, dtype)),
+        weights_gb: shape === undefined ? null : gb(nominalWeightBytes(shape, dtype)),
         kv_cache_gb_longest: shape === undefined || last === undefined
           ? null
-          : gb(kvCacheBytes(shape, dtype, last.context_tokens + last.new_tokens_max, last.batch)),
+          : gb(nominalKvBytes(shape, dtype, last.context_tokens + last.new_tokens_max, last.batch)),
         prefill_ms: round(at(HEADLINE_CONTEXT)?.prefill_ms_mean, 2),
         prefill_ms_longest: longest === null ? null : round(at(longest)?.prefill_ms_mean, 2),
         ppl: round(p?.ppl, 4),
