@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { summarize } from "../measure/stats.ts";
 import { type AnalysisRow, analyzeBlock, blockSettled } from "./block.ts";
+import { analyzeBlocks } from "./arms.ts";
 import { cellRate, pooledRate } from "./cell.ts";
 import { compare } from "./compare.ts";
 import { normal, rep, rng } from "./_synthetic.ts";
@@ -219,4 +220,13 @@ Deno.test("one rule at the 5 % ΔPPL budget", () => {
   assert.equal(withinPplBudget(5), false);
   assert.equal(withinPplBudget(4.999), true);
   assert.equal(withinPplBudget(undefined), null);
+});
+
+Deno.test("rows whose block column is empty (older files) are grouped by model, device, context, batch and family", () => {
+  const rows = [128, 512].flatMap((context_tokens) =>
+    ["fp16", "q4"].map((dtype) => ({ ...rep({ dtype, rate: 100, context_tokens }), block: "" }))
+  );
+  const blocks = analyzeBlocks(rows);
+  assert.equal(blocks.length, 2);
+  assert.deepEqual(blocks.map((b) => b.context_tokens), [128, 512]);
 });

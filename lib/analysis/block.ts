@@ -84,7 +84,8 @@ export interface BlockAnalysis {
  * @returns The block id.
  */
 export function blockOf(row: AnalysisRow): string {
-  return row.block ??
+  // An empty block (a CSV written before the column, read as text) counts as absent.
+  return row.block ||
     `${row.model}|${row.device}|${row.context_tokens}|b${row.batch}|${row.family}`;
 }
 
