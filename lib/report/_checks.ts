@@ -233,7 +233,18 @@ export function pooled(cell: SummaryRow | undefined): number | null {
   return cell?.decode_tokens_per_s_pooled ?? null;
 }
 
+/**
+ * Whether the cache is faster at every length: each (dtype, context) pair measured both ways is
+ * compared round by round (cache on ÷ off). `true` when every pair is established faster,
+ * `false` when any is established slower, `null` when some pair is not established (one round, or
+ * an interval that does not clear 1 and the 10 % minimum). "Faster at every length" holds only if
+ * every pair's test holds (an intersection–union test), so each pair is tested at the 5 % level
+ * without a multiplicity correction: requiring all of them can only lower the error rate.
+ */
 export function cacheCheck(
+  data: ReportData,
+  place: Place,
+  entries: Record<string, DtypeEntry>,
   speedups: Record<string, Record<string, number | null>>,
 ): SetupExtended["checks"]["cache_faster_at_every_length"] {
   const pairs: { label: string; context: number; speedup: number }[] = [];
@@ -242,13 +253,24 @@ export function cacheCheck(
       if (speedup !== null) pairs.push({ label, context: Number(context), speedup });
     }
   }
-  const slower = pairs.filter((p) => p.speedup <= 1);
+  const verdicts = pairs.map((p) => {
+    const on = { ...armAt(place, entries[p.label]!.dtype, p.context), use_cache: true };
+    const off = { ...on, use_cache: false };
+    return { ...p, verdict: compareArms(data.runs, data.blocks, on, off).verdict };
+  });
+  const slower = verdicts.filter((p) => p.verdict === "slower")
+    .map(({ label, context, speedup }) => ({ label, context, speedup }));
+  const open = verdicts.filter((p) => p.verdict === "not established")
+    .map(({ label, context, speedup }) => ({ label, context, speedup }));
   return {
-    value: pairs.length === 0 ? null : slower.length === 0,
+    value: pairs.length === 0 || (slower.length === 0 && open.length > 0)
+      ? null
+      : slower.length === 0,
     details: {
       pairs: pairs.length,
       min_speedup: pairs.length === 0 ? null : Math.min(...pairs.map((p) => p.speedup)),
       slower,
+      not_established: open,
     },
   };
 }

@@ -51,17 +51,22 @@ export function cacheAnswer(
     `without it, from ${fmt(first?.token_p50_ms_off, 2)} ms to ${
       fmt(last?.token_p50_ms_off, 2)
     } ms, because every step recomputes the whole prompt.`;
-  const verdict = check.value === null
+  const open = check.details.not_established;
+  const verdict = check.details.pairs === 0
     ? "Whether the cache is faster at every length cannot be decided (no pairs)."
-    : check.value
-    ? `The cache is faster for every dtype at every length (${check.details.pairs} pairs; smallest speedup ${
-      fmt(check.details.min_speedup, 2)
-    }×).`
-    : `The cache is **not** faster everywhere: ${
+    : check.value === true
+    ? `The cache is faster for every dtype at every length (${check.details.pairs} pairs, each ` +
+      `established over rounds; smallest speedup ${fmt(check.details.min_speedup, 2)}×).`
+    : check.value === false
+    ? `The cache is **not** faster everywhere: ${
       check.details.slower.map((s) => `${s.label} at ${s.context} (${fmt(s.speedup, 2)}×)`).join(
         ", ",
       )
-    }.`;
+    }.`
+    : `Not established at every length: ${open.length} of ${check.details.pairs} pairs have no ` +
+      `paired interval that clears 1 and the ${fmt(ext.min_effect_pct, 0)} % minimum (${
+        open.every((p) => p.speedup > 1) ? "all point estimates favour the cache; " : ""
+      }smallest speedup ${fmt(check.details.min_speedup, 2)}×).`;
   const contexts = [...new Set(Object.values(ext.kv_cache_speedup).flatMap(Object.keys))]
     .sort((a, b) => Number(a) - Number(b));
   const rows = [

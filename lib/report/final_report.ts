@@ -288,7 +288,10 @@ export interface SetupExtended {
       {
         pairs: number;
         min_speedup: number | null;
+        /** Pairs established slower with the cache (paired over rounds). */
         slower: { label: string; context: number; speedup: number }[];
+        /** Pairs whose difference is not established (one round, or within noise). */
+        not_established: { label: string; context: number; speedup: number }[];
       }
     >;
   };
@@ -423,7 +426,7 @@ export function finalReport(data: ReportData): FinalReport {
       checks: {
         four_bit_delta_ppl_under_5pct: fourBitCheck(quality, random),
         four_bit_verdict: fourBitAnswer(data, place, entries, quality, weights),
-        cache_faster_at_every_length: cacheCheck(speedups),
+        cache_faster_at_every_length: cacheCheck(data, place, entries, speedups),
       },
     };
   }
