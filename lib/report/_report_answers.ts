@@ -63,10 +63,11 @@ export function cacheAnswer(
         ", ",
       )
     }.`
-    : `Not established at every length: ${open.length} of ${check.details.pairs} pairs have no ` +
-      `paired interval that clears 1 and the ${fmt(ext.min_effect_pct, 0)} % minimum (${
-        open.every((p) => p.speedup > 1) ? "all point estimates favour the cache; " : ""
-      }smallest speedup ${fmt(check.details.min_speedup, 2)}×).`;
+    : `Not established at every length: for ${open.length} of ${check.details.pairs} pairs the ` +
+      `paired comparison over rounds does not establish the gain (one round gives no interval; ` +
+      `otherwise the interval must clear 1 and the ${fmt(ext.min_effect_pct, 0)} % minimum). ${
+        open.every((p) => p.speedup > 1) ? "Every point estimate favours the cache; the " : "The "
+      }smallest speedup is ${fmt(check.details.min_speedup, 2)}×.`;
   const contexts = [...new Set(Object.values(ext.kv_cache_speedup).flatMap(Object.keys))]
     .sort((a, b) => Number(a) - Number(b));
   const rows = [
