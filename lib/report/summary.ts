@@ -23,8 +23,8 @@ export const SUMMARY_KEYS = [
 ] as const;
 
 /**
- * Latency metrics summarised with mean, std, p50, p95, p99 and CI95 half-width over a cell's
- * runs. A percentile is blank (null) unless the cell has the runs to support it (at least one
+ * Latency metrics summarised with mean, std, p50, p95, p99 over a cell's runs and the CI95
+ * half-width of the mean from rounds (one mean per round; null below two rounds). A percentile is blank (null) unless the cell has the runs to support it (at least one
  * run above it: p50 ≥ 2 runs, p95 ≥ 20, p99 ≥ 100); `runs` beside it says how many there were.
  * Decode speed is not among them: it has one statistic, the pooled rate with its interval from
  * rounds.
@@ -61,7 +61,8 @@ export const SUMMARY_FIELDS: readonly string[] = Object.freeze([
 
 /**
  * One benchmark cell's summary: `runs` ok runs in `rounds` rounds; for each latency metric
- * `<metric>_<stat>` (CI95 half-width t(0.975, n − 1) · std / √n over runs, `null` for one run);
+ * `<metric>_<stat>` (CI95 half-width t(0.975, k − 1) · s / √k over the k round means, `null`
+ * below two rounds);
  * the decode rate pooled with its interval from rounds (see lib/analysis/cell.ts).
  */
 export interface SummaryRow {
@@ -103,7 +104,7 @@ export interface SummaryRow {
   prefill_ms_p95: number | null;
   /** p99 prefill, ms. */
   prefill_ms_p99: number | null;
-  /** CI95 half-width of the mean prefill, ms. */
+  /** CI95 half-width of the mean prefill from rounds, ms. */
   prefill_ms_ci95: number | null;
   /** Mean total latency, ms. */
   total_ms_mean: number | null;
@@ -115,7 +116,7 @@ export interface SummaryRow {
   total_ms_p95: number | null;
   /** p99 total latency, ms. */
   total_ms_p99: number | null;
-  /** CI95 half-width of the mean total latency, ms. */
+  /** CI95 half-width of the mean total latency from rounds, ms. */
   total_ms_ci95: number | null;
   /** Mean of the per-run median per-token decode latency, ms. */
   token_p50_ms_mean: number | null;
@@ -211,7 +212,7 @@ function summarizeCell(rows: SummaryInput[]): SummaryRow {
     latency[`${m}_p50`] = s === null ? null : supportedPercentile(s, "p50");
     latency[`${m}_p95`] = s === null ? null : supportedPercentile(s, "p95");
     latency[`${m}_p99`] = s === null ? null : supportedPercentile(s, "p99");
-    latency[`${m}_ci95`] = s?.ci95HalfWidth ?? null;
+    latency[`${m}_ci95`] = roundsHalfWidth(rows, m);
   }
   const decodeCv = cv("decode_tokens_per_s");
   const prefillCv = cv("prefill_ms");
@@ -242,6 +243,21 @@ function summarizeCell(rows: SummaryInput[]): SummaryRow {
     load1_after_max: max("load1_after"),
     weights,
   };
+}
+
+/**
+ * Half width of the 95 % interval of a latency's mean from rounds: each round's mean, then
+ * `t(0.975, k − 1) · s / √k` over the k round means; null below two rounds.
+ */
+function roundsHalfWidth(rows: readonly SummaryInput[], metric: SummaryMetric): number | null {
+  const means: number[] = [];
+  for (const group of byRound(rows).values()) {
+    const xs = group.map((r) => r[metric]).filter((v): v is number =>
+      typeof v === "number" && Number.isFinite(v)
+    );
+    if (xs.length > 0) means.push(summarize(xs).mean);
+  }
+  return means.length < 2 ? null : summarize(means).ci95HalfWidth;
 }
 
 function dtypeRank(dtype: string): number {

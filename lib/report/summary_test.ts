@@ -50,6 +50,7 @@ Deno.test("summarizeRuns() matches stats recomputed with plain loops, ok rows on
     assertAlmostEquals(s.decode_tokens_per_s_cv!, std / mean, 1e-9);
     assertEquals(s.noisy, std / mean > 0.2 || s.prefill_ms_cv! > 0.2);
     const prefill = mine.map((r) => r.prefill_ms!);
+    // One run per round in the fixture: the interval over round means is the one over runs.
     assertAlmostEquals(s.prefill_ms_ci95!, summarize(prefill).ci95HalfWidth!, 1e-9);
     assertAlmostEquals(s.prefill_ms_p50!, quantile(prefill.toSorted((a, b) => a - b), 0.5), 1e-9);
     // 5 runs: p95 and p99 have no run above them, so they are blank.
@@ -110,6 +111,7 @@ Deno.test("summarizeRuns(): legacy rows are one round per cell and get no interv
   for (const s of summary) {
     assertEquals(s.rounds, 1);
     assertEquals([s.decode_tokens_per_s_ci95_low, s.decode_tokens_per_s_ci95_high], [null, null]);
+    assertEquals([s.prefill_ms_ci95, s.total_ms_ci95], [null, null]);
   }
 });
 
