@@ -25,7 +25,11 @@ export interface MemoryCell {
   median_bytes: number | null;
   /** Smallest and largest per-round peak; null without a reading. */
   range: Interval | null;
-  /** Whether the number rests on two rounds or more. */
+  /**
+   * Whether the number rests on two rounds or more whose peaks differ. The same peak on every
+   * round is what a writer that stamps one whole-worker peak onto every row produces: one
+   * reading, not one per round, so it is not replicated.
+   */
   replicated: boolean;
 }
 
@@ -43,6 +47,8 @@ export interface MemoryCell {
  * assert.deepEqual(m.per_round_bytes, [7, 6]);
  * assert.equal(m.median_bytes, 6.5);
  * assert.equal(m.replicated, true);
+ * // One peak stamped on every row is one reading.
+ * assert.equal(memoryCell([{ round: 1, peak_rss_bytes: 5 }, { round: 2, peak_rss_bytes: 5 }], "peak_rss_bytes").replicated, false);
  * ```
  */
 export function memoryCell<
@@ -69,7 +75,7 @@ export function memoryCell<
     per_round_bytes: peaks,
     median_bytes: median,
     range: [sorted[0]!, sorted.at(-1)!],
-    replicated: peaks.length >= 2,
+    replicated: peaks.length >= 2 && sorted[0] !== sorted.at(-1),
   };
 }
 
@@ -135,7 +141,8 @@ export function memoryLess(a: MemoryCell, b: MemoryCell): MemoryComparison {
     return {
       ratio,
       established: false,
-      reason: "one reading per arm: a memory difference needs peaks from two rounds or more",
+      reason: "one reading per arm (one round, or the same peak on every round): a memory " +
+        "difference needs distinct peaks from several rounds",
     };
   }
   if (!(a.range![1] < b.range![0])) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type AnalysisRow, blockSettled } from "./block.ts";
 import { compare } from "./compare.ts";
-import { memoryLess } from "./memory.ts";
+import { memoryCell, memoryLess } from "./memory.ts";
 import { rep } from "./_synthetic.ts";
 
 /** Rows of one arm whose round `j` decodes at `rates[j]` tokens/s. */
@@ -64,4 +64,15 @@ Deno.test("memory: two rounds against two that separate are 1 in 6 by chance, no
   assert.match(two.reason, /17 %/);
   assert.equal(memoryLess(cell([100, 101, 100]), cell([102, 103, 102])).established, true);
   assert.equal(memoryLess(cell([100, 101]), cell([102, 103, 102, 104, 103])).established, true);
+});
+
+Deno.test("memory: one whole-worker peak stamped on every round's rows is one reading, never established", () => {
+  const arm = (peak: number) =>
+    [1, 2, 3, 4].map((round) => ({ round, block: "b", peak_rss_bytes: peak }));
+  const four = memoryCell(arm(6e8), "peak_rss_bytes");
+  assert.equal(four.rounds, 4);
+  assert.equal(four.replicated, false);
+  const c = memoryLess(four, memoryCell(arm(2e9), "peak_rss_bytes"));
+  assert.equal(c.established, false);
+  assert.match(c.reason, /same peak on every round/);
 });
