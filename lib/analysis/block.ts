@@ -43,7 +43,10 @@ export type AnalysisRow =
 
 /** Options of the block analysis. */
 export interface BlockOptions {
-  /** The baseline dtype (the spec's `baseline_dtype`); default fp16, else the first dtype. */
+  /**
+   * The baseline dtype (the spec's `baseline_dtype`); default the A/A control's dtype, else
+   * fp16, else the first dtype.
+   */
   baselineDtype?: string;
   /** Minimum relative effect. @default MIN_EFFECT */
   minEffect?: number;
@@ -153,7 +156,13 @@ export function analyzeBlock(
   const looks = Math.max(1, options.looks ?? 1);
   const ok = rows.filter((r) => r.status === "ok");
   const block = rows.length > 0 ? blockOf(rows[0]!) : "";
-  const base = baselineDtype([...new Set(ok.map((r) => r.dtype))], options.baselineDtype);
+  // The A/A control is a second worker of the baseline arm, so its dtype names the baseline the
+  // sweep used when the caller does not say (the spec's baseline_dtype need not be fp16).
+  const control = ok.find((r) => (r.replica ?? 0) > 0 && r.use_cache);
+  const base = baselineDtype(
+    [...new Set(ok.map((r) => r.dtype))],
+    options.baselineDtype ?? control?.dtype,
+  );
   const arms = new Map<string, AnalysisRow[]>();
   for (const row of ok) {
     const key = armOf(row);
@@ -178,7 +187,8 @@ export function analyzeBlock(
     aaInterval = c.ci95;
     verdicts.push({ ...c, ...armFields(aaRows[0]!, aaKey, true) });
   }
-  const others = [...arms.keys()].filter((k) => k !== baseline && k !== aaKey);
+  // Replica rows are controls, never arms of the family (nor pooled into one).
+  const others = [...arms.keys()].filter((k) => k !== baseline && !k.endsWith(" ~aa"));
   for (const key of others) {
     const mine = arms.get(key)!;
     const c = compare(mine, baseRows, {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type AnalysisRow, blockSettled } from "./block.ts";
+import { type AnalysisRow, analyzeBlock, blockSettled } from "./block.ts";
 import { compare } from "./compare.ts";
 import { memoryCell, memoryLess } from "./memory.ts";
 import { rep } from "./_synthetic.ts";
@@ -75,4 +75,25 @@ Deno.test("memory: one whole-worker peak stamped on every round's rows is one re
   const c = memoryLess(four, memoryCell(arm(2e9), "peak_rss_bytes"));
   assert.equal(c.established, false);
   assert.match(c.reason, /same peak on every round/);
+});
+
+Deno.test("a block whose A/A control is fp32 (baseline_dtype fp32) takes fp32 as its baseline, not fp16", () => {
+  const rows = [
+    ...rounds("fp32", [100, 101, 99, 100]),
+    ...rounds("fp32", [100.5, 100, 99.5, 100], 1),
+    ...rounds("fp16", [140, 141, 139, 140]),
+    ...rounds("q4", [200, 202, 198, 201]),
+  ];
+  const a = analyzeBlock(rows);
+  assert.equal(a.baseline, "fp32 cache on");
+  assert(a.aa_ratio !== null && Math.abs(a.aa_ratio - 1) < 0.01);
+  assert.deepEqual(a.verdicts.map((v) => [v.arm, v.comparisons]), [
+    ["fp32 cache on ~aa", 1],
+    ["fp16 cache on", 2],
+    ["q4 cache on", 2],
+  ]);
+  // Told otherwise, the A/A control of another arm is still never an arm of the family.
+  const told = analyzeBlock(rows, { baselineDtype: "fp16" });
+  assert.equal(told.aa_ratio, null);
+  assert(told.verdicts.every((v) => !v.arm.endsWith("~aa") && v.comparisons === 2));
 });
