@@ -237,7 +237,8 @@ export function speedVerdictBlocks(ext: SetupExtended, level: number): Block[] {
         `the per-round ratios of pooled decode rates, with its 95 % interval over rounds ` +
         `(Bonferroni over the block's arms). The \`~aa\` row is the A/A control, a second ` +
         `worker of the baseline arm. A verdict needs its interval clear of 1, an effect of at ` +
-        `least ${fmt(ext.min_effect_pct, 0)} % and an effect outside the A/A interval; it is ` +
+        `least ${fmt(ext.min_effect_pct, 0)} % and an effect larger, either way, than the A/A ` +
+        `interval's reach from 1; it is ` +
         `settled when its interval lies clear of the ±${fmt(ext.min_effect_pct, 0)} % band or ` +
         `inside it.`,
     },

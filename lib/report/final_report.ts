@@ -86,7 +86,7 @@ export interface DtypeEntry {
   /**
    * Peak memory at the longest cached context over rounds (VRAM where measured, else RSS): the
    * median of the per-round peaks, their range and how many rounds; a memory comparison needs
-   * two rounds or more.
+   * three rounds a side (lib/analysis `memoryLess`).
    */
   memory_longest: {
     kind: "VRAM" | "RSS";
