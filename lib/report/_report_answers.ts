@@ -77,9 +77,9 @@ export function cacheAnswer(
       fmt(check.details.min_speedup, 2)
     }×).`
     : `The cache is **not** faster everywhere: ${
-      check.details.slower.map((s) => `${s.label} at ${s.context} (${fmt(s.speedup, 2)}×)`).join(
-        ", ",
-      )
+      check.details.slower.map((s) =>
+        `${s.label} at ${s.context} (${ratioWords(s.speedup, SPEED_WORDS)} with it)`
+      ).join(", ")
     }.`;
   const contexts = [...new Set(Object.values(ext.kv_cache_speedup).flatMap(Object.keys))]
     .sort((a, b) => Number(a) - Number(b));
@@ -129,7 +129,7 @@ export function fourBitAnswer(
   const facts =
     `At ${four.longest_context ?? "—"} tokens with the cache, **${fourLabel}** decodes ` +
     `${fmt(four.tokens_s_longest)} tokens/s against ${fmt(base.tokens_s_longest)} for ${ref} ` +
-    `(**${fmt(speed, 2)}×**), prefills ${fmt(prefill, 2)}× as fast, and ${
+    `(**${ratioWords(speed, SPEED_WORDS)}**), prefills ${ratioWords(prefill, SPEED_WORDS)}, and ${
       memoryPhrase(mem, memKind)
     } (${fmt(memKind === "VRAM" ? four.vram_gb : four.rss_gb, 2)} GB vs ${
       fmt(memKind === "VRAM" ? base.vram_gb : base.rss_gb, 2)
@@ -168,7 +168,10 @@ export function fourBitAnswer(
 /** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
 function memoryPhrase(mem: number | null, kind: string): string {
   if (mem === null) return `peak ${kind} was not compared`;
-  return `needs ${ratioWords(mem, { more: "less", less: "more", same: "the same" })} peak ${kind}`;
+  // Within 5 % the two peaks are "about the same", not "1.01× less".
+  return `needs ${
+    ratioWords(mem, { more: "less", less: "more", same: "about the same" }, { noise: 0.05 })
+  } peak ${kind}`;
 }
 
 /** See the module doc. */

@@ -4,6 +4,7 @@ import { finalReport } from "./final_report.ts";
 import { reportHtml, reportMarkdown } from "./report_document.ts";
 import { testData } from "./_test_data.ts";
 import { fmt } from "./_util.ts";
+import { ratioWords, SPEED_WORDS } from "./ratio_words.ts";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -23,7 +24,10 @@ Deno.test("reportMarkdown() answers the three questions with numbers from the re
   assert(md.includes(`**${fmt(ext.kv_cache_speedup.fp16!["2048"], 2)}× faster**`));
   const four = i.report.by_model["preset:tiny"]!["4bit"]!;
   const fp16 = i.report.by_model["preset:tiny"]!.fp16!;
-  assert(md.includes(`(**${fmt(four.tokens_s_longest! / fp16.tokens_s_longest!, 2)}×**)`));
+  const ratio = four.tokens_s_longest! / fp16.tokens_s_longest!;
+  // A ratio says which way: "1.48× faster" or "1.06× slower", never "(0.94×)".
+  assert(md.includes(`(**${ratioWords(ratio, SPEED_WORDS)}**)`), md);
+  assert(!/\(\*\*0\.\d+×\*\*\)|× as fast/.test(md), "no bare fraction, no '0.07× as fast'");
   assert(md.includes("**Yes**"));
   assert(md.includes(`The sweet spot is **${ext.sweet_spot!.label}**`));
   assert(md.includes("![figures/x](../figures/x.png)"));
@@ -47,6 +51,8 @@ Deno.test("reportMarkdown() weighs memory when 4-bit decodes slower than the ref
   const larger = reportMarkdown(inputs({ speed: slower, memory: { fp16: 2, q4: 3 } }));
   assert(larger.includes("**Not on this device**"), larger);
   assert(/needs [\d.]+× more peak RSS/.test(larger));
+  const same = reportMarkdown(inputs({ speed: slower, memory: { fp16: 2, q4: 2.02 } }));
+  assert(same.includes("needs about the same peak RSS"), "within 5 %: about the same");
 });
 
 Deno.test("reportHtml() is self-contained: figures as data URIs, the table coloured", () => {
