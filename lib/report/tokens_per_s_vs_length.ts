@@ -31,5 +31,7 @@ export function tokensPerSVsLengthSpec(data: ReportData): VegaLiteSpec {
     tooltipTitles: ["tokens/s", "± CI95"],
     format: ".2f",
     yTitle: "decode tokens/s (mean, log scale)",
+    // A "nice" log domain rounds up to the next power of ten: an empty top third.
+    yScale: { nice: false, padding: 12 },
   });
 }
