@@ -287,21 +287,32 @@ export async function startJupyter(
 }
 
 /**
- * Stops the server started by {@linkcode startJupyter}, if any.
+ * Stops the server started by {@linkcode startJupyter}, if any: SIGTERM to its process group,
+ * then SIGKILL when it is still there after 8 s (a Jupyter busy shutting kernels down can ignore
+ * SIGTERM for minutes).
  *
  * @returns `true` when a server was stopped.
  */
 export async function stopJupyter(): Promise<boolean> {
   const pid = Number((await Deno.readTextFile(PID_FILE).catch(() => "")).trim());
   await Deno.remove(PID_FILE).catch(() => {});
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  for (const target of [-pid, pid]) {
-    try {
-      Deno.kill(target, "SIGTERM");
-      return true;
-    } catch { /* try the next */ }
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return false;
+  killGroup(pid, "SIGTERM");
+  for (let waited = 0; waited < 8_000 && alive(pid); waited += 200) {
+    await new Promise((r) => setTimeout(r, 200));
   }
-  return false;
+  if (alive(pid)) killGroup(pid, "SIGKILL");
+  return true;
+}
+
+/** Whether a process exists (SIGCONT is a no-op for a running one; signal 0 is not offered). */
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A random token (128 bits, hex). */
