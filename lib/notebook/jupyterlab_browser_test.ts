@@ -49,6 +49,20 @@ const inCi = !!Deno.env.get("CI") && Deno.env.get("CI") !== "false";
 const skip = inCi ? null : missing;
 if (skip) console.warn(skip);
 
+/** The notebook's parameters (environment variables), all empty for the default notebook. */
+const NOTEBOOK_VARIABLES = [
+  "TURBO_QUICK",
+  "TURBO_SPEC",
+  "TURBO_MODEL",
+  "TURBO_DTYPES",
+  "TURBO_LENGTHS",
+  "TURBO_RUNS",
+  "TURBO_WARMUP",
+  "TURBO_NEW_TOKENS",
+  "TURBO_DEVICE",
+  "TURBO_RESULTS",
+];
+
 /** The whole test's deadline: it fails by name instead of stalling CI. */
 const DEADLINE_MS = 15 * 60_000;
 
@@ -165,7 +179,10 @@ Deno.test({
         install: false,
         logFile: join(dir, "jupyter.log"),
         env: {
-          // The default notebook's run folder (its parameters cell only estimates into it).
+          // The default notebook sees no parameter of this process's environment (the quick
+          // copy sets its own in its first cell)…
+          ...Object.fromEntries(NOTEBOOK_VARIABLES.map((name) => [name, ""])),
+          // …and its run folder (its parameters cell only estimates into it).
           TURBO_OUT: join(dir, "run-default"),
           JUPYTERLAB_SETTINGS_DIR: join(dir, "settings"),
           JUPYTERLAB_WORKSPACES_DIR: join(dir, "workspaces"),
@@ -240,6 +257,7 @@ Deno.test({
         );
         step = "quick mode: checking the page";
         await new Promise((r) => setTimeout(r, 1500)); // late display updates and vega-embed
+        await page.screenshot({ path: join(dir, "z-end-of-run-all.png") });
         const facts = await page.evaluate(() => {
           const outputs = [...document.querySelectorAll(".jp-OutputArea-output")];
           const errors = outputs.filter((o) =>
@@ -255,7 +273,7 @@ Deno.test({
           const charts = [...document.querySelectorAll(".jp-OutputArea-output .vega-embed")]
             .filter((e) => e.querySelector("svg, canvas") !== null);
           const chartWidths = charts.map((e) =>
-            Math.round(e.querySelector("svg, canvas")!.getBoundingClientRect().width)
+            Math.floor(e.querySelector("svg, canvas")!.getBoundingClientRect().width)
           );
           const answers = [...document.querySelectorAll(".jp-OutputArea-output h2")]
             .filter((h) => /^[123]\. /.test(h.textContent ?? ""))

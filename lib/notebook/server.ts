@@ -163,7 +163,7 @@ export async function launchJupyter(
     args: [
       "sh",
       "-c",
-      'exec "$@" >>"$TURBO_JUPYTER_LOG" 2>&1',
+      WATCHDOG,
       "sh",
       command.cmd,
       ...serverArgs(
@@ -176,6 +176,7 @@ export async function launchJupyter(
       ...options.env,
       JUPYTER_RUNTIME_DIR: runtimeDir,
       TURBO_JUPYTER_LOG: logFile,
+      TURBO_PARENT_PID: String(Deno.pid),
     },
     stdin: "null",
     stdout: "null",
@@ -205,6 +206,17 @@ export async function launchJupyter(
     stop,
   };
 }
+
+/**
+ * The shell that leads the server's process group: runs Jupyter with its output appended to the
+ * log, and takes it down when the process that started it is gone (a test killed by a timeout
+ * runs no `finally`): SIGTERM, then SIGKILL to the whole group 8 s later.
+ */
+const WATCHDOG = `"$@" >>"$TURBO_JUPYTER_LOG" 2>&1 &
+j=$!
+while kill -0 "$TURBO_PARENT_PID" 2>/dev/null && kill -0 "$j" 2>/dev/null; do sleep 1; done
+if kill -0 "$j" 2>/dev/null; then kill -TERM "$j"; sleep 8; kill -KILL -- -$$; fi
+wait "$j"`;
 
 /** Seconds `stop()` waits for a clean shutdown before it kills. */
 const STOP_GRACE_MS = 8_000;
