@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { browserSkipReason, launchBrowser } from "../testing/browser.ts";
+import { withTimeout } from "../testing/timeout.ts";
 import { FIGURES } from "../report/figures.ts";
 import { loadReportData } from "../report/report_data.ts";
 import { PROJECT_ROOT } from "./session.ts";
@@ -79,25 +80,28 @@ Deno.test({
       resultsCsv: join(bench, "results.csv"),
       perplexityCsv: join(bench, "perplexity.csv"),
     });
-    const browser = await launchBrowser({ width: 1400, height: 1000 });
     const found: Record<string, string[]> = {};
-    try {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(60_000);
-      await page.setContent(`<!doctype html><html><body><div id="view"></div></body></html>`);
-      for (const path of LIBS) await page.addScriptTag({ path });
-      for (const figure of FIGURES) {
-        if (figure.skip?.(data)) continue;
-        const spec = JSON.stringify(figure.spec(data));
-        await page.evaluate(
-          `document.querySelector('#view').innerHTML = '';
+    await withTimeout("the figures in Chromium", 3 * 60_000, async (signal) => {
+      const browser = await launchBrowser({ width: 1400, height: 1000 });
+      signal.addEventListener("abort", () => browser.process()?.kill("SIGKILL"));
+      try {
+        const page = await browser.newPage();
+        page.setDefaultTimeout(60_000);
+        await page.setContent(`<!doctype html><html><body><div id="view"></div></body></html>`);
+        for (const path of LIBS) await page.addScriptTag({ path });
+        for (const figure of FIGURES) {
+          if (figure.skip?.(data)) continue;
+          const spec = JSON.stringify(figure.spec(data));
+          await page.evaluate(
+            `document.querySelector('#view').innerHTML = '';
           vegaEmbed('#view', ${spec}, { renderer: 'svg', actions: false })`,
-        );
-        found[figure.stem] = await page.evaluate(CHECK) as string[];
+          );
+          found[figure.stem] = await page.evaluate(CHECK) as string[];
+        }
+      } finally {
+        await browser.close();
       }
-    } finally {
-      await browser.close();
-    }
+    });
     console.error(`figures checked: ${Object.keys(found).join(", ")}`);
     assert(Object.keys(found).length >= 5, "every figure rendered");
     assertEquals(

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { Page } from "puppeteer-core";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { browserSkipReason, launchBrowser } from "../testing/browser.ts";
+import { withTimeout } from "../testing/timeout.ts";
 import { comparisonTable } from "../report/comparison_table.ts";
 import { chartDisplay, displayContent, tableDisplay } from "../report/display.ts";
 import { pplDegradationSpec } from "../report/ppl_degradation.ts";
@@ -65,29 +66,6 @@ const NOTEBOOK_VARIABLES = [
 
 /** The whole test's deadline: it fails by name instead of stalling CI. */
 const DEADLINE_MS = 15 * 60_000;
-
-/** Runs `body` with a deadline; on expiry `cleanup` runs and the test fails naming the step. */
-async function withDeadline<T>(
-  ms: number,
-  step: () => string,
-  cleanup: () => Promise<void>,
-  body: () => Promise<T>,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new Error(`JupyterLab browser test: over ${ms / 60_000} min at "${step()}"`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([body(), expired]);
-  } catch (error) {
-    await cleanup();
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -172,205 +150,220 @@ Deno.test({
       await server?.stop();
     };
     let passed = false;
-    await withDeadline(DEADLINE_MS, () => step, cleanup, async () => {
-      server = await launchJupyter({
-        port: freePort(),
-        rootDir: dir,
-        install: false,
-        logFile: join(dir, "jupyter.log"),
-        env: {
-          // The default notebook sees no parameter of this process's environment (the quick
-          // copy sets its own in its first cell)…
-          ...Object.fromEntries(NOTEBOOK_VARIABLES.map((name) => [name, ""])),
-          // …and its run folder (its parameters cell only estimates into it).
-          TURBO_OUT: join(dir, "run-default"),
-          JUPYTERLAB_SETTINGS_DIR: join(dir, "settings"),
-          JUPYTERLAB_WORKSPACES_DIR: join(dir, "workspaces"),
-        },
-      });
-      assertEquals(server.kind, "lab");
-      browser = await launchBrowser({ width: 1400, height: 1000 });
-      try {
-        // 1. The default notebook, as a user opens it: its parameters cell resolves
-        //    sweeps/default.json and models/wikitext-llama from the repository (the kernel runs in
-        //    notebooks/) and gives the sweep's estimate before anything is measured.
-        step = "the default notebook's parameters cell";
-        const first = await browser.newPage();
-        await openNotebook(first, server.baseUrl, server.token, "default", "turbo_inference.ipynb");
-        await first.keyboard.press("j");
-        await first.keyboard.press("j"); // cell 2: the parameters cell
-        await first.keyboard.down("Shift");
-        await first.keyboard.press("Enter");
-        await first.keyboard.up("Shift");
-        await first.waitForFunction(
-          () => {
-            const prompt = [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")][0];
-            const idle = [
-              ...document.querySelectorAll(".jp-StatusBar-TextItem, .jp-StatusBar-Item"),
-            ]
-              .some((e) => /Deno \| Idle/.test(e.textContent ?? ""));
-            return /\[\d+\]/.test(prompt?.textContent ?? "") && idle;
-          },
-          { timeout: 8 * 60_000, polling: 500 },
-        );
-        await new Promise((r) => setTimeout(r, 1000));
-        const estimate = await first.evaluate(() => {
-          const cellEl = [...document.querySelectorAll(".jp-CodeCell")][0];
-          const outputs = cellEl ? [...cellEl.querySelectorAll(".jp-OutputArea-output")] : [];
-          return {
-            errors: outputs.filter((o) =>
-              o.getAttribute("data-mime-type") === "application/vnd.jupyter.stderr"
-            ).map((o) => (o.textContent ?? "").slice(0, 300)),
-            text: outputs.map((o) => o.textContent ?? "").join("\n"),
-          };
+    await withTimeout(
+      `JupyterLab browser test (${DEADLINE_MS / 60_000} min)`,
+      DEADLINE_MS,
+      async (signal) => {
+        // Past the limit: the test fails naming the limit; the step says where it was.
+        signal.addEventListener("abort", () => {
+          console.error(`browser test: over the limit at "${step}"`);
+          cleanup();
         });
-        console.error(`browser test, default parameters cell: ${JSON.stringify(estimate)}`);
-        await first.screenshot({ path: join(dir, "0-default-estimate.png") });
-        assertEquals(estimate.errors, [], "the default parameters cell runs without an error");
-        assert(
-          estimate.text.includes("sweeps/default.json") && estimate.text.includes("make sweep"),
-          `it runs make sweep's spec: ${estimate.text}`,
-        );
-        assert(estimate.text.includes("models/wikitext-llama"), "the default model is resolved");
-        assert(/about [\dhms ]+|a few seconds/.test(estimate.text), "the sweep's own estimate");
-        await first.close();
-
-        // 2. Quick mode end to end through Run All.
-        step = "quick mode: Run All";
-        const page = await browser.newPage();
-        await openNotebook(page, server.baseUrl, server.token, "quick", "quick.ipynb");
-        await page.screenshot({ path: join(dir, "0-opened.png") });
-        await menu(page, "Run", "Run All Cells");
-        // Done when every code cell has an execution count and the kernel is idle again.
-        await page.waitForFunction(
-          (n) => {
-            const prompts = [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")]
-              .map((e) => e.textContent ?? "");
-            const idle = [
-              ...document.querySelectorAll(".jp-StatusBar-TextItem, .jp-StatusBar-Item"),
-            ]
-              .some((e) => /Deno \| Idle/.test(e.textContent ?? ""));
-            return prompts.length === n && prompts.every((p) => /\[\d+\]/.test(p)) && idle;
+        server = await launchJupyter({
+          port: freePort(),
+          rootDir: dir,
+          install: false,
+          logFile: join(dir, "jupyter.log"),
+          env: {
+            // The default notebook sees no parameter of this process's environment (the quick
+            // copy sets its own in its first cell)…
+            ...Object.fromEntries(NOTEBOOK_VARIABLES.map((name) => [name, ""])),
+            // …and its run folder (its parameters cell only estimates into it).
+            TURBO_OUT: join(dir, "run-default"),
+            JUPYTERLAB_SETTINGS_DIR: join(dir, "settings"),
+            JUPYTERLAB_WORKSPACES_DIR: join(dir, "workspaces"),
           },
-          { timeout: 8 * 60_000, polling: 500 },
-          codeCells,
-        );
-        step = "quick mode: checking the page";
-        await new Promise((r) => setTimeout(r, 1500)); // late display updates and vega-embed
-        await page.screenshot({ path: join(dir, "z-end-of-run-all.png") });
-        const facts = await page.evaluate(() => {
-          const outputs = [...document.querySelectorAll(".jp-OutputArea-output")];
-          const errors = outputs.filter((o) =>
-            o.getAttribute("data-mime-type") === "application/vnd.jupyter.stderr"
-          ).map((o) => (o.textContent ?? "").slice(0, 200));
-          // The comparison table is the first table among the outputs.
-          const tds = [...document.querySelectorAll(".jp-OutputArea-output table")].slice(0, 1)
-            .flatMap((t) => [...t.querySelectorAll("td")]);
-          const coloured = tds.filter((td) => {
-            const bg = getComputedStyle(td).backgroundColor;
-            return bg !== "" && bg !== "transparent" && bg !== "rgba(0, 0, 0, 0)";
-          }).length;
-          const charts = [...document.querySelectorAll(".jp-OutputArea-output .vega-embed")]
-            .filter((e) => e.querySelector("svg, canvas") !== null);
-          const chartWidths = charts.map((e) =>
-            Math.floor(e.querySelector("svg, canvas")!.getBoundingClientRect().width)
+        });
+        assertEquals(server.kind, "lab");
+        browser = await launchBrowser({ width: 1400, height: 1000 });
+        try {
+          // 1. The default notebook, as a user opens it: its parameters cell resolves
+          //    sweeps/default.json and models/wikitext-llama from the repository (the kernel runs in
+          //    notebooks/) and gives the sweep's estimate before anything is measured.
+          step = "the default notebook's parameters cell";
+          const first = await browser.newPage();
+          await openNotebook(
+            first,
+            server.baseUrl,
+            server.token,
+            "default",
+            "turbo_inference.ipynb",
           );
-          const answers = [...document.querySelectorAll(".jp-OutputArea-output h2")]
-            .filter((h) => /^[123]\. /.test(h.textContent ?? ""))
-            .map((h) => h.closest(".jp-OutputArea-output")!);
-          const progress = [...document.querySelectorAll(".jp-OutputArea-output")]
-            .filter((o) => (o.textContent ?? "").startsWith("sweep '")).length;
-          const notRun = [...document.querySelectorAll(".jp-OutputArea-output")]
-            .filter((o) => (o.textContent ?? "").startsWith("not run:")).length;
-          return {
-            errors,
-            tds: tds.length,
-            coloured,
-            charts: charts.length,
-            chartWidths,
-            answers: answers.length,
-            bold: answers.some((a) => a.querySelector("strong") !== null),
-            table: answers.some((a) => a.querySelector("table") !== null),
-            rawMarkdown: answers.some((a) => (a.textContent ?? "").includes("**")),
-            progress,
-            notRun,
-            area: document.querySelector(".jp-OutputArea")?.getBoundingClientRect().width ?? 0,
-          };
-        });
-        console.error(`browser test: ${JSON.stringify(facts)}`);
-        await screenshots(page, dir);
-        // A saved-file link (relative in the output) resolves inside the served folder, answers
-        // 200, and opens in JupyterLab as a new tab.
-        const link = await page.waitForSelector(
-          "xpath/.//div[contains(@class,'jp-OutputArea-output')]//a[contains(@href,'report.md')]",
-        );
-        const href = await link!.evaluate((a) => a.getAttribute("href") ?? "");
-        assert(href.includes("/files/run/metrics/report.md"), `resolved in Jupyter: ${href}`);
-        const res = await fetch(new URL(href, server.baseUrl), {
-          headers: { Authorization: `token ${server.token}` },
-        });
-        await res.body?.cancel();
-        assertEquals(res.status, 200, "the linked file is served");
-        await link!.click();
-        await page.waitForSelector(
-          "xpath/.//li[contains(@class,'lm-TabBar-tab')]//div[normalize-space(text())='report.md']",
-          { timeout: 30_000 },
-        );
-        assertEquals(facts.errors, [], "no error or stderr output");
-        assert(
-          facts.tds >= 4 && facts.coloured === facts.tds,
-          "every comparison table cell is coloured",
-        );
-        assert(facts.charts >= 3, `at least three Vega-Lite views rendered, got ${facts.charts}`);
-        // Each view has its design width (`width: "container"` collapses to 0 px in JupyterLab).
-        assert(
-          facts.chartWidths.every((w) => w >= 300 && w <= 900),
-          `chart widths ${facts.chartWidths}`,
-        );
-        assertEquals(facts.answers, 3, "the three answers render with HTML headings");
-        assert(
-          facts.bold && facts.table && !facts.rawMarkdown,
-          "bold and a table, not Markdown source",
-        );
-        const sweeps = Deno.env.get("TURBO_RESULTS") ? 1 : 2;
-        assertEquals(facts.progress, sweeps, "one progress display per sweep, updated in place");
-        assertEquals(facts.notRun, 0, "no cell was skipped after a failure");
+          await first.keyboard.press("j");
+          await first.keyboard.press("j"); // cell 2: the parameters cell
+          await first.keyboard.down("Shift");
+          await first.keyboard.press("Enter");
+          await first.keyboard.up("Shift");
+          await first.waitForFunction(
+            () => {
+              const prompt = [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")][0];
+              const idle = [
+                ...document.querySelectorAll(".jp-StatusBar-TextItem, .jp-StatusBar-Item"),
+              ]
+                .some((e) => /Deno \| Idle/.test(e.textContent ?? ""));
+              return /\[\d+\]/.test(prompt?.textContent ?? "") && idle;
+            },
+            { timeout: 8 * 60_000, polling: 500 },
+          );
+          await new Promise((r) => setTimeout(r, 1000));
+          const estimate = await first.evaluate(() => {
+            const cellEl = [...document.querySelectorAll(".jp-CodeCell")][0];
+            const outputs = cellEl ? [...cellEl.querySelectorAll(".jp-OutputArea-output")] : [];
+            return {
+              errors: outputs.filter((o) =>
+                o.getAttribute("data-mime-type") === "application/vnd.jupyter.stderr"
+              ).map((o) => (o.textContent ?? "").slice(0, 300)),
+              text: outputs.map((o) => o.textContent ?? "").join("\n"),
+            };
+          });
+          console.error(`browser test, default parameters cell: ${JSON.stringify(estimate)}`);
+          await first.screenshot({ path: join(dir, "0-default-estimate.png") });
+          assertEquals(estimate.errors, [], "the default parameters cell runs without an error");
+          assert(
+            estimate.text.includes("sweeps/default.json") && estimate.text.includes("make sweep"),
+            `it runs make sweep's spec: ${estimate.text}`,
+          );
+          assert(estimate.text.includes("models/wikitext-llama"), "the default model is resolved");
+          assert(/about [\dhms ]+|a few seconds/.test(estimate.text), "the sweep's own estimate");
+          await first.close();
 
-        // An unsigned notebook (as a colleague's copy opens): the table keeps its colours and the
-        // answers render as HTML, because their outputs render untrusted too.
-        const other = await browser.newPage(); // the first page holds unsaved outputs
-        await other.goto(server.urlOf("notebooks/untrusted.ipynb"), {
-          waitUntil: "domcontentloaded",
-        });
-        await other.waitForSelector(".jp-OutputArea-output table", { timeout: 60_000 });
-        await new Promise((r) => setTimeout(r, 1000));
-        const untrusted = await other.evaluate(() => {
-          const tds = [...document.querySelectorAll(".jp-OutputArea-output table td")];
-          return {
-            tds: tds.length,
-            coloured: tds.filter((td) => {
+          // 2. Quick mode end to end through Run All.
+          step = "quick mode: Run All";
+          const page = await browser.newPage();
+          await openNotebook(page, server.baseUrl, server.token, "quick", "quick.ipynb");
+          await page.screenshot({ path: join(dir, "0-opened.png") });
+          await menu(page, "Run", "Run All Cells");
+          // Done when every code cell has an execution count and the kernel is idle again.
+          await page.waitForFunction(
+            (n) => {
+              const prompts = [...document.querySelectorAll(".jp-CodeCell .jp-InputPrompt")]
+                .map((e) => e.textContent ?? "");
+              const idle = [
+                ...document.querySelectorAll(".jp-StatusBar-TextItem, .jp-StatusBar-Item"),
+              ]
+                .some((e) => /Deno \| Idle/.test(e.textContent ?? ""));
+              return prompts.length === n && prompts.every((p) => /\[\d+\]/.test(p)) && idle;
+            },
+            { timeout: 8 * 60_000, polling: 500 },
+            codeCells,
+          );
+          step = "quick mode: checking the page";
+          await new Promise((r) => setTimeout(r, 1500)); // late display updates and vega-embed
+          await page.screenshot({ path: join(dir, "z-end-of-run-all.png") });
+          const facts = await page.evaluate(() => {
+            const outputs = [...document.querySelectorAll(".jp-OutputArea-output")];
+            const errors = outputs.filter((o) =>
+              o.getAttribute("data-mime-type") === "application/vnd.jupyter.stderr"
+            ).map((o) => (o.textContent ?? "").slice(0, 200));
+            // The comparison table is the first table among the outputs.
+            const tds = [...document.querySelectorAll(".jp-OutputArea-output table")].slice(0, 1)
+              .flatMap((t) => [...t.querySelectorAll("td")]);
+            const coloured = tds.filter((td) => {
               const bg = getComputedStyle(td).backgroundColor;
               return bg !== "" && bg !== "transparent" && bg !== "rgba(0, 0, 0, 0)";
-            }).length,
-            headings: [...document.querySelectorAll(".jp-OutputArea-output h2")].length,
-            bold: [...document.querySelectorAll(".jp-OutputArea-output strong")].length,
-            images: [...document.querySelectorAll(
-              ".jp-OutputArea-output .vega-embed, .jp-OutputArea-output img",
-            )]
-              .length,
-          };
-        });
-        console.error(`browser test, untrusted: ${JSON.stringify(untrusted)}`);
-        await other.screenshot({ path: join(dir, "9-untrusted.png") });
-        assert(untrusted.tds >= 4 && untrusted.coloured === untrusted.tds, "untrusted: coloured");
-        assert(untrusted.headings === 1 && untrusted.bold >= 1, "untrusted: HTML answer");
-        assert(untrusted.images >= 1, "untrusted: the chart shows (Vega-Lite or its PNG)");
-        passed = true;
-      } finally {
-        step = "stopping JupyterLab";
-        await cleanup();
-      }
-    });
+            }).length;
+            const charts = [...document.querySelectorAll(".jp-OutputArea-output .vega-embed")]
+              .filter((e) => e.querySelector("svg, canvas") !== null);
+            const chartWidths = charts.map((e) =>
+              Math.floor(e.querySelector("svg, canvas")!.getBoundingClientRect().width)
+            );
+            const answers = [...document.querySelectorAll(".jp-OutputArea-output h2")]
+              .filter((h) => /^[123]\. /.test(h.textContent ?? ""))
+              .map((h) => h.closest(".jp-OutputArea-output")!);
+            const progress = [...document.querySelectorAll(".jp-OutputArea-output")]
+              .filter((o) => (o.textContent ?? "").startsWith("sweep '")).length;
+            const notRun = [...document.querySelectorAll(".jp-OutputArea-output")]
+              .filter((o) => (o.textContent ?? "").startsWith("not run:")).length;
+            return {
+              errors,
+              tds: tds.length,
+              coloured,
+              charts: charts.length,
+              chartWidths,
+              answers: answers.length,
+              bold: answers.some((a) => a.querySelector("strong") !== null),
+              table: answers.some((a) => a.querySelector("table") !== null),
+              rawMarkdown: answers.some((a) => (a.textContent ?? "").includes("**")),
+              progress,
+              notRun,
+              area: document.querySelector(".jp-OutputArea")?.getBoundingClientRect().width ?? 0,
+            };
+          });
+          console.error(`browser test: ${JSON.stringify(facts)}`);
+          await screenshots(page, dir);
+          // A saved-file link (relative in the output) resolves inside the served folder, answers
+          // 200, and opens in JupyterLab as a new tab.
+          const link = await page.waitForSelector(
+            "xpath/.//div[contains(@class,'jp-OutputArea-output')]//a[contains(@href,'report.md')]",
+          );
+          const href = await link!.evaluate((a) => a.getAttribute("href") ?? "");
+          assert(href.includes("/files/run/metrics/report.md"), `resolved in Jupyter: ${href}`);
+          const res = await fetch(new URL(href, server.baseUrl), {
+            headers: { Authorization: `token ${server.token}` },
+          });
+          await res.body?.cancel();
+          assertEquals(res.status, 200, "the linked file is served");
+          await link!.click();
+          await page.waitForSelector(
+            "xpath/.//li[contains(@class,'lm-TabBar-tab')]//div[normalize-space(text())='report.md']",
+            { timeout: 30_000 },
+          );
+          assertEquals(facts.errors, [], "no error or stderr output");
+          assert(
+            facts.tds >= 4 && facts.coloured === facts.tds,
+            "every comparison table cell is coloured",
+          );
+          assert(facts.charts >= 3, `at least three Vega-Lite views rendered, got ${facts.charts}`);
+          // Each view has its design width (`width: "container"` collapses to 0 px in JupyterLab).
+          assert(
+            facts.chartWidths.every((w) => w >= 300 && w <= 900),
+            `chart widths ${facts.chartWidths}`,
+          );
+          assertEquals(facts.answers, 3, "the three answers render with HTML headings");
+          assert(
+            facts.bold && facts.table && !facts.rawMarkdown,
+            "bold and a table, not Markdown source",
+          );
+          const sweeps = Deno.env.get("TURBO_RESULTS") ? 1 : 2;
+          assertEquals(facts.progress, sweeps, "one progress display per sweep, updated in place");
+          assertEquals(facts.notRun, 0, "no cell was skipped after a failure");
+
+          // An unsigned notebook (as a colleague's copy opens): the table keeps its colours and the
+          // answers render as HTML, because their outputs render untrusted too.
+          const other = await browser.newPage(); // the first page holds unsaved outputs
+          await other.goto(server.urlOf("notebooks/untrusted.ipynb"), {
+            waitUntil: "domcontentloaded",
+          });
+          await other.waitForSelector(".jp-OutputArea-output table", { timeout: 60_000 });
+          await new Promise((r) => setTimeout(r, 1000));
+          const untrusted = await other.evaluate(() => {
+            const tds = [...document.querySelectorAll(".jp-OutputArea-output table td")];
+            return {
+              tds: tds.length,
+              coloured: tds.filter((td) => {
+                const bg = getComputedStyle(td).backgroundColor;
+                return bg !== "" && bg !== "transparent" && bg !== "rgba(0, 0, 0, 0)";
+              }).length,
+              headings: [...document.querySelectorAll(".jp-OutputArea-output h2")].length,
+              bold: [...document.querySelectorAll(".jp-OutputArea-output strong")].length,
+              images: [...document.querySelectorAll(
+                ".jp-OutputArea-output .vega-embed, .jp-OutputArea-output img",
+              )]
+                .length,
+            };
+          });
+          console.error(`browser test, untrusted: ${JSON.stringify(untrusted)}`);
+          await other.screenshot({ path: join(dir, "9-untrusted.png") });
+          assert(untrusted.tds >= 4 && untrusted.coloured === untrusted.tds, "untrusted: coloured");
+          assert(untrusted.headings === 1 && untrusted.bold >= 1, "untrusted: HTML answer");
+          assert(untrusted.images >= 1, "untrusted: the chart shows (Vega-Lite or its PNG)");
+          passed = true;
+        } finally {
+          step = "stopping JupyterLab";
+          await cleanup();
+        }
+      },
+    );
     // Passed: keep the screenshots and the server log, drop the run and the copies.
     if (passed) {
       // the symlinks only (not recursive: never their targets)
