@@ -82,7 +82,8 @@ export async function estimateRun(params: NotebookParams): Promise<RunEstimate> 
     cells: summary.cellsTotal,
     complete: summary.cellsSkipped,
     markdown:
-      `**Run all** with these parameters runs ${what} (${grid}) and ${time}, plus the live ` +
-      `demo. ${where} ${quickHow}`,
+      `**Run all** with these parameters runs ${what} (${grid}) and ${time}; then the live ` +
+      `demo (one dtype at one length, cache on and off) and one conversation, which the ` +
+      `estimate leaves out. ${where} ${quickHow}`,
   };
 }
