@@ -163,6 +163,21 @@ export interface BenchRow {
   gpu_energy_j?: number | null;
   /** Throttle reasons seen, joined with `;` (empty: none seen; null: not readable). */
   gpu_throttle_reasons?: string | null;
+  /** 1-based round of the block the repetition ran in; null in files written before rounds. */
+  round?: number | null;
+  /** 0-based position of the arm in that round's order. */
+  round_position?: number | null;
+  /**
+   * 0 for a normal arm; 1 for the A/A control: a second live worker of the block's baseline arm
+   * (same dtype and cache mode, `cell_id` suffixed `~aa`).
+   */
+  replica?: number | null;
+  /** Id of the block (model × device × context × batch × prompt family) the row belongs to. */
+  block?: string | null;
+  /** Run-queue delay of the worker during the repetition (`/proc/self/schedstat`), ms. */
+  sched_wait_ms?: number | null;
+  /** CPU time stolen by the hypervisor during the repetition, ms. */
+  steal_ms?: number | null;
 }
 
 /**
@@ -186,6 +201,12 @@ export const BENCH_FIELDS_ADDED = [
   "spec_hash",
   // Telemetry of each cell's measured window, in the summary's own column order.
   ...TELEMETRY_FIELDS,
+  "round",
+  "round_position",
+  "replica",
+  "block",
+  "sched_wait_ms",
+  "steal_ms",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /** Column order of `results.csv`. */

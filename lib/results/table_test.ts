@@ -67,6 +67,12 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     gpu_sm_clock_mhz_mean: null,
     gpu_energy_j: null,
     gpu_throttle_reasons: null,
+    round: 2,
+    round_position: 1,
+    replica: 0,
+    block: "m|cpu|128|b1|code",
+    sched_wait_ms: 0.5,
+    steal_ms: null,
     ...overrides,
   };
 }
