@@ -7,6 +7,7 @@
 import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { loadSweepSpec, runSweep } from "../sweep/mod.ts";
 import { formatDuration } from "../measure/progress.ts";
+import { join } from "node:path";
 import { parseFlags, runCli } from "./_cli.ts";
 import { resolveShard } from "../sweep/shard.ts";
 import { formatPlan, planShards } from "../sweep/shard_plan.ts";
@@ -28,6 +29,42 @@ or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm array; N = SLURM_ARRAY_TA
 First runs the doctor's checks for the spec (benchmarks/preflight.json); a fail stops the sweep
 unless --no-preflight. Each cell's measured runs are sampled for telemetry
 (benchmarks/telemetry.csv, every telemetry_interval_ms of the spec, default 100).`;
+
+/**
+ * Ctrl-C: finished cells are already in results.csv (each is appended when it ends); say so and
+ * how to resume in one line, release the output's lock, exit 130.
+ */
+function onInterrupt(outDir: string): void {
+  Deno.addSignalListener("SIGINT", () => {
+    const lock = join(outDir, "benchmarks", ".sweep.lock");
+    try {
+      if (Deno.readTextFileSync(lock).trim() === String(Deno.pid)) Deno.removeSync(lock);
+    } catch {
+      // no lock yet, or another sweep's: left alone
+    }
+    console.error(
+      `interrupted: finished cells are kept in ${join(outDir, "benchmarks", "results.csv")}; ` +
+        `run the same command again to resume (finished cells are skipped)`,
+    );
+    Deno.exit(130);
+  });
+}
+
+/**
+ * An out-of-space error (`os error 28`, which names no file) as one line naming the output.
+ *
+ * @param error What the sweep threw.
+ * @param outDir The sweep's `--out`.
+ * @returns The error to report.
+ */
+export function diskFull(error: unknown, outDir: string): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/os error 28|No space left on device/.test(message)) return error;
+  return new Error(
+    `the disk holding '${outDir}' is full (No space left on device): finished cells are kept in ` +
+      `${join(outDir, "benchmarks", "results.csv")}; free space and run the same command to resume`,
+  );
+}
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -56,14 +93,18 @@ if (import.meta.main) {
       return;
     }
     const shard = resolveShard({ shard: values.shard, shards: values.shards }, Deno.env.toObject());
+    const outDir = values.out ?? (shard ? `shards/shard-${shard.index}-of-${shard.count}` : ".");
+    if (!values["dry-run"]) onInterrupt(outDir);
     const summary = await runSweep(spec, {
-      outDir: values.out ?? (shard ? `shards/shard-${shard.index}-of-${shard.count}` : "."),
+      outDir,
       shard,
       force: values.force!,
       dryRun: values["dry-run"]!,
       skipProbe: values["no-probe"]!,
       preflight: !values["no-preflight"],
       specSource: values.config!,
+    }).catch((error) => {
+      throw diskFull(error, outDir);
     });
     if (values["dry-run"]) return;
     console.log(
