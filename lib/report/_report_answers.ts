@@ -59,9 +59,9 @@ export function cacheAnswer(
       `established over rounds; smallest speedup ${fmt(check.details.min_speedup, 2)}×).`
     : check.value === false
     ? `The cache is **not** faster everywhere: ${
-      check.details.slower.map((s) => `${s.label} at ${s.context} (${fmt(s.speedup, 2)}×)`).join(
-        ", ",
-      )
+      check.details.slower.map((s) =>
+        `${s.label} at ${s.context} (${ratioWords(s.speedup, SPEED_WORDS)} with it)`
+      ).join(", ")
     }.`
     : `Not established at every length: for ${open.length} of ${check.details.pairs} pairs the ` +
       `paired comparison over rounds does not establish the gain (one round gives no interval; ` +
@@ -116,9 +116,9 @@ export function fourBitAnswer(
   const facts =
     `At ${four.longest_context ?? "—"} tokens with the cache, **${fourLabel}** decodes ` +
     `${fmt(four.tokens_s_longest)} tokens/s against ${fmt(base.tokens_s_longest)} for ${ref} ` +
-    `(**${fmt(speed, 2)}×**${speedInterval(check.details)}), prefills ${
-      fmt(prefill, 2)
-    }× as fast, and ${memoryPhrase(mem, memKind)} (${
+    `(**${ratioWords(speed, SPEED_WORDS)}**${speedInterval(check.details)}), prefills ${
+      ratioWords(prefill, SPEED_WORDS)
+    }, and ${memoryPhrase(mem, memKind)} (${
       fmt(memKind === "VRAM" ? four.vram_gb : four.rss_gb, 2)
     } GB vs ${fmt(memKind === "VRAM" ? base.vram_gb : base.rss_gb, 2)} GB). ` +
     (q
@@ -169,7 +169,10 @@ function speedNote(rounds: number): string {
 /** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
 function memoryPhrase(mem: number | null, kind: string): string {
   if (mem === null) return `peak ${kind} was not compared`;
-  return `needs ${ratioWords(mem, { more: "less", less: "more", same: "the same" })} peak ${kind}`;
+  // Within 5 % the two peaks are "about the same", not "1.01× less".
+  return `needs ${
+    ratioWords(mem, { more: "less", less: "more", same: "about the same" }, { noise: 0.05 })
+  } peak ${kind}`;
 }
 
 /** See the module doc. */
