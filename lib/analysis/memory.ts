@@ -83,6 +83,8 @@ export function memoryCell<
 export interface MemoryComparison {
   /** B's median ÷ A's median (above 1: A is smaller); null without readings. */
   ratio: number | null;
+  /** The medians the ratio divides, bytes: [A, B]; null without readings. */
+  medians_bytes: [number, number] | null;
   /** Whether every round of A lies below every round of B, both replicated. */
   established: boolean;
   /** One line saying why. */
@@ -134,25 +136,38 @@ export const MEMORY_ALPHA = 0.05;
  */
 export function memoryLess(a: MemoryCell, b: MemoryCell): MemoryComparison {
   if (a.median_bytes === null || b.median_bytes === null) {
-    return { ratio: null, established: false, reason: "no memory reading" };
+    return { ratio: null, medians_bytes: null, established: false, reason: "no memory reading" };
   }
   const ratio = b.median_bytes / a.median_bytes;
+  const medians_bytes: [number, number] = [a.median_bytes, b.median_bytes];
   if (!a.replicated || !b.replicated) {
     return {
       ratio,
+      medians_bytes,
       established: false,
       reason: "one reading per arm (one round, or the same peak on every round): a memory " +
         "difference needs distinct peaks from several rounds",
     };
   }
   if (!(a.range![1] < b.range![0])) {
-    return { ratio, established: false, reason: "the per-round peaks of the two arms overlap" };
+    return {
+      ratio,
+      medians_bytes,
+      established: false,
+      reason: "the per-round peaks of the two arms overlap",
+    };
   }
   const p = separationP(a.rounds, b.rounds);
   return p <= MEMORY_ALPHA
-    ? { ratio, established: true, reason: "every round's peak lies below the reference's" }
+    ? {
+      ratio,
+      medians_bytes,
+      established: true,
+      reason: "every round's peak lies below the reference's",
+    }
     : {
       ratio,
+      medians_bytes,
       established: false,
       reason: `every round's peak lies below the reference's, but ${a.rounds} against ` +
         `${b.rounds} rounds separate by chance ${Math.round(p * 100)} % of the time`,

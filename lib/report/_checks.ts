@@ -136,6 +136,7 @@ export function fourBitAnswer(
     speed_rounds: 0,
     speed_verdict: null,
     memory_ratio: null,
+    memory_gb: null,
     memory_established: false,
     memory_reason: "",
     prefill_ratio: null,
@@ -181,6 +182,9 @@ export function fourBitAnswer(
       speed_rounds: speed?.rounds ?? 0,
       speed_verdict: speed?.verdict ?? null,
       memory_ratio: round(memory?.ratio, 3),
+      memory_gb: memory?.medians_bytes
+        ? [round(memory.medians_bytes[0] / 1e9, 3)!, round(memory.medians_bytes[1] / 1e9, 3)!]
+        : null,
       memory_established: memory?.established ?? false,
       memory_reason: memory?.reason ?? "",
       prefill_ratio: round(ratio(base.prefill_ms_longest, four.prefill_ms_longest), 3),

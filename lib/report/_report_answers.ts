@@ -118,9 +118,7 @@ export function fourBitAnswer(
     `${fmt(four.tokens_s_longest)} tokens/s against ${fmt(base.tokens_s_longest)} for ${ref} ` +
     `(**${ratioWords(speed, SPEED_WORDS)}**${speedInterval(check.details)}), prefills ${
       ratioWords(prefill, SPEED_WORDS)
-    }, and ${memoryPhrase(mem, memKind)} (${
-      fmt(memKind === "VRAM" ? four.vram_gb : four.rss_gb, 2)
-    } GB vs ${fmt(memKind === "VRAM" ? base.vram_gb : base.rss_gb, 2)} GB). ` +
+    }, and ${memoryPhrase(mem, memKind)}${memoryFigures(check.details.memory_gb)}. ` +
     (q
       ? `Its perplexity is ${fmt(q.ppl, 3)} (ΔPPL **${fmt(delta, 2)} %** vs ${q.baseline}, KL ${
         fmt(q.kl, 4)
@@ -164,6 +162,11 @@ function speedNote(rounds: number): string {
   return rounds < 2
     ? "one round per arm, so no interval between rounds exists"
     : "its interval contains 1, lies inside the A/A interval or the effect is under the minimum";
+}
+
+/** " (median per-round peak 0.55 GB vs 0.60 GB)": the very numbers the memory ratio divides. */
+function memoryFigures(gb: [number, number] | null): string {
+  return gb === null ? "" : ` (median per-round peak ${fmt(gb[0], 2)} GB vs ${fmt(gb[1], 2)} GB)`;
 }
 
 /** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
