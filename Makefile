@@ -39,7 +39,7 @@ venv: setup ## Build .venv/ (pinned JupyterLab, pip) with the Deno kernel regist
 	@$(DENO) task jupyter --setup
 
 test: setup ## Run the test suite (deno test; builds .venv/ for the JupyterLab browser test; WikiText from data/)
-	@$(DENO) task jupyter --setup >/dev/null 2>&1 || echo "note: no JupyterLab venv ('make venv' says why); the browser test will say it is skipped" >&2
+	@$(DENO) task jupyter --setup >/dev/null 2>&1 || echo "note: no JupyterLab venv ('make venv' says why); the browser test fails under CI=true, else says it is skipped" >&2
 	@$(DENO) task test
 
 ok: setup ## Lint, format check, type check and test — the gate before a commit
