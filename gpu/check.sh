@@ -6,8 +6,8 @@
 # a new folder under TMPDIR), unpacks Debian's Vulkan loader packages there and puts them on
 # LD_LIBRARY_PATH, points the Vulkan loader at the NVIDIA driver's ICD when the machine has the
 # driver's library but no ICD file, then runs lib/cli/gpu_check.ts. Writes at most 8 files into
-# OUT_DIR, check.log among them (capped at 15 MiB). Needs bash, tar, xz, python3; dpkg-deb or
-# python3 for the .deb files. GPU_CHECK_DEADLINE_S (default 480) bounds the whole check.
+# OUT_DIR, check.log among them (capped at 15 MiB). Needs bash, tar and python3 (xz and dpkg-deb
+# when present, else Python's lzma and a small ar reader). GPU_CHECK_DEADLINE_S (default 420) bounds the whole check.
 set -uo pipefail
 started_ms=$(($(date +%s%N) / 1000000))
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,9 +31,15 @@ work=${GPU_CHECK_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/turbo-gpu-check.XXXXXX")}
 mkdir -p "$work/bin" "$work/app" "$work/sys"
 say "bundle $here, scratch $work, output $out"
 t0=$(date +%s)
-xz -dc "$here/deno.xz" >"$work/bin/deno" && chmod +x "$work/bin/deno" || { say "cannot unpack deno.xz"; exit 1; }
-tar -xJf "$here/npm.tar.xz" -C "$work/app" || { say "cannot unpack npm.tar.xz"; exit 1; }
-tar -xJf "$here/src.tar.xz" -C "$work/app" || { say "cannot unpack src.tar.xz"; exit 1; }
+# xz, or Python's lzma module where the machine has no xz.
+unxz() {
+  if command -v xz >/dev/null; then xz -dc "$1"; else
+    python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), sys.stdout.buffer)' "$1"
+  fi
+}
+unxz "$here/deno.xz" >"$work/bin/deno" && chmod +x "$work/bin/deno" || { say "cannot unpack deno.xz"; exit 1; }
+unxz "$here/npm.tar.xz" | tar -x -C "$work/app" || { say "cannot unpack npm.tar.xz"; exit 1; }
+unxz "$here/src.tar.xz" | tar -x -C "$work/app" || { say "cannot unpack src.tar.xz"; exit 1; }
 for deb in "$here"/debs/*.deb; do
   if command -v dpkg-deb >/dev/null; then
     dpkg-deb -x "$deb" "$work/sys" || say "dpkg-deb -x $(basename "$deb") failed"
@@ -100,7 +106,7 @@ cd "$work/app" || exit 1
 export GPU_CHECK_VULKAN="$vulkan" DENO_DIR="$work/deno-dir" DENO_NO_UPDATE_CHECK=1 \
   HF_HUB_OFFLINE=1 TURBO_HISTORY_DB=off NO_COLOR=1
 "$work/bin/deno" run -A lib/cli/gpu_check.ts --out "$out" --bundle "$here" \
-  --deadline-s "${GPU_CHECK_DEADLINE_S:-480}" --started-at "$started_ms" "${mode_flag[@]}"
+  --deadline-s "${GPU_CHECK_DEADLINE_S:-420}" --started-at "$started_ms" "${mode_flag[@]}"
 status=$?
 say "exit $status after $(($(($(date +%s%N) / 1000000)) / 1000 - started_ms / 1000)) s"
 [ -n "${GPU_CHECK_WORK:-}" ] || rm -rf "$work"

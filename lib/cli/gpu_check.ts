@@ -1,5 +1,5 @@
 /**
- * `deno run -A lib/cli/gpu_check.ts --out DIR [--cpu] [--deadline-s 480] [--started-at MS]
+ * `deno run -A lib/cli/gpu_check.ts --out DIR [--cpu] [--deadline-s 420] [--started-at MS]
  * [--bundle DIR]` — the GPU check's steps (lib/gpu/check.ts), as `gpu/check.sh` runs them from
  * the unpacked bundle. Exit code 1 when a step, a cell or the perplexity comparison failed; the
  * outputs are written either way.
@@ -11,7 +11,7 @@ import { runCheck } from "../gpu/check.ts";
 import { checkPlan } from "../gpu/plan.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 
-const HELP = `Usage: deno run -A lib/cli/gpu_check.ts --out DIR [--cpu] [--deadline-s 480]
+const HELP = `Usage: deno run -A lib/cli/gpu_check.ts --out DIR [--cpu] [--deadline-s 420]
                         [--started-at EPOCH_MS] [--bundle DIR]
 
 Runs the GPU check (docs/gpu.md) into DIR: sysinfo.json, doctor.json, spec.json, results.csv,
@@ -32,7 +32,7 @@ if (import.meta.main) {
       return 0;
     }
     if (!values.out) throw new TypeError("missing required flag --out");
-    const deadline = intFlag(values["deadline-s"], "--deadline-s", { min: 1, fallback: 480 });
+    const deadline = intFlag(values["deadline-s"], "--deadline-s", { min: 1, fallback: 420 });
     const startedAtMs = intFlag(values["started-at"], "--started-at", {
       min: 0,
       fallback: Date.now(),

@@ -17,8 +17,9 @@ import { rowStamp } from "../sweep/shard.ts";
 import type { SweepSpec } from "../sweep/spec.ts";
 
 /**
- * One CSV field as the sweep's files write it: empty for null, `true`/`false`, numbers as
- * JavaScript prints them, strings quoted when they hold a comma, quote or line break.
+ * One CSV field as the sweep's files write it: empty for null, `""` for an empty string (so it
+ * reads back as one), `true`/`false`, numbers as JavaScript prints them, strings quoted when they
+ * hold a comma, quote or line break.
  *
  * @param value The value.
  * @returns The field text.
@@ -29,11 +30,13 @@ import type { SweepSpec } from "../sweep/spec.ts";
  * assert.equal(csvField(null), "");
  * assert.equal(csvField('a "b", c'), '"a ""b"", c"');
  * assert.equal(csvField(false), "false");
+ * assert.equal(csvField(""), '""');
  * ```
  */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
   const text = String(value);
+  if (text === "") return '""';
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

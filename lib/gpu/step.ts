@@ -46,13 +46,17 @@ export async function runStep(
     };
   }
   let child: Deno.ChildProcess;
+  const spawn = (program: string, argv: string[]) =>
+    new Deno.Command(program, { args: argv, stdin: "null", stdout: "piped", stderr: "inherit" })
+      .spawn();
   try {
-    child = new Deno.Command("setsid", {
-      args: [cmd, ...args],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+    try {
+      child = spawn("setsid", [cmd, ...args]);
+    } catch (error) {
+      // No setsid (util-linux) here: run it directly; a timeout then kills only the command.
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      child = spawn(cmd, [...args]);
+    }
   } catch (error) {
     return {
       step: {
