@@ -162,7 +162,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
     } catch (error) {
       const step = steps[steps.length - 1]!;
       step.status = "failed";
-      step.error ||= (error as Error).message;
+      step.error = (error as Error).message + (step.error ? ` (${step.error})` : "");
     }
   } else {
     const t0 = performance.now();
