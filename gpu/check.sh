@@ -103,6 +103,8 @@ say "vulkan: $vulkan"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
 cd "$work/app" || exit 1
+# The vendored WikiText-2 split on every machine (a developer's WIKITEXT_PATH is not on the GPU's).
+unset WIKITEXT_PATH
 export GPU_CHECK_VULKAN="$vulkan" DENO_DIR="$work/deno-dir" DENO_NO_UPDATE_CHECK=1 \
   HF_HUB_OFFLINE=1 TURBO_HISTORY_DB=off NO_COLOR=1
 "$work/bin/deno" run -A lib/cli/gpu_check.ts --out "$out" --bundle "$here" \
