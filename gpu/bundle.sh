@@ -11,10 +11,11 @@
 #   debs/*.deb       Debian's Vulkan loader and GL dispatch packages, unpacked by the check
 #   check.sh, bandwidth.py, manifest.json
 # Fails, leaving any previous bundle as it was, when the result is over GPU_BUNDLE_LIMIT_MIB
-# (default 60). Compressed parts are cached under .cache/gpu-bundle/ keyed by their inputs, so a
+# (default 60), or over GPU_CARRY_LIMIT_MIB (default 64) with the checkout's tracked files. Compressed parts are cached under .cache/gpu-bundle/ keyed by their inputs, so a
 # rebuild after a source change only repacks src.tar.xz.
 #
-# Usage: gpu/bundle.sh [OUT_DIR]   (env: DENO, GPU_BUNDLE_LIMIT_MIB, GPU_BUNDLE_XZ)
+# Usage: gpu/bundle.sh [OUT_DIR]
+#   (env: DENO, GPU_BUNDLE_LIMIT_MIB, GPU_CARRY_LIMIT_MIB, GPU_BUNDLE_XZ, GPU_BUNDLE_DATA)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -151,6 +152,11 @@ tracked=$(git ls-files -z | du -cb --files0-from=- 2>/dev/null | tail -n1 | cut 
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 if [ "$total" -gt "$limit" ]; then
   die "bundle is $(mib "$total"), over the $LIMIT_MIB MiB limit; nothing written"
+fi
+# A device call carries the checkout's tracked files and the bundle together.
+carry=$(( ${GPU_CARRY_LIMIT_MIB:-64} * 1024 * 1024 ))
+if [ $((total + tracked)) -gt "$carry" ]; then
+  die "bundle $(mib "$total") + tracked files $(mib "$tracked") = $(mib $((total + tracked))), over the ${GPU_CARRY_LIMIT_MIB:-64} MiB a device call carries; nothing written"
 fi
 rm -rf "$OUT"
 mv "$tmp_out" "$OUT"
