@@ -3,7 +3,7 @@
 #   bash .gpu/check.sh OUT_DIR          on a GPU machine: WebGPU, preset:llama-3.2-1b
 #   bash .gpu/check.sh OUT_DIR --cpu    the dry run: the same steps on the CPU, preset:tiny
 # Unpacks Deno, the npm packages and the sources into a scratch folder (GPU_CHECK_WORK, default
-# a new folder under TMPDIR), unpacks Debian's Vulkan loader packages there and puts them on
+# a new folder in TMPDIR or the checkout, whichever has more room; removed at the end), unpacks Debian's Vulkan loader packages there and puts them on
 # LD_LIBRARY_PATH, points the Vulkan loader at the NVIDIA driver's ICD when the machine has the
 # driver's library but no ICD file, then runs lib/cli/gpu_check.ts. Writes at most 8 files into
 # OUT_DIR, check.log among them (capped at 15 MiB). Needs bash, tar and python3 (xz and dpkg-deb
@@ -27,7 +27,13 @@ log="$out/check.log"
 exec > >(tee -a "$log") 2>&1
 say() { echo "check.sh: $*"; }
 
-work=${GPU_CHECK_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/turbo-gpu-check.XXXXXX")}
+# Scratch (the built llama-3.2-1b variants take about 11 GB): the temp folder or the checkout,
+# whichever has more room.
+repo=$(cd "$here/.." && pwd)
+avail() { df -P -B1 "$1" 2>/dev/null | awk 'NR == 2 { print $4 + 0 }'; }
+scratch_root=${TMPDIR:-/tmp}
+[ "$(avail "$repo")" -gt "$(avail "$scratch_root")" ] 2>/dev/null && scratch_root=$repo
+work=${GPU_CHECK_WORK:-$(mktemp -d "$scratch_root/.gpu-check-work.XXXXXX")}
 mkdir -p "$work/bin" "$work/app" "$work/sys"
 say "bundle $here, scratch $work, output $out"
 t0=$(date +%s)
@@ -60,7 +66,6 @@ PY
 done
 # The trained model and the WikiText-2 split: packed in the bundle (GPU_BUNDLE_DATA=1), else
 # the tracked copies in the checkout the bundle sits in.
-repo=$(cd "$here/.." && pwd)
 for d in models/wikitext-llama data/wikitext-2-raw-v1; do
   [ -e "$work/app/$d" ] && continue
   if [ -d "$repo/$d" ]; then

@@ -74,6 +74,7 @@ export function checkReportFixture(): CheckReport {
       tolerance: 1e-3,
       pass: true,
     },
+    cells_planned: 16,
     cells: [{
       dtype: "fp32",
       use_cache: true,

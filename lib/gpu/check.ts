@@ -287,6 +287,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
     vulkan: options.vulkan ?? "",
     bandwidth,
     perplexity,
+    cells_planned: plan.dtypes.length * plan.contexts.length * 2,
     cells,
     steps,
   };
@@ -295,8 +296,7 @@ export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
   await writeFile(jsonPath, JSON.stringify(report, null, 2) + "\n");
   await writeFile(mdPath, renderCheckMarkdown(report));
   files.push(jsonPath, mdPath);
-  const expectedCells = plan.dtypes.length * plan.contexts.length * 2;
   const ok = steps.every((s) => s.status === "ok") && perplexity.pass === true &&
-    cells.length === expectedCells && cells.every((c) => c.status === "ok");
+    cells.length === report.cells_planned && cells.every((c) => c.status === "ok");
   return { report, files, ok };
 }

@@ -208,7 +208,9 @@ export interface CheckReport {
   bandwidth: Bandwidth | null;
   /** Perplexity of the trained model. */
   perplexity: PerplexityCheck;
-  /** Sweep cells. */
+  /** Cells the plan has (dtypes × lengths × cache on/off); fewer ran when the deadline came. */
+  cells_planned: number;
+  /** Sweep cells that ran. */
   cells: CellResult[];
   /** Steps. */
   steps: StepResult[];
@@ -259,6 +261,8 @@ export function renderCheckMarkdown(report: CheckReport): string {
     `(${p.device_provider || "–"}), relative difference ${
       p.relative_difference === null ? "–" : p.relative_difference.toExponential(2)
     } (tolerance ${p.tolerance}): ${p.pass === null ? "not compared" : p.pass ? "pass" : "FAIL"}.`,
+    "",
+    `${report.cells.length} of ${report.cells_planned} planned cells ran.`,
     "",
     "| dtype | cache | context | status | provider | nodes off | KV on device | decode tok/s | prefill ms | bytes/token | of bandwidth |",
     "| ----- | ----- | ------- | ------ | -------- | --------- | ------------ | ------------ | ---------- | ----------- | ------------ |",
