@@ -11,8 +11,10 @@
 #   debs/*.deb       Debian's Vulkan loader and GL dispatch packages, unpacked by the check
 #   check.sh, bandwidth.py, manifest.json
 # Fails, leaving any previous bundle as it was, when the result is over GPU_BUNDLE_LIMIT_MIB
-# (default 60), or over GPU_CARRY_LIMIT_MIB (default 64) with the checkout's tracked files. Compressed parts are cached under .cache/gpu-bundle/ keyed by their inputs, so a
-# rebuild after a source change only repacks src.tar.xz.
+# (default 60), or over GPU_CARRY_LIMIT_MIB (default 64) with the checkout's tracked files.
+# Compressed parts are cached under ~/.cache/turbo-inference/gpu-bundle/ (GPU_BUNDLE_CACHE) keyed
+# by their inputs, so a rebuild after a source change, in this clone or another, only repacks
+# src.tar.xz.
 #
 # Usage: gpu/bundle.sh [OUT_DIR]
 #   (env: DENO, GPU_BUNDLE_LIMIT_MIB, GPU_CARRY_LIMIT_MIB, GPU_BUNDLE_XZ, GPU_BUNDLE_DATA)
@@ -23,7 +25,9 @@ OUT=${1:-.gpu}
 LIMIT_MIB=${GPU_BUNDLE_LIMIT_MIB:-60}
 XZ_LEVEL=${GPU_BUNDLE_XZ:--9e}
 DENO=${DENO:-.tools/node_modules/@deno/linux-x64-glibc/deno}
-CACHE=.cache/gpu-bundle
+# Compressed parts, keyed by their inputs, outside the checkout so that every clone on the machine
+# (CI's included) reuses them.
+CACHE=${GPU_BUNDLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/turbo-inference/gpu-bundle}
 DEBS=(libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
 # The packages the check's commands import (deno.json "imports" minus the service, browser and
 # notebook ones); npm_closure.py adds what they depend on.
