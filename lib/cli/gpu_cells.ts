@@ -35,9 +35,9 @@ if (import.meta.main) {
     });
     const { rows, cellsLeft } = await runSweepCells(spec, {
       resultsPath: values.results,
+      rowsPath: values.rows,
       deadlineMs,
     });
-    await Deno.writeTextFile(values.rows, JSON.stringify(rows));
     const failed = new Set(rows.filter((r) => r.status !== "ok").map((r) => r.cell_id)).size;
     console.error(
       `gpu-cells: ${

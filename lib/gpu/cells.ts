@@ -65,6 +65,8 @@ export function resultsCsv(rows: readonly BenchRow[]): string {
 export interface SweepCellsOptions {
   /** Where `results.csv` goes (rewritten after every cell). */
   resultsPath: string;
+  /** Where the rows go as JSON, also after every cell (a kill keeps the cells done). */
+  rowsPath?: string;
   /** Epoch ms after which no new cell starts. */
   deadlineMs: number;
   /** Progress lines. @default console.error */
@@ -108,6 +110,7 @@ export async function runSweepCells(
     }
     rows.push(...cellRows);
     await Deno.writeTextFile(options.resultsPath, resultsCsv(rows));
+    if (options.rowsPath) await Deno.writeTextFile(options.rowsPath, JSON.stringify(rows));
     done++;
     const bad = cellRows.find((r) => r.status !== "ok");
     log(`cell ${done}/${cells.length} ${cell.id}${bad ? `: FAILED ${bad.error}` : ""}`);
