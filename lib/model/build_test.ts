@@ -37,6 +37,7 @@ Deno.test("buildModel() writes the Hugging Face / transformers.js layout", async
     builder_version: BUILDER_VERSION,
     tokenizer_vocab_size: 512,
     attention: "in_place",
+    input_defaults: ["num_logits_to_keep"],
   });
   assertEquals([config.bos_token_id, config.eos_token_id], [510, 511]);
   assertEquals(report.parameters, parameterCount(PRESETS.tiny!));

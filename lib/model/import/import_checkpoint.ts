@@ -20,6 +20,7 @@ import {
   externalDataFiles,
   quantizeInto,
 } from "../build.ts";
+import { INPUT_DEFAULTS } from "../input_defaults.ts";
 import { writeLlamaOnnx } from "../llama_graph.ts";
 import { type LlamaConfig, parameterCount } from "../presets.ts";
 import { checkpointTensors, type SafetensorsTensorInfo, tensorChunks } from "../safetensors.ts";
@@ -27,7 +28,7 @@ import { type ParameterSpec, parameterSpecs } from "../weights.ts";
 import { type CheckpointConfig, parseCheckpointConfig } from "./checkpoint_config.ts";
 
 /** Version of the importer, recorded in `config.json` (bump when the output changes). */
-export const IMPORTER_VERSION = "1.1.0"; // 1.1.0: in_place graph by default
+export const IMPORTER_VERSION = "1.1.0"; // 1.1.0: in_place graph by default, num_logits_to_keep default
 
 /** Tokenizer files copied when present; `tokenizer.json` and `tokenizer_config.json` are required. */
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
@@ -295,6 +296,7 @@ async function writeImported(
       source_max_position_embeddings: checked.sourceMaxPositions,
       weights: "imported",
       attention,
+      input_defaults: Object.keys(INPUT_DEFAULTS),
       notes: checked.notes,
     },
   });
