@@ -55,7 +55,7 @@ import {
   type KvDtype,
   positionIds,
 } from "../runtime/tensors.ts";
-import { withoutInitializers } from "../model/input_defaults.ts";
+import { engineModelPath, withoutInitializers } from "../model/input_defaults.ts";
 import type { KvMode } from "./kv_cache.ts";
 import type { ModelConfig, ResolvedModel } from "./resolve.ts";
 import { supportsLeftPadding } from "./_left_padding.ts";
@@ -213,8 +213,10 @@ export async function loadDecoder(
   // Inputs with a default inside the graph become required inputs of the engine's session, so it
   // can set them (onnxruntime-node cannot override a default): lib/model/input_defaults.ts.
   const defaults = builtInputDefaults(resolved.dir);
-  const session = await createSession(path, {
-    ...(defaults.length > 0
+  // A sibling file written once, else (an unwritable folder) the patched bytes from memory.
+  const enginePath = await engineModelPath(path, defaults).catch(() => null);
+  const session = await createSession(enginePath ?? path, {
+    ...(enginePath === null
       ? { modelBytes: withoutInitializers(await Deno.readFile(path), defaults) }
       : {}),
     profilePlacement: probe,

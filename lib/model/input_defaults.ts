@@ -143,3 +143,40 @@ function varint(value: number): number[] {
   out.push(value);
   return out;
 }
+
+/**
+ * The path of a model file with the given input defaults removed, for the engine's session: a
+ * sibling `<name>.engine.onnx` (same folder, so external data resolves as for the original),
+ * written once (temp file, then rename: concurrent loaders are safe) and rewritten when the
+ * original is newer. Loading by path keeps the model's bytes out of JavaScript memory on every
+ * later load (sweep cells each load in a fresh process).
+ *
+ * @param path The `.onnx` file as built.
+ * @param names Initializers to drop (see {@linkcode INPUT_DEFAULTS}).
+ * @returns The sibling's path, or `path` itself when nothing is dropped.
+ * @throws what writing the sibling throws (an unwritable folder).
+ * @example
+ * ```ts ignore
+ * import { engineModelPath } from "./input_defaults.ts";
+ * const path = await engineModelPath("m/onnx/model_q4.onnx", ["num_logits_to_keep"]);
+ * ```
+ */
+export async function engineModelPath(path: string, names: readonly string[]): Promise<string> {
+  if (names.length === 0) return path;
+  const target = path.replace(/\.onnx$/, "") + ".engine.onnx";
+  const source = await Deno.stat(path);
+  const existing = await Deno.stat(target).catch(() => null);
+  if (existing && (existing.mtime?.getTime() ?? 0) >= (source.mtime?.getTime() ?? 0)) {
+    return target;
+  }
+  const bytes = withoutInitializers(await Deno.readFile(path), names);
+  const temp = `${target}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    await Deno.writeFile(temp, bytes);
+    await Deno.rename(temp, target);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+  return target;
+}

@@ -52,6 +52,9 @@ Deno.test("the engine still sets num_logits_to_keep: last position in generation
     const model = await loadDecoder(await resolveModel(out.outDir), { dtype: "fp32", threads: 1 });
     try {
       assertEquals(model.logitsPositions, "last");
+      // The engine's copy sits beside the file (external data resolves the same); the file as
+      // built keeps its default.
+      assertEquals(model.session.modelPath, out.files[0]!.path.replace(/\.onnx$/, ".engine.onnx"));
       assert(model.session.inputNames.includes("num_logits_to_keep"));
       const step = await model.step(
         int64Tensor([prompt]),
