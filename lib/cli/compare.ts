@@ -12,9 +12,10 @@
  * deno task compare --model preset:small --dtype q4 --prompt-tokens 128,512,2048 --max-new-tokens 32
  * ```
  *
- * The in-place twin of `preset:NAME[@SEED]` (or of a directory this project built) is
- * `preset:NAME[@SEED]+in_place`, built on demand into `.cache/models/NAME-in_place-sSEED`;
- * `--in-place-model REF` names one explicitly.
+ * Presets and checkpoint folders decode in place by default, so for `preset:NAME[@SEED]` (or a
+ * checkpoint folder) the copy contenders run its `+copy_kv` graph and the in-place contender the
+ * default one; for a directory this project built, the in-place twin is
+ * `preset:NAME[@SEED]+in_place`. `--in-place-model REF` names one explicitly.
  * A model with no in-place twin (a Hub export) runs the other three.
  *
  * @module
