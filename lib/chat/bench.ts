@@ -95,6 +95,7 @@ export async function runChatBench(
       dtype: model.dtype,
       device: model.device,
       execution_provider: model.executionProvider,
+      kv_mode: model.kvMode,
       template: options.template ?? "auto",
       conversation: conversation.id,
       type: conversation.type,

@@ -183,6 +183,7 @@ export async function runChatJob(
         dtype: job.dtype,
         device: job.device,
         execution_provider: model.executionProvider,
+        kv_mode: model.kvMode,
         workload: job.workload,
         context_size: plan.contextSize,
         include_tags: job.includeTags,

@@ -67,6 +67,8 @@ export interface ChatTurnRow {
   git_commit: string;
   /** Start of the turn, RFC 3339. */
   timestamp: string;
+  /** How the engine kept the KV cache (`in_place`, `copy`; see lib/engine/kv_cache.ts). */
+  kv_mode?: string | null;
 }
 
 /** Columns of `chat_turns.csv`, in order. */
@@ -100,6 +102,7 @@ export const CHAT_TURN_FIELDS = [
   "error",
   "git_commit",
   "timestamp",
+  "kv_mode",
 ] as const satisfies readonly (keyof ChatTurnRow)[];
 
 const INTEGER = new Set([

@@ -8,7 +8,8 @@
  *
  * Built on the decoder's public `step()`: prefill feeds the cut `past_key_values.*` and the new
  * tokens at positions `reused … prompt − 1`; decoding feeds each step's `present.*` back, as
- * `generate()` does. After a turn the session holds the prompt plus every generated token but
+ * `generate()` does (an `in_place` graph instead writes each step's new keys and values into a
+ * fixed-size buffer seeded with the reused prefix, copied out once at the end of the turn). After a turn the session holds the prompt plus every generated token but
  * the last (which was never run).
  *
  * With a shared {@linkcode PrefixCache}, a turn reuses whichever is longer: the session's own
@@ -20,6 +21,7 @@
 import * as ort from "onnxruntime-node";
 import type { DecoderModel } from "../engine/decoder.ts";
 import { halfToFloat, int64Tensor, positionIds } from "../runtime/tensors.ts";
+import { KvCache } from "../engine/kv_cache.ts";
 import { commonPrefixLength, kvLength, type KvTensors, sliceKv } from "./kv.ts";
 import type { PrefixCache } from "./prefix_cache.ts";
 
@@ -160,12 +162,24 @@ export class ChatSession {
     const eos = new Set(model.config.eosTokenIds);
     const stopAtEos = options.stopAtEos ?? false;
     const fresh = prompt.slice(reused);
-    let out = await model.step(
+    const steps = model.kvMode === "in_place" ? inPlaceSteps(model, prompt.length + n, past) : {
+      async run(ids: ort.Tensor, positions: ort.Tensor, length: number, prior: KvTensors) {
+        const out = await model.step(
+          ids,
+          ones(length),
+          positions,
+          prior.length ? prior : null,
+          true,
+        );
+        return { logits: out.logits, past: out.present as KvTensors };
+      },
+      held: (_length: number, last: KvTensors) => last,
+    };
+    let out = await steps.run(
       int64Tensor([fresh]),
-      ones(prompt.length),
       positionIds(1, fresh.length, reused),
-      past.length === 0 ? null : past,
-      true,
+      prompt.length,
+      past,
     );
     let next = argmaxLast(out.logits);
     const firstTokenAt = performance.now();
@@ -174,12 +188,11 @@ export class ChatSession {
     const ids = new BigInt64Array(1);
     while (tokens.length < n && !(stopAtEos && eos.has(next))) {
       ids[0] = BigInt(next);
-      out = await model.step(
+      out = await steps.run(
         new ort.Tensor("int64", ids, [1, 1]),
-        ones(length + 1),
         positionIds(1, 1, length),
-        out.present,
-        true,
+        length + 1,
+        out.past,
       );
       length++;
       next = argmaxLast(out.logits);
@@ -187,7 +200,7 @@ export class ChatSession {
     }
     const end = performance.now();
     this.#tokens = [...prompt, ...tokens.slice(0, -1)];
-    this.#past = out.present;
+    this.#past = steps.held(length, out.past);
     if (kvLength(this.#past) !== this.#tokens.length) {
       throw new RangeError(
         `Chat session out of step: the KV cache holds ${
@@ -211,6 +224,41 @@ export class ChatSession {
         : null,
     };
   }
+}
+
+/**
+ * Steps of an `in_place` graph (only the step's new keys and values come back): a fixed-size
+ * buffer of the turn's length, seeded with the reused prefix, written in place each step; at the
+ * end of the turn its filled part is copied out once, in the layout the session and the prefix
+ * cache keep (`[1, kv_heads, length, head_dim]` per tensor).
+ */
+function inPlaceSteps(model: DecoderModel, maxLength: number, reused: KvTensors) {
+  const cache = new KvCache({
+    layers: model.numLayers,
+    batch: 1,
+    kvHeads: model.numKvHeads,
+    headDim: model.headDim,
+    maxLength,
+    dtype: model.kvDtype,
+  });
+  if (reused.length > 0) cache.append(reused);
+  return {
+    async run(ids: ort.Tensor, positions: ort.Tensor, length: number, _prior: KvTensors) {
+      const first = cache.length === 0;
+      const steps = ids.dims[1]!;
+      const out = await model.step(
+        ids,
+        first ? ones(length) : cache.mask(steps),
+        positions,
+        first ? null : cache.past(),
+        true,
+      );
+      cache.append(out.present);
+      for (const tensor of out.present) tensor.dispose();
+      return { logits: out.logits, past: [] as KvTensors };
+    },
+    held: (length: number, _last: KvTensors): KvTensors => sliceKv(cache.past(), length),
+  };
 }
 
 function ones(length: number): ort.Tensor {

@@ -20,11 +20,20 @@ async function reference(model: DecoderModel, prompt: readonly number[], n: numb
   return (await generate(model, [prompt], { maxNewTokens: n, useCache: false })).tokens[0]!;
 }
 
-/** The model with its `step()` recorded: past length and new tokens of every run. */
+/**
+ * The model with its `step()` recorded: past positions visible to the run (the mask's ones minus
+ * the new tokens: the fed past on the copy path, the buffer's filled part in place) and new
+ * tokens of every run.
+ */
 function recorded(model: DecoderModel): { model: DecoderModel; runs: [number, number][] } {
   const runs: [number, number][] = [];
   const step: DecoderModel["step"] = (inputIds, mask, positions, past, fetch) => {
-    runs.push([past === null ? 0 : kvLength(past), Number(inputIds.dims[1])]);
+    const visible = (mask.data as BigInt64Array).reduce((n, v) => n + Number(v), 0);
+    const fresh = Number(inputIds.dims[1]);
+    if (model.kvMode !== "in_place") {
+      assertEquals(past === null ? 0 : kvLength(past), visible - fresh);
+    }
+    runs.push([visible - fresh, fresh]);
     return model.step(inputIds, mask, positions, past, fetch);
   };
   return { model: { ...model, step }, runs };
@@ -144,5 +153,36 @@ Deno.test("ChatSession cuts and reuses a float16 KV cache (fp16 model) with the 
     assertEquals(c.tokens, await reference(model, edited, 4));
   } finally {
     await model.dispose();
+  }
+});
+
+Deno.test("ChatSession gives the same tokens and reuse on the in-place default and the copy path", async () => {
+  const inPlace = await tinyDecoder();
+  assertEquals(inPlace.kvMode, "in_place");
+  const copy = await loadDecoder(await resolveModel("preset:tiny+copy_kv", { dtypes: ["fp32"] }), {
+    dtype: "fp32",
+    threads: 1,
+  });
+  try {
+    assertEquals(copy.kvMode, "copy");
+    const results = [];
+    for (const model of [inPlace, copy]) {
+      const { model: spied, runs } = recorded(model);
+      const cache = new PrefixCache({ capacityTokens: 400 });
+      const chat = new ChatSession(spied, { prefixCache: cache });
+      const first = ids(30, 51);
+      const a = await chat.turn(first, { maxNewTokens: 5 });
+      const b = await chat.turn([...first, ...a.tokens, ...ids(7, 52)], { maxNewTokens: 5 });
+      const other = new ChatSession(spied, { prefixCache: cache });
+      const c = await other.turn([...first.slice(0, 20), ...ids(5, 53)], { maxNewTokens: 3 });
+      results.push({
+        tokens: [a.tokens, b.tokens, c.tokens],
+        reused: [b.reusedTokens, c.reusedTokens],
+        runs,
+      });
+    }
+    assertEquals(results[0], results[1]);
+  } finally {
+    await copy.dispose();
   }
 });

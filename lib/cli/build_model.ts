@@ -8,7 +8,13 @@
  */
 import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { parseDtypes } from "../dtypes.ts";
-import { ATTENTION_KINDS, buildModel, type BuildReport } from "../model/build.ts";
+import {
+  ATTENTION_KINDS,
+  attentionOf,
+  buildModel,
+  type BuildReport,
+  DEFAULT_ATTENTION,
+} from "../model/build.ts";
 import { PRESETS } from "../model/presets.ts";
 import { IMPORT_ARCHITECTURES, importCheckpoint, type ImportReport } from "../model/import/mod.ts";
 import { basename, dirname, join } from "node:path";
@@ -28,9 +34,10 @@ Options:
   --out DIR         output directory (must not exist unless --force)
   --seed N          weight seed (default 42; presets only)
   --dtypes LIST     ONNX variants, e.g. fp32,fp16,q8,q4,q4f16 (default fp32; others need the quantizer)
-  --attention KIND  standard (opset-17 ops, honours left padding), gqa (com.microsoft
-                    GroupQueryAttention, onnxruntime-genai style) or in_place (a fixed-size
-                    cache input the engine never moves, only new K/V out); default standard
+  --attention KIND  in_place (default: a fixed-size cache input the engine never moves, only
+                    new K/V out; the fastest decode), copy_kv or standard (the Optimum layout,
+                    present.* fed back; what transformers.js loads) or gqa (com.microsoft
+                    GroupQueryAttention, onnxruntime-genai style); presets and --from alike
   --force           replace an existing output directory
   --json            print the build report as JSON on stdout
   --verbose         stack traces on errors`;
@@ -104,11 +111,13 @@ export function formatImportReport(report: ImportReport): string {
 }
 
 function attentionFlag(value: string | undefined): typeof ATTENTION_KINDS[number] {
-  if (value === undefined) return "standard";
-  const kind = ATTENTION_KINDS.find((k) => k === value);
-  if (kind === undefined) {
+  if (value === undefined) return DEFAULT_ATTENTION;
+  const kind = attentionOf(value);
+  if (kind === null) {
     throw new RangeError(
-      `'--attention' must be one of ${ATTENTION_KINDS.join(", ")}, got ${JSON.stringify(value)}`,
+      `'--attention' must be one of copy_kv, ${ATTENTION_KINDS.join(", ")}, got ${
+        JSON.stringify(value)
+      }`,
     );
   }
   return kind;
@@ -202,6 +211,7 @@ if (import.meta.main) {
         outDir: values.out,
         dtypes,
         force: values.force,
+        attention: attentionFlag(values.attention),
         ...(maxPositions === undefined ? {} : { maxPositions }),
       });
       if (values.json) console.log(JSON.stringify(report, null, 2));

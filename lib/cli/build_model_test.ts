@@ -25,6 +25,18 @@ Deno.test("build-model CLI builds a preset and prints parameters, bytes, time an
   assert(run.stdout.includes("peak RSS"));
   const cfg = JSON.parse(await Deno.readTextFile(join(out, "config.json")));
   assertEquals(cfg.turbo_inference.seed, 9);
+  assertEquals(cfg.turbo_inference.attention, "in_place", "the in-place graph is the default");
+  const copy = await buildModelCli(
+    "--preset",
+    "tiny",
+    "--out",
+    join(tmp, "copy"),
+    "--attention",
+    "copy_kv",
+  );
+  assertEquals(copy.code, 0, copy.stderr);
+  const copyConfig = JSON.parse(await Deno.readTextFile(join(tmp, "copy", "config.json")));
+  assertEquals(copyConfig.turbo_inference.attention, "standard");
   const gqa = await buildModelCli(
     "--preset",
     "tiny",
@@ -68,7 +80,10 @@ Deno.test("build-model CLI fails with one line for an existing --out, bad preset
     "--attention",
     "flash",
   );
-  assert(attention.stderr.includes("'--attention' must be one of standard, gqa"), attention.stderr);
+  assert(
+    attention.stderr.includes("'--attention' must be one of copy_kv, standard, gqa"),
+    attention.stderr,
+  );
   const missing = await buildModelCli("--out", join(out, "x"));
   assertEquals(missing.stderr.trim(), "error: missing required flag --preset or --from");
   assertEquals([...Deno.readDirSync(out)].length, 0, "nothing written");

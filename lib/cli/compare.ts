@@ -12,9 +12,10 @@
  * deno task compare --model preset:small --dtype q4 --prompt-tokens 128,512,2048 --max-new-tokens 32
  * ```
  *
- * The in-place twin of `preset:NAME[@SEED]` (or of a directory this project built) is
- * `preset:NAME[@SEED]+in_place`, built on demand into `.cache/models/NAME-in_place-sSEED`;
- * `--in-place-model REF` names one explicitly.
+ * Presets and checkpoint folders decode in place by default, so for `preset:NAME[@SEED]` (or a
+ * checkpoint folder) the copy contenders run its `+copy_kv` graph and the in-place contender the
+ * default one; for a directory this project built, the in-place twin is
+ * `preset:NAME[@SEED]+in_place`. `--in-place-model REF` names one explicitly.
  * A model with no in-place twin (a Hub export) runs the other three.
  *
  * @module
@@ -26,6 +27,7 @@ import { loadDecoder } from "../engine/decoder.ts";
 import { kvCacheBytes } from "../engine/kv_cache.ts";
 import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
+import { isCheckpointDir } from "../model/ensure.ts";
 import { summarize } from "../measure/stats.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 import { type Contender, engine, gqaSharedLoop, rawLoop, transformersJs } from "./_compare.ts";
@@ -51,6 +53,7 @@ const FLAGS = {
 
 /** The in-place twin of `preset:NAME[@SEED]` or of a directory this project built, else null. */
 async function inPlaceTwin(ref: string, dir: string): Promise<string | null> {
+  if (isCheckpointDir(ref)) return ref; // converted with the in-place graph by default
   const m = /^preset:([\w.-]+)(@\d+)?$/.exec(ref);
   if (m) return `preset:${m[1]}${m[2] ?? ""}+in_place`;
   try {
@@ -113,7 +116,11 @@ async function main(): Promise<number> {
   const rounds = intFlag(values.rounds, "--rounds", { min: 1, fallback: 5 });
   const threads = intFlag(values.threads, "--threads", { min: 0, fallback: 0 });
   const dtype = values.dtype;
-  const resolved = await resolveModel(values.model, { dtypes: [dtype] });
+  // Presets and checkpoints default to the in-place graph: the copy contender is their copy_kv.
+  const copyRef = /^preset:[^+]+$/.test(values.model) || isCheckpointDir(values.model)
+    ? `${values.model}+copy_kv`
+    : values.model;
+  const resolved = await resolveModel(copyRef, { dtypes: [dtype] });
   for (const len of lengths) {
     if (len + n > resolved.config.maxPositions) {
       throw new RangeError(

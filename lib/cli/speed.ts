@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { evaluatePerplexity } from "../eval/perplexity_report.ts";
-import { ensureModel } from "../model/ensure.ts";
+import { resolveModel } from "../engine/resolve.ts";
 import { parseSpeedSetting, variantKey } from "../speed/setting.ts";
 import { prepareVariant, runSideBySide, speedTable } from "../speed/side_by_side.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
@@ -22,10 +22,12 @@ const HELP = `Usage: deno task speed --model REF [options]
 Decode tokens/s of one model at several settings, measured side by side in one process
 (interleaved rounds), printed as ratios to the first setting.
 
-  --model REF        preset:NAME, or a Hub-layout folder with onnx/model.onnx (fp32) (required)
-  --settings LIST    comma-separated DTYPE[:accN][:bN][:dynamic|nbits][:ort]
+  --model REF        preset:NAME[+copy_kv], a checkpoint folder (models/wikitext-llama), or a
+                     Hub-layout folder with onnx/model.onnx (fp32) (required)
+  --settings LIST    comma-separated DTYPE[:accN][:bN][:dynamic|nbits][:sym][:ort]
                      (default ${DEFAULT_SETTINGS})
                      accN: MatMulNBits accuracy level; bN: block size; dynamic|nbits: int8 kind;
+                     sym: symmetric weights (no zero points);
                      ort: ONNX Runtime's threading defaults instead of the decode tuning
   --context N        prompt tokens (default 128)
   --new-tokens N     tokens generated per run; decode speed covers tokens 2..N (default 32)
@@ -57,9 +59,8 @@ if (import.meta.main) {
     const settings = values.settings.split(",").filter((s) => s.trim() !== "").map(
       parseSpeedSetting,
     );
-    const modelDir = values.model.startsWith("preset:")
-      ? await ensureModel(values.model.slice("preset:".length), { dtypes: ["fp32"] })
-      : values.model;
+    // Presets (`+GRAPH` included) and checkpoint folders are built / converted on first use.
+    const modelDir = (await resolveModel(values.model, { dtypes: ["fp32"] })).dir;
     const cacheDir = join(Deno.cwd(), ".cache", "speed");
     const progress = (line: string) => console.error(line);
     const rows = await runSideBySide(modelDir, settings, {

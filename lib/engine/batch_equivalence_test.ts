@@ -15,9 +15,9 @@ import { resolveModel } from "./resolve.ts";
 let loaded: Promise<DecoderModel[]> | undefined;
 function models(): Promise<DecoderModel[]> {
   loaded ??= (async () => {
-    const copy = await loadDecoder(await tinyModel(), { dtype: "fp32", threads: 1 });
-    const resolved = await resolveModel("preset:tiny+in_place", { dtypes: ["fp32"] });
-    const inPlace = await loadDecoder(resolved, { dtype: "fp32", threads: 1 });
+    const resolved = await resolveModel("preset:tiny+copy_kv", { dtypes: ["fp32"] });
+    const copy = await loadDecoder(resolved, { dtype: "fp32", threads: 1 });
+    const inPlace = await loadDecoder(await tinyModel(), { dtype: "fp32", threads: 1 });
     return [copy, inPlace];
   })();
   return loaded;

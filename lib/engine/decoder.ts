@@ -55,6 +55,7 @@ import {
   type KvDtype,
   positionIds,
 } from "../runtime/tensors.ts";
+import { engineModelPath, withoutInitializers } from "../model/input_defaults.ts";
 import type { KvMode } from "./kv_cache.ts";
 import type { ModelConfig, ResolvedModel } from "./resolve.ts";
 import { supportsLeftPadding } from "./_left_padding.ts";
@@ -209,7 +210,15 @@ export async function loadDecoder(
   const kvOnDevice = device === "webgpu" && (options.gpuKvCache ?? true) &&
     builtAttention(resolved.dir) !== "in_place";
   const probe = options.probePlacement ?? true;
-  const session = await createSession(path, {
+  // Inputs with a default inside the graph become required inputs of the engine's session, so it
+  // can set them (onnxruntime-node cannot override a default): lib/model/input_defaults.ts.
+  const defaults = builtInputDefaults(resolved.dir);
+  // A sibling file written once, else (an unwritable folder) the patched bytes from memory.
+  const enginePath = await engineModelPath(path, defaults).catch(() => null);
+  const session = await createSession(enginePath ?? path, {
+    ...(enginePath === null
+      ? { modelBytes: withoutInitializers(await Deno.readFile(path), defaults) }
+      : {}),
     profilePlacement: probe,
     device,
     intraOpNumThreads: options.threads ?? 0,
@@ -327,6 +336,17 @@ function builtAttention(dir: string): string | null {
     return typeof attention === "string" ? attention : null;
   } catch {
     return null;
+  }
+}
+
+/** Graph inputs with an in-graph default that config.json of a built model lists, else []. */
+function builtInputDefaults(dir: string): string[] {
+  try {
+    const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
+    const names = config?.turbo_inference?.input_defaults;
+    return Array.isArray(names) ? names.filter((n) => typeof n === "string") : [];
+  } catch {
+    return [];
   }
 }
 

@@ -10,17 +10,27 @@ import { PROMPT_FAMILIES, promptIds } from "./prompts.ts";
 import { resolveModel } from "./resolve.ts";
 
 let models: Promise<{ copy: DecoderModel; inPlace: DecoderModel }> | undefined;
-/** The tiny preset twice, same weights: the Optimum-layout graph and the in_place graph. */
+/**
+ * The tiny preset twice, same weights: the default graph (in place) and the Optimum-layout copy
+ * graph (`+copy_kv`).
+ */
 function tinyPair(): Promise<{ copy: DecoderModel; inPlace: DecoderModel }> {
   models ??= (async () => {
-    const copy = await loadDecoder(await tinyModel(), { dtype: "fp32", threads: 1 });
-    const resolved = await resolveModel("preset:tiny+in_place", { dtypes: ["fp32"] });
-    assert(resolved.dir.endsWith("tiny-in_place-s42"), resolved.dir);
-    const inPlace = await loadDecoder(resolved, { dtype: "fp32", threads: 1 });
+    const resolved = await resolveModel("preset:tiny+copy_kv", { dtypes: ["fp32"] });
+    assert(resolved.dir.endsWith("tiny-standard-s42"), resolved.dir);
+    const copy = await loadDecoder(resolved, { dtype: "fp32", threads: 1 });
+    const inPlace = await loadDecoder(await tinyModel(), { dtype: "fp32", threads: 1 });
     return { copy, inPlace };
   })();
   return models;
 }
+
+Deno.test("the default graph of a preset decodes in place; +in_place names the same directory", async () => {
+  const { inPlace } = await tinyPair();
+  assertEquals(inPlace.kvMode, "in_place");
+  const named = await resolveModel("preset:tiny+in_place", { dtypes: ["fp32"] });
+  assertEquals(named.dir, inPlace.resolved.dir);
+});
 
 Deno.test("kvCacheBytes() is max length × layers × kv heads × head dim × bytes × 2 × batch", () => {
   const shape = { layers: 2, batch: 3, kvHeads: 2, headDim: 16, maxLength: 100 };

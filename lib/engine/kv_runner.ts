@@ -34,9 +34,11 @@ export interface KvRunner {
    *
    * @param inputIds `[batch, S]` int64.
    * @param positions `[batch, S]` int64.
+   * @param allPositions Logits of every position of the step, not only the last (scoring a
+   * prompt). @default false
    * @returns The step's logits (present tensors are kept or written by the runner).
    */
-  run(inputIds: ort.Tensor, positions: ort.Tensor): Promise<StepOutput>;
+  run(inputIds: ort.Tensor, positions: ort.Tensor, allPositions?: boolean): Promise<StepOutput>;
   /** Releases the tensors it holds. */
   dispose(): void;
 }
@@ -79,9 +81,9 @@ function copyRunner(
   return {
     mode: model.kvMode,
     reservedBytes: 0,
-    async run(inputIds, positions) {
+    async run(inputIds, positions, allPositions = false) {
       const length = pastLength + inputIds.dims[1]!;
-      const out = await model.step(inputIds, mask(length), positions, past, true);
+      const out = await model.step(inputIds, mask(length), positions, past, true, allPositions);
       for (const tensor of past ?? []) tensor.dispose();
       past = out.present;
       pastLength = length;
@@ -116,7 +118,7 @@ function inPlaceRunner(
   return {
     mode: "in_place",
     reservedBytes: cache.bytes,
-    async run(inputIds, positions) {
+    async run(inputIds, positions, allPositions = false) {
       const steps = inputIds.dims[1]!;
       // The first step (the prompt) attends to an empty past rather than to a buffer of
       // unwritten slots: no wasted scores over maxLength in the prefill.
@@ -127,6 +129,7 @@ function inPlaceRunner(
         positions,
         first ? empty() : cache.past(),
         true,
+        allPositions,
       );
       cache.append(out.present);
       for (const tensor of out.present) tensor.dispose();

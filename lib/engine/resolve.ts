@@ -26,6 +26,8 @@ import { type Dtype, DTYPE_FILE_SUFFIX, DTYPES, isDtype } from "../dtypes.ts";
 import { externalDataNextTo } from "../runtime/session.ts";
 import {
   ATTENTION_KINDS,
+  attentionOf,
+  DEFAULT_ATTENTION,
   ensureCheckpointModel,
   ensureModel,
   isCheckpointDir,
@@ -87,8 +89,11 @@ const PRESET_PREFIX = "preset:";
  * Resolves a model reference to local files, config, tokenizer and dtypes.
  *
  * @param ref A Hub id (`onnx-community/Llama-3.2-1B-Instruct`), a local directory, or
- * `preset:NAME[@seed][+ATTENTION]` (`+in_place`: the graph that decodes with an in-place KV
- * cache, `+gqa`: GroupQueryAttention; default the standard Optimum-layout graph).
+ * `preset:NAME[@seed][+GRAPH]`. Presets and checkpoint directories (converted on first use) get
+ * the in-place KV graph by default; `+copy_kv` (alias `+standard`) picks the Optimum-layout graph
+ * whose `present.*` are fed back (what transformers.js loads), `+gqa` GroupQueryAttention,
+ * `+in_place` the default explicitly. A checkpoint directory takes the same suffix
+ * (`models/wikitext-llama+copy_kv`).
  * @param options Dtypes to fetch, offline mode, cache directory.
  * @returns The resolved model.
  * @throws {RangeError} for a malformed reference, a missing directory, a dtype the model lacks;
@@ -112,22 +117,33 @@ export async function resolveModel(
     }
   }
   if (ref.startsWith(PRESET_PREFIX)) return await resolvePreset(ref, options);
-  if (isLocalRef(ref)) {
+  const checkpoint = checkpointRef(ref);
+  if (checkpoint) {
     // A Hugging Face checkpoint (safetensors, no onnx/) is converted on first use into .cache/.
-    const dir = isCheckpointDir(ref)
-      ? await ensureCheckpointModel(
-        ref,
-        options.dtypes?.length ? { dtypes: [...options.dtypes] } : {},
-      )
-      : resolve(ref);
+    const dir = await ensureCheckpointModel(checkpoint.dir, {
+      ...(options.dtypes?.length ? { dtypes: [...options.dtypes] } : {}),
+      attention: checkpoint.attention,
+    });
     return await resolveLocal(ref, dir, "local", options);
   }
+  if (isLocalRef(ref)) return await resolveLocal(ref, resolve(ref), "local", options);
   if (!/^[\w.-]+\/[\w.-]+$/.test(ref)) {
     throw new RangeError(
       `Cannot resolve model: '${ref}' is neither a directory, a Hub id (owner/name) nor preset:NAME`,
     );
   }
   return await resolveHub(ref, options);
+}
+
+/** A checkpoint directory, optionally `+GRAPH`, with the graph it asks for; else null. */
+function checkpointRef(
+  ref: string,
+): { dir: string; attention: typeof ATTENTION_KINDS[number] } | null {
+  const plus = ref.lastIndexOf("+");
+  const suffix = plus > 0 ? attentionOf(ref.slice(plus + 1)) : null;
+  const dir = suffix ? ref.slice(0, plus) : ref;
+  if (!isLocalRef(dir) || !isCheckpointDir(dir)) return null;
+  return { dir, attention: suffix ?? DEFAULT_ATTENTION };
 }
 
 function isLocalRef(ref: string): boolean {
@@ -146,10 +162,10 @@ async function resolvePreset(ref: string, options: ResolveOptions): Promise<Reso
   ];
   const [name, seedText] = body.split("@") as [string, string | undefined];
   const seed = seedText === undefined ? undefined : Number(seedText);
-  const attention = ATTENTION_KINDS.find((k) => k === (attentionText ?? "standard"));
+  const attention = attentionText === undefined ? DEFAULT_ATTENTION : attentionOf(attentionText);
   if (name === "" || (seed !== undefined && !Number.isInteger(seed)) || !attention) {
     throw new RangeError(
-      `Cannot resolve model: '${ref}' is not preset:NAME[@SEED][+ATTENTION] (attention: ${
+      `Cannot resolve model: '${ref}' is not preset:NAME[@SEED][+GRAPH] (graph: copy_kv, ${
         ATTENTION_KINDS.join(", ")
       })`,
     );

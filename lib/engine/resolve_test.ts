@@ -132,7 +132,7 @@ Deno.test("resolveModel() rejects a missing directory and a malformed reference"
   await assertRejects(() => resolveModel("/nonexistent/model"), RangeError, "does not exist");
   await assertRejects(() => resolveModel("not a model id"), RangeError, "neither a directory");
   await assertRejects(() => resolveModel("preset:tiny@x"), RangeError, "preset:NAME[@SEED]");
-  await assertRejects(() => resolveModel("preset:tiny+flash"), RangeError, "[+ATTENTION]");
+  await assertRejects(() => resolveModel("preset:tiny+flash"), RangeError, "[+GRAPH]");
 });
 
 Deno.test("parseModelConfig() maps HF and GPT-2 names and derives head_dim", () => {

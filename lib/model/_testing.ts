@@ -73,8 +73,28 @@ export async function step(
   const past: Past = {};
   for (const [name, tensor] of Object.entries(out)) {
     if (name.startsWith("present.")) past[name.replace("present.", "past_key_values.")] = tensor;
+    // An in_place graph returns only the step's keys and values: appended to the past it was fed.
+    if (name.startsWith("present_new.")) {
+      const pastName = name.replace("present_new.", "past_key_values.");
+      past[pastName] = appendPositions(feeds[pastName]!, tensor);
+    }
   }
   return { logits: Float32Array.from(toFloat32(out.logits!)), past };
+}
+
+/** `[B, H, P, D]` then `[B, H, S, D]` (float32 or float16 bits) along the positions. */
+function appendPositions(a: ort.Tensor, b: ort.Tensor): ort.Tensor {
+  const [batch, heads, p, d] = a.dims.map(Number) as [number, number, number, number];
+  const s = Number(b.dims[2]);
+  const x = a.data as Float32Array | Uint16Array, y = b.data as Float32Array | Uint16Array;
+  const out = x instanceof Float32Array
+    ? new Float32Array(batch * heads * (p + s) * d)
+    : new Uint16Array(batch * heads * (p + s) * d);
+  for (let row = 0; row < batch * heads; row++) {
+    out.set(x.subarray(row * p * d, (row + 1) * p * d), row * (p + s) * d);
+    out.set(y.subarray(row * s * d, (row + 1) * s * d), (row * (p + s) + p) * d);
+  }
+  return new ort.Tensor(a.type as "float32", out as Float32Array, [batch, heads, p + s, d]);
 }
 
 /** Index of the largest value in `row` (first on ties). */

@@ -32,6 +32,33 @@ export const DEFAULT_SEED = 42;
 /** Attention implementations the builder can emit. */
 export const ATTENTION_KINDS = ["standard", "gqa", "in_place"] as const;
 
+/**
+ * The graph every model gets unless asked otherwise: `in_place` (a fixed-size cache the engine
+ * owns, only the step's new keys and values out), the fastest correct decode on a CPU. The
+ * Optimum-layout copy path (`standard`, what transformers.js loads) stays available by name.
+ */
+export const DEFAULT_ATTENTION: typeof ATTENTION_KINDS[number] = "in_place";
+
+/**
+ * Names a model reference may append after `+` to pick its graph: the attention kinds, and
+ * `copy_kv` for the Optimum-layout graph whose `present.*` the engine copies back each step
+ * (the same graph as `standard`).
+ *
+ * @param text What followed the `+`.
+ * @returns The attention kind, or `null` when the name is unknown.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { attentionOf } from "./build.ts";
+ * assert(attentionOf("copy_kv") === "standard" && attentionOf("in_place") === "in_place");
+ * assert(attentionOf("bogus") === null);
+ * ```
+ */
+export function attentionOf(text: string): typeof ATTENTION_KINDS[number] | null {
+  if (text === "copy_kv") return "standard";
+  return ATTENTION_KINDS.find((k) => k === text) ?? null;
+}
+
 /** Options of {@linkcode buildModel}. */
 export interface BuildModelOptions {
   /** A key of `PRESETS`. */
@@ -45,9 +72,11 @@ export interface BuildModelOptions {
   /** Replace an existing `outDir`. @default false */
   force?: boolean;
   /**
-   * `standard`: opset-17 operators, honours left padding. `gqa`: com.microsoft
-   * GroupQueryAttention with rotary inside (onnxruntime-genai style; rows must not be
-   * left-padded). @default "standard"
+   * `in_place`: a fixed-size cache input the engine writes in place, only the step's new keys
+   * and values out (honours left padding; not loadable by transformers.js). `standard`: the
+   * Optimum layout (`present.*` out; the copy path, what transformers.js loads). `gqa`:
+   * com.microsoft GroupQueryAttention with rotary inside (onnxruntime-genai style; rows must not
+   * be left-padded). @default "in_place"
    */
   attention?: typeof ATTENTION_KINDS[number];
   /** Overrides of the preset's fields (experiments and tests). @default {} */
@@ -172,7 +201,7 @@ function resolveOptions(options: BuildModelOptions): Resolved {
     }
     if (!dtypes.includes(d)) dtypes.push(d);
   }
-  const attention = options.attention ?? "standard";
+  const attention = options.attention ?? DEFAULT_ATTENTION;
   if (!ATTENTION_KINDS.includes(attention)) {
     throw new RangeError(
       `Cannot build model: 'attention' must be one of ${

@@ -36,7 +36,8 @@ Deno.test("buildModel() writes the Hugging Face / transformers.js layout", async
     seed: 3,
     builder_version: BUILDER_VERSION,
     tokenizer_vocab_size: 512,
-    attention: "standard",
+    attention: "in_place",
+    input_defaults: ["num_logits_to_keep"],
   });
   assertEquals([config.bos_token_id, config.eos_token_id], [510, 511]);
   assertEquals(report.parameters, parameterCount(PRESETS.tiny!));
@@ -60,12 +61,13 @@ Deno.test("buildModel() writes the Hugging Face / transformers.js layout", async
   assertEquals(inputs["attention_mask"], ["batch_size", "total_sequence_length"]);
   assertEquals(inputs["position_ids"], ["batch_size", "sequence_length"]);
   assertEquals(inputs["past_key_values.1.value"], ["batch_size", 2, "past_sequence_length", 16]);
+  // The default graph decodes in place: only this step's keys and values come back.
   assertEquals(session.outputNames, [
     "logits",
-    "present.0.key",
-    "present.0.value",
-    "present.1.key",
-    "present.1.value",
+    "present_new.0.key",
+    "present_new.0.value",
+    "present_new.1.key",
+    "present_new.1.value",
   ]);
 });
 

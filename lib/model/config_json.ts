@@ -4,10 +4,11 @@
  *
  * @module
  */
+import { INPUT_DEFAULTS } from "./input_defaults.ts";
 import type { LlamaConfig } from "./presets.ts";
 
 /** Version of the builder, recorded in `config.json` (bump when the output changes). */
-export const BUILDER_VERSION = "1.4.0"; // 1.3.0: RotaryEmbedding; accuracy level 4, q8 MatMulNBits, quantisation metadata; 1.4.0: num_logits_to_keep
+export const BUILDER_VERSION = "1.5.0"; // 1.3.0: RotaryEmbedding; accuracy level 4, q8 MatMulNBits, quantisation metadata; 1.4.0: num_logits_to_keep; 1.5.0: in_place graph by default, num_logits_to_keep defaults to 0 in the graph
 
 /**
  * Counts external-data chunks per ONNX file in a folder (`model.onnx_data`, `_data_1`, …), as
@@ -92,6 +93,8 @@ export function configJson(
       builder_version: BUILDER_VERSION,
       tokenizer_vocab_size,
       attention: extra.attention,
+      // Graph inputs with a default inside the graph (the engine loads them as required inputs).
+      input_defaults: Object.keys(INPUT_DEFAULTS),
     },
   };
 }

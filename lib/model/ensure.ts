@@ -23,6 +23,7 @@ import {
   ATTENTION_KINDS,
   BUILDER_VERSION,
   buildModel,
+  DEFAULT_ATTENTION,
   DEFAULT_SEED,
   externalDataFiles,
   quantizeInto,
@@ -51,8 +52,9 @@ export interface EnsureModelOptions {
   /** Cache root. @default `<repo>/.cache/models` */
   cacheDir?: string;
   /**
-   * Attention implementation; other than `standard`, models live in `<preset>-<attention>-s<seed>`.
-   * @default "standard"
+   * Attention implementation; other than the default, models live in
+   * `<preset>-<attention>-s<seed>` (the copy path: `<preset>-standard-s<seed>`).
+   * @default "in_place"
    */
   attention?: typeof ATTENTION_KINDS[number];
 }
@@ -62,7 +64,8 @@ export interface EnsureModelOptions {
  *
  * @param preset A key of `PRESETS`.
  * @param options Seed, dtypes, cache root.
- * @returns The model directory (`<cacheDir>/<preset>-s<seed>`, or `<preset>-gqa-s<seed>`).
+ * @returns The model directory (`<cacheDir>/<preset>-s<seed>`, or `<preset>-standard-s<seed>`,
+ * `<preset>-gqa-s<seed>`).
  * @throws {RangeError} on an unknown preset, dtype or attention kind.
  * @example
  * ```ts
@@ -89,7 +92,7 @@ export async function ensureModel(
   }
   const root = options.cacheDir ?? defaultCacheDir();
   Deno.mkdirSync(root, { recursive: true });
-  const attention = options.attention ?? "standard";
+  const attention = options.attention ?? DEFAULT_ATTENTION;
   if (!ATTENTION_KINDS.includes(attention)) {
     throw new RangeError(
       `Cannot ensure model: 'attention' must be one of ${
@@ -97,7 +100,8 @@ export async function ensureModel(
       }, got '${attention}'`,
     );
   }
-  const dir = join(root, `${preset}${attention === "standard" ? "" : `-${attention}`}-s${seed}`);
+  const kind = attention === DEFAULT_ATTENTION ? "" : `-${attention}`;
+  const dir = join(root, `${preset}${kind}-s${seed}`);
   if (!isComplete(dir) || isStale(dir)) {
     const staging = stagingPath(dir);
     try {
@@ -144,6 +148,8 @@ export interface EnsureCheckpointOptions {
   cacheDir?: string;
   /** RoPE positions. @default {@linkcode VENDORED_MODELS}' value for a vendored model, else the checkpoint's */
   maxPositions?: number;
+  /** The graph's attention (`standard`: the copy path). @default "in_place" */
+  attention?: typeof ATTENTION_KINDS[number];
 }
 
 /**
@@ -196,8 +202,9 @@ export function checkpointMaxPositions(dir: string): number | null {
  * converted again.
  *
  * @param checkpointDir The checkpoint (`config.json`, safetensors, tokenizer files).
- * @param options Dtypes, cache root, positions.
- * @returns `<cacheDir>/import-<name>-<key>`.
+ * @param options Dtypes, cache root, positions, attention.
+ * @returns `<cacheDir>/import-<name>-<key>` (`import-<name>-<attention>-<key>` for a graph other
+ * than the default `in_place`).
  * @throws what `importCheckpoint` throws for a checkpoint that does not convert.
  * @example
  * ```ts
@@ -217,7 +224,10 @@ export async function ensureCheckpointModel(
   const maxPositions = options.maxPositions ?? vendoredOptions(from).maxPositions;
   const root = options.cacheDir ?? defaultCacheDir();
   Deno.mkdirSync(root, { recursive: true });
-  const dir = join(root, `import-${basename(from)}-${await checkpointKey(from, maxPositions)}`);
+  const attention = options.attention ?? DEFAULT_ATTENTION;
+  const key = await checkpointKey(from, maxPositions, attention);
+  const kind = attention === DEFAULT_ATTENTION ? "" : `${attention}-`;
+  const dir = join(root, `import-${basename(from)}-${kind}${key}`);
   if (!isComplete(dir)) {
     const staging = stagingPath(dir);
     try {
@@ -225,6 +235,7 @@ export async function ensureCheckpointModel(
         from,
         outDir: staging,
         dtypes: ["fp32"],
+        attention,
         ...(maxPositions === undefined ? {} : { maxPositions }),
       });
       try {
@@ -249,10 +260,15 @@ function vendoredOptions(dir: string): { maxPositions?: number } {
   return { ...VENDORED_MODELS[name] };
 }
 
-async function checkpointKey(from: string, maxPositions: number | undefined): Promise<string> {
+async function checkpointKey(
+  from: string,
+  maxPositions: number | undefined,
+  attention: string,
+): Promise<string> {
   const parts = [
     IMPORTER_VERSION,
     String(maxPositions ?? ""),
+    attention,
     Deno.readTextFileSync(join(from, "config.json")),
   ];
   for (const entry of [...Deno.readDirSync(from)].sort((a, b) => (a.name < b.name ? -1 : 1))) {

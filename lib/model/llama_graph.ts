@@ -2,7 +2,8 @@
  * The ONNX graph of a Llama causal LM in the Optimum / transformers.js decoder layout: inputs
  * `input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value`,
  * `num_logits_to_keep`; outputs
- * `logits`, `present.{i}.key|value`. Opset-17 operators plus com.microsoft `RotaryEmbedding` (and
+ * `logits`, `present.{i}.key|value` (`num_logits_to_keep` has the default 0 inside the graph, an
+ * initializer of the same name: see input_defaults.ts). Opset-17 operators plus com.microsoft `RotaryEmbedding` (and
  * `GroupQueryAttention` with `attention: "gqa"`); every linear layer is a
  * `MatMul` whose B is an `[in, out]` initializer, so a weight-only quantizer finds it.
  *
@@ -10,6 +11,7 @@
  */
 import { ExternalDataWriter } from "../onnx/external_data.ts";
 import { float, GraphBuilder, writeModel } from "../onnx/graph.ts";
+import { INPUT_DEFAULTS } from "./input_defaults.ts";
 import type { LlamaConfig } from "./presets.ts";
 import { ropeHalfCaches } from "./rope.ts";
 import { type ParameterSpec, parameterSpecs, weightChunks, weightValues } from "./weights.ts";
@@ -169,6 +171,13 @@ function buildGraph(
     g.input(`past_key_values.${i}.value`, "float32", [batch, kvHeads, past, headDim]);
   }
   g.input(NUM_LOGITS_TO_KEEP, "int64", []);
+  // Its default (0: every position), so callers that do not know the input run the graph.
+  g.initializer(
+    NUM_LOGITS_TO_KEEP,
+    "int64",
+    [],
+    BigInt64Array.of(BigInt(INPUT_DEFAULTS[NUM_LOGITS_TO_KEEP]!)),
+  );
   g.output("logits", "float32", [batch, DIMS.kept, vocab]);
   // in_place: only this step's keys/values come back (the cache itself is an input only).
   const [presentPrefix, presentLen] = attention === "in_place"

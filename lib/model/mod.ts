@@ -15,3 +15,4 @@ export * from "./build.ts";
 export * from "./reference.ts";
 export * from "./ensure.ts";
 export * from "./import/mod.ts";
+export * from "./input_defaults.ts";

@@ -12,7 +12,8 @@ import { ensureModel } from "./ensure.ts";
 import { PRESETS } from "./presets.ts";
 
 const cacheDir = await tempDir("transformers_js_test-");
-const dir = await ensureModel("tiny", { cacheDir });
+// transformers.js loads the Optimum layout: the copy-path graph, not the in-place default.
+const dir = await ensureModel("tiny", { cacheDir, attention: "standard" });
 env.allowRemoteModels = false;
 env.allowLocalModels = true;
 env.localModelPath = dirname(dir);

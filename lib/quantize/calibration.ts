@@ -101,13 +101,33 @@ export async function calibrationTokens(
       const logits = out.logits!.data as Float32Array;
       const vocab = logits.length / sequences;
       rows.forEach((row, s) => row.push(sample(logits.subarray(s * vocab, (s + 1) * vocab), rng)));
-      cache = {};
-      for (const name of past) cache[name] = out[name.replace("past_key_values.", "present.")]!;
+      // The Optimum layout returns the whole cache (`present.*`); an in_place graph only this
+      // step's keys and values (`present_new.*`), appended here to the past it was fed.
+      const next: Record<string, ort.Tensor> = {};
+      for (const name of past) {
+        const whole = out[name.replace("past_key_values.", "present.")];
+        next[name] = whole ??
+          appendPositions(cache[name]!, out[name.replace("past_key_values.", "present_new.")]!);
+      }
+      cache = next;
     }
     return rows;
   } finally {
     await session.session.release();
   }
+}
+
+/** `[B, H, P, D]` then `[B, H, S, D]` float32 along the positions: `[B, H, P + S, D]`. */
+function appendPositions(past: ort.Tensor, step: ort.Tensor): ort.Tensor {
+  const [b, h, p, d] = past.dims.map(Number) as [number, number, number, number];
+  const s = Number(step.dims[2]);
+  const a = past.data as Float32Array, n = step.data as Float32Array;
+  const out = new Float32Array(b * h * (p + s) * d);
+  for (let row = 0; row < b * h; row++) {
+    out.set(a.subarray(row * p * d, (row + 1) * p * d), row * (p + s) * d);
+    out.set(n.subarray(row * s * d, (row + 1) * s * d), (row * (p + s) + p) * d);
+  }
+  return new ort.Tensor("float32", out, [b, h, p + s, d]);
 }
 
 /**

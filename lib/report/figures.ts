@@ -8,6 +8,7 @@ import { latencyVsContextSpec } from "./latency_vs_context.ts";
 import { memoryFootprintSpec } from "./memory_footprint.ts";
 import { pplDegradationSpec } from "./ppl_degradation.ts";
 import { prefillVsDecodeSpec } from "./prefill_vs_decode.ts";
+import { rooflineSkipReason, rooflineSpec } from "./roofline.ts";
 import { type RenderedFigure, renderSpec, type VegaLiteSpec } from "./render.ts";
 import type { ReportData } from "./report_data.ts";
 import { summaryTableSpec } from "./summary_table.ts";
@@ -32,6 +33,7 @@ export const FIGURES: readonly FigureDefinition[] = Object.freeze([
   { stem: "benchmarks/latency_vs_context", spec: latencyVsContextSpec },
   { stem: "benchmarks/memory_footprint", spec: memoryFootprintSpec },
   { stem: "figures/ppl_degradation", spec: pplDegradationSpec },
+  { stem: "figures/roofline", spec: rooflineSpec, skip: rooflineSkipReason },
   {
     stem: "figures/throughput_vs_batch",
     spec: throughputVsBatchSpec,

@@ -49,6 +49,7 @@ Deno.test("FIGURES: file stems name what they plot, in the brief's folders", () 
     "benchmarks/summary_table",
     "figures/ppl_degradation",
     "figures/prefill_vs_decode",
+    "figures/roofline",
     "figures/throughput_vs_batch",
     "figures/tokens_per_s_vs_length",
   ]);

@@ -23,6 +23,7 @@ import {
   speedVerdictBlocks,
   sweetSpotAnswer,
 } from "./_report_answers.ts";
+import { rooflineLines } from "./roofline.ts";
 
 /** A figure the report shows: its path stem (e.g. `figures/ppl_degradation`) and PNG bytes. */
 export interface ReportFigure {
@@ -150,7 +151,7 @@ function inline(text: string): string {
     .replace(/`(.+?)`/g, "<code>$1</code>");
 }
 
-function blocks({ report, table, figures }: ReportInputs): Block[] {
+function blocks({ data, report, table, figures }: ReportInputs): Block[] {
   const out: Block[] = [{ kind: "h", level: 1, text: "Turbo Inference — benchmark report" }];
   const setups = Object.keys(report.by_model);
   const env = report.environment;
@@ -194,6 +195,19 @@ function blocks({ report, table, figures }: ReportInputs): Block[] {
     if (ext.batch_scaling) {
       out.push(...batchScalingBlocks(ext.batch_scaling, ext.device, env, level));
     }
+  }
+  const bound = rooflineLines(data.summary);
+  if (bound.length > 0) {
+    out.push(
+      { kind: "h", level: 2, text: "Against the memory bound" },
+      {
+        kind: "p",
+        text: "Bytes a decode step must read (weights as stored, KV cache at the context) and " +
+          "the read bandwidth that achieved, as a share of the machine's measured bound " +
+          "(`benchmarks/bandwidth.json`; figure `figures/roofline`), KV cache on:",
+      },
+      { kind: "list", items: bound },
+    );
   }
   out.push({ kind: "h", level: 2, text: "Noise" });
   const noisy = Object.values(report.extended).flatMap((e) =>

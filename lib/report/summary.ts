@@ -57,6 +57,10 @@ export const SUMMARY_FIELDS: readonly string[] = Object.freeze([
   "load1_before_max",
   "load1_after_max",
   "weights",
+  // Roofline (lib/report/roofline.ts): means over the cell's runs.
+  "bytes_per_token_mean",
+  "effective_gb_s_mean",
+  "bandwidth_fraction_mean",
 ]);
 
 /**
@@ -143,6 +147,12 @@ export interface SummaryRow {
   load1_after_max: number | null;
   /** `random`, `trained`, or empty when the rows do not say. */
   weights: string;
+  /** Mean bytes one decode step reads (weights as stored + KV cache); null in older results. */
+  bytes_per_token_mean: number | null;
+  /** Mean effective read bandwidth of a decode step, GB/s. */
+  effective_gb_s_mean: number | null;
+  /** Mean share of the machine's measured read bandwidth; null without the probe. */
+  bandwidth_fraction_mean: number | null;
 }
 
 /** A results row as the summary reads it (the A/A control's `replica` is optional). */
@@ -242,6 +252,9 @@ function summarizeCell(rows: SummaryInput[]): SummaryRow {
     load1_before_max: max("load1_before"),
     load1_after_max: max("load1_after"),
     weights,
+    bytes_per_token_mean: mean("bytes_per_token"),
+    effective_gb_s_mean: mean("effective_gb_s"),
+    bandwidth_fraction_mean: mean("bandwidth_fraction"),
   };
 }
 

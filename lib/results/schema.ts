@@ -178,6 +178,22 @@ export interface BenchRow {
   sched_wait_ms?: number | null;
   /** CPU time stolen by the hypervisor during the repetition, ms. */
   steal_ms?: number | null;
+  // Roofline columns (lib/quantize/step_bytes.ts, lib/measure/bandwidth.ts).
+  /**
+   * Bytes one decode step of the whole batch must read: the weights as the ONNX file stores them
+   * (packed 4-bit codes, scales, zero points; indexed tables by row) once, plus the KV cache at
+   * the run's mean decode position (`context + new_tokens / 2`) for every sequence (0 with the
+   * cache off, where the embedding rows of every recomputed token count instead); null when the
+   * file could not be read.
+   */
+  bytes_per_token?: number | null;
+  /** `bytes_per_token ÷` the mean decode step time (`decode_ms / (new_tokens − 1)`), GB/s. */
+  effective_gb_s?: number | null;
+  /**
+   * `effective_gb_s ÷` the machine's read bandwidth measured once per sweep (`bandwidth.json`);
+   * null on a GPU and where it was not measured.
+   */
+  bandwidth_fraction?: number | null;
 }
 
 /**
@@ -207,6 +223,10 @@ export const BENCH_FIELDS_ADDED = [
   "block",
   "sched_wait_ms",
   "steal_ms",
+  // Roofline: bytes a decode step reads, the bandwidth that achieved, its share of the bound.
+  "bytes_per_token",
+  "effective_gb_s",
+  "bandwidth_fraction",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /** Column order of `results.csv`. */

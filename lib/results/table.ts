@@ -92,6 +92,9 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     block: pl.Utf8,
     sched_wait_ms: pl.Float64,
     steal_ms: pl.Float64,
+    bytes_per_token: pl.Float64,
+    effective_gb_s: pl.Float64,
+    bandwidth_fraction: pl.Float64,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */

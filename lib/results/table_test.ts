@@ -73,6 +73,9 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     block: "m|cpu|128|b1|code",
     sched_wait_ms: 0.5,
     steal_ms: null,
+    bytes_per_token: 1_234_567,
+    effective_gb_s: 2.5,
+    bandwidth_fraction: 0.41,
     ...overrides,
   };
 }

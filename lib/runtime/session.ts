@@ -9,7 +9,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { type Device, DEVICE_EXECUTION_PROVIDER, DEVICES, isDevice } from "../dtypes.ts";
 import { ExecutionProviderUnavailableError } from "./errors.ts";
 import { type Placement, readPlacementProfile } from "./placement.ts";
@@ -60,6 +60,12 @@ export interface SessionOptions {
   profilePlacement?: boolean;
   /** Write the graph as optimised for this session to this path (to count fused ops). */
   optimizedModelFilePath?: string;
+  /**
+   * The model's bytes, when the session must load something other than the file as stored (the
+   * engine drops input defaults, see lib/model/input_defaults.ts); external data is still read
+   * from `modelPath`'s folder. @default the file at `modelPath`
+   */
+  modelBytes?: Uint8Array;
   /**
    * Threading: `decode` (cpu: threads = physical cores, spinning, sequential; see
    * session_options.ts) or `ort-default` (only what is set here). @default "decode"
@@ -228,7 +234,11 @@ export async function createSession(
     threads: intra,
     interThreads: inter,
   });
-  const config = { ...sessionConfig, ...options.extra };
+  const config: Record<string, string> = { ...sessionConfig, ...options.extra };
+  if (options.modelBytes) {
+    // A model loaded from memory finds its external data through this folder.
+    config.model_external_initializers_file_folder_path = dirname(resolve(modelPath));
+  }
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [executionProviderConfig(device, deviceId)],
     graphOptimizationLevel: level,
@@ -257,7 +267,9 @@ export async function createSession(
   const started = performance.now();
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(modelPath, sessionOptions);
+    session = options.modelBytes
+      ? await ort.InferenceSession.create(options.modelBytes, sessionOptions)
+      : await ort.InferenceSession.create(modelPath, sessionOptions);
   } catch (error) {
     if (profileDir !== null) await Deno.remove(profileDir, { recursive: true }).catch(() => {});
     throw explainCreateError(modelPath, device, error);

@@ -17,7 +17,8 @@ import {
   type TokenLogprob,
   type TokenPicker,
 } from "../engine/sampling.ts";
-import { filledInt64, int64Tensor, positionIds, toFloat32 } from "../runtime/tensors.ts";
+import { openKv } from "../engine/kv_runner.ts";
+import { int64Tensor, positionIds, toFloat32 } from "../runtime/tensors.ts";
 
 /** A loaded model and the lock its requests share. */
 export interface PooledModel {
@@ -151,7 +152,8 @@ export async function* streamTokens(
   const pick = options.pick ?? greedyPick;
   const top = options.logprobs ?? null;
   const echo = options.echo ?? false;
-  let past: ort.Tensor[] = [];
+  // The engine's cache in the model's mode (in place by default, else present.* fed back).
+  const kv = openKv(model, { batch: 1, maxLength: promptIds.length + options.maxTokens });
   let length = promptIds.length;
   const choose = (row: Float32Array, prompt: boolean, id = pick(row)): StreamedToken => {
     if (top === null) return { id, prompt, logprob: null, top: [] };
@@ -162,15 +164,11 @@ export async function* streamTokens(
   try {
     const echoed: StreamedToken[] = [];
     let next = await pooled.exclusive(async () => {
-      const out = await model.step(
+      const out = await kv.run(
         int64Tensor([promptIds]),
-        filledInt64(1, length),
         positionIds(1, length, 0),
-        null,
-        true,
         echo && top !== null, // every position's logits only when the prompt is scored
       );
-      past = out.present;
       const rows = logitRows(out.logits);
       if (echo) {
         echoed.push({ id: promptIds[0]!, prompt: true, logprob: null, top: [] });
@@ -192,15 +190,10 @@ export async function* streamTokens(
       if (made + 1 === options.maxTokens) break;
       const id = next.id;
       next = await pooled.exclusive(async () => {
-        const out = await model.step(
+        const out = await kv.run(
           new ort.Tensor("int64", BigInt64Array.of(BigInt(id)), [1, 1]),
-          filledInt64(1, length + 1),
           positionIds(1, 1, length),
-          past,
-          true,
         );
-        for (const t of past) t.dispose();
-        past = out.present;
         const rows = logitRows(out.logits);
         return choose(rows.at(rows.count - 1), false);
       });
@@ -209,7 +202,7 @@ export async function* streamTokens(
     return "length";
   } finally {
     pooled.active--;
-    for (const t of past) t.dispose();
+    kv.dispose();
   }
 }
 

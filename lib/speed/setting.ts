@@ -31,12 +31,15 @@ export interface SpeedSetting {
   int8Kind: Int8Kind;
   /** Session threading. */
   tuning: SessionTuning;
+  /** Symmetric quantisation (no zero points; `sym`). @default false (asymmetric) */
+  symmetric: boolean;
 }
 
 /**
- * Parses `DTYPE[:acc N|:bN|:dynamic|:nbits|:ort]…`: `accN` sets the accuracy level, `bN` the block
- * size, `dynamic` / `nbits` the int8 kind, `ort` leaves threading to ONNX Runtime (else the
- * decode tuning); what is not named takes the quantizer's default.
+ * Parses `DTYPE[:acc N|:bN|:dynamic|:nbits|:sym|:ort]…`: `accN` sets the accuracy level, `bN` the
+ * block size, `dynamic` / `nbits` the int8 kind, `sym` symmetric weights (no zero points), `ort`
+ * leaves threading to ONNX Runtime (else the decode tuning); what is not named takes the
+ * quantizer's default.
  *
  * @param text The setting.
  * @returns The setting.
@@ -48,6 +51,7 @@ export interface SpeedSetting {
  * const s = parseSpeedSetting("q4:acc0:b128:ort");
  * assert(s.accuracyLevel === 0 && s.blockSize === 128 && s.tuning === "ort-default");
  * assert.throws(() => parseSpeedSetting("q4:fast"), /'fast'/);
+ * assert(parseSpeedSetting("q4:sym").symmetric && !parseSpeedSetting("q4").symmetric);
  * ```
  */
 export function parseSpeedSetting(text: string): SpeedSetting {
@@ -64,6 +68,7 @@ export function parseSpeedSetting(text: string): SpeedSetting {
     blockSize: DEFAULT_BLOCK_SIZE,
     int8Kind: DEFAULT_INT8_KIND,
     tuning: "decode",
+    symmetric: false,
   };
   for (const part of parts) {
     let m: RegExpExecArray | null;
@@ -71,9 +76,10 @@ export function parseSpeedSetting(text: string): SpeedSetting {
     else if ((m = /^b(\d+)$/.exec(part))) setting.blockSize = Number(m[1]);
     else if (part === "dynamic" || part === "nbits") setting.int8Kind = part;
     else if (part === "ort") setting.tuning = "ort-default";
+    else if (part === "sym") setting.symmetric = true;
     else {
       throw new RangeError(
-        `--settings: '${text}' has '${part}' (known: accN, bN, dynamic, nbits, ort)`,
+        `--settings: '${text}' has '${part}' (known: accN, bN, dynamic, nbits, sym, ort)`,
       );
     }
   }
@@ -84,7 +90,7 @@ export function parseSpeedSetting(text: string): SpeedSetting {
  * The folder name of the ONNX variant a setting needs (threading does not change the file).
  *
  * @param s The setting.
- * @returns `fp32`, `q4-b32-acc4`, `q8-dynamic`, `q8-nbits-b32-acc4`, …
+ * @returns `fp32`, `q4-b32-acc4`, `q4-b32-acc4-sym`, `q8-dynamic`, `q8-nbits-b32-acc4`, …
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -93,6 +99,11 @@ export function parseSpeedSetting(text: string): SpeedSetting {
  * ```
  */
 export function variantKey(s: SpeedSetting): string {
+  const sym = s.symmetric && s.dtype !== "fp32" && s.dtype !== "fp16" ? "-sym" : "";
+  return baseKey(s) + sym;
+}
+
+function baseKey(s: SpeedSetting): string {
   switch (s.dtype) {
     case "fp32":
     case "fp16":

@@ -14,11 +14,15 @@ Deno.test("parseSpeedSetting() fills unnamed parts with the quantizer's defaults
     blockSize: DEFAULT_BLOCK_SIZE,
     int8Kind: DEFAULT_INT8_KIND,
     tuning: "decode",
+    symmetric: false,
   });
   assertEquals(variantKey(parseSpeedSetting("q8:nbits:b128:acc0")), "q8-nbits-b128-acc0");
   assertEquals(variantKey(parseSpeedSetting("q8:dynamic:acc0")), "q8-dynamic");
   assertEquals(variantKey(parseSpeedSetting("fp16:ort")), "fp16");
   assertEquals(variantKey(parseSpeedSetting("q4f16:acc0:b16")), "q4f16-b16-acc0");
+  // Symmetric weights are another file; threading is not.
+  assertEquals(variantKey(parseSpeedSetting("q4:sym:ort")), "q4-b32-acc4-sym");
+  assertEquals(variantKey(parseSpeedSetting("fp32:sym")), "fp32");
 });
 
 Deno.test("parseSpeedSetting() names what it does not understand", () => {

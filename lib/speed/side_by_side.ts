@@ -93,6 +93,7 @@ export async function prepareVariant(
     accuracyLevel: setting.accuracyLevel,
     blockSize: setting.blockSize,
     int8Kind: setting.int8Kind,
+    symmetric: setting.symmetric,
     force: true,
   });
   return dir;

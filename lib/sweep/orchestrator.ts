@@ -11,6 +11,7 @@
  * @module
  */
 import { recordSweepCell } from "../history/record.ts";
+import { measureReadBandwidth } from "../measure/bandwidth.ts";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import type { BenchRow } from "../results/schema.ts";
@@ -62,6 +63,8 @@ export interface SweepOptions {
   preflight?: boolean;
   /** What the pre-flight reads (tests script it). @default the real machine */
   doctorProbe?: DoctorProbe;
+  /** Measure the read bandwidth before CPU cells (the roofline's bound). @default true */
+  bandwidthProbe?: boolean;
 }
 
 /** What a sweep did. */
@@ -211,6 +214,19 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       for (const c of pendingCells) log(`  ${c.id}`);
       summary.seconds = (performance.now() - started) / 1000;
       return summary;
+    }
+    if (pendingCells.some((c) => c.device === "cpu") && options.bandwidthProbe !== false) {
+      // The roofline's bound, once per sweep, with the sweep's threads (lib/measure/bandwidth.ts).
+      const bw = await measureReadBandwidth({ threads: spec.threads }).catch((error) => {
+        log(`bandwidth probe failed: ${String(error).split("\n")[0]}`);
+        return null;
+      });
+      if (bw) {
+        provenance.readGbS = bw.read_gb_s;
+        log(`read bandwidth: ${bw.read_gb_s.toFixed(2)} GB/s (${bw.method})`);
+        await Deno.writeTextFile(join(benchDir, "bandwidth.json"), JSON.stringify(bw, null, 2));
+        summary.files.push(join(benchDir, "bandwidth.json"));
+      }
     }
 
     if (shard) await writeShardManifest(benchDir, spec, shard, stamp, gridCells, pplModels);

@@ -27,6 +27,8 @@ export interface Provenance {
   cpuName: string;
   /** GPU name, when one is visible. */
   gpuName: string | null;
+  /** The machine's read bandwidth measured once per sweep (lib/measure/bandwidth.ts), GB/s. */
+  readGbS?: number | null;
 }
 
 /** What a worker is asked to do. */

@@ -47,7 +47,12 @@ Deno.test("sweep rows carry the cell's CPU telemetry (GPU null on the CPU), tele
     assert(typeof r.cpu_system_pct_mean === "number" && typeof r.rss_mean_bytes === "number");
     // No GPU source on a cpu cell: missing, never 0.
     assertEquals([r.gpu_util_pct_mean, r.gpu_energy_j, r.gpu_throttle_reasons], [null, null, null]);
+    // The roofline columns: bytes a step reads, and its share of the probe's bound.
+    assert((r.bytes_per_token ?? 0) > 0 && (r.effective_gb_s ?? 0) > 0, `${r.run_id}: roofline`);
+    assertEquals(typeof r.bandwidth_fraction, "number");
   }
+  const bandwidth = JSON.parse(await Deno.readTextFile(join(out, "benchmarks", "bandwidth.json")));
+  assert(bandwidth.read_gb_s > 0 && bandwidth.threads === spec.threads, JSON.stringify(bandwidth));
   const crashed = rows.find((r) => r.cell_id === crashCell)!;
   assertEquals([crashed.status, crashed.telemetry_samples ?? null], ["error", null]);
   const series = await readTelemetry(join(bench, "telemetry.csv"));

@@ -15,6 +15,7 @@ import { generate, loadDecoder, measureRuns, promptIds, resolveModel } from "../
 import type { DecoderModel } from "../engine/mod.ts";
 import { summarize, supportedPercentile } from "../measure/stats.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
+import { readStoredWeights, rooflineColumns } from "../quantize/step_bytes.ts";
 import { type Cell, newTokensOf, promptSlots } from "./grid.ts";
 import { errorRow } from "./rows.ts";
 import { encodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
@@ -176,7 +177,25 @@ export async function runCell(
   const quantization = quantizationLabel(
     await readQuantizationMetadata(model.session.modelPath).catch(() => null),
   );
+  const stored = await readStoredWeights(model.session.modelPath).catch(() => null);
+  const kv = {
+    layers: model.numLayers,
+    kvHeads: model.numKvHeads,
+    headDim: model.headDim,
+    elementBytes: model.kvDtype === "float16" ? 2 : 4,
+  };
+  const bound = cell.device === "cpu" ? job.provenance.readGbS ?? null : null;
   for (const row of rows) {
+    Object.assign(
+      row,
+      rooflineColumns(stored, kv, {
+        batch: row.batch,
+        contextTokens: row.context_tokens,
+        newTokens: row.new_tokens,
+        useCache: row.use_cache,
+        decodeMs: row.decode_ms,
+      }, bound),
+    );
     row.quantization = quantization;
     row.peak_rss_bytes = measured.memory.peakRssBytes;
     row.peak_vram_bytes = measured.memory.peakGpuUsedBytes;

@@ -13,7 +13,14 @@ import { dirname, join, resolve } from "node:path";
 import { type Dtype, DTYPES, isDtype } from "../../dtypes.ts";
 import { EXTERNAL_DATA_THRESHOLD_BYTES } from "../../onnx/external_data.ts";
 import { exists, peakRssBytes, removeQuietly, stagingPath, writeJsonAtomic } from "../_files.ts";
-import { type BuiltFile, externalDataFiles, quantizeInto } from "../build.ts";
+import {
+  ATTENTION_KINDS,
+  type BuiltFile,
+  DEFAULT_ATTENTION,
+  externalDataFiles,
+  quantizeInto,
+} from "../build.ts";
+import { INPUT_DEFAULTS } from "../input_defaults.ts";
 import { writeLlamaOnnx } from "../llama_graph.ts";
 import { type LlamaConfig, parameterCount } from "../presets.ts";
 import { checkpointTensors, type SafetensorsTensorInfo, tensorChunks } from "../safetensors.ts";
@@ -21,7 +28,7 @@ import { type ParameterSpec, parameterSpecs } from "../weights.ts";
 import { type CheckpointConfig, parseCheckpointConfig } from "./checkpoint_config.ts";
 
 /** Version of the importer, recorded in `config.json` (bump when the output changes). */
-export const IMPORTER_VERSION = "1.0.0";
+export const IMPORTER_VERSION = "1.1.0"; // 1.1.0: in_place graph by default, num_logits_to_keep default
 
 /** Tokenizer files copied when present; `tokenizer.json` and `tokenizer_config.json` are required. */
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
@@ -40,6 +47,11 @@ export interface ImportCheckpointOptions {
   maxPositions?: number;
   /** Store fp32 weights as external data; `auto` does so past 1.8 GB. @default "auto" */
   externalData?: boolean | "auto";
+  /**
+   * The graph's attention (see `BuildModelOptions.attention`): `in_place` by default, `standard`
+   * for the Optimum-layout copy path. @default "in_place"
+   */
+  attention?: typeof ATTENTION_KINDS[number];
 }
 
 /** What {@linkcode importCheckpoint} produced. */
@@ -172,6 +184,14 @@ export async function importCheckpoint(options: ImportCheckpointOptions): Promis
     }
     if (!dtypes.includes(d)) dtypes.push(d);
   }
+  const attention = options.attention ?? DEFAULT_ATTENTION;
+  if (!ATTENTION_KINDS.includes(attention)) {
+    throw new RangeError(
+      `Cannot import checkpoint: 'attention' must be one of ${
+        ATTENTION_KINDS.join(", ")
+      }, got '${attention}'`,
+    );
+  }
   const outDir = options.outDir;
   if (exists(outDir) && !options.force) {
     throw new RangeError(
@@ -184,7 +204,13 @@ export async function importCheckpoint(options: ImportCheckpointOptions): Promis
   Deno.mkdirSync(dirname(resolve(outDir)), { recursive: true });
   const staging = stagingPath(outDir);
   try {
-    const files = await writeImported(staging, checked, dtypes, options.externalData ?? "auto");
+    const files = await writeImported(
+      staging,
+      checked,
+      dtypes,
+      options.externalData ?? "auto",
+      attention,
+    );
     if (exists(outDir)) {
       const old = stagingPath(outDir);
       Deno.renameSync(outDir, old);
@@ -218,6 +244,7 @@ async function writeImported(
   checked: CheckedCheckpoint,
   dtypes: Dtype[],
   externalData: boolean | "auto",
+  attention: typeof ATTENTION_KINDS[number],
 ): Promise<BuiltFile[]> {
   Deno.mkdirSync(join(dir, "onnx"), { recursive: true });
   for (const name of TOKENIZER_FILES) {
@@ -245,6 +272,7 @@ async function writeImported(
     seed: 0,
     externalData: external,
     source,
+    attention,
   });
   const files: BuiltFile[] = [{
     dtype: "fp32",
@@ -267,6 +295,8 @@ async function writeImported(
       architecture: checked.architecture,
       source_max_position_embeddings: checked.sourceMaxPositions,
       weights: "imported",
+      attention,
+      input_defaults: Object.keys(INPUT_DEFAULTS),
       notes: checked.notes,
     },
   });
