@@ -35,7 +35,10 @@ export interface BenchRow {
   prompt_id: number;
   /** Index of the measured run (warmups are never recorded). */
   run_index: number;
-  /** Tokens generated per sequence. */
+  /**
+   * Tokens generated per sequence in this repetition: a repetition decodes until its time floor
+   * (`min_rep_seconds`) or `max_new_tokens`, so this varies from row to row.
+   */
   new_tokens: number;
   /** Prompt → first token's logits, milliseconds. */
   prefill_ms: number | null;
@@ -163,6 +166,30 @@ export interface BenchRow {
   gpu_energy_j?: number | null;
   /** Throttle reasons seen, joined with `;` (empty: none seen; null: not readable). */
   gpu_throttle_reasons?: string | null;
+  /**
+   * The round of its block in which this repetition ran, 1-based (every live arm of a block runs
+   * its repetitions once per round; lib/measure/rounds.ts); null in files written before rounds.
+   */
+  round?: number | null;
+  /** Position of this arm in that round's (seeded, shuffled) order, 0-based. */
+  round_position?: number | null;
+  /**
+   * 0 for a normal arm; 1 for the A/A control: a second live worker of the block's baseline arm
+   * (same dtype and cache mode), whose `cell_id` ends in `~aa`.
+   */
+  replica?: number | null;
+  /**
+   * The block the repetition belongs to: model × device × context × batch × family, the arms of
+   * one block measured in the same rounds (`model|device|ctx=N|b=N|family`).
+   */
+  block?: string | null;
+  /**
+   * Run-queue delay of this worker's threads over the repetition (`/proc/self/task/<tid>/schedstat`
+   * wait time, summed), ms: time runnable but not running; null where unreadable.
+   */
+  sched_wait_ms?: number | null;
+  /** Steal time of the machine over the repetition (`/proc/stat`, all CPUs), ms; null where unreadable. */
+  steal_ms?: number | null;
 }
 
 /**
@@ -186,6 +213,13 @@ export const BENCH_FIELDS_ADDED = [
   "spec_hash",
   // Telemetry of each cell's measured window, in the summary's own column order.
   ...TELEMETRY_FIELDS,
+  // The designed experiment: rounds over live arms, the A/A control, drift signals.
+  "round",
+  "round_position",
+  "replica",
+  "block",
+  "sched_wait_ms",
+  "steal_ms",
 ] as const satisfies readonly (keyof BenchRow)[];
 
 /** Column order of `results.csv`. */

@@ -86,6 +86,12 @@ export const BENCH_SCHEMA: Readonly<Record<(typeof BENCH_FIELDS)[number], Polars
     gpu_sm_clock_mhz_mean: pl.Float64,
     gpu_energy_j: pl.Float64,
     gpu_throttle_reasons: pl.Utf8,
+    round: pl.Int64,
+    round_position: pl.Int64,
+    replica: pl.Int64,
+    block: pl.Utf8,
+    sched_wait_ms: pl.Float64,
+    steal_ms: pl.Float64,
   });
 
 /** Polars column types of `perplexity.csv`, in `PERPLEXITY_FIELDS` order. */

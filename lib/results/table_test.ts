@@ -67,6 +67,12 @@ function benchRow(overrides: Partial<BenchRow> = {}): BenchRow {
     gpu_sm_clock_mhz_mean: null,
     gpu_energy_j: null,
     gpu_throttle_reasons: null,
+    round: 2,
+    round_position: 0,
+    replica: 1,
+    block: "m|cpu|ctx=128|b=1|conversational",
+    sched_wait_ms: 1.5,
+    steal_ms: null,
     ...overrides,
   };
 }
