@@ -1,0 +1,147 @@
+import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
+import { studentTQuantile975 } from "./_student_t.ts";
+import { pairedRatio, type PooledRep } from "./_paired_ratio.ts";
+import { mulberry32 } from "../_rng.ts";
+import { type RoundArm, roundOrder, runRounds } from "./rounds.ts";
+
+/**
+ * A machine whose speed drifts: every step of work costs `stepMs × (1 + drift × t)` on a fake
+ * clock `t` (ms) that only the work advances, times a seeded ±5 % jitter. Two arms on it are
+ * identical.
+ */
+class DriftingMachine {
+  t = 0;
+  readonly #random = mulberry32(3);
+  constructor(readonly stepMs: number, readonly drift: number) {}
+  now = () => this.t;
+  /** One repetition of `steps` decode steps: tokens and the time they took. */
+  rep(steps: number): PooledRep {
+    const start = this.t;
+    for (let i = 0; i < steps; i++) {
+      this.t += this.stepMs * (1 + this.drift * this.t) * (0.95 + 0.1 * this.#random());
+    }
+    return { tokens: steps, ms: this.t - start };
+  }
+}
+
+function fakeArm(id: string, machine: DriftingMachine, reps: number, steps: number) {
+  return {
+    id,
+    turn: () => Promise.resolve(Array.from({ length: reps }, () => machine.rep(steps))),
+  } satisfies RoundArm<PooledRep>;
+}
+
+/** Welch's t of two samples' means (the old report's test between two cells). */
+function welchT(a: number[], b: number[]): { t: number; df: number } {
+  const m = (x: number[]) => x.reduce((s, v) => s + v, 0) / x.length;
+  const v = (x: number[]) => x.reduce((s, y) => s + (y - m(x)) ** 2, 0) / (x.length - 1);
+  const [sa, sb] = [v(a) / a.length, v(b) / b.length];
+  const df = (sa + sb) ** 2 / (sa ** 2 / (a.length - 1) + sb ** 2 / (b.length - 1));
+  return { t: (m(a) - m(b)) / Math.sqrt(sa + sb), df: Math.max(1, Math.floor(df)) };
+}
+
+Deno.test("a drifting clock: the old block design declares a difference between identical arms, the interleaved rounds do not", async () => {
+  // Old design: each arm is one cell measured once, in its own time block (5 runs back to back).
+  const old = new DriftingMachine(2, 1e-3);
+  const rate = (r: PooledRep) => r.tokens / r.ms * 1000;
+  const a = Array.from({ length: 5 }, () => rate(old.rep(32)));
+  const b = Array.from({ length: 5 }, () => rate(old.rep(32)));
+  const { t, df } = welchT(a, b);
+  assert(
+    Math.abs(t) > studentTQuantile975(df),
+    `the old design must call identical arms different: t = ${t.toFixed(1)}, df ${df}`,
+  );
+
+  // New design: both arms live, one repetition each per round, the order drawn every round.
+  const machine = new DriftingMachine(2, 1e-3);
+  const { records, rounds, stop } = await runRounds(
+    [fakeArm("a", machine, 1, 32), fakeArm("b", machine, 1, 32)],
+    { minRounds: 10, maxRounds: 10, seed: 42, now: machine.now },
+  );
+  assertEquals([rounds, stop], [10, "max_rounds"]);
+  const paired = pairedRatio(records, "b", "a", (r) => r)!;
+  const [low, high] = paired.ci95!;
+  assert(low < 1 && high > 1, `the interval must contain 1: ${low}..${high}`);
+  // The drift is real in both designs: it shows in the per-round ratios, not in their mean.
+  assert(paired.perRound.some((r) => Math.abs(r - 1) > 0.02), paired.perRound.join());
+});
+
+/** Real CPU work per decode step: `iterations` multiply-adds (a test-only delay per step). */
+function work(iterations: number): number {
+  let x = 1;
+  for (let i = 0; i < iterations; i++) x = (x * 1.000001 + 1e-9) % 7;
+  return x;
+}
+
+Deno.test("an arm slowed by 1.3× per step is detected, in the right direction", async () => {
+  let sink = 0;
+  const realArm = (id: string, slowdown: number): RoundArm<PooledRep> => ({
+    id,
+    turn: () => {
+      const start = performance.now();
+      for (let step = 0; step < 40; step++) sink += work(Math.round(20_000 * slowdown));
+      return Promise.resolve([{ tokens: 40, ms: performance.now() - start }]);
+    },
+  });
+  const { records } = await runRounds([realArm("base", 1), realArm("slow", 1.3)], {
+    minRounds: 15,
+    maxRounds: 15,
+    seed: 7,
+  });
+  const paired = pairedRatio(records, "slow", "base", (r) => r)!;
+  assert(sink !== 0);
+  assert(paired.ci95 !== null && paired.ci95[1] < 1, `slower, clear of 1: ${paired.ci95}`);
+  assert(paired.ratio < 0.95, `ratio ${paired.ratio.toFixed(3)} (expected about 1/1.3)`);
+});
+
+Deno.test("runRounds() records round and position, drops a failing arm, stops when settled or past the budget", async () => {
+  let clock = 0;
+  const arm = (id: string, failAt?: number): RoundArm<string> => ({
+    id,
+    turn: ({ round }) => {
+      clock += 10;
+      if (round === failAt) return Promise.reject(new Error("boom"));
+      return Promise.resolve([id, id]);
+    },
+  });
+  const errors: string[] = [];
+  const r = await runRounds([arm("a"), arm("b", 2), arm("c")], {
+    minRounds: 2,
+    maxRounds: 5,
+    seed: 1,
+    now: () => clock,
+    settled: (records) => records.length >= 14,
+    onArmError: (id, e) => errors.push(`${id}: ${(e as Error).message}`),
+  });
+  assertEquals(errors, ["b: boom"]);
+  assertEquals(r.failed, ["b"]);
+  assertEquals([r.rounds, r.stop], [3, "settled"]);
+  for (const round of [1, 2, 3]) {
+    const positions = r.records.filter((x) => x.round === round).map((x) => x.position);
+    assertEquals(positions.length, round === 1 ? 6 : 4);
+  }
+  assertEquals(r.records.filter((x) => x.armId === "b").length, 2);
+
+  clock = 0;
+  const budget = await runRounds([arm("a")], {
+    minRounds: 2,
+    maxRounds: 10,
+    deadlineMs: 35,
+    now: () => clock,
+  });
+  // Rounds of 10 ms: the third (ends at 30) fits, the fourth (would end at 40) does not.
+  assertEquals([budget.rounds, budget.stop], [3, "budget"]);
+  const hard = await runRounds([arm("a")], { maxRounds: 3, hardDeadlineMs: -1 });
+  assertEquals([hard.rounds, hard.stop], [0, "budget"]);
+  await assertRejects(() => runRounds([], { maxRounds: 1 }), RangeError, "at least one arm");
+});
+
+Deno.test("roundOrder(): every position is taken by every arm over a rotation; shuffles differ by round", () => {
+  const seen = new Set<string>();
+  for (let round = 1; round <= 4; round++) {
+    roundOrder(4, round, 0, "rotate").forEach((arm, pos) => seen.add(`${arm}@${pos}`));
+  }
+  assertEquals(seen.size, 16);
+  const orders = [1, 2, 3, 4, 5].map((r) => roundOrder(6, r, 42, "shuffle").join());
+  assert(new Set(orders).size > 1, orders.join(" | "));
+});
