@@ -1,12 +1,11 @@
 /**
- * The sweep orchestrator: checks the spec's models, expands the grid, skips finished cells, has
- * the scheduler run each remaining cell in a fresh worker process, records a failing cell as a
- * row with `status=error` and goes on, and rewrites `results.csv` atomically after every cell so
- * a kill at any moment leaves no partial and no duplicated row. A run in which every cell failed
- * writes nothing and throws, so it can never replace a good run's outputs.
- *
- * The parts: `row_store.ts` (rows by cell, resume), `worker_process.ts` (spawning workers),
- * `scheduler.ts` (cell order, one worker per cell, timeouts, checks), `perplexity_pass.ts`.
+ * The sweep orchestrator: checks the spec's models, runs perplexity, then runs the grid as
+ * blocks (lib/sweep/blocks.ts): per block one live worker per arm, measured in interleaved
+ * rounds until its verdicts settle or its share of the time budget is spent
+ * (lib/sweep/block_runner.ts). Results are rewritten atomically after every block, so a kill at
+ * any moment leaves no partial and no duplicated row. A run in which every cell failed writes
+ * nothing and throws, so it can never replace a good run's outputs; a forced run starts from an
+ * empty result set and replaces the old files only when it ends (lib/sweep/run_files.ts).
  *
  * @module
  */
@@ -14,20 +13,20 @@ import { recordSweepCell } from "../history/record.ts";
 import { join } from "node:path";
 import { cpus } from "node:os";
 import type { BenchRow } from "../results/schema.ts";
-import type { TelemetryRun } from "../measure/telemetry.ts";
 import { writeParquet, writeTable } from "../results/table.ts";
 import { systemInfo } from "../runtime/system_info.ts";
-import { type Cell, expandGrid, newTokensOf, promptSlots } from "./grid.ts";
+import { expandGrid, promptSlots } from "./grid.ts";
 import { acquireLock } from "./lock.ts";
 import { formatDuration, progressLine } from "../measure/progress.ts";
 import { NOISY_CV, preflightWarnings } from "../measure/run_checks.ts";
 import { summarize } from "../measure/stats.ts";
+import { epochMs } from "../measure/rounds.ts";
 import type { Provenance } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
 import { checkContexts } from "./preflight.ts";
-import { estimateCellMs, estimatePerplexityMs, fitCostModel } from "./estimate.ts";
+import { estimateBlockMs, estimatePerplexityMs, fitCostModel } from "./estimate.ts";
 import { ensureWritable, readExisting, RowStore } from "./row_store.ts";
-import { checkModels, runCells, runProbe } from "./scheduler.ts";
+import { checkModels, runProbe } from "./scheduler.ts";
 import type { WorkerOptions } from "./worker_process.ts";
 import { perplexityComplete, runPerplexity } from "./perplexity_pass.ts";
 import { rowStamp, type ShardSelection, writeShardManifest } from "./shard.ts";
@@ -35,12 +34,21 @@ import { planShards, shardCells, shardPerplexityModels } from "./shard_plan.ts";
 import { TelemetryStore } from "./telemetry_store.ts";
 import { preflightLines, sweepPreflight, writePreflight } from "./sweep_preflight.ts";
 import { type DoctorProbe, systemProbe } from "../doctor/probe.ts";
+import { type Block, groupBlocks } from "./blocks.ts";
+import { runBlock, type SettledCheck } from "./block_runner.ts";
+import {
+  type BlockRecord,
+  budgetStopLines,
+  openRunFiles,
+  readBlocks,
+  writeBlocks,
+} from "./run_files.ts";
 
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions {
   /** Directory that receives `benchmarks/`, `figures/` and `metrics/`. @default "." */
   outDir?: string;
-  /** Redo cells that are already complete. @default false */
+  /** Start from an empty result set; the old files are replaced when this run ends. @default false */
   force?: boolean;
   /** Print the plan and the estimate only. @default false */
   dryRun?: boolean;
@@ -62,19 +70,26 @@ export interface SweepOptions {
   preflight?: boolean;
   /** What the pre-flight reads (tests script it). @default the real machine */
   doctorProbe?: DoctorProbe;
+  /**
+   * Whether a block's verdicts are settled (rounds stop early when they are). @default never:
+   * a block runs `max_rounds` or until its share of the budget is spent
+   */
+  settled?: SettledCheck;
+  /** The command a budget stop prints to resume. @default `deno task sweep --config SPEC --out OUT` */
+  resumeCommand?: string;
 }
 
 /** What a sweep did. */
 export interface SweepSummary {
-  /** Cells in the grid. */
+  /** Cells in the grid (A/A controls included). */
   cellsTotal: number;
-  /** Cells skipped because they were complete. */
+  /** Cells skipped because their block was complete. */
   cellsSkipped: number;
   /** Cells run now that succeeded. */
   cellsOk: number;
   /** Cells run now that failed (recorded as error rows). */
   cellsFailed: number;
-  /** Cells not started because the time budget ran out. */
+  /** Cells not measured because the time budget ran out. */
   cellsLeft: number;
   /** Rows in results.csv after the sweep. */
   rows: number;
@@ -86,6 +101,8 @@ export interface SweepSummary {
   seconds: number;
   /** Files written. */
   files: string[];
+  /** The blocks run now: rounds and why they stopped. */
+  blocks: BlockRecord[];
 }
 
 /**
@@ -95,7 +112,7 @@ export interface SweepSummary {
  * @param options Output directory, resume behaviour, logging.
  * @returns Counts and the files written.
  * @throws {Error} when the output dir is not writable, another sweep holds its lock, an existing
- * results.csv is corrupt, a model cannot be loaded (checked before the first cell), or every
+ * results.csv is corrupt, a model cannot be loaded (checked before the first block), or every
  * cell that ran failed — nothing is overwritten in any of these cases.
  * @example
  * ```ts ignore
@@ -105,31 +122,46 @@ export interface SweepSummary {
  */
 export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Promise<SweepSummary> {
   const started = performance.now();
+  // The budget counts from here: model checks, conversion and perplexity are inside it.
+  const deadlineMs = spec.time_budget_s === null ? null : epochMs() + spec.time_budget_s * 1000;
   const log = options.log ?? ((line: string) => console.error(line));
   const outDir = options.outDir ?? ".";
   const benchDir = join(outDir, "benchmarks");
-  const resultsPath = join(benchDir, "results.csv");
-  const perplexityPath = join(benchDir, "perplexity.csv");
   checkContexts(spec, options.specSource);
   await ensureWritable(benchDir);
 
   const lock = acquireLock(join(benchDir, ".sweep.lock"));
+  const forced = (options.force ?? false) && !options.dryRun;
+  let files: Awaited<ReturnType<typeof openRunFiles>> | null = null;
   try {
-    const existing = await readExisting(resultsPath, "bench");
-    const existingPpl = await readExisting(perplexityPath, "perplexity");
+    // A forced run never reads the old rows: it cannot skip, merge or count them.
+    const existing = options.force
+      ? []
+      : await readExisting(join(benchDir, "results.csv"), "bench");
+    const existingPpl = options.force
+      ? []
+      : await readExisting(join(benchDir, "perplexity.csv"), "perplexity");
+    files = await openRunFiles(benchDir, forced);
+    const runDir = files.dir;
+    const resultsPath = join(runDir, "results.csv");
+    const perplexityPath = join(runDir, "perplexity.csv");
+    const blocksPath = join(runDir, "blocks.json");
     const store = new RowStore(existing);
     const shard = options.shard ?? null;
     const plan = shard ? planShards(spec, shard.count) : null;
     const gridCells = plan ? shardCells(plan, shard!.index) : expandGrid(spec);
+    const blocks = groupBlocks(spec, gridCells);
     const pplModels = plan ? shardPerplexityModels(plan, shard!.index) : spec.models;
     const stamp = rowStamp(spec, shard, Deno.env.toObject());
-    const runsPerCell = promptSlots(spec).length * spec.runs;
-    const pendingCells = gridCells.filter((c) =>
-      options.force || !store.isComplete(c.id, runsPerCell, newTokensOf(spec, c))
+    const minRows = spec.min_rounds * spec.runs * promptSlots(spec).length;
+    const pending = blocks.filter((b) =>
+      options.force || b.arms.some((c) => !store.isComplete(c.id, stamp.spec_hash, minRows))
     );
+    const allCells = blocks.flatMap((b) => b.arms);
+    const pendingCells = pending.flatMap((b) => b.arms);
     const summary: SweepSummary = {
-      cellsTotal: gridCells.length,
-      cellsSkipped: gridCells.length - pendingCells.length,
+      cellsTotal: allCells.length,
+      cellsSkipped: allCells.length - pendingCells.length,
       cellsOk: 0,
       cellsFailed: 0,
       cellsLeft: 0,
@@ -138,40 +170,48 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       estimateS: null,
       seconds: 0,
       files: [],
+      blocks: [],
     };
     log(
-      `sweep '${spec.name}'${
-        shard ? ` shard ${stamp.shard} (from ${shard.source})` : ""
-      }: ${gridCells.length} cells (${summary.cellsSkipped} already ` +
-        `complete), each in a fresh worker, dtypes and cache modes interleaved per length; ` +
-        `${spec.warmup} warmup + ${promptSlots(spec).length} prompts × ${spec.runs} runs per cell`,
+      `sweep '${spec.name}'${shard ? ` shard ${stamp.shard} (from ${shard.source})` : ""}: ` +
+        `${blocks.length} blocks, ${allCells.length} arms (${summary.cellsSkipped} already ` +
+        `complete); per block one live worker per arm${
+          spec.aa_control ? ` plus an A/A control of ${spec.baseline_dtype}` : ""
+        }, ${spec.min_rounds}–${spec.max_rounds} rounds in a ${spec.round_order}d order, ` +
+        `${promptSlots(spec).length} prompts × ${spec.runs} repetitions per arm per round, ` +
+        `each decoding ≥ ${spec.min_rep_seconds} s; telemetry ${
+          spec.telemetry_interval_ms === 0
+            ? "off in the rounds (sampling slows decoding)"
+            : `every ${spec.telemetry_interval_ms} ms`
+        }`,
     );
     for (const warning of preflightWarnings()) log(`warning: ${warning}`);
     if (!options.dryRun) {
       // The doctor's checks for this spec: recorded always, fatal unless --no-preflight.
       const checks = await sweepPreflight(spec, { probe: options.doctorProbe ?? systemProbe() });
       for (const line of preflightLines(checks)) log(line);
-      await writePreflight(join(benchDir, "preflight.json"), checks);
+      await writePreflight(join(runDir, "preflight.json"), checks);
       summary.files.push(join(benchDir, "preflight.json"));
       if (checks.counts.fail > 0 && (options.preflight ?? true)) {
         throw new Error(
           `Sweep stopped by its pre-flight: ${checks.counts.fail} check(s) failed (see above and ` +
-            `${join(benchDir, "preflight.json")}); fix them or rerun with --no-preflight`,
+            `${join(runDir, "preflight.json")}); fix them or rerun with --no-preflight`,
         );
       }
     }
-    const telemetryPath = join(benchDir, "telemetry.csv");
+    const telemetryPath = join(runDir, "telemetry.csv");
     const telemetry = await TelemetryStore.load(telemetryPath);
     const provenance = await collectProvenance();
     const workers: WorkerOptions = {
       ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}),
       ...(options.workerStderr ? { workerStderr: options.workerStderr } : {}),
     };
-    const needPerplexity = spec.perplexity !== null &&
-      pplModels.some((m) => options.force || !perplexityComplete(existingPpl, spec, m));
+    const pplPending = spec.perplexity === null
+      ? []
+      : pplModels.filter((m) => options.force || !perplexityComplete(existingPpl, spec, m));
     const weights = new Map<string, string>();
     const startMs = new Map<string, number>();
-    if (pendingCells.length > 0 || needPerplexity) {
+    if (pending.length > 0 || pplPending.length > 0) {
       for (const c of await checkModels(spec, provenance, options.specSource, workers)) {
         weights.set(c.model, c.weights);
         startMs.set(c.model, c.startMs);
@@ -181,30 +221,41 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       }
     }
     const costs = new Map<string, number>();
-    if (pendingCells.length > 0 && !options.skipProbe) {
-      const probe = await runProbe(spec, pendingCells[0]!, provenance, workers);
+    if (pending.length > 0 && !options.skipProbe) {
+      const first = pending[0]!.arms[0]!;
+      const probe = await runProbe(spec, first, provenance, workers);
       if (probe) {
         const model = fitCostModel(probe.points);
-        for (const cell of pendingCells) costs.set(cell.id, estimateCellMs(spec, cell, model));
-        // Each cell starts a fresh worker: its start and model load, as the check timed it.
-        const loads = pendingCells.reduce((a, c) => a + (startMs.get(c.model) ?? probe.loadMs), 0);
-        const bench = [...costs.values()].reduce((a, b) => a + b, 0) + loads;
-        const ppl = estimatePerplexityMs(spec, model) * spec.models.length;
-        summary.estimateS = (bench + ppl) / 1000;
-        const points = probe.points.map((p) =>
-          `prefill ${p.tokens} tokens ${p.prefillMs.toFixed(1)} ms, decode ${
-            p.decodeMs.toFixed(1)
-          } ms/token`
-        ).join("; ");
+        const start = (b: Block) => startMs.get(b.arms[0]!.model) ?? probe.loadMs;
+        let least = 0;
+        let most = 0;
+        for (const b of pending) {
+          least += estimateBlockMs(spec, b.arms, model, start(b), spec.min_rounds);
+          const full = estimateBlockMs(spec, b.arms, model, start(b), spec.max_rounds);
+          most += full;
+          costs.set(b.id, full);
+        }
+        const ppl = estimatePerplexityMs(spec, model) * pplPending.length;
+        const budget = spec.time_budget_s === null ? Infinity : spec.time_budget_s * 1000;
+        summary.estimateS = Math.min(budget, ppl + most) / 1000;
         log(
-          `estimate: ~${formatDuration(summary.estimateS)} for ${pendingCells.length} cells ` +
-            (ppl > 0 ? `and perplexity (~${formatDuration(ppl / 1000)}) ` : "") +
-            `(probe on ${pendingCells[0]!.model} ${pendingCells[0]!.dtype}: worker start + load ${
-              (startMs.get(pendingCells[0]!.model) ?? probe.loadMs).toFixed(0)
-            } ms per cell; ${points}; other dtypes assumed alike)`,
+          `estimate: ~${formatDuration(summary.estimateS)} (perplexity ~${
+            formatDuration(ppl / 1000)
+          }; ${pending.length} blocks: ~${formatDuration(least / 1000)} at ${spec.min_rounds} ` +
+            `rounds, ~${formatDuration(most / 1000)} at ${spec.max_rounds}${
+              spec.time_budget_s === null ? "" : `; the budget of ${spec.time_budget_s} s caps it`
+            }; probe on ${first.model} ${first.dtype}: worker start + load ${
+              start(pending[0]!).toFixed(0)
+            } ms per arm; ${
+              probe.points.map((p) =>
+                `prefill ${p.tokens} tokens ${p.prefillMs.toFixed(1)} ms, decode ${
+                  p.decodeMs.toFixed(1)
+                } ms/token`
+              ).join("; ")
+            }; other dtypes assumed alike)`,
         );
       } else {
-        log("estimate: unavailable (the probe failed; see the first cell's error)");
+        log("estimate: unavailable (the probe failed; see the first block's error)");
       }
     }
     if (options.dryRun) {
@@ -213,83 +264,126 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       return summary;
     }
 
-    if (shard) await writeShardManifest(benchDir, spec, shard, stamp, gridCells, pplModels);
-    const deadlineMs = spec.time_budget_s === null ? null : Date.now() + spec.time_budget_s * 1000;
-    const totalCost = pendingCells.reduce((a, c) => a + (costs.get(c.id) ?? 1), 0);
+    if (shard) await writeShardManifest(runDir, spec, shard, stamp, gridCells, pplModels);
+    // Perplexity first: the quality half of every answer, inside the same budget.
+    const pplStore = existingPpl;
+    let pplLeft = 0;
+    for (const model of spec.perplexity ? pplModels : []) {
+      if (!pplPending.includes(model)) {
+        log(`perplexity of ${model}: complete, skipped`);
+        continue;
+      }
+      if (deadlineMs !== null && epochMs() > deadlineMs) {
+        pplLeft++;
+        continue;
+      }
+      log(`perplexity of ${model}: ${spec.perplexity!.dtypes.join(", ")}`);
+      const rows = (await runPerplexity(spec, model, provenance, log, workers))
+        .map((r) => ({ ...r, weights: r.weights || weights.get(model) || "", ...stamp }));
+      summary.perplexityRows += rows.length;
+      const keep = pplStore.filter((r) =>
+        !(r.model === model && rows.some((n) => n.dtype === r.dtype))
+      );
+      pplStore.splice(0, pplStore.length, ...keep, ...rows);
+      for (const r of rows) {
+        log(
+          `  ${r.dtype}: ${
+            r.status === "ok" ? `ppl ${r.ppl?.toFixed(3)}` : `${r.status}: ${r.error}`
+          }`,
+        );
+      }
+    }
+    await writeTable(perplexityPath, "perplexity", pplStore);
+
+    const blockRecords = options.force ? [] : await readBlocks(blocksPath);
+    const totalCost = pending.reduce((a, b) => a + (costs.get(b.id) ?? 1), 0);
     let doneCost = 0;
     const failures: string[] = [];
-    const onCellDone = async (cell: Cell, rows: BenchRow[], run: TelemetryRun | null) => {
-      for (const row of rows) {
-        if (!row.weights) row.weights = weights.get(cell.model) ?? "";
-        Object.assign(row, stamp);
+    const missing: string[] = [];
+    for (const [i, block] of pending.entries()) {
+      const now = epochMs();
+      const rest = pending.slice(i).reduce((a, b) => a + (costs.get(b.id) ?? 1), 0);
+      // This block's share of what is left of the budget, in proportion to its cost.
+      const soft = deadlineMs === null
+        ? null
+        : now + (deadlineMs - now) * (costs.get(block.id) ?? 1) / rest;
+      const result = await runBlock(spec, block, provenance, {
+        softDeadlineMs: soft,
+        hardDeadlineMs: deadlineMs,
+        ...(options.settled ? { settled: options.settled } : {}),
+        ...workers,
+      });
+      if (result === "budget") {
+        for (const b of pending.slice(i)) missing.push(...b.arms.map((c) => c.id));
+        break;
       }
-      store.replace(cell.id, rows);
-      if (run) telemetry.replace(cell.id, run);
-      else telemetry.delete(cell.id);
-      const failed = rows.some((r) => r.status !== "ok");
-      if (failed) {
-        summary.cellsFailed++;
-        failures.push(`${cell.id}: ${rows.find((r) => r.status !== "ok")?.error ?? ""}`);
-      } else summary.cellsOk++;
+      for (const cell of block.arms) {
+        const rows = result.rows.get(cell.id) ?? [];
+        for (const row of rows) {
+          if (!row.weights) row.weights = weights.get(cell.model) ?? "";
+          Object.assign(row, stamp);
+        }
+        store.replace(cell.id, rows);
+        const run = result.telemetry.get(cell.id);
+        if (run) telemetry.replace(cell.id, run);
+        else telemetry.delete(cell.id);
+        const error = rows.find((r) => r.status !== "ok");
+        if (error) {
+          summary.cellsFailed++;
+          failures.push(`${cell.id}: ${error.error}`);
+        } else summary.cellsOk++;
+        recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
+      }
+      const record: BlockRecord = {
+        block: block.id,
+        cells: block.arms.map((c) => c.id),
+        rounds: result.rounds,
+        stop: result.stop,
+        settled: result.stop === "settled",
+        seconds: result.seconds,
+        telemetry: spec.telemetry_interval_ms !== 0,
+      };
+      summary.blocks.push(record);
+      blockRecords.splice(
+        0,
+        blockRecords.length,
+        ...blockRecords.filter((b) => b.block !== block.id),
+        record,
+      );
       // Until one cell of this run succeeded, keep its rows in memory: an all-failed run must
-      // not replace a good results.csv (a kill meanwhile only means those cells run again).
+      // not replace a good results.csv (a kill meanwhile only means those blocks run again).
       if (summary.cellsOk > 0) {
         await writeTable(resultsPath, "bench", store.all());
         await telemetry.write(telemetryPath);
+        await writeBlocks(blocksPath, blockRecords);
       }
-      recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
-      doneCost += costs.get(cell.id) ?? 1;
-      const cv = failed ? null : decodeCv(rows);
+      doneCost += costs.get(block.id) ?? 1;
+      const noisy = block.arms.map((c) => [c, decodeCv(result.rows.get(c.id) ?? [])] as const)
+        .filter(([, cv]) => cv !== null && cv > NOISY_CV).length;
+      const failed = block.arms.filter((c) => result.rows.get(c.id)?.[0]?.status !== "ok");
       log(
         progressLine(
           doneCost,
           totalCost,
           (performance.now() - started) / 1000,
-          `${failed ? "FAILED " : ""}${cell.id}${failed ? `: ${rows[0]?.error ?? ""}` : ""}` +
-            (cv !== null && cv > NOISY_CV ? ` (noisy: decode CV ${(cv * 100).toFixed(0)} %)` : ""),
+          `${block.id}: ${result.rounds} rounds (${result.stop})` +
+            (failed.length > 0 ? `; FAILED ${failed.map((c) => c.dtype).join(", ")}` : "") +
+            (noisy > 0 ? `; ${noisy} arms noisy (decode CV > ${NOISY_CV * 100} %)` : ""),
         ),
       );
-    };
-    summary.cellsLeft = await runCells(spec, pendingCells, provenance, onCellDone, {
-      deadlineMs,
-      ...workers,
-    });
+    }
+    summary.cellsLeft = missing.length;
     if (summary.cellsOk === 0 && summary.cellsFailed > 0) {
       throw new Error(
         `Sweep failed: all ${summary.cellsFailed} cells that ran failed, so nothing was written ` +
           `to '${outDir}' (first: ${failures[0]})`,
       );
     }
-    if (summary.cellsLeft > 0) {
-      log(`time budget reached: ${summary.cellsLeft} cells left; rerun the same command to resume`);
-    }
-
-    if (spec.perplexity && pplModels.length > 0) {
-      const pplStore = existingPpl;
-      for (const model of pplModels) {
-        if (!options.force && perplexityComplete(pplStore, spec, model)) {
-          log(`perplexity of ${model}: complete, skipped`);
-          continue;
-        }
-        log(`perplexity of ${model}: ${spec.perplexity.dtypes.join(", ")}`);
-        const rows = (await runPerplexity(spec, model, provenance, log, workers))
-          .map((r) => ({ ...r, weights: r.weights || weights.get(model) || "", ...stamp }));
-        summary.perplexityRows += rows.length;
-        const keep = pplStore.filter((r) =>
-          !(r.model === model && rows.some((n) => n.dtype === r.dtype))
-        );
-        pplStore.splice(0, pplStore.length, ...keep, ...rows);
-        await writeTable(perplexityPath, "perplexity", pplStore);
-        for (const r of rows) {
-          log(
-            `  ${r.dtype}: ${
-              r.status === "ok" ? `ppl ${r.ppl?.toFixed(3)}` : `${r.status}: ${r.error}`
-            }`,
-          );
-        }
-      }
-    } else if (existingPpl.length === 0) {
-      await writeTable(perplexityPath, "perplexity", []);
+    if (missing.length > 0 || pplLeft > 0) {
+      const resume = options.resumeCommand ??
+        `deno task sweep --config ${options.specSource ?? "SPEC"} --out ${outDir}`;
+      if (pplLeft > 0) log(`time budget reached before the perplexity of ${pplLeft} model(s)`);
+      for (const line of budgetStopLines(missing, resume)) log(line);
     }
 
     if (spec.conversations) {
@@ -311,20 +405,22 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
 
     const all = store.all();
     await writeTable(resultsPath, "bench", all);
-    await writeParquet(join(benchDir, "results.parquet"), "bench", all);
+    await writeParquet(join(runDir, "results.parquet"), "bench", all);
     await telemetry.write(telemetryPath);
+    await writeBlocks(blocksPath, blockRecords);
+    await files.commit();
+    files = null;
     summary.rows = all.length;
     summary.files.push(
-      resultsPath,
-      join(benchDir, "results.parquet"),
-      perplexityPath,
-      telemetryPath,
+      ...["results.csv", "results.parquet", "perplexity.csv", "telemetry.csv", "blocks.json"].map(
+        (f) => join(benchDir, f),
+      ),
     );
     if (!options.skipOutputs) {
       const { writeAllOutputs } = await import("../report/mod.ts");
       const out = await writeAllOutputs({
-        resultsCsv: resultsPath,
-        perplexityCsv: perplexityPath,
+        resultsCsv: join(benchDir, "results.csv"),
+        perplexityCsv: join(benchDir, "perplexity.csv"),
         outDir,
       });
       summary.files.push(...out.files);
@@ -332,6 +428,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     summary.seconds = (performance.now() - started) / 1000;
     return summary;
   } finally {
+    await files?.abandon();
     lock.release();
   }
 }
