@@ -15,9 +15,13 @@ const HELP =
   `Usage: deno task sweep [--config sweeps/default.json] [--out DIR] [--force] [--dry-run]
                         [--no-probe] [--no-preflight]
 
-Runs every cell of the sweep spec (model × dtype × device × use_cache × context × batch), then
-perplexity, then writes benchmarks/ (results.csv, results.parquet, perplexity.csv, summary.csv,
-PNGs), figures/ and metrics/. Finished cells are skipped (resume); --force redoes them.
+Runs perplexity, then the sweep spec's grid as blocks (model × device × context × batch): per
+block one live worker per arm (dtype × use_cache) plus an A/A control of the baseline arm,
+measured in interleaved rounds (min_rounds..max_rounds, each arm's repetitions decoding for
+min_rep_seconds), then writes benchmarks/ (results.csv, results.parquet, perplexity.csv,
+blocks.json, summary.csv, PNGs), figures/ and metrics/. time_budget_s bounds the whole run.
+Finished blocks are skipped (resume); --force starts from an empty result set and replaces the
+old files only when the new run ends (never merged with them).
 
 Cluster runs (docs/cluster.md): --shard I/N runs shard I (0-based) of N, whole model+dtype
 groups balanced by estimated cost, into --out (default shards/shard-I-of-N); without --shard the
@@ -26,8 +30,8 @@ or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm array; N = SLURM_ARRAY_TA
 --plan N prints the plan of N shards and runs nothing. Merge with 'deno task merge DIR...'.
 
 First runs the doctor's checks for the spec (benchmarks/preflight.json); a fail stops the sweep
-unless --no-preflight. Each cell's measured runs are sampled for telemetry
-(benchmarks/telemetry.csv, every telemetry_interval_ms of the spec, default 100).`;
+unless --no-preflight. Telemetry sampling is off inside the rounds unless the spec sets
+telemetry_interval_ms (10-1000; benchmarks/telemetry.csv): sampling slows decoding.`;
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -64,6 +68,14 @@ if (import.meta.main) {
       skipProbe: values["no-probe"]!,
       preflight: !values["no-preflight"],
       specSource: values.config!,
+      resumeCommand: ["deno task sweep --config", values.config!].concat(
+        values.out ? ["--out", values.out] : [],
+        values.shard ? ["--shard", values.shard] : [],
+        values.shards ? ["--shards", values.shards] : [],
+        values["no-preflight"] ? ["--no-preflight"] : [],
+      ).join(" ") + (values.config === "sweeps/default.json" && !values.out
+        ? " (or: make sweep RESUME=1)"
+        : ""),
     });
     if (values["dry-run"]) return;
     console.log(
