@@ -81,3 +81,39 @@ export function groupBlocks(spec: SweepSpec, cells: readonly Cell[]): Block[] {
     return { id, arms: aa ? [...arms, aa] : arms, baseline, aa };
   });
 }
+
+/**
+ * One line saying how the sweep measures: blocks, arms, the A/A control, rounds, order, the time
+ * floor, and whether telemetry samples inside the rounds.
+ *
+ * @param spec The spec.
+ * @param blocks Blocks in the grid.
+ * @param arms Arms in the grid (A/A controls included).
+ * @param complete Arms already complete.
+ * @returns The line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { designLine } from "./blocks.ts";
+ * import { parseSweepSpec } from "./spec.ts";
+ * const spec = parseSweepSpec({ models: ["m"], dtypes: ["q4"], context_lengths: [8] });
+ * assert(designLine(spec, 1, 3, 0).includes("telemetry off in the rounds"));
+ * ```
+ */
+export function designLine(
+  spec: SweepSpec,
+  blocks: number,
+  arms: number,
+  complete: number,
+): string {
+  const slots = promptSlots(spec).length;
+  return `${blocks} blocks, ${arms} arms (${complete} already complete); per block one live ` +
+    `worker per arm${spec.aa_control ? ` plus an A/A control of ${spec.baseline_dtype}` : ""}, ` +
+    `${spec.min_rounds}–${spec.max_rounds} rounds in a ${spec.round_order}d order, ${slots} ` +
+    `prompts × ${spec.runs} repetitions per arm per round, each decoding ≥ ${spec.min_rep_seconds} s; ` +
+    `telemetry ${
+      spec.telemetry_interval_ms === 0
+        ? "off in the rounds (sampling slows decoding)"
+        : `every ${spec.telemetry_interval_ms} ms`
+    }`;
+}

@@ -9,33 +9,31 @@
  *
  * @module
  */
-import { recordSweepCell } from "../history/record.ts";
 import { join } from "node:path";
 import { cpus } from "node:os";
-import type { BenchRow } from "../results/schema.ts";
 import { writeParquet, writeTable } from "../results/table.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import { expandGrid, promptSlots } from "./grid.ts";
 import { acquireLock } from "./lock.ts";
-import { formatDuration, progressLine } from "../measure/progress.ts";
-import { NOISY_CV, preflightWarnings } from "../measure/run_checks.ts";
-import { summarize } from "../measure/stats.ts";
+import { progressLine } from "../measure/progress.ts";
+import { preflightWarnings } from "../measure/run_checks.ts";
 import { epochMs } from "../measure/rounds.ts";
 import type { Provenance } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
 import { checkContexts } from "./preflight.ts";
-import { estimateBlockMs, estimatePerplexityMs, fitCostModel } from "./estimate.ts";
+import { estimateRun } from "./run_estimate.ts";
 import { ensureWritable, readExisting, RowStore } from "./row_store.ts";
 import { checkModels, runProbe } from "./scheduler.ts";
 import type { WorkerOptions } from "./worker_process.ts";
-import { perplexityComplete, runPerplexity } from "./perplexity_pass.ts";
+import { perplexityComplete, perplexityStep } from "./perplexity_pass.ts";
 import { rowStamp, type ShardSelection, writeShardManifest } from "./shard.ts";
 import { planShards, shardCells, shardPerplexityModels } from "./shard_plan.ts";
 import { TelemetryStore } from "./telemetry_store.ts";
 import { preflightLines, sweepPreflight, writePreflight } from "./sweep_preflight.ts";
 import { type DoctorProbe, systemProbe } from "../doctor/probe.ts";
-import { type Block, groupBlocks } from "./blocks.ts";
+import { designLine, groupBlocks } from "./blocks.ts";
 import { runBlock, type SettledCheck } from "./block_runner.ts";
+import { blockLabel, recordBlock } from "./block_record.ts";
 import {
   type BlockRecord,
   budgetStopLines,
@@ -174,16 +172,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     };
     log(
       `sweep '${spec.name}'${shard ? ` shard ${stamp.shard} (from ${shard.source})` : ""}: ` +
-        `${blocks.length} blocks, ${allCells.length} arms (${summary.cellsSkipped} already ` +
-        `complete); per block one live worker per arm${
-          spec.aa_control ? ` plus an A/A control of ${spec.baseline_dtype}` : ""
-        }, ${spec.min_rounds}–${spec.max_rounds} rounds in a ${spec.round_order}d order, ` +
-        `${promptSlots(spec).length} prompts × ${spec.runs} repetitions per arm per round, ` +
-        `each decoding ≥ ${spec.min_rep_seconds} s; telemetry ${
-          spec.telemetry_interval_ms === 0
-            ? "off in the rounds (sampling slows decoding)"
-            : `every ${spec.telemetry_interval_ms} ms`
-        }`,
+        designLine(spec, blocks.length, allCells.length, summary.cellsSkipped),
     );
     for (const warning of preflightWarnings()) log(`warning: ${warning}`);
     if (!options.dryRun) {
@@ -220,40 +209,14 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         }
       }
     }
-    const costs = new Map<string, number>();
+    let costs = new Map<string, number>();
     if (pending.length > 0 && !options.skipProbe) {
-      const first = pending[0]!.arms[0]!;
-      const probe = await runProbe(spec, first, provenance, workers);
+      const probe = await runProbe(spec, pending[0]!.arms[0]!, provenance, workers);
       if (probe) {
-        const model = fitCostModel(probe.points);
-        const start = (b: Block) => startMs.get(b.arms[0]!.model) ?? probe.loadMs;
-        let least = 0;
-        let most = 0;
-        for (const b of pending) {
-          least += estimateBlockMs(spec, b.arms, model, start(b), spec.min_rounds);
-          const full = estimateBlockMs(spec, b.arms, model, start(b), spec.max_rounds);
-          most += full;
-          costs.set(b.id, full);
-        }
-        const ppl = estimatePerplexityMs(spec, model) * pplPending.length;
-        const budget = spec.time_budget_s === null ? Infinity : spec.time_budget_s * 1000;
-        summary.estimateS = Math.min(budget, ppl + most) / 1000;
-        log(
-          `estimate: ~${formatDuration(summary.estimateS)} (perplexity ~${
-            formatDuration(ppl / 1000)
-          }; ${pending.length} blocks: ~${formatDuration(least / 1000)} at ${spec.min_rounds} ` +
-            `rounds, ~${formatDuration(most / 1000)} at ${spec.max_rounds}${
-              spec.time_budget_s === null ? "" : `; the budget of ${spec.time_budget_s} s caps it`
-            }; probe on ${first.model} ${first.dtype}: worker start + load ${
-              start(pending[0]!).toFixed(0)
-            } ms per arm; ${
-              probe.points.map((p) =>
-                `prefill ${p.tokens} tokens ${p.prefillMs.toFixed(1)} ms, decode ${
-                  p.decodeMs.toFixed(1)
-                } ms/token`
-              ).join("; ")
-            }; other dtypes assumed alike)`,
-        );
+        const estimate = estimateRun(spec, pending, pplPending.length, probe, startMs);
+        costs = estimate.costs;
+        summary.estimateS = estimate.seconds;
+        log(estimate.line);
       } else {
         log("estimate: unavailable (the probe failed; see the first block's error)");
       }
@@ -266,34 +229,18 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
 
     if (shard) await writeShardManifest(runDir, spec, shard, stamp, gridCells, pplModels);
     // Perplexity first: the quality half of every answer, inside the same budget.
-    const pplStore = existingPpl;
-    let pplLeft = 0;
-    for (const model of spec.perplexity ? pplModels : []) {
-      if (!pplPending.includes(model)) {
-        log(`perplexity of ${model}: complete, skipped`);
-        continue;
-      }
-      if (deadlineMs !== null && epochMs() > deadlineMs) {
-        pplLeft++;
-        continue;
-      }
-      log(`perplexity of ${model}: ${spec.perplexity!.dtypes.join(", ")}`);
-      const rows = (await runPerplexity(spec, model, provenance, log, workers))
-        .map((r) => ({ ...r, weights: r.weights || weights.get(model) || "", ...stamp }));
-      summary.perplexityRows += rows.length;
-      const keep = pplStore.filter((r) =>
-        !(r.model === model && rows.some((n) => n.dtype === r.dtype))
-      );
-      pplStore.splice(0, pplStore.length, ...keep, ...rows);
-      for (const r of rows) {
-        log(
-          `  ${r.dtype}: ${
-            r.status === "ok" ? `ppl ${r.ppl?.toFixed(3)}` : `${r.status}: ${r.error}`
-          }`,
-        );
-      }
-    }
-    await writeTable(perplexityPath, "perplexity", pplStore);
+    const ppl = await perplexityStep(spec, spec.perplexity ? pplModels : [], {
+      pending: pplPending,
+      store: existingPpl,
+      deadlineMs,
+      provenance,
+      log,
+      workers,
+      stamp: (model) => ({ weights: weights.get(model) ?? "", ...stamp }),
+    });
+    summary.perplexityRows = ppl.rows;
+    const pplLeft = ppl.left;
+    await writeTable(perplexityPath, "perplexity", existingPpl);
 
     const blockRecords = options.force ? [] : await readBlocks(blocksPath);
     const totalCost = pending.reduce((a, b) => a + (costs.get(b.id) ?? 1), 0);
@@ -317,32 +264,14 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         for (const b of pending.slice(i)) missing.push(...b.arms.map((c) => c.id));
         break;
       }
-      for (const cell of block.arms) {
-        const rows = result.rows.get(cell.id) ?? [];
-        for (const row of rows) {
-          if (!row.weights) row.weights = weights.get(cell.model) ?? "";
-          Object.assign(row, stamp);
-        }
-        store.replace(cell.id, rows);
-        const run = result.telemetry.get(cell.id);
-        if (run) telemetry.replace(cell.id, run);
-        else telemetry.delete(cell.id);
-        const error = rows.find((r) => r.status !== "ok");
-        if (error) {
-          summary.cellsFailed++;
-          failures.push(`${cell.id}: ${error.error}`);
-        } else summary.cellsOk++;
-        recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
-      }
-      const record: BlockRecord = {
-        block: block.id,
-        cells: block.arms.map((c) => c.id),
-        rounds: result.rounds,
-        stop: result.stop,
-        settled: result.stop === "settled",
-        seconds: result.seconds,
-        telemetry: spec.telemetry_interval_ms !== 0,
-      };
+      const { record, ok, failed } = recordBlock(spec, result, {
+        store,
+        telemetry,
+        stamp: (model) => ({ weights: weights.get(model) ?? "", ...stamp }),
+      });
+      summary.cellsOk += ok;
+      summary.cellsFailed += failed.length;
+      failures.push(...failed);
       summary.blocks.push(record);
       blockRecords.splice(
         0,
@@ -358,18 +287,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         await writeBlocks(blocksPath, blockRecords);
       }
       doneCost += costs.get(block.id) ?? 1;
-      const noisy = block.arms.map((c) => [c, decodeCv(result.rows.get(c.id) ?? [])] as const)
-        .filter(([, cv]) => cv !== null && cv > NOISY_CV).length;
-      const failed = block.arms.filter((c) => result.rows.get(c.id)?.[0]?.status !== "ok");
       log(
-        progressLine(
-          doneCost,
-          totalCost,
-          (performance.now() - started) / 1000,
-          `${block.id}: ${result.rounds} rounds (${result.stop})` +
-            (failed.length > 0 ? `; FAILED ${failed.map((c) => c.dtype).join(", ")}` : "") +
-            (noisy > 0 ? `; ${noisy} arms noisy (decode CV > ${NOISY_CV * 100} %)` : ""),
-        ),
+        progressLine(doneCost, totalCost, (performance.now() - started) / 1000, blockLabel(result)),
       );
     }
     summary.cellsLeft = missing.length;
@@ -431,14 +350,6 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     await files?.abandon();
     lock.release();
   }
-}
-
-/** Coefficient of variation of a cell's per-run decode tokens/s; null below two runs. */
-function decodeCv(rows: readonly BenchRow[]): number | null {
-  const rates = rows.flatMap((r) => r.decode_tokens_per_s === null ? [] : [r.decode_tokens_per_s]);
-  if (rates.length < 2) return null;
-  const s = summarize(rates);
-  return s.mean === 0 ? null : s.std / s.mean;
 }
 
 async function collectProvenance(): Promise<Provenance> {
