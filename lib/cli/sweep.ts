@@ -80,7 +80,9 @@ if (import.meta.main) {
     if (values["dry-run"]) return;
     console.log(
       `sweep '${spec.name}' done in ${formatDuration(summary.seconds)}` +
-        (summary.estimateS !== null ? ` (estimated ${formatDuration(summary.estimateS)})` : "") +
+        (summary.estimateS !== null
+          ? ` (estimated ${formatDuration(summary.estimateS)} before figures and reports)`
+          : "") +
         `: ${summary.cellsOk} cells ok, ${summary.cellsFailed} failed, ${summary.cellsSkipped} ` +
         `already complete, ${summary.cellsLeft} left for a resume; ${summary.rows} rows`,
     );

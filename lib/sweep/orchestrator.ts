@@ -213,7 +213,9 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     if (pending.length > 0 && !options.skipProbe) {
       const probe = await runProbe(spec, pending[0]!.arms[0]!, provenance, workers);
       if (probe) {
-        const estimate = estimateRun(spec, pending, pplPending.length, probe, startMs);
+        const estimate = estimateRun(spec, pending, pplPending.length, probe, startMs, {
+          elapsedS: (performance.now() - started) / 1000,
+        });
         costs = estimate.costs;
         summary.estimateS = estimate.seconds;
         log(estimate.line);

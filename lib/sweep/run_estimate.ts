@@ -17,7 +17,10 @@ import type { SweepSpec } from "./spec.ts";
 
 /** The estimate. */
 export interface RunEstimate {
-  /** The whole run, seconds (the budget caps it). */
+  /**
+   * The whole run before figures and reports, seconds: what already ran (model check, conversion,
+   * probe) plus perplexity and the blocks, the budget capping it.
+   */
   seconds: number;
   /** Each block's cost at `max_rounds`, ms (it sets the block's share of the budget). */
   costs: Map<string, number>;
@@ -33,7 +36,20 @@ export interface RunEstimate {
  * @param perplexityModels Models whose perplexity runs.
  * @param probe The probe's load time and points.
  * @param startMs Worker start + load per model, as the model check timed it.
+ * @param so What already ran: `elapsedS`, seconds since the run started. @default 0
  * @returns Seconds, per-block costs and the line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { estimateRun } from "./run_estimate.ts";
+ * import { groupBlocks } from "./blocks.ts";
+ * import { expandGrid } from "./grid.ts";
+ * import { parseSweepSpec } from "./spec.ts";
+ * const spec = parseSweepSpec({ models: ["m"], dtypes: ["fp32"], context_lengths: [128], time_budget_s: 60 });
+ * const probe = { loadMs: 1000, points: [{ tokens: 128, prefillMs: 10, decodeMs: 2 }] };
+ * const e = estimateRun(spec, groupBlocks(spec, expandGrid(spec)), 0, probe, new Map(), { elapsedS: 5 });
+ * assert(e.seconds <= 60 && e.seconds > 5 && e.line.startsWith("estimate: ~"));
+ * ```
  */
 export function estimateRun(
   spec: SweepSpec,
@@ -41,7 +57,9 @@ export function estimateRun(
   perplexityModels: number,
   probe: { loadMs: number; points: ProbePoint[] },
   startMs: ReadonlyMap<string, number>,
+  so: { elapsedS?: number } = {},
 ): RunEstimate {
+  const elapsed = (so.elapsedS ?? 0) * 1000;
   const model = fitCostModel(probe.points);
   const start = (b: Block) => startMs.get(b.arms[0]!.model) ?? probe.loadMs;
   const costs = new Map<string, number>();
@@ -55,7 +73,8 @@ export function estimateRun(
   }
   const ppl = estimatePerplexityMs(spec, model) * perplexityModels;
   const budget = spec.time_budget_s === null ? Infinity : spec.time_budget_s * 1000;
-  const seconds = Math.min(budget, ppl + most) / 1000;
+  // The budget counts from the start of the run, so what already ran is inside it.
+  const seconds = Math.min(budget, elapsed + ppl + most) / 1000;
   const first = pending[0]?.arms[0];
   const points = probe.points.map((p) =>
     `prefill ${p.tokens} tokens ${p.prefillMs.toFixed(1)} ms, decode ${
