@@ -306,6 +306,13 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       if (pplLeft > 0) log(`time budget reached before the perplexity of ${pplLeft} model(s)`);
       for (const line of budgetStopLines(missing, resume)) log(line);
     }
+    if (forced && pending.length > 0 && summary.cellsOk + summary.cellsFailed === 0) {
+      // A forced run that measured nothing is abandoned: an empty result set must not replace
+      // a finished run's files.
+      log(`nothing measured within the budget: the previous results in '${benchDir}' are kept`);
+      summary.seconds = (performance.now() - started) / 1000;
+      return summary;
+    }
 
     if (spec.conversations) {
       const { runConversationPass } = await import("../chat/sweep_pass.ts");

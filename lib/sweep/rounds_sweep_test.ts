@@ -119,8 +119,10 @@ Deno.test("a forced run never mixes runs; a budget stop names the missing cells 
     ),
     text,
   );
-  // The forced run ended with nothing measured: its (empty) result set replaced the old one.
-  assertEquals(await readTable(path, "bench"), []);
-  const resumed = await runSweep(parseSweepSpec(two), { ...options, outDir: out, dryRun: true });
-  assertEquals(resumed.cellsSkipped, 0);
+  // A forced run that measured nothing is abandoned: the previous run's files stay.
+  assert(text.includes("nothing measured within the budget: the previous results"), text);
+  assertEquals(
+    new Set((await readTable(path, "bench")).map((r) => r.context_tokens)),
+    new Set([16]),
+  );
 });
