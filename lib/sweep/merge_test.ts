@@ -29,6 +29,7 @@ const SPEC = {
   runs: 2,
   min_rounds: 2,
   max_rounds: 2,
+  aa_control: true,
   // One shard measures the perplexity; the two others must still write their outputs.
   perplexity: { dtypes: ["fp32"], window: 16, stride: 8, max_tokens: 48 },
   telemetry_interval_ms: 10,

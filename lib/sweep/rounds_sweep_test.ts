@@ -22,6 +22,7 @@ const spec = parseSweepSpec({
   runs: 1,
   min_rounds: 3,
   max_rounds: 3,
+  aa_control: true,
 });
 const options = { skipProbe: true, skipOutputs: true, log: () => {} };
 

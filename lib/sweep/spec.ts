@@ -100,11 +100,11 @@ export interface SweepSpec {
    * repetition is long against the scheduler's time slices. 0: exactly the token count.
    */
   min_rep_seconds: number;
-  /** Rounds every block runs before it may stop (settled or out of budget). */
+  /** Rounds every block runs before it may stop (settled or out of budget); default 1. */
   min_rounds: number;
-  /** Rounds a block runs at most. */
+  /** Rounds a block runs at most; default `min_rounds`. */
   max_rounds: number;
-  /** Whether each block carries the A/A control (a second worker of the baseline arm). */
+  /** Whether each block carries the A/A control (a second worker of the baseline arm); default false. */
   aa_control: boolean;
   /** Order of the arms in each round: `shuffle` (seeded, redrawn every round) or `rotate`. */
   round_order: "shuffle" | "rotate";
@@ -293,8 +293,10 @@ function parseExperiment(
     const s = str(v, p, fail);
     return dtypes.includes(s) ? s as Dtype : fail(p, `must be one of $.dtypes, got '${s}'`);
   });
-  const minRounds = optional(obj.min_rounds, "$.min_rounds", 3, (v, p) => int(v, p, 1, fail));
-  const maxRounds = optional(obj.max_rounds, "$.max_rounds", Math.max(minRounds, 10), (v, p) => {
+  // A spec opts into the rounds and the A/A control (the committed specs do); without the keys a
+  // block runs one round, like a plain list of cells.
+  const minRounds = optional(obj.min_rounds, "$.min_rounds", 1, (v, p) => int(v, p, 1, fail));
+  const maxRounds = optional(obj.max_rounds, "$.max_rounds", minRounds, (v, p) => {
     const n = int(v, p, 1, fail);
     return n >= minRounds ? n : fail(p, `must be >= $.min_rounds (${minRounds}), got ${n}`);
   });
@@ -310,7 +312,7 @@ function parseExperiment(
     aa_control: optional(
       obj.aa_control,
       "$.aa_control",
-      true,
+      false,
       (v, p) =>
         typeof v === "boolean" ? v : fail(p, `must be true or false, got ${JSON.stringify(v)}`),
     ),

@@ -20,9 +20,10 @@ Deno.test("parseSweepSpec(): the designed experiment's keys default sensibly and
   // No fp16 in the grid: the first dtype is the baseline.
   assertEquals(
     [spec.baseline_dtype, spec.min_rep_seconds, spec.min_rounds, spec.max_rounds, spec.aa_control],
-    ["fp32", 0.3, 3, 10, true],
+    ["fp32", 0.3, 1, 1, false],
   );
   assertEquals(parseSweepSpec({ ...minimal, dtypes: ["q4", "fp16"] }).baseline_dtype, "fp16");
+  assertEquals(parseSweepSpec({ ...minimal, min_rounds: 3 }).max_rounds, 3);
   const bad: [unknown, string][] = [
     [
       { ...minimal, baseline_dtype: "fp16" },
