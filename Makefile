@@ -13,9 +13,6 @@ else
 DENO ?= $(abspath $(LOCAL_DENO))
 endif
 export DENO_NO_UPDATE_CHECK := 1
-# The WikiText-2 test split beside the checkout, when there is one (CI and developer machines).
-WIKITEXT_PATH ?= $(wildcard $(abspath ../shared/data/wikitext-2-raw-v1/test.txt))
-export WIKITEXT_PATH
 
 SWEEP   ?= sweeps/default.json
 IMAGE   ?= turbo-inference-gpu
@@ -41,7 +38,7 @@ setup: $(if $(filter $(abspath $(LOCAL_DENO)),$(DENO)),$(LOCAL_DENO)) ## Install
 venv: setup ## Build .venv/ (pinned JupyterLab, pip) with the Deno kernel registered inside it
 	@$(DENO) task jupyter --setup
 
-test: setup ## Run the test suite (deno test; builds .venv/ for the JupyterLab browser test), WIKITEXT_PATH from ../shared
+test: setup ## Run the test suite (deno test; builds .venv/ for the JupyterLab browser test; WikiText from data/)
 	@$(DENO) task jupyter --setup >/dev/null 2>&1 || echo "note: no JupyterLab venv ('make venv' says why); the browser test will say it is skipped" >&2
 	@$(DENO) task test
 

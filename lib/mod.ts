@@ -11,6 +11,7 @@ export * from "./model/mod.ts";
 export * from "./quantize/mod.ts";
 export * from "./engine/mod.ts";
 export * from "./measure/mod.ts";
+export * from "./analysis/mod.ts";
 export * from "./eval/mod.ts";
 export * from "./results/mod.ts";
 export * from "./sweep/mod.ts";

@@ -24,7 +24,7 @@ import { resolveModel } from "../engine/resolve.ts";
 import { recordBenchOutput } from "../history/record.ts";
 import { gpuMemory } from "../measure/gpu.ts";
 import { preflightWarnings, resultWarnings } from "../measure/run_checks.ts";
-import type { Summary } from "../measure/stats.ts";
+import { type SampleSummary, summarizeSamples } from "../analysis/mod.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import {
   finishBenchTelemetry,
@@ -246,6 +246,7 @@ async function benchReport(
   tokenizeMs: number,
 ) {
   const { summary } = result;
+  const samples = sampleSummaries(result);
   const tokenizer = model.resolved.tokenizer;
   const runs = result.runs.map((r) => {
     const output = r.newTokens * r.batch;
@@ -267,7 +268,7 @@ async function benchReport(
         : r.tokens.map((t) => tokenizer.decode(t, { skip_special_tokens: true })),
     };
   });
-  const throughput = summarizeNumbers(runs.map((r) => r.tokens_per_second));
+  const throughput = summarizeSamples(runs.map((r) => r.tokens_per_second));
   const gpu = gpuMemory();
   return {
     timestamp: new Date().toISOString(),
@@ -295,11 +296,12 @@ async function benchReport(
         throughput_max: throughput.max,
         latency_mean_s: summary.totalMs.mean / 1000,
         latency_std_s: summary.totalMs.std / 1000,
-        ...flat("prefill_ms", summary.prefillMs),
-        ...flat("decode_ms", summary.decodeMs),
-        ...flat("decode_tokens_per_s", summary.decodeTokensPerS),
-        ...flat("token_latency_ms", summary.tokenLatencyMs),
-        ...flat("total_ms", summary.totalMs),
+        ...flat("prefill_ms", samples.prefillMs),
+        ...flat("decode_ms", samples.decodeMs),
+        ...flat("decode_tokens_per_s", samples.decodeTokensPerS),
+        decode_tokens_per_s_pooled: summary.pooledDecodeTokensPerS,
+        ...flat("token_latency_ms", samples.tokenLatencyMs),
+        ...flat("total_ms", samples.totalMs),
       },
       individual_runs: runs,
       memory: { peak_rss_bytes: result.memory.peakRssBytes },
@@ -318,17 +320,28 @@ async function benchReport(
   };
 }
 
-function summarizeNumbers(
-  values: number[],
-): { mean: number; std: number; min: number; max: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = values.length > 1
-    ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1))
-    : 0;
-  return { mean, std, min: Math.min(...values), max: Math.max(...values) };
+/** Per-metric summaries of the measured runs (lib/analysis `summarizeSamples`). */
+interface Samples {
+  prefillMs: SampleSummary;
+  decodeMs: SampleSummary;
+  totalMs: SampleSummary;
+  decodeTokensPerS: SampleSummary | null;
+  tokenLatencyMs: SampleSummary | null;
 }
 
-function flat(prefix: string, s: Summary | null): Record<string, number | null> {
+function sampleSummaries(r: BenchmarkResult): Samples {
+  const rates = r.runs.map((x) => x.decodeTokensPerS).filter((v): v is number => v !== null);
+  const latencies = r.runs.flatMap((x) => x.tokenLatenciesMs);
+  return {
+    prefillMs: summarizeSamples(r.runs.map((x) => x.prefillMs)),
+    decodeMs: summarizeSamples(r.runs.map((x) => x.decodeMs)),
+    totalMs: summarizeSamples(r.runs.map((x) => x.totalMs)),
+    decodeTokensPerS: rates.length > 0 ? summarizeSamples(rates) : null,
+    tokenLatencyMs: latencies.length > 0 ? summarizeSamples(latencies) : null,
+  };
+}
+
+function flat(prefix: string, s: SampleSummary | null): Record<string, number | null> {
   const keys = [
     "mean",
     "std",
@@ -348,23 +361,25 @@ function flat(prefix: string, s: Summary | null): Record<string, number | null> 
 }
 
 function table(s: BenchSettings, model: DecoderModel, r: BenchmarkResult): string {
+  const x = sampleSummaries(r);
   const row = (
     name: string,
-    x: Summary | null,
+    v: SampleSummary | null,
     digits = 2,
   ) => [
     name,
-    ...(["mean", "std", "p50", "p95", "p99"] as const).map((k) =>
-      x === null ? "-" : x[k].toFixed(digits)
-    ),
+    ...(["mean", "std", "p50", "p95", "p99"] as const).map((k) => {
+      const n = v?.[k] ?? null;
+      return n === null ? "-" : n.toFixed(digits);
+    }),
   ];
   const rows = [
     ["metric", "mean", "std", "p50", "p95", "p99"],
-    row("prefill ms", r.summary.prefillMs),
-    row("decode ms", r.summary.decodeMs),
-    row("decode tokens/s", r.summary.decodeTokensPerS),
-    row("token latency ms", r.summary.tokenLatencyMs, 3),
-    row("total ms", r.summary.totalMs),
+    row("prefill ms", x.prefillMs),
+    row("decode ms", x.decodeMs),
+    row("decode tokens/s", x.decodeTokensPerS),
+    row("token latency ms", x.tokenLatencyMs, 3),
+    row("total ms", x.totalMs),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   const lines = rows.map((cells) =>

@@ -8,7 +8,7 @@
  */
 import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { join } from "node:path";
-import { modeLabel, runLoad } from "../load/runner.ts";
+import { modeLabel, runLoad, type StaggerUsed } from "../load/runner.ts";
 import { summarizeLoad } from "../load/metrics.ts";
 import { jsonlPrompts, type PromptTokenizer, syntheticPrompts } from "../load/prompts.ts";
 import { type LoadSetting, writeLoadOutputs } from "../load/output.ts";
@@ -24,6 +24,14 @@ const USAGE = `Usage: deno task load --model NAME --output DIR [--url http://127
   [--input-tokens 512] [--output-tokens 128] [--num-requests 200] [--warmup 2]
   [--goodput ttft:MS,tpot:MS,e2e:MS] [--api completions|chat] [--prompts FILE.jsonl]
   [--tokenizer REF] [--seed 42] [--max-duration 600] [--timeout 120]
+  [--stagger jitter|none|SECONDS] [--temperature 0] [--top-p P] [--top-k K]
+
+--stagger (concurrency runs): how the workers start. jitter (default): each worker but the first
+waits a seeded random time within the warmups' mean latency, so arrivals are not simultaneous;
+none: all at once (lock-step); SECONDS: worker w starts at w × SECONDS. The summary says which.
+--temperature/--top-p/--top-k: sampling asked of the server (default greedy); request i sends
+seed --seed + i, so a run repeats. Input tokens are the tokenizer's exact counts when it is known
+(completions), else the server's usage.
 
 Sends only to --url. Prompts are synthetic, each with a unique prefix (no prefix-cache reuse),
 with exact token counts when the tokenizer is known (--tokenizer REF, or --model when it names
@@ -49,6 +57,10 @@ const FLAGS = {
   "max-duration": { type: "string" },
   timeout: { type: "string" },
   output: { type: "string" },
+  stagger: { type: "string" },
+  temperature: { type: "string" },
+  "top-p": { type: "string" },
+  "top-k": { type: "string" },
 } as const;
 
 async function tokenizerFor(
@@ -128,6 +140,7 @@ if (import.meta.main) {
     const startedAt = new Date().toISOString();
     for (const mode of s.modes) {
       const label = modeLabel(mode);
+      let stagger = null as StaggerUsed | null; // set by onStagger
       // This machine's telemetry over the setting (the client's; the server may be elsewhere).
       const window = await WindowTelemetry.start(label, { gpu: { index: 0 } }).catch(() => null);
       const records = await runLoad({
@@ -136,12 +149,18 @@ if (import.meta.main) {
           model: s.model,
           api: s.api,
           timeoutMs: s.timeoutS * 1000,
+          sampling: s.sampling,
           ...(Deno.env.get("OPENAI_API_KEY") ? { apiKey: Deno.env.get("OPENAI_API_KEY")! } : {}),
         },
         prompts: pick(s.numRequests, s.warmup),
         warmup: pick(s.warmup, 0),
         mode,
         maxDurationS: s.maxDurationS,
+        stagger: s.stagger,
+        onStagger: (used) => {
+          stagger = used;
+          console.error(`${label}: worker starts staggered: ${used.label}`);
+        },
         onProgress: (done, n) => {
           if (done === n || done % Math.max(1, Math.floor(n / 10)) === 0) {
             console.error(`${label}: ${done}/${n} requests`);
@@ -151,7 +170,7 @@ if (import.meta.main) {
       const t = await window?.finish().catch(() => null);
       if (t) telemetry.push({ label, run: t.run });
       const summary = summarizeLoad(records, s.slo);
-      settings.push({ label, mode, records, summary });
+      settings.push({ label, mode, records, summary, stagger });
       const f = (
         v: number | undefined | null,
         d = 1,
@@ -163,6 +182,7 @@ if (import.meta.main) {
           } output tok/s | ` +
           `TTFT median ${f(summary.ttftMs?.median)} p99 ${f(summary.ttftMs?.p99)} ms | ` +
           `TPOT median ${f(summary.tpotMs?.median)} ms | E2E p99 ${f(summary.e2eMs?.p99)} ms` +
+          (stagger ? ` | starts: ${stagger.label}` : "") +
           (summary.goodput ? ` | goodput ${f(summary.goodput.requestsPerS, 2)} req/s` : ""),
       );
       for (const [why, n] of Object.entries(summary.failures)) {
@@ -181,6 +201,7 @@ if (import.meta.main) {
       tokenizer: tokenizer ? tokenizerRef : null,
       prompts: s.promptsFile ?? "synthetic (unique prefix per request)",
       startedAt,
+      sampling: s.sampling,
     }, settings);
     for (const { label, run } of telemetry) {
       const path = join(s.output, `telemetry_${label.replace(/[^A-Za-z0-9.]+/g, "_")}.csv`);

@@ -5,6 +5,7 @@
  * ```
  * deno task serve [--host 127.0.0.1] [--port 8000] [--db benchmarks/history.sqlite]
  *   [--model-cache .cache/models] [--log-level info] [--allow-remote]
+ *   [--chat-template FILE | MODEL=FILE]...
  * ```
  *
  * Flags beat environment variables (`TURBO_HOST`, `TURBO_PORT`, `TURBO_HISTORY_DB`,
@@ -14,12 +15,17 @@
  *
  * @module
  */
+import { loadChatTemplates } from "../serve/chat_template.ts";
 import { loadConfig } from "../serve/config.ts";
 import { startServer } from "../serve/server.ts";
 import { parseFlags, runCli } from "./_cli.ts";
 
 const USAGE = `Usage: deno task serve [--host 127.0.0.1] [--port 8000] [--db PATH]
   [--model-cache DIR] [--log-level debug|info|warn|error] [--allow-remote]
+  [--chat-template FILE | MODEL=FILE]...
+
+--chat-template FILE        Jinja chat template for models without one of their own
+--chat-template MODEL=FILE  the template of one model (overrides its own); repeatable
 
 Environment / .env: TURBO_HOST, TURBO_PORT, TURBO_HISTORY_DB, TURBO_MODEL_CACHE, TURBO_LOG_LEVEL,
 TURBO_API_TOKEN (required with --allow-remote). Flags beat the environment, which beats .env.`;
@@ -31,6 +37,7 @@ const FLAGS = {
   "model-cache": { type: "string" },
   "log-level": { type: "string" },
   "allow-remote": { type: "boolean", default: false },
+  "chat-template": { type: "string", multiple: true },
 } as const;
 
 async function main(): Promise<number> {
@@ -54,7 +61,8 @@ async function main(): Promise<number> {
       `warning: serving on ${config.host}, reachable from other machines; every API request needs the bearer token`,
     );
   }
-  const server = await startServer(config);
+  const chatTemplates = loadChatTemplates(values["chat-template"] ?? []);
+  const server = await startServer({ ...config, chatTemplates });
   console.error(`serving on ${server.url} (history: ${config.db})`);
   const { promise: stop, resolve } = Promise.withResolvers<void>();
   for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, resolve);

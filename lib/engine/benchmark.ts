@@ -8,6 +8,7 @@
 import { type MemoryReport, MemorySampler } from "../measure/memory_sampler.ts";
 import { currentRssBytes } from "../measure/rss.ts";
 import { summarize, type Summary } from "../measure/stats.ts";
+import { pooledRate } from "../analysis/cell.ts";
 import type { DecoderModel } from "./decoder.ts";
 import { generate, type GenerationResult } from "./generate.ts";
 
@@ -146,7 +147,8 @@ export interface BenchmarkResult extends MeasuredRuns {
 }
 
 /**
- * Decode tokens of all runs over their decode time: Σ (newTokens − 1) · batch / Σ decodeMs.
+ * Decode tokens of all runs over their decode time: Σ (newTokens − 1) · batch / Σ decodeMs
+ * (lib/analysis `pooledRate`).
  *
  * @param runs Measured runs.
  * @returns Tokens/s, or `null` when no run has a decode step.
@@ -162,14 +164,13 @@ export interface BenchmarkResult extends MeasuredRuns {
 export function pooledTokensPerS(
   runs: readonly Pick<GenerationResult, "newTokens" | "decodeMs" | "batch">[],
 ): number | null {
-  let tokens = 0;
-  let ms = 0;
-  for (const r of runs) {
-    if (r.newTokens < 2) continue;
-    tokens += (r.newTokens - 1) * r.batch;
-    ms += r.decodeMs;
-  }
-  return tokens > 0 && ms > 0 ? tokens / ms * 1000 : null;
+  // The one pooled rate of lib/analysis, on the engine's field names.
+  return pooledRate(runs.map((r) => ({
+    new_tokens: r.newTokens,
+    batch: r.batch,
+    decode_ms: r.decodeMs,
+    status: "ok" as const,
+  })));
 }
 
 /**

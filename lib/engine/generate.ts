@@ -29,6 +29,7 @@ import { argmaxLastPosition } from "./_argmax.ts";
 import type { DecoderModel } from "./decoder.ts";
 import type { KvMode } from "./kv_cache.ts";
 import { type KvRunner, openKv } from "./kv_runner.ts";
+import { pickLastPosition, type TokenPicker } from "./sampling.ts";
 
 /** Options of {@linkcode generate}. */
 export interface GenerateOptions {
@@ -45,6 +46,8 @@ export interface GenerateOptions {
    * least one decode step runs), `maxNewTokens` staying the cap. @default none (exactly N tokens)
    */
   decodeFloorMs?: number;
+  /** Picks each row's next token (sampling.ts `createSampler`). @default greedy (arg-max) */
+  pick?: TokenPicker;
 }
 
 /** The tokens and timings of one generation. */
@@ -80,7 +83,7 @@ export interface GenerationResult {
 }
 
 /**
- * Generates greedily from token-id prompts.
+ * Generates from token-id prompts: greedily, or with `options.pick` (a sampler).
  *
  * @param model A loaded decoder.
  * @param prompts Token ids per row (any lengths; shorter rows are left-padded).
@@ -167,7 +170,7 @@ export async function generate(
     ? await kv.run(prefillIds, prefillPositions)
     // Cache off: the same prefill run, present.* fetched (then dropped), so both time alike.
     : await model.step(prefillIds, mask(promptLen), prefillPositions, null, true);
-  await argmax(out.logits, next);
+  await argmax(out.logits, next, options.pick);
   const prefillEnd = performance.now();
   if (!useCache) {
     for (const tensor of out.present) tensor.dispose();
@@ -197,7 +200,7 @@ export async function generate(
         false,
       );
     }
-    await argmax(out.logits, next);
+    await argmax(out.logits, next, options.pick);
     latencies.push(performance.now() - stepStart);
     stopped = accept();
   }
@@ -223,13 +226,14 @@ export async function generate(
   };
 }
 
-async function argmax(logits: ort.Tensor, out: number[]): Promise<void> {
+async function argmax(logits: ort.Tensor, out: number[], pick?: TokenPicker): Promise<void> {
   try {
     if (logits.location === "cpu") {
-      argmaxLastPosition(logits, out);
+      pick ? pickLastPosition(logits, out, pick) : argmaxLastPosition(logits, out);
     } else {
       const data = await logits.getData(true);
-      argmaxLastPosition({ dims: logits.dims, data } as unknown as ort.Tensor, out);
+      const cpu = { type: logits.type, dims: logits.dims, data } as unknown as ort.Tensor;
+      pick ? pickLastPosition(cpu, out, pick) : argmaxLastPosition(cpu, out);
     }
   } finally {
     logits.dispose();

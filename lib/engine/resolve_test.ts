@@ -2,6 +2,7 @@ import { assert, assertEquals, assertRejects, assertThrows } from "../testing/as
 import { join } from "node:path";
 import { tinyModel } from "./_fixture.ts";
 import { localDtypes, onnxFile, parseModelConfig, resolveModel } from "./resolve.ts";
+import { withTimeout } from "../testing/timeout.ts";
 
 /** A copy of the tiny model's directory with the given ONNX files (fp32's bytes, renamed). */
 async function modelDir(files: string[]): Promise<string> {
@@ -63,66 +64,69 @@ Deno.test("resolveModel() of a Hub id offline fails with one line suggesting a l
   assert(!error.message.includes("\n"), error.message);
 });
 
-Deno.test("resolveModel() of a Hub id with the Hub unreachable fails in one line", async () => {
-  const { env } = await import("@huggingface/transformers");
-  const host = env.remoteHost;
-  env.remoteHost = "http://127.0.0.1:9/"; // the discard port: nothing listens
-  try {
-    const error = await assertRejects(
-      () => resolveModel("owner/model", { offline: false, cacheDir: Deno.makeTempDirSync() }),
-      Error,
-      "Cannot resolve model 'owner/model'",
-    );
-    assert(!error.message.includes("\n") && error.message.includes("local directory"));
-  } finally {
-    env.remoteHost = host;
-  }
-});
-
-Deno.test("resolveModel() of a Hub id fetches config, tokenizer and one dtype into the cache", async () => {
-  const { env } = await import("@huggingface/transformers");
-  const tiny = await tinyModel();
-  const dir = await modelDir(["onnx/model.onnx", "onnx/model_q4.onnx"]);
-  await Deno.writeFile(join(dir, "onnx/model_q4.onnx_data"), new Uint8Array([1, 2, 3]));
-  const requests: string[] = [];
-  // A stand-in for the Hub: serves `dir` at /<owner>/<name>/resolve/main/<file>.
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
-    const path = new URL(req.url).pathname;
-    requests.push(`${path}|${req.headers.get("range") ?? ""}`);
-    const file = /^\/test\/tiny\/resolve\/main\/(.+)$/.exec(path)?.[1];
+Deno.test("resolveModel() of a Hub id with the Hub unreachable fails in one line", () =>
+  withTimeout("resolveModel() against an unreachable Hub", 60_000, async () => {
+    const { env } = await import("@huggingface/transformers");
+    const host = env.remoteHost;
+    env.remoteHost = "http://127.0.0.1:9/"; // the discard port: nothing listens
     try {
-      if (file === undefined) throw new Error("not a file URL");
-      return new Response(await Deno.readFile(join(dir, file)));
-    } catch {
-      return new Response("Entry not found", { status: 404 });
+      const error = await assertRejects(
+        () => resolveModel("owner/model", { offline: false, cacheDir: Deno.makeTempDirSync() }),
+        Error,
+        "Cannot resolve model 'owner/model'",
+      );
+      assert(!error.message.includes("\n") && error.message.includes("local directory"));
+    } finally {
+      env.remoteHost = host;
     }
-  });
-  const host = env.remoteHost;
-  env.remoteHost = `http://127.0.0.1:${server.addr.port}/`;
-  try {
-    const cacheDir = await Deno.makeTempDir();
-    const m = await resolveModel("test/tiny", { cacheDir, dtypes: ["q4"], offline: false });
-    assertEquals(m.source, "hub");
-    assertEquals(m.dir, join(cacheDir, "test/tiny"));
-    assertEquals(m.availableDtypes, ["fp32", "q4"]);
-    assertEquals(m.onnxPath("q4"), join(cacheDir, "test/tiny/onnx/model_q4.onnx"));
-    assertEquals(m.config, tiny.config);
-    // fp32 is offered but was not asked for, so it was not downloaded.
-    // (transformers.js probes each dtype with a one-byte range request; no full GET of fp32).
-    assert(!requests.includes("/test/tiny/resolve/main/onnx/model.onnx|"), requests.join());
-    assert(requests.includes("/test/tiny/resolve/main/onnx/model_q4.onnx|"), requests.join());
-    assertThrows(() => m.onnxPath("fp32"), RangeError, "offered but not local");
-    // External data the config does not declare is found by probing and fetched too.
-    assertEquals(m.externalData("q4"), [join(cacheDir, "test/tiny/onnx/model_q4.onnx_data")]);
-    // Offline, the same cache resolves without the server.
-    await server.shutdown();
-    const offline = await resolveModel("test/tiny", { cacheDir, dtypes: ["q4"], offline: true });
-    assertEquals(offline.availableDtypes, ["q4"]);
-  } finally {
-    env.remoteHost = host;
-    await server.shutdown().catch(() => {});
-  }
-});
+  }));
+
+Deno.test("resolveModel() of a Hub id fetches config, tokenizer and one dtype into the cache", () =>
+  withTimeout("resolveModel() against a stand-in Hub on 127.0.0.1", 60_000, async (signal) => {
+    const { env } = await import("@huggingface/transformers");
+    const tiny = await tinyModel();
+    const dir = await modelDir(["onnx/model.onnx", "onnx/model_q4.onnx"]);
+    await Deno.writeFile(join(dir, "onnx/model_q4.onnx_data"), new Uint8Array([1, 2, 3]));
+    const requests: string[] = [];
+    // A stand-in for the Hub: serves `dir` at /<owner>/<name>/resolve/main/<file>.
+    const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (req) => {
+      const path = new URL(req.url).pathname;
+      requests.push(`${path}|${req.headers.get("range") ?? ""}`);
+      const file = /^\/test\/tiny\/resolve\/main\/(.+)$/.exec(path)?.[1];
+      try {
+        if (file === undefined) throw new Error("not a file URL");
+        return new Response(await Deno.readFile(join(dir, file)));
+      } catch {
+        return new Response("Entry not found", { status: 404 });
+      }
+    });
+    signal.addEventListener("abort", () => server.shutdown().catch(() => {}));
+    const host = env.remoteHost;
+    env.remoteHost = `http://127.0.0.1:${server.addr.port}/`;
+    try {
+      const cacheDir = await Deno.makeTempDir();
+      const m = await resolveModel("test/tiny", { cacheDir, dtypes: ["q4"], offline: false });
+      assertEquals(m.source, "hub");
+      assertEquals(m.dir, join(cacheDir, "test/tiny"));
+      assertEquals(m.availableDtypes, ["fp32", "q4"]);
+      assertEquals(m.onnxPath("q4"), join(cacheDir, "test/tiny/onnx/model_q4.onnx"));
+      assertEquals(m.config, tiny.config);
+      // fp32 is offered but was not asked for, so it was not downloaded.
+      // (transformers.js probes each dtype with a one-byte range request; no full GET of fp32).
+      assert(!requests.includes("/test/tiny/resolve/main/onnx/model.onnx|"), requests.join());
+      assert(requests.includes("/test/tiny/resolve/main/onnx/model_q4.onnx|"), requests.join());
+      assertThrows(() => m.onnxPath("fp32"), RangeError, "offered but not local");
+      // External data the config does not declare is found by probing and fetched too.
+      assertEquals(m.externalData("q4"), [join(cacheDir, "test/tiny/onnx/model_q4.onnx_data")]);
+      // Offline, the same cache resolves without the server.
+      await server.shutdown();
+      const offline = await resolveModel("test/tiny", { cacheDir, dtypes: ["q4"], offline: true });
+      assertEquals(offline.availableDtypes, ["q4"]);
+    } finally {
+      env.remoteHost = host;
+      await server.shutdown().catch(() => {});
+    }
+  }));
 
 Deno.test("resolveModel() rejects a missing directory and a malformed reference", async () => {
   await assertRejects(() => resolveModel("/nonexistent/model"), RangeError, "does not exist");

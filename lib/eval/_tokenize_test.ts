@@ -1,9 +1,7 @@
 import { assert, assertEquals } from "../testing/assert.ts";
-import { skipIf } from "../testing/skip.ts";
 import { resolveModel } from "../engine/mod.ts";
 import { tokenizePrefix } from "./_tokenize.ts";
-
-const WIKITEXT_PATH = Deno.env.get("WIKITEXT_PATH");
+import { readVendoredWikitext } from "./wikitext.ts";
 
 Deno.test("tokenizePrefix() encodes only a prefix and keeps the whole text's first ids", () => {
   const lengths: number[] = [];
@@ -24,19 +22,12 @@ Deno.test("tokenizePrefix() encodes only a prefix and keeps the whole text's fir
   assertEquals(tokenizePrefix(encode, text, 10 ** 6), whole);
 });
 
-Deno.test({
-  name: "tokenizePrefix() with the tiny preset's tokenizer matches tokenising all of WikiText",
-  ignore: skipIf(
-    "tokenizePrefix() on WikiText",
-    WIKITEXT_PATH === undefined ? "WIKITEXT_PATH is not set (the Makefile sets it)" : null,
-  ),
-  async fn() {
-    const { tokenizer } = await resolveModel("preset:tiny");
-    const text = (await Deno.readTextFile(WIKITEXT_PATH!)).slice(0, 60_000);
-    const encode = (t: string) => tokenizer.encode(t);
-    const whole = encode(text);
-    for (const n of [50, 777, 3000]) {
-      assertEquals(tokenizePrefix(encode, text, n), whole.slice(0, n), `n ${n}`);
-    }
-  },
+Deno.test("tokenizePrefix() with the tiny preset's tokenizer matches tokenising all of WikiText", async () => {
+  const { tokenizer } = await resolveModel("preset:tiny");
+  const text = (await readVendoredWikitext()).slice(0, 60_000);
+  const encode = (t: string) => tokenizer.encode(t);
+  const whole = encode(text);
+  for (const n of [50, 777, 3000]) {
+    assertEquals(tokenizePrefix(encode, text, n), whole.slice(0, n), `n ${n}`);
+  }
 });

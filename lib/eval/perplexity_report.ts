@@ -30,8 +30,16 @@ export interface EvaluatePerplexityOptions {
   device?: Device;
   /** The text; when absent, WikiText-2 from `wikitextPath`, WIKITEXT_PATH or the Hub. @default none */
   text?: string;
-  /** A WikiText `.txt` / `.parquet` file. @default WIKITEXT_PATH, else the Hub */
-  wikitextPath?: string;
+  /**
+   * A WikiText `.txt` / `.parquet` file; `null` for none (WIKITEXT_PATH is then not read: the
+   * vendored test split, else the Hub). @default WIKITEXT_PATH, else the vendored test split, else
+   * the Hub
+   */
+  wikitextPath?: string | null;
+  /** Never download the WikiText text. @default HF_HUB_OFFLINE=1 */
+  offline?: boolean;
+  /** Cache directory for the WikiText download. @default the engine's Hub cache */
+  wikitextCacheDir?: string;
   /** WikiText split fetched from the Hub. @default "test" */
   split?: WikitextSplit;
   /** Window in tokens. @default min(model max positions, 1024) */
@@ -157,6 +165,8 @@ export async function evaluatePerplexity(
     await loadWikitext({
       ...(options.wikitextPath === undefined ? {} : { path: options.wikitextPath }),
       ...(options.split === undefined ? {} : { split: options.split }),
+      ...(options.offline === undefined ? {} : { offline: options.offline }),
+      ...(options.wikitextCacheDir === undefined ? {} : { cacheDir: options.wikitextCacheDir }),
     });
   const tokens = tokenizePrefix((t) => tokenizer.encode(t), text, maxTokens);
   // Reject a bad plan (window, stride, text length) before loading any model.

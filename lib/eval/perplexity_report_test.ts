@@ -4,20 +4,19 @@ import type { Logits } from "./logits.ts";
 import { evaluatePerplexity } from "./perplexity_report.ts";
 import { evaluatePerplexityRows } from "./perplexity_rows.ts";
 import { compareQuality } from "./quality.ts";
+import { readVendoredWikitext } from "./wikitext.ts";
 
-const WIKITEXT_PATH = Deno.env.get("WIKITEXT_PATH");
-const ignore = WIKITEXT_PATH === undefined;
-// A few hundred tokens of the real text, in windows the tiny preset (512 positions) accepts.
-const SMALL = { maxTokens: 300, window: 96, stride: 48, batch: 2 };
+// A few hundred tokens of the real text (the vendored WikiText-2 test split: no file, never the
+// WIKITEXT_PATH variable), in windows the tiny preset (512 positions) accepts.
+const SMALL = { maxTokens: 300, window: 96, stride: 48, batch: 2, wikitextPath: null };
 
 Deno.test({
   name: "evaluatePerplexity() on the tiny preset gives a finite PPL for fp32 and q4",
-  ignore,
   async fn() {
     const report = await evaluatePerplexity({
       model: "preset:tiny",
       dtypes: ["q4"],
-      wikitextPath: WIKITEXT_PATH!,
+      offline: true,
       ...SMALL,
     });
     assertEquals(report.baseline, "fp32");
@@ -36,12 +35,11 @@ Deno.test({
 
 Deno.test({
   name: "evaluatePerplexity() pairwise gives the same PPL, KL and top-1 as all models at once",
-  ignore,
   async fn() {
     const options = {
       model: "preset:tiny",
       dtypes: ["fp32", "q8", "q4"] as ("fp32" | "q8" | "q4")[],
-      wikitextPath: WIKITEXT_PATH!,
+      offline: true,
       ...SMALL,
     };
     const quality = (report: Awaited<ReturnType<typeof evaluatePerplexity>>) =>
@@ -54,13 +52,12 @@ Deno.test({
 
 Deno.test({
   name: "compareQuality() of two fp32 sessions of the tiny preset gives KL 0 and top-1 100 %",
-  ignore,
   async fn() {
     const resolved = await resolveModel("preset:tiny", { dtypes: ["fp32"] });
     const a = await loadDecoder(resolved, { dtype: "fp32" });
     const b = await loadDecoder(resolved, { dtype: "fp32" });
     try {
-      const text = (await Deno.readTextFile(WIKITEXT_PATH!)).slice(0, 4000);
+      const text = (await readVendoredWikitext()).slice(0, 4000);
       const tokens = resolved.tokenizer.encode(text).slice(0, 200);
       const scorer = (model: typeof a) => async (rows: number[][]) => {
         const logits = await model.forward(rows);
@@ -82,14 +79,14 @@ Deno.test({
 
 Deno.test({
   name: "evaluatePerplexity() rejects a window larger than the model's max positions",
-  ignore,
   async fn() {
     await assertRejects(
       () =>
         evaluatePerplexity({
           model: "preset:tiny",
           dtypes: ["fp32"],
-          wikitextPath: WIKITEXT_PATH!,
+          wikitextPath: null,
+          offline: true,
           maxTokens: 1200,
           window: 1024,
         }),
@@ -128,30 +125,32 @@ Deno.test("evaluatePerplexityRows() reports a text shorter than one window on ev
 });
 
 Deno.test("evaluatePerplexityRows() marks rows skipped without a text, error with a missing file", async () => {
-  const saved = { path: Deno.env.get("WIKITEXT_PATH"), offline: Deno.env.get("HF_HUB_OFFLINE") };
-  Deno.env.delete("WIKITEXT_PATH");
-  Deno.env.set("HF_HUB_OFFLINE", "1");
+  // The test split is vendored (data/), so "no text" needs the validation split offline, with
+  // an empty download cache.
+  const cacheDir = await Deno.makeTempDir();
   try {
-    // The test split is vendored (data/), so "no text" needs the validation split offline.
     const options = {
       model: "preset:tiny",
-      dtypes: ["fp32", "q4"] as const,
       window: 64,
       split: "validation" as const,
+      offline: true,
+      wikitextCacheDir: cacheDir,
     };
-    const none = await evaluatePerplexityRows({ ...options, dtypes: [...options.dtypes] });
+    const none = await evaluatePerplexityRows({
+      ...options,
+      dtypes: ["fp32", "q4"],
+      wikitextPath: null,
+    });
     assertEquals(none.map((r) => r.status), ["skipped", "skipped"]);
     assert(none[0]!.error.includes("WIKITEXT_PATH"), none[0]!.error);
     const missing = await evaluatePerplexityRows({
       ...options,
-      dtypes: [...options.dtypes],
+      dtypes: ["fp32", "q4"],
       wikitextPath: "/nonexistent/wiki.test.raw",
     });
     assertEquals(missing.map((r) => r.status), ["error", "error"]);
     assert(missing[0]!.error.includes("'/nonexistent/wiki.test.raw' does not exist"));
   } finally {
-    if (saved.path !== undefined) Deno.env.set("WIKITEXT_PATH", saved.path);
-    if (saved.offline === undefined) Deno.env.delete("HF_HUB_OFFLINE");
-    else Deno.env.set("HF_HUB_OFFLINE", saved.offline);
+    await Deno.remove(cacheDir, { recursive: true });
   }
 });

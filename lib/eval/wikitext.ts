@@ -3,8 +3,8 @@
  * joined with "\n\n" (the Hugging Face method, `"\n\n".join(data["text"])`).
  *
  * Sources, first match wins:
- * 1. `path` (the CLI's `--wikitext PATH`), else the `WIKITEXT_PATH` environment variable: a
- *    `.parquet` file (column `text`, rows joined with "\n\n") or any other file read as UTF-8
+ * 1. `path` (the CLI's `--wikitext PATH`), else the `WIKITEXT_PATH` environment variable (an
+ *    empty value counts as unset; `path: null` never reads it): a `.parquet` file (column `text`, rows joined with "\n\n") or any other file read as UTF-8
  *    text, used as is. `split` is ignored: the file is the split.
  * 2. The test split vendored in this repository, `data/wikitext-2-raw-v1/test.txt.gz` (gzip,
  *    sha256 of the text checked on every read), when `split` is `test`: a clone measures
@@ -43,8 +43,11 @@ export const VENDORED_WIKITEXT_TEST: Readonly<{ path: string; bytes: number; sha
 
 /** Options of {@linkcode loadWikitext}. */
 export interface WikitextOptions {
-  /** A local `.txt` or `.parquet` file. @default the WIKITEXT_PATH environment variable */
-  path?: string;
+  /**
+   * A local `.txt` or `.parquet` file; `null` for none (the WIKITEXT_PATH variable is then not
+   * read either). @default the WIKITEXT_PATH environment variable, when set and not empty
+   */
+  path?: string | null;
   /** Split fetched from the Hub when no file is given. @default "test" */
   split?: WikitextSplit;
   /** Read the vendored test split when no file is given and `split` is `test`. @default true */
@@ -53,6 +56,25 @@ export interface WikitextOptions {
   offline?: boolean;
   /** Cache directory for the Hub download. @default hubCacheDir() */
   cacheDir?: string;
+}
+
+/**
+ * The `WIKITEXT_PATH` environment variable, an empty value read as unset (a Makefile exports an
+ * unset variable as the empty string).
+ *
+ * @param value The variable's value. @default Deno.env.get("WIKITEXT_PATH")
+ * @returns The path, or `undefined` when unset or empty.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wikitextPathFromEnv } from "./wikitext.ts";
+ * assert(wikitextPathFromEnv("") === undefined && wikitextPathFromEnv("a.txt") === "a.txt");
+ * ```
+ */
+export function wikitextPathFromEnv(
+  value: string | undefined = Deno.env.get("WIKITEXT_PATH"),
+): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
 }
 
 /**
@@ -81,7 +103,7 @@ export function isWikitextSplit(value: string): value is WikitextSplit {
  * @example
  * ```ts ignore
  * import { loadWikitext } from "./wikitext.ts";
- * const text = await loadWikitext({ path: Deno.env.get("WIKITEXT_PATH") });
+ * const text = await loadWikitext({ path: "wiki.test.raw" });
  * console.log(text.length);
  * ```
  */
@@ -92,7 +114,7 @@ export async function loadWikitext(options: WikitextOptions = {}): Promise<strin
       `'split' must be one of ${WIKITEXT_SPLITS.join(", ")}, got ${JSON.stringify(split)}`,
     );
   }
-  const path = options.path ?? (Deno.env.get("WIKITEXT_PATH") || undefined);
+  const path = options.path === null ? undefined : options.path || wikitextPathFromEnv();
   if (path !== undefined) return await readWikitextFile(path);
   if (split === "test" && (options.vendored ?? true) && await isFile(VENDORED_WIKITEXT_TEST.path)) {
     return await readVendoredWikitext();

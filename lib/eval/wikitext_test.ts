@@ -1,5 +1,4 @@
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
-import { skipIf } from "../testing/skip.ts";
 import { join } from "node:path";
 import { writeParquetColumn } from "./_fakes.ts";
 import {
@@ -7,19 +6,8 @@ import {
   readVendoredWikitext,
   readWikitextFile,
   VENDORED_WIKITEXT_TEST,
+  wikitextPathFromEnv,
 } from "./wikitext.ts";
-
-const WIKITEXT_PATH = Deno.env.get("WIKITEXT_PATH");
-
-/** Runs `fn` with WIKITEXT_PATH unset, restoring it afterwards. */
-async function withoutEnv(fn: () => Promise<void>): Promise<void> {
-  Deno.env.delete("WIKITEXT_PATH");
-  try {
-    await fn();
-  } finally {
-    if (WIKITEXT_PATH !== undefined) Deno.env.set("WIKITEXT_PATH", WIKITEXT_PATH);
-  }
-}
 
 Deno.test("loadWikitext() reads a .txt file as is", async () => {
   const dir = await Deno.makeTempDir();
@@ -64,37 +52,26 @@ Deno.test("loadWikitext() rejects an unknown split", async () => {
 
 Deno.test("loadWikitext() offline without a file names the flag and the variable", async () => {
   const cacheDir = await Deno.makeTempDir();
-  await withoutEnv(async () => {
-    const error = await assertRejects(
-      () => loadWikitext({ offline: true, cacheDir, split: "validation" }),
-      Error,
-    );
-    assert(error.message.includes("--wikitext") && error.message.includes("WIKITEXT_PATH"));
-    assert(!error.message.includes("\n"));
-  });
+  const error = await assertRejects(
+    () => loadWikitext({ path: null, offline: true, cacheDir, split: "validation" }),
+    Error,
+  );
+  assert(error.message.includes("--wikitext") && error.message.includes("WIKITEXT_PATH"));
+  assert(!error.message.includes("\n"));
   await Deno.remove(cacheDir, { recursive: true });
 });
 
-Deno.test({
-  name: "loadWikitext() reads WIKITEXT_PATH when no path is given",
-  ignore: skipIf(
-    "loadWikitext() from WIKITEXT_PATH",
-    WIKITEXT_PATH === undefined ? "WIKITEXT_PATH is not set (the Makefile sets it)" : null,
-  ),
-  async fn() {
-    const text = await loadWikitext();
-    assertEquals(text, await Deno.readTextFile(WIKITEXT_PATH!));
-    assert(text.includes(" = Robert Boulter = "));
-  },
+Deno.test("wikitextPathFromEnv() reads an empty WIKITEXT_PATH as unset", () => {
+  assertEquals(wikitextPathFromEnv(undefined), undefined);
+  assertEquals(wikitextPathFromEnv(""), undefined);
+  assertEquals(wikitextPathFromEnv("/data/wiki.test.raw"), "/data/wiki.test.raw");
 });
 
 Deno.test("loadWikitext() reads the vendored test split when no file is given", async () => {
-  await withoutEnv(async () => {
-    const text = await loadWikitext({ offline: true, cacheDir: "/nonexistent" });
-    assertEquals(new TextEncoder().encode(text).byteLength, VENDORED_WIKITEXT_TEST.bytes);
-    assert(text.startsWith("\n\n = Robert Boulter = \n"));
-    if (WIKITEXT_PATH !== undefined) assertEquals(text, await Deno.readTextFile(WIKITEXT_PATH));
-  });
+  const text = await loadWikitext({ path: null, offline: true, cacheDir: "/nonexistent" });
+  assertEquals(new TextEncoder().encode(text).byteLength, VENDORED_WIKITEXT_TEST.bytes);
+  assert(text.startsWith("\n\n = Robert Boulter = \n"));
+  assertEquals(text, await readVendoredWikitext());
 });
 
 Deno.test("readVendoredWikitext() rejects a file whose text has another checksum", async () => {

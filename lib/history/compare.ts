@@ -10,6 +10,7 @@
  */
 import type { RunRecord, RunSamples } from "./schema.ts";
 import { type SignificanceTest, twoSampleTest } from "./significance.ts";
+import { MIN_EFFECT } from "../analysis/compare.ts";
 
 /** The metrics compared, and which direction is better. */
 export const METRICS: Readonly<Record<keyof RunSamples, "higher" | "lower">> = Object.freeze({
@@ -126,7 +127,7 @@ export function compareRuns(
   options: CompareOptions = {},
 ): Comparison {
   const test = options.test ?? "mwu";
-  const minEffect = options.minEffect ?? 0.1;
+  const minEffect = options.minEffect ?? MIN_EFFECT;
   const alpha = options.alpha ?? 0.05;
   const pool = (runs: readonly ComparableRun[]) => {
     const map = new Map<string, RunSamples>();

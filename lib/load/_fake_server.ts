@@ -16,6 +16,8 @@ export interface FakeServerScript {
   tokens: number;
   /** Send a usage chunk (as `stream_options.include_usage` asks). @default true */
   usage?: boolean;
+  /** `usage.prompt_tokens` reported. @default 7 */
+  promptTokens?: number;
   /** Answer HTTP 500 to requests whose 0-based arrival number `% failEvery === failEvery - 1`. */
   failEvery?: number;
 }
@@ -71,7 +73,7 @@ export function fakeServer(script: FakeServerScript): FakeServer {
             send({
               choices: [],
               usage: {
-                prompt_tokens: 7,
+                prompt_tokens: script.promptTokens ?? 7,
                 completion_tokens: script.tokens,
                 total_tokens: 7 + script.tokens,
               },

@@ -34,8 +34,14 @@ export interface RequestRecord {
   error: string | null;
   /** HTTP status, `null` when no response arrived. */
   httpStatus: number | null;
-  /** Prompt tokens: the server's `usage.prompt_tokens`, else the planned count, else `null`. */
+  /**
+   * Prompt tokens: the tokenizer's exact count of the prompt sent (completions), else the server's
+   * `usage.prompt_tokens` when it reports a positive one (chat: the server's count, which includes
+   * the chat template, wins over the message's), else `null`.
+   */
   promptTokens: number | null;
+  /** Where `promptTokens` came from (`null`: unknown). */
+  promptTokensSource?: "tokenizer" | "usage" | null;
   /** Generated tokens: the server's `usage.completion_tokens`, else text chunks counted. */
   outputTokens: number;
   /** Where `outputTokens` came from. */
@@ -62,6 +68,23 @@ export interface EndpointOptions {
   apiKey?: string;
   /** Give up on one request after this long, ms. @default 120000 */
   timeoutMs?: number;
+  /**
+   * Sampling sent with each request: `temperature` (0: greedy), `top_p`, `top_k` (vLLM's
+   * extension), and a per-request `seed` (`seed + index`, so a run repeats). @default greedy
+   */
+  sampling?: LoadSampling;
+}
+
+/** Sampling a load run asks the server for. */
+export interface LoadSampling {
+  /** 0 = greedy. */
+  temperature: number;
+  /** Nucleus mass, when given. */
+  topP?: number;
+  /** Most likely tokens kept, when given. */
+  topK?: number;
+  /** Base seed; request `i` sends `seed + i`. */
+  seed?: number;
 }
 
 /**
@@ -88,7 +111,7 @@ export async function sendRequest(
       ? { messages: [{ role: "user", content: request.prompt }] }
       : { prompt: request.prompt }),
     max_tokens: request.maxTokens,
-    temperature: 0,
+    ...samplingFields(endpoint.sampling, request.index),
     stream: true,
     stream_options: { include_usage: true },
     // vLLM's and llama.cpp's extension: generate exactly max_tokens (servers without it ignore it).
@@ -104,6 +127,7 @@ export async function sendRequest(
     error: null,
     httpStatus: null,
     promptTokens: request.plannedPromptTokens,
+    promptTokensSource: request.plannedPromptTokens === null ? null : "tokenizer",
     outputTokens: 0,
     outputTokensSource: "chunks",
     ttftMs: null,
@@ -151,8 +175,13 @@ export async function sendRequest(
         chunks++;
       }
       if (json.usage) {
-        if (typeof json.usage.prompt_tokens === "number") {
-          record.promptTokens = json.usage.prompt_tokens;
+        const reported = json.usage.prompt_tokens;
+        if (
+          typeof reported === "number" && reported > 0 &&
+          (record.promptTokensSource !== "tokenizer" || api === "chat")
+        ) {
+          record.promptTokens = reported;
+          record.promptTokensSource = "usage";
         }
         if (typeof json.usage.completion_tokens === "number") {
           record.outputTokens = json.usage.completion_tokens;
@@ -173,4 +202,33 @@ export async function sendRequest(
     record.ok = false;
   }
   return record;
+}
+
+/**
+ * The request fields of a sampling setting (greedy: `temperature: 0` only).
+ *
+ * @param sampling The setting, or `undefined` for greedy.
+ * @param index The request's position (its seed is `seed + index`).
+ * @returns Fields to merge into the body.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { samplingFields } from "./client.ts";
+ * assert.deepEqual(samplingFields(undefined, 3), { temperature: 0 });
+ * assert.deepEqual(samplingFields({ temperature: 0.8, topP: 0.9, seed: 42 }, 3), {
+ *   temperature: 0.8, top_p: 0.9, seed: 45,
+ * });
+ * ```
+ */
+export function samplingFields(
+  sampling: LoadSampling | undefined,
+  index: number,
+): Record<string, number> {
+  if (!sampling || sampling.temperature === 0) return { temperature: 0 };
+  return {
+    temperature: sampling.temperature,
+    ...(sampling.topP !== undefined ? { top_p: sampling.topP } : {}),
+    ...(sampling.topK !== undefined ? { top_k: sampling.topK } : {}),
+    ...(sampling.seed !== undefined ? { seed: sampling.seed + Math.max(0, index) } : {}),
+  };
 }

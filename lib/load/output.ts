@@ -9,9 +9,9 @@
 import pl from "nodejs-polars";
 import { join } from "node:path";
 import { renderSpec, type VegaLiteSpec } from "../report/render.ts";
-import type { RequestRecord } from "./client.ts";
+import type { LoadSampling, RequestRecord } from "./client.ts";
 import type { LatencyStats, LoadSummary } from "./metrics.ts";
-import type { LoadMode } from "./runner.ts";
+import type { LoadMode, StaggerUsed } from "./runner.ts";
 
 /** One setting of a load run (one rate or one concurrency) and what it measured. */
 export interface LoadSetting {
@@ -23,6 +23,8 @@ export interface LoadSetting {
   records: RequestRecord[];
   /** Their summary. */
   summary: LoadSummary;
+  /** Constant concurrency: how the workers started (`null`/absent for arrival rates). */
+  stagger?: StaggerUsed | null;
 }
 
 /** What the run was, for the summary's header. */
@@ -49,6 +51,8 @@ export interface LoadRunMeta {
   prompts: string;
   /** Start, RFC 3339. */
   startedAt: string;
+  /** Sampling asked for (`temperature: 0` = greedy). @default greedy */
+  sampling?: LoadSampling;
 }
 
 const STATS = ["mean", "median", "p90", "p95", "p99"] as const;
@@ -78,6 +82,7 @@ export function summaryRow(s: LoadSetting): Record<string, string | number | nul
     request_rate: s.mode.kind === "rate" ? (s.mode.rate === Infinity ? null : s.mode.rate) : null,
     burstiness: s.mode.kind === "rate" ? (s.mode.burstiness ?? 1) : null,
     concurrency: s.mode.kind === "concurrency" ? s.mode.concurrency : null,
+    stagger: s.stagger?.label ?? null,
     completed: m.completed,
     failed: m.failed,
     duration_s: m.durationS,
@@ -198,6 +203,7 @@ export async function writeLoadOutputs(
     JSON.stringify(
       {
         ...meta,
+        sampling: meta.sampling ?? { temperature: 0 },
         note: "each prompt begins with a unique prefix, so no server's prefix cache reuses work " +
           "across requests; warmup requests are excluded from every metric",
         definitions: {
@@ -214,6 +220,7 @@ export async function writeLoadOutputs(
             ...s.mode,
             ...(s.mode.kind === "rate" && s.mode.rate === Infinity ? { rate: "inf" } : {}),
           },
+          stagger: s.stagger ?? null,
           ...s.summary,
         })),
       },
@@ -225,7 +232,11 @@ export async function writeLoadOutputs(
   const columns = Object.keys(rows[0] ?? {});
   const df = pl.DataFrame(
     columns.map((c) =>
-      pl.Series(c, rows.map((r) => r[c] ?? null), c === "setting" ? pl.Utf8 : pl.Float64)
+      pl.Series(
+        c,
+        rows.map((r) => r[c] ?? null),
+        c === "setting" || c === "stagger" ? pl.Utf8 : pl.Float64,
+      )
     ),
   );
   const csvTmp = join(dir, `summary.csv.${Deno.pid}.tmp`);

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../testing/assert.ts";
 import { fakeServer } from "./_fake_server.ts";
-import { runLoad } from "./runner.ts";
+import { runLoad, type StaggerUsed } from "./runner.ts";
 import { summarizeLoad } from "./metrics.ts";
 import { syntheticPrompts } from "./prompts.ts";
 
@@ -92,4 +92,65 @@ Deno.test("runLoad() against a closed port fails each request with the reason in
     mode: { kind: "concurrency", concurrency: 1 },
   });
   assert(records.every((r) => !r.ok && r.error !== null && r.httpStatus === null));
+});
+
+Deno.test("runLoad() at concurrency 2: workers start in lock-step only with stagger none; the starts are reported", async () => {
+  // Requests of ~120 ms: longer than the stagger, so each worker's first request is the 1st/2nd.
+  const server = fakeServer({ ttftMs: 100, itlMs: 10, tokens: 3 });
+  try {
+    const firstGap = async (stagger: Parameters<typeof runLoad>[0]["stagger"]) => {
+      let used: StaggerUsed | null = null;
+      const records = await runLoad({
+        endpoint: { baseUrl: server.baseUrl, model: "fake" },
+        prompts: prompts(4),
+        warmup: prompts(1),
+        mode: { kind: "concurrency", concurrency: 2 },
+        ...(stagger ? { stagger } : {}),
+        onStagger: (u) => used = u,
+      });
+      const starts = records.filter((r) => !r.warmup).map((r) => r.startS).sort((a, b) => a - b);
+      return { gap: starts[1]! - starts[0]!, second: starts[1]!, used: used! as StaggerUsed };
+    };
+    const lockStep = await firstGap({ kind: "none" });
+    // lower bounds only (a loaded machine delays sends, it never hastens them)
+    assert(lockStep.gap < 0.075, `lock-step gap ${lockStep.gap}`);
+    assertEquals(lockStep.used.offsetsS, [0, 0]);
+    const fixed = await firstGap({ kind: "fixed", intervalS: 0.08 });
+    assert(fixed.second >= 0.079, `second worker's start ${fixed.second}`);
+    assertEquals(fixed.used.label, "fixed every 0.08 s");
+    const jitter = await firstGap(undefined); // the default
+    assertEquals(jitter.used.kind, "jitter");
+    assert(jitter.used.windowS! >= 0.1, `window ${jitter.used.windowS}: the warmup's latency`);
+    assert(jitter.second >= jitter.used.offsetsS[1]! - 0.001, `${jitter.second}`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("runLoad(): input tokens are the tokenizer's exact count; a server's 0 is not taken; sampling is sent", async () => {
+  const server = fakeServer({ ttftMs: 1, itlMs: 1, tokens: 2, promptTokens: 0 });
+  try {
+    const exact = prompts(2).map((p) => ({ ...p, tokens: 16 }));
+    const records = await runLoad({
+      endpoint: {
+        baseUrl: server.baseUrl,
+        model: "fake",
+        sampling: { temperature: 0.7, topP: 0.9, seed: 5 },
+      },
+      prompts: [...exact, ...prompts(1)],
+      mode: { kind: "concurrency", concurrency: 1 },
+    });
+    assertEquals(records.map((r) => [r.promptTokens, r.promptTokensSource]), [
+      [16, "tokenizer"],
+      [16, "tokenizer"],
+      [null, null], // no tokenizer and a server reporting 0: unknown, not 0
+    ]);
+    assertEquals(server.bodies.map((b) => [b.temperature, b.top_p, b.seed]), [
+      [0.7, 0.9, 5],
+      [0.7, 0.9, 6],
+      [0.7, 0.9, 7],
+    ]);
+  } finally {
+    await server.close();
+  }
 });

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Slo } from "./metrics.ts";
-import type { LoadMode } from "./runner.ts";
+import type { LoadSampling } from "./client.ts";
+import type { LoadMode, Stagger } from "./runner.ts";
 
 /** Raw flag values (strings as parsed). */
 export interface LoadFlags {
@@ -26,6 +27,10 @@ export interface LoadFlags {
   "max-duration"?: string | undefined;
   timeout?: string | undefined;
   output?: string | undefined;
+  stagger?: string | undefined;
+  temperature?: string | undefined;
+  "top-p"?: string | undefined;
+  "top-k"?: string | undefined;
 }
 
 /** Validated settings. */
@@ -60,6 +65,10 @@ export interface LoadSettings {
   timeoutS: number;
   /** Output directory. */
   output: string;
+  /** Constant concurrency: how workers start. */
+  stagger: Stagger;
+  /** Sampling sent with each request (seeded from `seed`). */
+  sampling: LoadSampling;
 }
 
 /** Most requests one setting may send. */
@@ -133,6 +142,8 @@ export function parseGoodput(text: string): Slo {
  * import { loadSettings } from "./settings.ts";
  * const s = loadSettings({ model: "m", concurrency: "1,2,4", output: "out" });
  * assert(s.url === "http://127.0.0.1:8000/v1" && s.modes.length === 3);
+ * assert.equal(s.stagger.kind, "jitter"); // workers start at seeded offsets, not in lock-step
+ * assert.equal(s.sampling.temperature, 0); // greedy unless --temperature asks otherwise
  * ```
  */
 export function loadSettings(f: LoadFlags): LoadSettings {
@@ -159,6 +170,42 @@ export function loadSettings(f: LoadFlags): LoadSettings {
     throw new TypeError("'--burstiness' needs '--request-rate'");
   }
   const seed = int(f.seed, "seed", 42, 0);
+  if (f.stagger !== undefined && f["request-rate"] !== undefined) {
+    throw new TypeError("'--stagger' applies to '--concurrency' runs, not '--request-rate'");
+  }
+  let stagger: Stagger = { kind: "jitter", seed };
+  if (f.stagger === "none") stagger = { kind: "none" };
+  else if (f.stagger !== undefined && f.stagger !== "jitter") {
+    const interval = Number(f.stagger);
+    if (!(Number.isFinite(interval) && interval > 0)) {
+      throw new RangeError(
+        `'--stagger' must be jitter, none or a positive number of seconds, got ${
+          JSON.stringify(f.stagger)
+        }`,
+      );
+    }
+    stagger = { kind: "fixed", intervalS: interval };
+  }
+  const temperature = f.temperature === undefined ? 0 : Number(f.temperature);
+  if (!(temperature >= 0 && temperature <= 2) || f.temperature === "") {
+    throw new RangeError(
+      `'--temperature' must be a number in 0..2, got ${JSON.stringify(f.temperature)}`,
+    );
+  }
+  if (temperature === 0 && (f["top-p"] !== undefined || f["top-k"] !== undefined)) {
+    throw new TypeError("'--top-p' and '--top-k' need '--temperature' above 0 (0 is greedy)");
+  }
+  const topP = f["top-p"] === undefined ? undefined : Number(f["top-p"]);
+  if (topP !== undefined && !(topP > 0 && topP <= 1)) {
+    throw new RangeError(`'--top-p' must be a number in (0, 1], got ${JSON.stringify(f["top-p"])}`);
+  }
+  const topK = f["top-k"] === undefined ? undefined : int(f["top-k"], "top-k", 0, 1);
+  const sampling: LoadSampling = {
+    temperature,
+    ...(temperature > 0 ? { seed } : {}),
+    ...(topP !== undefined ? { topP } : {}),
+    ...(topK !== undefined ? { topK } : {}),
+  };
   const burstiness = f.burstiness === undefined ? 1 : positive(f.burstiness, "burstiness");
   const modes: LoadMode[] = f["request-rate"] !== undefined
     ? f["request-rate"].split(",").map((r) => ({
@@ -189,5 +236,7 @@ export function loadSettings(f: LoadFlags): LoadSettings {
       : positive(f["max-duration"], "max-duration"),
     timeoutS: f.timeout === undefined ? 120 : positive(f.timeout, "timeout"),
     output: f.output,
+    stagger,
+    sampling,
   };
 }

@@ -6,11 +6,14 @@
  * @module
  */
 import { isThrottled } from "./gpu_telemetry.ts";
-import { summarize } from "./stats.ts";
+import { minSamplesForPercentile, summarize, supportedPercentile } from "./stats.ts";
 import type { TelemetryMark, TelemetryRun, TelemetrySample } from "./telemetry.ts";
 
-/** p95 is reported only from at least this many samples (else `null`, with the count beside). */
-export const MIN_SAMPLES_FOR_P95 = 20;
+/**
+ * p95 is reported only from at least this many samples (else `null`, with the count beside): the
+ * one rule of lib/measure/stats.ts (`minSamplesForPercentile(0.95)`), not a second constant.
+ */
+export const MIN_SAMPLES_FOR_P95 = minSamplesForPercentile(0.95);
 
 /** Mean, max and p95 of one series. */
 export interface SeriesStats {
@@ -70,7 +73,7 @@ function stats(values: readonly (number | null | undefined)[]): SeriesStats | nu
     count: s.count,
     mean: s.mean,
     max: s.max,
-    p95: s.count >= MIN_SAMPLES_FOR_P95 ? s.p95 : null,
+    p95: supportedPercentile(s, "p95"),
   };
 }
 

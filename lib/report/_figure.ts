@@ -169,12 +169,14 @@ export interface CurvesByContext {
   heading: string;
   /** Subtitle under the heading. */
   subtitle: string;
-  /** Summary field on the y axis (mean per cell). */
+  /** Summary field on the y axis (one statistic per cell). */
   field: keyof SummaryRow;
   /** Summary field shown beside it in the tooltip. */
   spreadField: keyof SummaryRow;
   /** Tooltip title of the two fields. */
   tooltipTitles: [string, string];
+  /** Further summary fields shown in the tooltip after those two. */
+  moreTooltip?: { field: keyof SummaryRow; title: string }[];
   /** Tooltip number format. */
   format: string;
   /** y axis title. */
@@ -193,7 +195,12 @@ export function curvesByContext(
   summary: readonly SummaryRow[],
   options: CurvesByContext,
 ): VegaLiteSpec {
-  const values = cellData(summary, [options.field, options.spreadField])
+  const more = options.moreTooltip ?? [];
+  const values = cellData(summary, [
+    options.field,
+    options.spreadField,
+    ...more.map((m) => m.field),
+  ])
     .filter((v) => typeof v[options.field] === "number" && (v[options.field] as number) > 0);
   if (values.length === 0) return emptyFigure(options.heading, "no benchmark runs");
   return wrap(
@@ -230,6 +237,7 @@ export function curvesByContext(
           { field: "context_tokens", title: "context" },
           { field: options.field, title: options.tooltipTitles[0], format: options.format },
           { field: options.spreadField, title: options.tooltipTitles[1], format: options.format },
+          ...more.map((m) => ({ field: m.field, title: m.title, format: options.format })),
         ],
       },
     },

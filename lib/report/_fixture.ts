@@ -23,6 +23,13 @@ export interface FixtureOptions {
   speed?: Record<string, number>;
   /** Weight memory per dtype in GB, overriding the defaults (fp32 4 … q4f16 0.5). */
   memory?: Record<string, number>;
+  /**
+   * Rows as written before rounds existed (no `round`, `block`, `replica`). Otherwise every
+   * measured run of a cell is its own round of the cell's block. @default false
+   */
+  legacy?: boolean;
+  /** Add an A/A control (a second worker of fp16 with the cache on) to every block. @default false */
+  aa?: boolean;
 }
 
 const SPEED: Record<string, number> = { fp32: 1, fp16: 1.4, q8: 2, q4: 2.6, q4f16: 2.8 };
@@ -45,47 +52,59 @@ export function syntheticRows(options: FixtureOptions = {}): BenchRow[] {
       for (const useCache of [true, false]) {
         for (const context of contexts) {
           const cell = `${model}|${dtype}|cpu|${useCache}|${context}|conversational|1`;
+          const replicas = options.aa && dtype === "fp16" && useCache ? [0, 1] : [0];
           for (let run = 0; run < runs; run++) {
-            const speed = options.speed?.[dtype] ?? SPEED[dtype] ?? 1;
-            const prefill = (context / 4) / speed * noise();
-            const perToken = useCache ? 20 / speed * noise() : (20 + context / 8) / speed * noise();
-            const newTokens = 16;
-            const decode = perToken * (newTokens - 1);
-            const rss = (options.memory?.[dtype] ?? MEMORY[dtype] ?? 1) * 1e9 +
-              context * 1e5 * (useCache ? 2 : 1);
-            rows.push({
-              run_id: `${cell}#0#${run}`,
-              cell_id: cell,
-              timestamp: "2026-11-23T10:00:00Z",
-              model,
-              dtype,
-              device: "cpu",
-              execution_provider: "CPUExecutionProvider",
-              nodes_off_provider: 0,
-              logits_positions: "last",
-              use_cache: useCache,
-              batch: 1,
-              context_tokens: context,
-              family: "conversational",
-              prompt_id: 0,
-              run_index: run,
-              new_tokens: newTokens,
-              prefill_ms: prefill,
-              decode_ms: decode,
-              decode_tokens_per_s: (newTokens - 1) / decode * 1000,
-              token_p50_ms: perToken,
-              token_p95_ms: perToken * 1.2,
-              total_ms: prefill + decode,
-              peak_rss_bytes: Math.round(rss * noise()),
-              peak_vram_bytes: options.vram ? Math.round(rss * 0.8) : null,
-              status: "ok",
-              error: "",
-              git_commit: "abc1234",
-              deno_version: "2.9.6",
-              ort_version: "1.30.0",
-              transformers_version: "4.3.1",
-              device_name: "Synthetic CPU, 2 cores",
-            });
+            for (const replica of replicas) {
+              const speed = options.speed?.[dtype] ?? SPEED[dtype] ?? 1;
+              const prefill = (context / 4) / speed * noise();
+              const perToken = useCache
+                ? 20 / speed * noise()
+                : (20 + context / 8) / speed * noise();
+              const newTokens = 16;
+              const decode = perToken * (newTokens - 1);
+              const rss = (options.memory?.[dtype] ?? MEMORY[dtype] ?? 1) * 1e9 +
+                context * 1e5 * (useCache ? 2 : 1);
+              rows.push({
+                run_id: `${cell}#0#${run}`,
+                cell_id: cell,
+                timestamp: "2026-11-23T10:00:00Z",
+                model,
+                dtype,
+                device: "cpu",
+                execution_provider: "CPUExecutionProvider",
+                nodes_off_provider: 0,
+                logits_positions: "last",
+                use_cache: useCache,
+                batch: 1,
+                context_tokens: context,
+                family: "conversational",
+                prompt_id: 0,
+                run_index: run,
+                new_tokens: newTokens,
+                prefill_ms: prefill,
+                decode_ms: decode,
+                decode_tokens_per_s: (newTokens - 1) / decode * 1000,
+                token_p50_ms: perToken,
+                token_p95_ms: perToken * 1.2,
+                total_ms: prefill + decode,
+                peak_rss_bytes: Math.round(rss * noise()),
+                peak_vram_bytes: options.vram ? Math.round(rss * 0.8) : null,
+                status: "ok",
+                error: "",
+                git_commit: "abc1234",
+                deno_version: "2.9.6",
+                ort_version: "1.30.0",
+                transformers_version: "4.3.1",
+                device_name: "Synthetic CPU, 2 cores",
+                ...(options.legacy ? {} : {
+                  round: run + 1,
+                  round_position: 0,
+                  replica,
+                  block: `${model}|cpu|${context}|b1|conversational`,
+                }),
+                ...(replica === 1 ? { cell_id: `${cell}~aa`, run_id: `${cell}~aa#0#${run}` } : {}),
+              });
+            }
           }
         }
       }

@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { compareDtypes, fmt, reportLabel, setupRows, setupsOf } from "./_util.ts";
+import { compareDtypes, fmt, reportLabel } from "./_util.ts";
 import type { DtypeEntry, FinalReport, SetupExtended } from "./final_report.ts";
 import { referenceLabel } from "./_checks.ts";
-import { DELTA_PPL_BUDGET_PCT } from "./ppl_degradation.ts";
+import { DELTA_PPL_BUDGET_PCT, withinPplBudget } from "../analysis/mod.ts";
 import { ratioWords, SPEED_WORDS } from "./ratio_words.ts";
-import type { ReportData } from "./report_data.ts";
 import { batchScalingLines } from "./batch_scaling.ts";
 
 /** One block of the report. */
@@ -21,13 +20,8 @@ export type Block =
   | { kind: "comparison" }
   | { kind: "figure"; stem: string; png: Uint8Array };
 
-function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
-  return a && b ? a / b : null;
-}
-
 /** See the module doc. */
 export function cacheAnswer(
-  data: ReportData,
   ext: SetupExtended,
   entries: Record<string, DtypeEntry>,
 ): Block[] {
@@ -35,6 +29,7 @@ export function cacheAnswer(
   const speed = ref === undefined ? {} : ext.kv_cache_speedup[ref] ?? {};
   const measured = Object.entries(speed).filter((e): e is [string, number] => e[1] !== null);
   const check = ext.checks.cache_faster_at_every_length;
+  const detail = ext.kv_cache_reference?.by_context ?? {};
   if (ref === undefined || measured.length === 0) {
     return [{
       kind: "p",
@@ -43,44 +38,36 @@ export function cacheAnswer(
   }
   const [firstCtx, firstX] = measured[0]!;
   const [lastCtx, lastX] = measured.at(-1)!;
-  const setup = setupsOf(data.summary).find((s) =>
-    s.model === ext.model && s.device === ext.device
-  );
-  const cells = setup ? setupRows(data.summary, setup) : [];
-  const refDtype = entries[ref]!.dtype;
-  const cell = (cache: boolean, ctx: string) =>
-    cells.find((c) =>
-      c.dtype === refDtype && c.use_cache === cache && String(c.context_tokens) === ctx
-    );
-  const text =
-    `With the KV cache, **${ref}** decodes **${
-      fmt(cell(true, lastCtx)?.decode_tokens_per_s_mean)
-    } tokens/s** ` +
-    `at ${lastCtx} tokens of context against ${
-      fmt(cell(false, lastCtx)?.decode_tokens_per_s_mean)
-    } ` +
+  const first = detail[firstCtx];
+  const last = detail[lastCtx];
+  const text = `With the KV cache, **${ref}** decodes **${fmt(last?.tokens_s_on)} tokens/s** ` +
+    `at ${lastCtx} tokens of context against ${fmt(last?.tokens_s_off)} ` +
     `without it: **${ratioWords(lastX, SPEED_WORDS)}** (${
       ratioWords(firstX, SPEED_WORDS)
     } at ${firstCtx} tokens). ` +
     `The per-token decode latency (median) with the cache goes from ${
-      fmt(cell(true, firstCtx)?.token_p50_ms_mean, 2)
-    } ms at ${firstCtx} tokens to ${
-      fmt(cell(true, lastCtx)?.token_p50_ms_mean, 2)
-    } ms at ${lastCtx}; ` +
-    `without it, from ${fmt(cell(false, firstCtx)?.token_p50_ms_mean, 2)} ms to ${
-      fmt(cell(false, lastCtx)?.token_p50_ms_mean, 2)
+      fmt(first?.token_p50_ms_on, 2)
+    } ms at ${firstCtx} tokens to ${fmt(last?.token_p50_ms_on, 2)} ms at ${lastCtx}; ` +
+    `without it, from ${fmt(first?.token_p50_ms_off, 2)} ms to ${
+      fmt(last?.token_p50_ms_off, 2)
     } ms, because every step recomputes the whole prompt.`;
-  const verdict = check.value === null
+  const open = check.details.not_established;
+  const verdict = check.details.pairs === 0
     ? "Whether the cache is faster at every length cannot be decided (no pairs)."
-    : check.value
-    ? `The cache is faster for every dtype at every length (${check.details.pairs} pairs; smallest speedup ${
-      fmt(check.details.min_speedup, 2)
-    }×).`
-    : `The cache is **not** faster everywhere: ${
+    : check.value === true
+    ? `The cache is faster for every dtype at every length (${check.details.pairs} pairs, each ` +
+      `established over rounds; smallest speedup ${fmt(check.details.min_speedup, 2)}×).`
+    : check.value === false
+    ? `The cache is **not** faster everywhere: ${
       check.details.slower.map((s) => `${s.label} at ${s.context} (${fmt(s.speedup, 2)}×)`).join(
         ", ",
       )
-    }.`;
+    }.`
+    : `Not established at every length: for ${open.length} of ${check.details.pairs} pairs the ` +
+      `paired comparison over rounds does not establish the gain (one round gives no interval; ` +
+      `otherwise the interval must clear 1 and the ${fmt(ext.min_effect_pct, 0)} % minimum). ${
+        open.every((p) => p.speedup > 1) ? "Every point estimate favours the cache; the " : "The "
+      }smallest speedup is ${fmt(check.details.min_speedup, 2)}×.`;
   const contexts = [...new Set(Object.values(ext.kv_cache_speedup).flatMap(Object.keys))]
     .sort((a, b) => Number(a) - Number(b));
   const rows = [
@@ -124,16 +111,16 @@ export function fourBitAnswer(
   const speed = check.details.speed_ratio;
   const memKind = four.vram_gb !== null ? "VRAM" : "RSS";
   const mem = check.details.memory_ratio;
-  const prefill = ratio(base.prefill_ms_longest, four.prefill_ms_longest);
+  const prefill = check.details.prefill_ratio;
   const delta = q?.delta_ppl_pct ?? null;
   const facts =
     `At ${four.longest_context ?? "—"} tokens with the cache, **${fourLabel}** decodes ` +
     `${fmt(four.tokens_s_longest)} tokens/s against ${fmt(base.tokens_s_longest)} for ${ref} ` +
-    `(**${fmt(speed, 2)}×**), prefills ${fmt(prefill, 2)}× as fast, and ${
-      memoryPhrase(mem, memKind)
-    } (${fmt(memKind === "VRAM" ? four.vram_gb : four.rss_gb, 2)} GB vs ${
-      fmt(memKind === "VRAM" ? base.vram_gb : base.rss_gb, 2)
-    } GB). ` +
+    `(**${fmt(speed, 2)}×**${speedInterval(check.details)}), prefills ${
+      fmt(prefill, 2)
+    }× as fast, and ${memoryPhrase(mem, memKind)} (${
+      fmt(memKind === "VRAM" ? four.vram_gb : four.rss_gb, 2)
+    } GB vs ${fmt(memKind === "VRAM" ? base.vram_gb : base.rss_gb, 2)} GB). ` +
     (q
       ? `Its perplexity is ${fmt(q.ppl, 3)} (ΔPPL **${fmt(delta, 2)} %** vs ${q.baseline}, KL ${
         fmt(q.kl, 4)
@@ -152,17 +139,31 @@ export function fourBitAnswer(
     ? `**No**: ΔPPL ${fmt(delta, 2)} % is over the ${DELTA_PPL_BUDGET_PCT} % budget.`
     : check.value === "within_noise"
     ? `**Within noise here**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, ` +
-      `but the 95 % intervals of the two decode speeds overlap (too few runs to tell ` +
-      `${fmt(speed, 2)}× from 1×); rerun with more runs.`
+      `but the paired comparison over ${check.details.speed_rounds} round(s) does not establish ` +
+      `a speed difference (${fmt(speed, 2)}×: ${speedNote(check.details.speed_rounds)}).`
     : check.value === "only_for_memory"
     ? `**Only for memory**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget and ` +
       `it needs less ${memKind}, but on this device 4-bit decodes slower than ${ref}.`
     : check.value === "not_on_this_device"
     ? `**Not on this device**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, ` +
-      `but 4-bit decodes slower than ${ref} and does not lower the peak ${memKind} here.`
+      `but 4-bit decodes slower than ${ref} and a lower peak ${memKind} is not established ` +
+      `here (${check.details.memory_reason}).`
     : `**Yes**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget and decoding is ` +
       `${fmt(speed, 2)}× faster.`;
   return [{ kind: "p", text: facts }, { kind: "p", text: verdict }];
+}
+
+/** ` [0.91–1.12× over 5 rounds]`, or ` (one round: no interval)`. */
+function speedInterval(d: SetupExtended["checks"]["four_bit_verdict"]["details"]): string {
+  if (d.speed_ci95 === null) return d.speed_rounds > 0 ? `, ${speedNote(d.speed_rounds)}` : "";
+  return `, 95 % interval ${fmt(d.speed_ci95[0], 3)}–${fmt(d.speed_ci95[1], 3)}× over ` +
+    `${d.speed_rounds} rounds`;
+}
+
+function speedNote(rounds: number): string {
+  return rounds < 2
+    ? "one round per arm, so no interval between rounds exists"
+    : "its interval contains 1, lies inside the A/A interval or the effect is under the minimum";
 }
 
 /** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
@@ -182,15 +183,15 @@ export function sweetSpotAnswer(
   const ties = ext.sweet_spot_ties;
   const first = spot === null
     ? `No sweet spot: ${ext.sweet_spot_note}${whyNoPerplexity(report, ext.model)}.`
-    : `The sweet spot is **${spot.label}**: the fastest dtype whose ΔPPL stays within ` +
+    : `The sweet spot is **${spot.label}**: the fastest dtype whose ΔPPL stays under ` +
       `${DELTA_PPL_BUDGET_PCT} % — ${fmt(spot.tokens_s)} tokens/s at ${spot.context} tokens ` +
       `with the cache, ΔPPL ${fmt(spot.delta_ppl_pct, 2)} %.` +
       (ties.length > 0
-        ? ` Its lead is within the runs' 95 % intervals of ${ties.join(", ")}: with these ` +
-          `runs the ranking is not settled.`
+        ? ` Its lead over ${ties.join(", ")} is not established by the paired comparison ` +
+          `over rounds: the ranking is not settled.`
         : "");
   const rows = [
-    ["dtype", "decode tok/s (longest, cache on)", "ΔPPL %", `within ${DELTA_PPL_BUDGET_PCT} %`],
+    ["dtype", "decode tok/s (longest, cache on)", "ΔPPL %", `under ${DELTA_PPL_BUDGET_PCT} %`],
     ...Object.entries(entries)
       .toSorted((a, b) => compareDtypes(a[1].dtype, b[1].dtype))
       .map(([label, e]) => {
@@ -199,7 +200,7 @@ export function sweetSpotAnswer(
           label,
           fmt(e.tokens_s_longest),
           fmt(d, 2),
-          d === null ? "not measured" : d <= DELTA_PPL_BUDGET_PCT ? "yes" : "no",
+          d === null ? "not measured" : withinPplBudget(d) ? "yes" : "no",
         ];
       }),
   ];
@@ -218,9 +219,125 @@ export function batchScalingBlocks(
     { kind: "h", level, text: "4. Where does batching stop paying?" },
     {
       kind: "p",
-      text: `Rule: ${scaling.rule}. Decode tokens/s are the mean of a cell's measured runs, ` +
-        `summed over the batch; per sequence = total ÷ batch (docs/batching.md).`,
+      text: `Rule: ${scaling.rule}. Decode tokens/s are a cell's pooled rate (all decode ` +
+        `tokens ÷ all decode time), summed over the batch; per sequence = total ÷ batch ` +
+        `(docs/batching.md).`,
     },
     { kind: "list", items: batchScalingLines(scaling.entries, where) },
+  ];
+}
+
+/** Every block's A/A control and verdicts, then the drift warnings. */
+export function speedVerdictBlocks(ext: SetupExtended, level: number): Block[] {
+  const out: Block[] = [
+    { kind: "h", level, text: "Speed verdicts, block by block" },
+    {
+      kind: "p",
+      text: `Each arm (dtype × cache mode) against its block's baseline: the geometric mean of ` +
+        `the per-round ratios of pooled decode rates, with its 95 % interval over rounds ` +
+        `(Bonferroni over the block's arms). The \`~aa\` row is the A/A control, a second ` +
+        `worker of the baseline arm. A verdict needs its interval clear of 1, an effect of at ` +
+        `least ${fmt(ext.min_effect_pct, 0)} % and an effect outside the A/A interval; it is ` +
+        `settled when its interval lies clear of the ±${fmt(ext.min_effect_pct, 0)} % band or ` +
+        `inside it.`,
+    },
+  ];
+  if (ext.blocks.every((b) => b.verdicts.every((v) => v.rounds < 2))) {
+    out.push({
+      kind: "p",
+      text: "These results hold one round per arm (written before rounds existed, or stopped " +
+        "after the first round): no interval between rounds exists, so no speed verdict is " +
+        "established; the ratios below are point estimates.",
+    });
+  }
+  const rows = [[
+    "context",
+    "family",
+    "batch",
+    "arm",
+    "÷ baseline",
+    "95 % interval",
+    "rounds",
+    "verdict",
+    "settled",
+  ]];
+  for (const b of ext.blocks) {
+    for (const v of b.verdicts) {
+      rows.push([
+        String(b.context),
+        b.family,
+        String(b.batch),
+        `${v.arm} ÷ ${b.baseline}`,
+        fmt(v.ratio, 3),
+        v.ci95 === null ? "—" : `${fmt(v.ci95[0], 3)}–${fmt(v.ci95[1], 3)}`,
+        String(v.rounds),
+        v.verdict,
+        v.settled ? "yes" : "no",
+      ]);
+    }
+  }
+  if (rows.length > 1) out.push({ kind: "table", rows });
+  const aa = ext.blocks.filter((b) => b.aa_ratio !== null);
+  out.push({
+    kind: "p",
+    text: aa.length === 0
+      ? "No block has an A/A control in these results (A/A ratio and interval: —)."
+      : `A/A control ÷ baseline: ${
+        aa.map((b) =>
+          `${b.context} tokens ${b.family} ${fmt(b.aa_ratio, 3)}× (${
+            b.aa_ci95 === null ? "no interval" : `${fmt(b.aa_ci95[0], 3)}–${fmt(b.aa_ci95[1], 3)}`
+          })`
+        ).join("; ")
+      }.`,
+  });
+  if (ext.drift_warnings.length > 0) {
+    out.push(
+      {
+        kind: "p",
+        text: "**Drift.** With the cache on or off, a longer context cannot decode faster; " +
+          "these arms did, so the machine changed between their blocks:",
+      },
+      { kind: "list", items: ext.drift_warnings.map((w) => w.message) },
+    );
+  }
+  return out;
+}
+
+/** What the memory numbers contain, and the model's own weight and KV-cache bytes beside them. */
+export function memoryBlocks(
+  ext: SetupExtended,
+  entries: Record<string, DtypeEntry>,
+  level: number,
+): Block[] {
+  const rows = [[
+    "dtype",
+    "largest peak RSS GB",
+    "peak at longest context GB (median)",
+    "range GB",
+    "rounds",
+    "weights GB (nominal)",
+    "KV cache GB (longest context)",
+  ]];
+  for (const [label, e] of Object.entries(entries)) {
+    const m = e.memory_longest;
+    rows.push([
+      label,
+      fmt(e.rss_gb, 3),
+      `${fmt(m.median_gb, 3)} ${m.kind}`,
+      m.range_gb === null ? "—" : `${fmt(m.range_gb[0], 3)}–${fmt(m.range_gb[1], 3)}`,
+      String(m.rounds),
+      fmt(e.weights_gb, 3),
+      fmt(e.kv_cache_gb_longest, 3),
+    ]);
+  }
+  return [
+    { kind: "h", level, text: "Memory" },
+    {
+      kind: "p",
+      text: `Peak RSS is the ${ext.memory_contains}. A memory difference counts only when ` +
+        `every round's peak of one arm lies below every round's peak of the other (two rounds ` +
+        `or more each).`,
+    },
+    { kind: "table", rows },
   ];
 }

@@ -1,14 +1,15 @@
 /**
  * Batch scaling: decode throughput per batch size, in total and per sequence, and the batch size
  * at which batching stops paying (docs/batching.md). Read from the summary rows, so every number
- * is recomputable from `results.csv`: `decode_tokens_per_s` is the mean over a cell's ok runs of
- * the batch's total decode tokens/s, the per-sequence rate that mean ÷ batch (= the mean of
- * `decode_tokens_per_s_per_seq`).
+ * is recomputable from `results.csv`: `decode_tokens_per_s` is the cell's pooled decode rate of
+ * the whole batch (lib/analysis: Σ decode tokens ÷ Σ decode time), the per-sequence rate that
+ * rate ÷ batch.
  *
  * @module
  */
 import type { SummaryRow } from "./summary.ts";
 import { compareDtypes, fmt, reportLabel, round } from "./_util.ts";
+import { interval } from "./_checks.ts";
 
 /** Gain per doubling of the batch below which a larger batch no longer pays. */
 export const PAYING_GAIN_PER_DOUBLING = 1.1;
@@ -22,12 +23,12 @@ export const STOPS_PAYING_RULE =
 export interface BatchPoint {
   /** Sequences per run. */
   batch: number;
-  /** Mean total decode tokens/s of the batch (all sequences). */
+  /** Pooled total decode tokens/s of the batch (all sequences). */
   decode_tokens_per_s: number | null;
   /** `decode_tokens_per_s ÷ batch`: one sequence's decode tokens/s. */
   decode_tokens_per_s_per_seq: number | null;
-  /** CI95 half-width of the total. */
-  decode_tokens_per_s_ci95: number | null;
+  /** 95 % interval of the total from rounds [low, high]; null below two rounds. */
+  decode_tokens_per_s_ci95: [number, number] | null;
   /** Mean prefill of the whole batch, ms. */
   prefill_ms: number | null;
   /** Peak RSS of the cell's worker, bytes. */
@@ -52,6 +53,8 @@ export interface BatchScalingEntry {
   stops_paying_at: number | null;
   /** True when that is the largest measured batch: batching still paid up to there. */
   largest_measured: boolean;
+  /** Total decode tokens/s at the stop ÷ at the smallest batch; null without both. */
+  gain_at_stop: number | null;
   /**
    * False when a cell the verdict rests on (every batch up to the one after the stop) varies by
    * more than 20 % across its runs: the stop point is then within noise, not settled.
@@ -118,11 +121,14 @@ export function batchScaling(rows: readonly SummaryRow[]): BatchScalingEntry[] {
     const first = cells[0]!;
     const points = cells.toSorted((a, b) => a.batch - b.batch).map((c): BatchPoint => ({
       batch: c.batch,
-      decode_tokens_per_s: round(c.decode_tokens_per_s_mean, 2),
-      decode_tokens_per_s_per_seq: c.decode_tokens_per_s_mean === null
+      decode_tokens_per_s: round(c.decode_tokens_per_s_pooled, 2),
+      decode_tokens_per_s_per_seq: c.decode_tokens_per_s_pooled === null
         ? null
-        : round(c.decode_tokens_per_s_mean / c.batch, 2),
-      decode_tokens_per_s_ci95: round(c.decode_tokens_per_s_ci95, 2),
+        : round(c.decode_tokens_per_s_pooled / c.batch, 2),
+      decode_tokens_per_s_ci95: c.decode_tokens_per_s_ci95_low === null ||
+          c.decode_tokens_per_s_ci95_high === null
+        ? null
+        : interval([c.decode_tokens_per_s_ci95_low, c.decode_tokens_per_s_ci95_high]),
       prefill_ms: round(c.prefill_ms_mean, 2),
       peak_rss_bytes: c.peak_rss_bytes_max,
       noisy: c.noisy,
@@ -130,6 +136,8 @@ export function batchScaling(rows: readonly SummaryRow[]): BatchScalingEntry[] {
     const at = stopsPayingAt(points);
     const stop = points.findIndex((p) => p.batch === at);
     const resting = stop < 0 ? [] : points.slice(0, stop + 2);
+    const one = points[0]!.decode_tokens_per_s;
+    const top = stop < 0 ? null : points[stop]!.decode_tokens_per_s;
     out.push({
       dtype: first.dtype,
       label: reportLabel(first.dtype),
@@ -138,6 +146,7 @@ export function batchScaling(rows: readonly SummaryRow[]): BatchScalingEntry[] {
       points,
       stops_paying_at: at,
       largest_measured: at !== null && at === points.at(-1)!.batch,
+      gain_at_stop: one && top ? round(top / one, 2) : null,
       settled: at !== null && resting.every((p) => !p.noisy),
     });
   }
@@ -165,7 +174,7 @@ export function batchScaling(rows: readonly SummaryRow[]): BatchScalingEntry[] {
  * const [line] = batchScalingLines([{
  *   dtype: "q4", label: "int4", use_cache: true, context_tokens: 128,
  *   points: [point(1, 100), point(2, 180), point(4, 190)], stops_paying_at: 2,
- *   largest_measured: false, settled: false,
+ *   largest_measured: false, gain_at_stop: 1.8, settled: false,
  * }], "cpu (Test CPU)");
  * assert.match(line!, /batching stops paying at batch 2 on cpu \(Test CPU\)/);
  * assert.match(line!, /within noise/);
@@ -182,9 +191,7 @@ export function batchScalingLines(entries: readonly BatchScalingEntry[], device:
       `b${p.batch} ${fmt(p.decode_tokens_per_s, 0)} (${fmt(p.decode_tokens_per_s_per_seq, 0)})`
     ).join(", ");
     if (!at) return `${where}: no decode throughput measured.`;
-    const gain = one.decode_tokens_per_s && at.decode_tokens_per_s
-      ? ` (${fmt(at.decode_tokens_per_s / one.decode_tokens_per_s, 2)}× batch ${one.batch})`
-      : "";
+    const gain = e.gain_at_stop === null ? "" : ` (${fmt(e.gain_at_stop, 2)}× batch ${one.batch})`;
     const verdict = e.largest_measured
       ? `batching still pays up to the largest measured batch, ${at.batch}, on ${device}`
       : `batching stops paying at batch ${at.batch} on ${device}`;

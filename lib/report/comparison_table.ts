@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { BYTES_PER_GB, compareDtypes, displayLabel, setupRows, setupsOf } from "./_util.ts";
+import { compareDtypes, displayLabel } from "./_util.ts";
 import type { ReportData } from "./report_data.ts";
+import { type FinalReport, finalReport } from "./final_report.ts";
 
 /** Which way a column is better. */
 export type Better = "higher" | "lower";
@@ -37,11 +38,11 @@ export interface ComparisonRow {
   label: string;
   /** Context of the speed columns (the setup's longest context measured with the cache on). */
   context_tokens: number | null;
-  /** Mean decode tokens/s at that context, cache on. */
+  /** Pooled decode tokens/s at that context, cache on (lib/analysis `cellRate`). */
   tokens_per_s: number | null;
   /** Mean prefill at that context, ms. */
   prefill_ms: number | null;
-  /** Peak memory at that context with the cache on, GB (VRAM when measured, else RSS). */
+  /** Peak memory over the dtype's cache-on cells, GB (VRAM when measured, else RSS). */
   memory_gb: number | null;
   /** Perplexity. */
   ppl: number | null;
@@ -78,32 +79,45 @@ export interface ComparisonTable {
  * ```
  */
 export function comparisonTable(data: ReportData): ComparisonTable {
-  const memoryKind = data.summary.some((r) => r.peak_vram_bytes_max !== null) ? "VRAM" : "RSS";
-  const setups = setupsOf(data.summary);
+  return comparisonTableOf(finalReport(data));
+}
+
+/**
+ * The comparison table of a final report: every value is the one `final_report.json` holds for
+ * the dtype (speed and prefill at the setup's longest cached context, the peak memory over the
+ * dtype's cache-on cells, perplexity and ΔPPL), so the table, the summary PNG and the notebook
+ * can never print another number than the JSON.
+ *
+ * @param report From `finalReport`.
+ * @returns Columns, rows and which memory the memory column shows.
+ */
+export function comparisonTableOf(report: FinalReport): ComparisonTable {
+  const all = Object.values(report.by_model).flatMap((e) => Object.values(e));
+  const memoryKind = all.some((e) => e.vram_gb !== null) ? "VRAM" : "RSS";
   const contexts = new Set<number>();
   const rows: ComparisonRow[] = [];
-  for (const setup of setups) {
-    const cells = setupRows(data.summary, setup);
-    const cached = cells.filter((c) => c.use_cache);
-    const context = cached.length > 0 ? Math.max(...cached.map((c) => c.context_tokens)) : null;
+  const setups = Object.keys(report.by_model);
+  for (const key of setups) {
+    const ext = report.extended[key]!;
+    const entries = Object.entries(report.by_model[key]!)
+      .toSorted((a, b) => compareDtypes(a[1].dtype, b[1].dtype));
+    const cached = entries.map(([, e]) => e.longest_context).filter((c): c is number => c !== null);
+    const context = cached.length > 0 ? Math.max(...cached) : null;
     if (context !== null) contexts.add(context);
-    const dtypes = [...new Set(cells.map((c) => c.dtype))].sort(compareDtypes);
-    const mine: ComparisonRow[] = dtypes.map((dtype) => {
-      const cell = cached.find((c) => c.dtype === dtype && c.context_tokens === context);
-      const ppl = data.perplexity.find((p) => p.model === setup.model && p.dtype === dtype);
-      const memory = memoryKind === "VRAM" ? cell?.peak_vram_bytes_max : cell?.peak_rss_bytes_max;
+    const mine: ComparisonRow[] = entries.map(([label, e]) => {
+      const there = e.longest_context === context;
       return {
-        model: setup.model,
-        device: setup.device,
-        dtype,
-        setup: setup.key,
-        label: displayLabel(dtype),
+        model: ext.model,
+        device: ext.device,
+        dtype: e.dtype,
+        setup: key,
+        label: displayLabel(e.dtype),
         context_tokens: context,
-        tokens_per_s: cell?.decode_tokens_per_s_mean ?? null,
-        prefill_ms: cell?.prefill_ms_mean ?? null,
-        memory_gb: memory === null || memory === undefined ? null : memory / BYTES_PER_GB,
-        ppl: ppl?.ppl ?? null,
-        delta_ppl_pct: ppl?.delta_ppl_pct ?? null,
+        tokens_per_s: there ? e.tokens_s_longest : null,
+        prefill_ms: there ? e.prefill_ms_longest : null,
+        memory_gb: memoryKind === "VRAM" ? e.vram_gb : e.rss_gb,
+        ppl: e.ppl,
+        delta_ppl_pct: ext.quality[label]?.delta_ppl_pct ?? null,
         scores: {
           tokens_per_s: null,
           prefill_ms: null,

@@ -77,7 +77,7 @@ Deno.test("prefillVsDecodeSpec() plots both phases on a log y scale, a panel per
 
 Deno.test("tokensPerSVsLengthSpec() draws a curve per dtype, cache mode as stroke dash", () => {
   const spec = json(tokensPerSVsLengthSpec(testData()));
-  assertEquals(channel(spec, "y")!.field, "decode_tokens_per_s_mean");
+  assertEquals(channel(spec, "y")!.field, "decode_tokens_per_s_pooled");
   assertEquals(channel(spec, "x")!.field, "context_tokens");
   assertEquals(channel(spec, "color")!.field, "dtype_label");
   assertEquals(channel(spec, "strokeDash")!.field, "cache");

@@ -10,9 +10,10 @@ import { compareDtypes, displayLabel, setupsOf } from "./_util.ts";
 import type { ReportData } from "./report_data.ts";
 import { randomWeightModels } from "./verdicts.ts";
 import type { VegaLiteSpec } from "./render.ts";
+import { DELTA_PPL_BUDGET_PCT, withinPplBudget } from "../analysis/mod.ts";
 
-/** The ΔPPL budget the brief sets for 4-bit, percent. */
-export const DELTA_PPL_BUDGET_PCT = 5;
+/** The ΔPPL budget the brief sets for 4-bit, percent (one rule: lib/analysis/quality.ts). */
+export { DELTA_PPL_BUDGET_PCT };
 
 /**
  * Vega-Lite spec of ΔPPL % per dtype with a rule at 5 % (`figures/ppl_degradation`).
@@ -41,7 +42,7 @@ export function pplDegradationSpec(data: ReportData): VegaLiteSpec {
       delta_ppl_pct: p.delta_ppl_pct,
       ppl: p.ppl,
       baseline: p.baseline,
-      within_budget: (p.delta_ppl_pct ?? 0) <= DELTA_PPL_BUDGET_PCT,
+      within_budget: withinPplBudget(p.delta_ppl_pct) === true,
     }));
   if (values.length === 0) {
     const issue = data.perplexityIssues[0];

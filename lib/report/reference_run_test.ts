@@ -7,17 +7,24 @@ import { runHealth } from "./run_outputs.ts";
 const root = new URL("../../", import.meta.url);
 const path = (p: string) => new URL(p, root).pathname;
 const committed = await Deno.readTextFile(path("metrics/final_report.json")).then(
-  (text) => JSON.parse(text) as { extended?: Record<string, { weights?: string }> },
+  (text) =>
+    JSON.parse(text) as { extended?: Record<string, { weights?: string; blocks?: unknown }> },
   () => null,
 );
 // A reference run written before the report carried its weights and noise verdicts cannot be
 // recomputed into the same JSON: the test waits for the next reference run (`make sweep`).
 const stale = committed !== null &&
   Object.values(committed.extended ?? {}).some((e) => e.weights === undefined);
+// Nor can one written before the analysis layer's blocks (A/A ratio, paired verdicts).
+const preAnalysis = committed !== null &&
+  Object.values(committed.extended ?? {}).some((e) => e.blocks === undefined);
 const skip = committed === null
   ? "no committed metrics/final_report.json"
   : stale
   ? "the committed reference run predates the report's weights and noise fields; rerun make sweep"
+  : preAnalysis
+  ? "the committed reference run predates the analysis layer's blocks (A/A ratio, paired " +
+    "verdicts); rerun make sweep"
   : null;
 
 Deno.test({

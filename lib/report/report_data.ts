@@ -6,8 +6,16 @@
  */
 import pl from "nodejs-polars";
 import type { PerplexityRow } from "../results/schema.ts";
+import {
+  analyzeBlocks,
+  contextDrift,
+  type DriftWarning,
+  type ModelShape,
+  type PlacedBlock,
+} from "../analysis/mod.ts";
 import { readPerplexityCsv, readResultsCsv } from "./results_table.ts";
-import { summarizeRuns, summaryRecords, type SummaryRow } from "./summary.ts";
+import { loadModelShapes } from "./model_shapes.ts";
+import { summarizeRows, summaryFrame, type SummaryInput, type SummaryRow } from "./summary.ts";
 
 /** Failed runs, excluded from every statistic but counted. */
 export interface Failures {
@@ -65,6 +73,14 @@ export interface ReportData {
   failures: Failures;
   /** Provenance. */
   environment: Environment;
+  /** Every ok run, the A/A control's included: what comparisons and blocks are computed from. */
+  runs: SummaryInput[];
+  /** Every block's verdicts and A/A ratio (lib/analysis). */
+  blocks: PlacedBlock[];
+  /** Arms that decoded faster at a longer context (lib/analysis/drift.ts). */
+  drift: DriftWarning[];
+  /** Shapes of the models whose configuration could be read, by model reference. */
+  models: Record<string, ModelShape>;
 }
 
 /**
@@ -72,6 +88,7 @@ export interface ReportData {
  *
  * @param results The results frame.
  * @param perplexity The perplexity frame, or null when none was measured.
+ * @param models Shapes of the models whose configuration was read (weight and KV bytes).
  * @returns The report tables.
  * @example
  * ```ts
@@ -82,12 +99,27 @@ export interface ReportData {
  * assert(data.summary.length === 0 && data.perplexity.length === 0);
  * ```
  */
-export function reportData(results: pl.DataFrame, perplexity: pl.DataFrame | null): ReportData {
-  const summaryFrame = summarizeRuns(results);
+export function reportData(
+  results: pl.DataFrame,
+  perplexity: pl.DataFrame | null,
+  models: Record<string, ModelShape> = {},
+): ReportData {
+  const runs = (results.toRecords() as unknown as SummaryInput[]).filter((r) => r.status === "ok");
+  const summary = summarizeRows(runs.filter((r) => (r.replica ?? 0) === 0));
   const ok = perplexity === null ? [] : latestPerplexity(perplexity);
   return {
-    summary: summaryRecords(summaryFrame),
-    summaryFrame,
+    summary,
+    summaryFrame: summaryFrame(summary),
+    runs,
+    blocks: analyzeBlocks(runs),
+    drift: contextDrift(summary.map((c) => ({
+      ...c,
+      decode_tokens_per_s: c.decode_tokens_per_s_pooled,
+      ci95: c.decode_tokens_per_s_ci95_low === null || c.decode_tokens_per_s_ci95_high === null
+        ? null
+        : [c.decode_tokens_per_s_ci95_low, c.decode_tokens_per_s_ci95_high],
+    }))),
+    models,
     perplexity: ok,
     perplexityIssues: perplexity === null ? [] : perplexityIssues(perplexity, ok),
     failures: failures(results),
@@ -98,7 +130,8 @@ export function reportData(results: pl.DataFrame, perplexity: pl.DataFrame | nul
 /**
  * Reads the CSVs and derives the report tables.
  *
- * @param paths `resultsCsv` (required) and `perplexityCsv` (null or absent: none measured).
+ * @param paths `resultsCsv` (required), `perplexityCsv` (null or absent: none measured) and
+ * `modelsRoot` (where relative model directories are found; default the working directory).
  * @returns The report tables.
  * @example
  * ```ts ignore
@@ -107,11 +140,14 @@ export function reportData(results: pl.DataFrame, perplexity: pl.DataFrame | nul
  * ```
  */
 export async function loadReportData(
-  paths: { resultsCsv: string; perplexityCsv?: string | null },
+  paths: { resultsCsv: string; perplexityCsv?: string | null; modelsRoot?: string },
 ): Promise<ReportData> {
   const results = await readResultsCsv(paths.resultsCsv);
   const perplexity = paths.perplexityCsv ? await readPerplexityCsv(paths.perplexityCsv) : null;
-  return reportData(results, perplexity);
+  const models = results.height === 0
+    ? []
+    : results.getColumn("model").unique().toArray() as string[];
+  return reportData(results, perplexity, await loadModelShapes(models, paths.modelsRoot));
 }
 
 function latestPerplexity(df: pl.DataFrame): PerplexityRow[] {

@@ -12,13 +12,15 @@ import { escapeHtml, fmt } from "./_util.ts";
 import type { ComparisonTable } from "./comparison_table.ts";
 import type { FinalReport } from "./final_report.ts";
 import { NOISY_CV_PCT } from "./verdicts.ts";
-import { DELTA_PPL_BUDGET_PCT } from "./ppl_degradation.ts";
+import { DELTA_PPL_BUDGET_PCT } from "../analysis/mod.ts";
 import type { ReportData } from "./report_data.ts";
 import {
   batchScalingBlocks,
   type Block,
   cacheAnswer,
   fourBitAnswer,
+  memoryBlocks,
+  speedVerdictBlocks,
   sweetSpotAnswer,
 } from "./_report_answers.ts";
 
@@ -148,7 +150,7 @@ function inline(text: string): string {
     .replace(/`(.+?)`/g, "<code>$1</code>");
 }
 
-function blocks({ data, report, table, figures }: ReportInputs): Block[] {
+function blocks({ report, table, figures }: ReportInputs): Block[] {
   const out: Block[] = [{ kind: "h", level: 1, text: "Turbo Inference — benchmark report" }];
   const setups = Object.keys(report.by_model);
   const env = report.environment;
@@ -161,8 +163,8 @@ function blocks({ data, report, table, figures }: ReportInputs): Block[] {
       } (${
         env.execution_provider.join(", ") || "no provider recorded"
       }). Every number comes from the measured runs of a cell (warmups excluded): decode ` +
-        `tokens/s pooled (all decode tokens ÷ all decode time), latencies as means, memory as ` +
-        `the peak of the cell's own fresh worker; read from \`benchmarks/results.csv\` and ` +
+        `tokens/s pooled (all decode tokens ÷ all decode time) with intervals from rounds, ` +
+        `latencies as means, memory as the peak of the arm's own worker; read from \`benchmarks/results.csv\` and ` +
         `\`benchmarks/perplexity.csv\` only (method: docs/measurement.md).`,
   });
   for (const key of setups) {
@@ -181,11 +183,13 @@ function blocks({ data, report, table, figures }: ReportInputs): Block[] {
     }
     out.push(
       { kind: "h", level, text: "1. How much does the KV cache gain in decoding?" },
-      ...cacheAnswer(data, ext, entries),
+      ...cacheAnswer(ext, entries),
       { kind: "h", level, text: "2. Is 4-bit worth it in production?" },
       ...fourBitAnswer(report, ext, entries),
       { kind: "h", level, text: "3. Where is the sweet spot between speed and quality?" },
       ...sweetSpotAnswer(report, ext, entries),
+      ...speedVerdictBlocks(ext, level),
+      ...memoryBlocks(ext, entries, level),
     );
     if (ext.batch_scaling) {
       out.push(...batchScalingBlocks(ext.batch_scaling, ext.device, env, level));
@@ -231,9 +235,10 @@ function blocks({ data, report, table, figures }: ReportInputs): Block[] {
   if (table.rows.length > 0) {
     out.push({
       kind: "p",
-      text: `Decode speed and prefill at the longest context measured with the KV cache on; ` +
-        `memory is the peak ${table.memoryKind} there (GB = 10⁹ bytes). Colours rank each column ` +
-        `within a model: green best, red worst.`,
+      text: `Decode speed (pooled) and prefill at the longest context measured with the KV ` +
+        `cache on; memory is the dtype's largest peak ${table.memoryKind} with the cache on ` +
+        `(GB = 10⁹ bytes); every value is the one final_report.json holds. Colours rank each ` +
+        `column within a model: green best, red worst.`,
     }, { kind: "comparison" });
   } else out.push({ kind: "p", text: "No data." });
   if (figures.length > 0) {

@@ -1,13 +1,15 @@
 /**
- * Turns raw runs into one row per benchmark cell (`benchmarks/summary.csv`), with polars doing
- * every statistic.
+ * One row per benchmark cell (`benchmarks/summary.csv`): the decode rate and its interval come
+ * from lib/analysis (pooled over repetitions, interval from rounds); prefill and total latency
+ * are summarised by lib/measure's `summarize`. This file only groups rows and lays out columns.
  *
  * @module
  */
 import pl from "nodejs-polars";
 import { DTYPES } from "../dtypes.ts";
-import { studentTQuantile975 } from "../measure/_student_t.ts";
-import { minSamplesForPercentile } from "../measure/stats.ts";
+import { byRound, cellRate } from "../analysis/mod.ts";
+import type { BenchRow } from "../results/schema.ts";
+import { summarize, supportedPercentile } from "../measure/stats.ts";
 import { NOISY_CV } from "../measure/run_checks.ts";
 
 /** Columns that identify a summary row. */
@@ -21,11 +23,13 @@ export const SUMMARY_KEYS = [
 ] as const;
 
 /**
- * Metrics summarised with mean, std, p50, p95, p99 and CI95 half-width over a cell's runs. A
- * percentile is blank (null) unless the cell has the runs to support it (at least one run above
- * it: p50 ≥ 2 runs, p95 ≥ 20, p99 ≥ 100); `runs` beside it says how many there were.
+ * Latency metrics summarised with mean, std, p50, p95, p99 over a cell's runs and the CI95
+ * half-width of the mean from rounds (one mean per round; null below two rounds). A percentile is blank (null) unless the cell has the runs to support it (at least one
+ * run above it: p50 ≥ 2 runs, p95 ≥ 20, p99 ≥ 100); `runs` beside it says how many there were.
+ * Decode speed is not among them: it has one statistic, the pooled rate with its interval from
+ * rounds.
  */
-export const SUMMARY_METRICS = ["decode_tokens_per_s", "prefill_ms", "total_ms"] as const;
+export const SUMMARY_METRICS = ["prefill_ms", "total_ms"] as const;
 
 /** One of {@linkcode SUMMARY_METRICS}. */
 export type SummaryMetric = typeof SUMMARY_METRICS[number];
@@ -36,11 +40,15 @@ const STATS = ["mean", "std", "p50", "p95", "p99", "ci95"] as const;
 export const SUMMARY_FIELDS: readonly string[] = Object.freeze([
   ...SUMMARY_KEYS,
   "runs",
+  "rounds",
+  "new_tokens_max",
+  "decode_tokens_per_s_pooled",
+  "decode_tokens_per_s_ci95_low",
+  "decode_tokens_per_s_ci95_high",
   ...SUMMARY_METRICS.flatMap((m) => STATS.map((s) => `${m}_${s}`)),
   "token_p50_ms_mean",
   "peak_rss_bytes_max",
   "peak_vram_bytes_max",
-  "decode_tokens_per_s_pooled",
   "decode_tokens_per_s_cv",
   "prefill_ms_cv",
   "noisy",
@@ -52,9 +60,10 @@ export const SUMMARY_FIELDS: readonly string[] = Object.freeze([
 ]);
 
 /**
- * One benchmark cell's summary: `runs` ok runs; for each metric `<metric>_<stat>`; the CI95
- * half-width is t(0.975, n − 1) · std / √n (Student's t, as `summarize` in lib/measure computes it);
- * `null` where undefined (one run).
+ * One benchmark cell's summary: `runs` ok runs in `rounds` rounds; for each latency metric
+ * `<metric>_<stat>` (CI95 half-width t(0.975, k − 1) · s / √k over the k round means, `null`
+ * below two rounds);
+ * the decode rate pooled with its interval from rounds (see lib/analysis/cell.ts).
  */
 export interface SummaryRow {
   /** Model reference. */
@@ -71,18 +80,20 @@ export interface SummaryRow {
   batch: number;
   /** Ok runs in the cell. */
   runs: number;
-  /** Mean decode tokens/s. */
-  decode_tokens_per_s_mean: number | null;
-  /** Sample standard deviation of decode tokens/s. */
-  decode_tokens_per_s_std: number | null;
-  /** Median decode tokens/s. */
-  decode_tokens_per_s_p50: number | null;
-  /** 95th percentile of decode tokens/s. */
-  decode_tokens_per_s_p95: number | null;
-  /** 99th percentile of decode tokens/s. */
-  decode_tokens_per_s_p99: number | null;
-  /** CI95 half-width of the mean decode tokens/s. */
-  decode_tokens_per_s_ci95: number | null;
+  /** Rounds the runs came from (1 in files written before rounds existed). */
+  rounds: number;
+  /** Most tokens one run generated per sequence (runs decode for a time floor, so it varies). */
+  new_tokens_max: number;
+  /**
+   * Decode tokens of all runs ÷ their decode time: Σ (new_tokens − 1) · batch ÷ Σ decode_ms, in
+   * tokens/s (pooled, not a mean of per-run rates); null without decode steps. The only decode
+   * speed any output prints for a cell.
+   */
+  decode_tokens_per_s_pooled: number | null;
+  /** Lower bound of its 95 % interval from rounds; null below two rounds. */
+  decode_tokens_per_s_ci95_low: number | null;
+  /** Upper bound of its 95 % interval from rounds; null below two rounds. */
+  decode_tokens_per_s_ci95_high: number | null;
   /** Mean prefill, ms. */
   prefill_ms_mean: number | null;
   /** Std of prefill, ms. */
@@ -93,7 +104,7 @@ export interface SummaryRow {
   prefill_ms_p95: number | null;
   /** p99 prefill, ms. */
   prefill_ms_p99: number | null;
-  /** CI95 half-width of the mean prefill, ms. */
+  /** CI95 half-width of the mean prefill from rounds, ms. */
   prefill_ms_ci95: number | null;
   /** Mean total latency, ms. */
   total_ms_mean: number | null;
@@ -105,7 +116,7 @@ export interface SummaryRow {
   total_ms_p95: number | null;
   /** p99 total latency, ms. */
   total_ms_p99: number | null;
-  /** CI95 half-width of the mean total latency, ms. */
+  /** CI95 half-width of the mean total latency from rounds, ms. */
   total_ms_ci95: number | null;
   /** Mean of the per-run median per-token decode latency, ms. */
   token_p50_ms_mean: number | null;
@@ -114,11 +125,9 @@ export interface SummaryRow {
   /** Largest peak GPU memory of the cell, bytes (null without a GPU reading). */
   peak_vram_bytes_max: number | null;
   /**
-   * Decode tokens of all runs ÷ their decode time: Σ (new_tokens − 1) · batch ÷ Σ decode_ms, in
-   * tokens/s (pooled, not a mean of per-run rates); null without decode steps.
+   * Coefficient of variation of per-run decode tokens/s (std ÷ mean), a noise diagnostic of the
+   * repetitions, not a speed; null below two runs.
    */
-  decode_tokens_per_s_pooled: number | null;
-  /** Coefficient of variation of per-run decode tokens/s (std ÷ mean); null below two runs. */
   decode_tokens_per_s_cv: number | null;
   /** Coefficient of variation of per-run prefill ms; null below two runs. */
   prefill_ms_cv: number | null;
@@ -136,10 +145,165 @@ export interface SummaryRow {
   weights: string;
 }
 
+/** A results row as the summary reads it (the A/A control's `replica` is optional). */
+export type SummaryInput = BenchRow & { round?: number | null; replica?: number | null };
+
 /**
- * Aggregates the ok rows of a typed results frame into one row per (model, dtype, device,
- * use_cache, context_tokens, batch), sorted by model, dtype (DTYPES order), device, cache
- * (on first), context and batch.
+ * The ok rows of a typed results frame as records, without the A/A control's rows (a second
+ * worker of the baseline arm, reported as the block's A/A ratio, never as a cell).
+ *
+ * @param results A frame from `readResultsCsv` / `parseResultsCsv`.
+ * @returns The rows every cell statistic is computed from.
+ */
+export function okRows(results: pl.DataFrame): SummaryInput[] {
+  return (results.toRecords() as unknown as SummaryInput[])
+    .filter((r) => r.status === "ok" && (r.replica ?? 0) === 0);
+}
+
+/**
+ * One summary row per (model, dtype, device, use_cache, context_tokens, batch), sorted by model,
+ * dtype (DTYPES order), device, cache (on first), context and batch.
+ *
+ * @param rows Ok rows (see {@linkcode okRows}).
+ * @returns The summary rows.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { summarizeRows } from "./summary.ts";
+ * assert.equal(summarizeRows([]).length, 0);
+ * ```
+ */
+export function summarizeRows(rows: readonly SummaryInput[]): SummaryRow[] {
+  const cells = new Map<string, SummaryInput[]>();
+  for (const row of rows) {
+    const key = SUMMARY_KEYS.map((k) => String(row[k])).join("\u0000");
+    const list = cells.get(key);
+    if (list) list.push(row);
+    else cells.set(key, [row]);
+  }
+  return [...cells.values()].map(summarizeCell).sort(compareCells);
+}
+
+function summarizeCell(rows: SummaryInput[]): SummaryRow {
+  const first = rows[0]!;
+  const rate = cellRate(rows);
+  const numbers = (f: keyof SummaryInput) =>
+    rows.map((r) => r[f]).filter((v): v is number => typeof v === "number" && Number.isFinite(v));
+  const max = (f: keyof SummaryInput) => {
+    const xs = numbers(f);
+    return xs.length === 0 ? null : Math.max(...xs);
+  };
+  const mean = (f: keyof SummaryInput) => {
+    const xs = numbers(f);
+    return xs.length === 0 ? null : summarize(xs).mean;
+  };
+  const cv = (f: keyof SummaryInput) => {
+    const xs = numbers(f);
+    if (xs.length < 2) return null;
+    const s = summarize(xs);
+    return s.mean === 0 ? null : s.std / Math.abs(s.mean);
+  };
+  const latency: Record<string, number | null> = {};
+  for (const m of SUMMARY_METRICS) {
+    const xs = numbers(m);
+    const s = xs.length === 0 ? null : summarize(xs);
+    latency[`${m}_mean`] = s?.mean ?? null;
+    latency[`${m}_std`] = s === null || s.count < 2 ? null : s.std;
+    latency[`${m}_p50`] = s === null ? null : supportedPercentile(s, "p50");
+    latency[`${m}_p95`] = s === null ? null : supportedPercentile(s, "p95");
+    latency[`${m}_p99`] = s === null ? null : supportedPercentile(s, "p99");
+    latency[`${m}_ci95`] = roundsHalfWidth(rows, m);
+  }
+  const decodeCv = cv("decode_tokens_per_s");
+  const prefillCv = cv("prefill_ms");
+  const weights = rows.map((r) => r.weights ?? "").sort().at(-1) ?? "";
+  return {
+    model: first.model,
+    dtype: first.dtype,
+    device: first.device,
+    use_cache: first.use_cache,
+    context_tokens: first.context_tokens,
+    batch: first.batch,
+    runs: rows.length,
+    rounds: byRound(rows).size,
+    new_tokens_max: Math.max(...rows.map((r) => r.new_tokens)),
+    decode_tokens_per_s_pooled: rate.decode_tokens_per_s,
+    decode_tokens_per_s_ci95_low: rate.ci95?.[0] ?? null,
+    decode_tokens_per_s_ci95_high: rate.ci95?.[1] ?? null,
+    ...(latency as Pick<SummaryRow, `${SummaryMetric}_${typeof STATS[number]}`>),
+    token_p50_ms_mean: mean("token_p50_ms"),
+    peak_rss_bytes_max: max("peak_rss_bytes"),
+    peak_vram_bytes_max: max("peak_vram_bytes"),
+    decode_tokens_per_s_cv: decodeCv,
+    prefill_ms_cv: prefillCv,
+    noisy: (decodeCv ?? 0) > NOISY_CV || (prefillCv ?? 0) > NOISY_CV,
+    rss_baseline_bytes_max: max("rss_baseline_bytes"),
+    peak_rss_increase_bytes_max: max("peak_rss_increase_bytes"),
+    load1_before_max: max("load1_before"),
+    load1_after_max: max("load1_after"),
+    weights,
+  };
+}
+
+/**
+ * Half width of the 95 % interval of a latency's mean from rounds: each round's mean, then
+ * `t(0.975, k − 1) · s / √k` over the k round means; null below two rounds.
+ */
+function roundsHalfWidth(rows: readonly SummaryInput[], metric: SummaryMetric): number | null {
+  const means: number[] = [];
+  for (const group of byRound(rows).values()) {
+    const xs = group.map((r) => r[metric]).filter((v): v is number =>
+      typeof v === "number" && Number.isFinite(v)
+    );
+    if (xs.length > 0) means.push(summarize(xs).mean);
+  }
+  return means.length < 2 ? null : summarize(means).ci95HalfWidth;
+}
+
+function dtypeRank(dtype: string): number {
+  const i = (DTYPES as readonly string[]).indexOf(dtype);
+  return i < 0 ? DTYPES.length : i;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareCells(a: SummaryRow, b: SummaryRow): number {
+  return compareText(a.model, b.model) || dtypeRank(a.dtype) - dtypeRank(b.dtype) ||
+    compareText(a.dtype, b.dtype) || compareText(a.device, b.device) ||
+    Number(b.use_cache) - Number(a.use_cache) || a.context_tokens - b.context_tokens ||
+    a.batch - b.batch;
+}
+
+const INTEGER_FIELDS = new Set(["context_tokens", "batch", "runs", "rounds", "new_tokens_max"]);
+const TEXT_FIELDS = new Set(["model", "dtype", "device", "weights"]);
+const BOOLEAN_FIELDS = new Set(["use_cache", "noisy"]);
+
+/**
+ * The summary rows as a polars frame (what `summary.csv` holds), columns in `SUMMARY_FIELDS`
+ * order, counts and lengths as integers.
+ *
+ * @param rows From {@linkcode summarizeRows}.
+ * @returns The frame.
+ */
+export function summaryFrame(rows: readonly SummaryRow[]): pl.DataFrame {
+  return pl.DataFrame(SUMMARY_FIELDS.map((f) => {
+    const values = rows.map((r) => (r as unknown as Record<string, unknown>)[f] ?? null);
+    const dtype = INTEGER_FIELDS.has(f)
+      ? pl.Int64
+      : TEXT_FIELDS.has(f)
+      ? pl.Utf8
+      : BOOLEAN_FIELDS.has(f)
+      ? pl.Bool
+      : pl.Float64;
+    return pl.Series(f, values, dtype);
+  }));
+}
+
+/**
+ * Aggregates the ok rows of a typed results frame into the summary frame (see
+ * {@linkcode summarizeRows}).
  *
  * @param results A frame from `readResultsCsv` / `parseResultsCsv`.
  * @returns The summary frame, columns in `SUMMARY_FIELDS` order.
@@ -153,84 +317,7 @@ export interface SummaryRow {
  * ```
  */
 export function summarizeRuns(results: pl.DataFrame): pl.DataFrame {
-  const aggs = [pl.len().alias("runs")];
-  for (const m of SUMMARY_METRICS) {
-    const c = pl.col(m);
-    aggs.push(
-      c.mean().alias(`${m}_mean`),
-      c.std().alias(`${m}_std`),
-      c.quantile(0.5, "linear").alias(`${m}_p50`),
-      c.quantile(0.95, "linear").alias(`${m}_p95`),
-      c.quantile(0.99, "linear").alias(`${m}_p99`),
-    );
-  }
-  const decoding = pl.col("new_tokens").gtEq(2).and(pl.col("decode_ms").isNotNull());
-  aggs.push(
-    pl.col("token_p50_ms").mean().alias("token_p50_ms_mean"),
-    pl.col("peak_rss_bytes").max().alias("peak_rss_bytes_max"),
-    pl.col("peak_vram_bytes").max().alias("peak_vram_bytes_max"),
-    pl.when(decoding).then(pl.col("new_tokens").sub(1).mul(pl.col("batch"))).otherwise(pl.lit(0))
-      .sum().alias("_decode_tokens"),
-    pl.when(decoding).then(pl.col("decode_ms")).otherwise(pl.lit(0)).sum().alias("_decode_ms"),
-    pl.col("rss_baseline_bytes").max().alias("rss_baseline_bytes_max"),
-    pl.col("peak_rss_increase_bytes").max().alias("peak_rss_increase_bytes_max"),
-    pl.col("load1_before").max().alias("load1_before_max"),
-    pl.col("load1_after").max().alias("load1_after_max"),
-    pl.col("weights").max().alias("weights"),
-  );
-  const ranks = pl.DataFrame({
-    dtype: [...DTYPES],
-    _dtype_rank: DTYPES.map((_, i) => i),
-  });
-  const grouped = results
-    .filter(pl.col("status").eq(pl.lit("ok")))
-    .groupBy([...SUMMARY_KEYS])
-    .agg(...aggs);
-  // CI95 half-width of the mean: t(0.975, n − 1) · std / √n, the t quantile joined per run count.
-  const counts = [...new Set(grouped.getColumn("runs").toArray() as number[])];
-  const tTable = pl.DataFrame([
-    pl.Series("runs", counts, grouped.getColumn("runs").dtype),
-    pl.Series("_t975", counts.map((n) => n > 1 ? studentTQuantile975(n - 1) : null), pl.Float64),
-  ]);
-  return grouped
-    .join(tTable, { on: "runs", how: "left" })
-    .withColumns(
-      ...SUMMARY_METRICS.map((m) =>
-        pl.col(`${m}_std`).mul(pl.col("_t975")).div(pl.col("runs").cast(pl.Float64).pow(0.5))
-          .alias(`${m}_ci95`)
-      ),
-    )
-    .withColumns(
-      pl.when(pl.col("_decode_ms").gt(0))
-        .then(pl.col("_decode_tokens").cast(pl.Float64).div(pl.col("_decode_ms")).mul(1000))
-        .otherwise(pl.lit(null)).alias("decode_tokens_per_s_pooled"),
-      ...(["decode_tokens_per_s", "prefill_ms"] as const).map((m) =>
-        pl.when(pl.col("runs").gtEq(2).and(pl.col(`${m}_mean`).neq(0)))
-          .then(pl.col(`${m}_std`).div(pl.col(`${m}_mean`).abs()))
-          .otherwise(pl.lit(null)).alias(`${m}_cv`)
-      ),
-      // A percentile needs at least one run above it (minSamplesForPercentile in lib/measure).
-      ...SUMMARY_METRICS.flatMap((m) =>
-        ([["p50", 0.5], ["p95", 0.95], ["p99", 0.99]] as const).map(([stat, q]) =>
-          pl.when(pl.col("runs").gtEq(minSamplesForPercentile(q)))
-            .then(pl.col(`${m}_${stat}`)).otherwise(pl.lit(null)).alias(`${m}_${stat}`)
-        )
-      ),
-    )
-    .withColumns(
-      pl.col("decode_tokens_per_s_cv").gt(NOISY_CV).fillNull(false)
-        .or(pl.col("prefill_ms_cv").gt(NOISY_CV).fillNull(false)).alias("noisy"),
-      pl.col("weights").fillNull(""),
-    )
-    .join(ranks, { on: "dtype", how: "left" })
-    .withColumns(pl.col("_dtype_rank").fillNull(DTYPES.length))
-    .sort(
-      ["model", "_dtype_rank", "dtype", "device", "use_cache", "context_tokens", "batch"],
-      [false, false, false, false, true, false, false],
-    )
-    // Counts and lengths are integers in summary.csv ("2048", not "2048.0").
-    .withColumns(...["context_tokens", "batch", "runs"].map((c) => pl.col(c).cast(pl.Int64)))
-    .select(...SUMMARY_FIELDS.map((f) => pl.col(f)));
+  return summaryFrame(summarizeRows(okRows(results)));
 }
 
 /**

@@ -33,11 +33,7 @@ Deno.test("summarizeRuns() matches stats recomputed with plain loops, ok rows on
     for (const x of xs) ss += (x - mean) ** 2;
     const std = Math.sqrt(ss / (xs.length - 1));
     assertEquals(s.runs, mine.length);
-    assertAlmostEquals(s.decode_tokens_per_s_mean!, mean, 1e-9);
-    assertAlmostEquals(s.decode_tokens_per_s_std!, std, 1e-9);
-    assertAlmostEquals(s.decode_tokens_per_s_p50!, quantile(xs, 0.5), 1e-9);
-    // 5 runs: p95 and p99 have no run above them, so they are blank.
-    assertEquals([s.decode_tokens_per_s_p95, s.decode_tokens_per_s_p99], [null, null]);
+    assertEquals(s.rounds, 5); // every run is its own round in the fixture
     // Pooled: all decode tokens over all decode time, not the mean of per-run rates.
     let tokens = 0;
     let ms = 0;
@@ -45,11 +41,20 @@ Deno.test("summarizeRuns() matches stats recomputed with plain loops, ok rows on
       tokens += (r.new_tokens - 1) * r.batch;
       ms += r.decode_ms!;
     }
-    assertAlmostEquals(s.decode_tokens_per_s_pooled!, tokens / ms * 1000, 1e-9);
+    const pooled = tokens / ms * 1000;
+    assertAlmostEquals(s.decode_tokens_per_s_pooled!, pooled, 1e-9);
+    // The interval comes from the rounds: a t interval of the log round rates around the pooled rate.
+    const half = summarize(xs.map(Math.log)).ci95HalfWidth!;
+    assertAlmostEquals(s.decode_tokens_per_s_ci95_low!, pooled * Math.exp(-half), 1e-6);
+    assertAlmostEquals(s.decode_tokens_per_s_ci95_high!, pooled * Math.exp(half), 1e-6);
     assertAlmostEquals(s.decode_tokens_per_s_cv!, std / mean, 1e-9);
     assertEquals(s.noisy, std / mean > 0.2 || s.prefill_ms_cv! > 0.2);
-    // The same CI95 as the project's one summary function over raw samples (Student's t).
-    assertAlmostEquals(s.decode_tokens_per_s_ci95!, summarize(xs).ci95HalfWidth!, 1e-9);
+    const prefill = mine.map((r) => r.prefill_ms!);
+    // One run per round in the fixture: the interval over round means is the one over runs.
+    assertAlmostEquals(s.prefill_ms_ci95!, summarize(prefill).ci95HalfWidth!, 1e-9);
+    assertAlmostEquals(s.prefill_ms_p50!, quantile(prefill.toSorted((a, b) => a - b), 0.5), 1e-9);
+    // 5 runs: p95 and p99 have no run above them, so they are blank.
+    assertEquals([s.prefill_ms_p95, s.prefill_ms_p99], [null, null]);
     assertEquals(s.peak_rss_bytes_max, Math.max(...mine.map((r) => r.peak_rss_bytes!)));
     assertEquals(s.peak_vram_bytes_max, null);
   }
@@ -91,9 +96,40 @@ Deno.test("summarizeRuns() gives p95 from 20 runs, not from 19", () => {
     assert(summary.length > 0);
     for (const s of summary) {
       assertEquals(s.runs, runs);
-      assertEquals(s.decode_tokens_per_s_p95 !== null, has, `${runs} runs`);
-      assertEquals(s.decode_tokens_per_s_p99, null);
-      assert(s.decode_tokens_per_s_p50 !== null);
+      assertEquals(s.prefill_ms_p95 !== null, has, `${runs} runs`);
+      assertEquals(s.prefill_ms_p99, null);
+      assert(s.prefill_ms_p50 !== null);
     }
   }
+});
+
+Deno.test("summarizeRuns(): legacy rows are one round per cell and get no interval", () => {
+  const summary = summaryRecords(
+    summarizeRuns(parseResultsCsv(syntheticResultsCsv({ runs: 5, legacy: true }))),
+  );
+  assert(summary.length > 0);
+  for (const s of summary) {
+    assertEquals(s.rounds, 1);
+    assertEquals([s.decode_tokens_per_s_ci95_low, s.decode_tokens_per_s_ci95_high], [null, null]);
+    assertEquals([s.prefill_ms_ci95, s.total_ms_ci95], [null, null]);
+  }
+});
+
+Deno.test("summarizeRuns(): the A/A control's rows are not part of the baseline's cell", () => {
+  const rows = syntheticRows({ aa: true });
+  const summary = summaryRecords(summarizeRuns(parseResultsCsv(syntheticResultsCsv({ aa: true }))));
+  const cell = summary.find((s) => s.dtype === "fp16" && s.use_cache && s.context_tokens === 512)!;
+  const mine = rows.filter((r) =>
+    r.status === "ok" && r.dtype === "fp16" && r.use_cache && r.context_tokens === 512
+  );
+  assertEquals(mine.filter((r) => r.replica === 1).length, 3);
+  const own = mine.filter((r) => r.replica === 0);
+  assertEquals(cell.runs, own.length);
+  let tokens = 0;
+  let ms = 0;
+  for (const r of own) {
+    tokens += r.new_tokens - 1;
+    ms += r.decode_ms!;
+  }
+  assertAlmostEquals(cell.decode_tokens_per_s_pooled!, tokens / ms * 1000, 1e-9);
 });

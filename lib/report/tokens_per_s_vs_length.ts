@@ -1,5 +1,5 @@
 /**
- * Figure: mean decode tokens/s against context length, a curve per dtype, cache on solid and off
+ * Figure: pooled decode tokens/s against context length, a curve per dtype, cache on solid and off
  * dashed.
  *
  * @module
@@ -26,10 +26,11 @@ export function tokensPerSVsLengthSpec(data: ReportData): VegaLiteSpec {
   return curvesByContext(data.summary, {
     heading: "Decode throughput by context length",
     subtitle: "a curve per dtype; solid: KV cache on, dashed: off",
-    field: "decode_tokens_per_s_mean",
-    spreadField: "decode_tokens_per_s_ci95",
-    tooltipTitles: ["tokens/s", "± CI95"],
+    field: "decode_tokens_per_s_pooled",
+    spreadField: "decode_tokens_per_s_ci95_low",
+    tooltipTitles: ["tokens/s", "CI95 low"],
+    moreTooltip: [{ field: "decode_tokens_per_s_ci95_high", title: "CI95 high" }],
     format: ".2f",
-    yTitle: "decode tokens/s (mean, log scale)",
+    yTitle: "decode tokens/s (pooled, log scale)",
   });
 }

@@ -1,8 +1,8 @@
 /**
  * The verdicts `final_report.json` and `report.md` share, computed once here so the JSON and the
- * prose can never disagree: whether a setup's weights are random (then no quality verdict),
- * whether two decode speeds can be told apart with these runs, the 4-bit verdict, and which
- * cells were too noisy to trust.
+ * prose can never disagree: whether a setup's weights are random (then no quality verdict), the
+ * 4-bit verdict (from lib/analysis's speed comparison, memory comparison and ΔPPL rule), and
+ * which cells' repetitions were too noisy to trust.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import type { PerplexityRow } from "../results/schema.ts";
 import type { SummaryRow } from "./summary.ts";
 import { NOISY_CV } from "../measure/run_checks.ts";
 import { round } from "./_util.ts";
+import { type SpeedVerdict, withinPplBudget } from "../analysis/mod.ts";
 
 /** Where a setup's weights came from, as its rows record it. */
 export type WeightsOrigin = "random" | "trained" | "unknown";
@@ -67,50 +68,6 @@ export function randomWeightModels(
   return [...new Set(models)];
 }
 
-/**
- * Whether the CI95 intervals of the mean decode speed (cache on, at `context`) of two dtypes
- * overlap, so their ratio cannot be told from 1 with these runs. A missing interval (one run)
- * counts as overlapping.
- *
- * @param cells The setup's summary rows.
- * @param dtypes The two dtypes.
- * @param context Context length, tokens.
- * @returns Whether the speeds are within noise of each other.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { speedsOverlap } from "./verdicts.ts";
- * const cell = (dtype: string, mean: number, ci: number) => ({
- *   dtype, use_cache: true, context_tokens: 128, decode_tokens_per_s_mean: mean, decode_tokens_per_s_ci95: ci,
- * });
- * assert.equal(speedsOverlap([cell("a", 100, 5), cell("b", 104, 5)], ["a", "b"], 128), true);
- * assert.equal(speedsOverlap([cell("a", 100, 5), cell("b", 120, 5)], ["a", "b"], 128), false);
- * ```
- */
-export function speedsOverlap(
-  cells: readonly Pick<
-    SummaryRow,
-    | "dtype"
-    | "use_cache"
-    | "context_tokens"
-    | "decode_tokens_per_s_mean"
-    | "decode_tokens_per_s_ci95"
-  >[],
-  dtypes: readonly [string, string],
-  context: number,
-): boolean {
-  const interval = (dtype: string) => {
-    const c = cells.find((r) => r.dtype === dtype && r.use_cache && r.context_tokens === context);
-    const mean = c?.decode_tokens_per_s_mean ?? null;
-    const half = c?.decode_tokens_per_s_ci95 ?? null;
-    return mean === null || half === null ? null : [mean - half, mean + half] as const;
-  };
-  const a = interval(dtypes[0]);
-  const b = interval(dtypes[1]);
-  if (a === null || b === null) return true;
-  return a[0] <= b[1] && b[0] <= a[1];
-}
-
 /** The answer to "is 4-bit worth it?", one word the prose and the JSON share. */
 export type FourBitVerdict =
   | "yes"
@@ -128,42 +85,51 @@ export interface FourBitInputs {
   budgetPct: number;
   /** 4-bit ÷ reference decode speed at a shared context; null when none is shared. */
   speedRatio: number | null;
-  /** Whether their CI95 intervals overlap there. */
-  overlap: boolean;
-  /** Reference ÷ 4-bit peak memory; null when not compared. */
+  /** The paired comparison's verdict there (lib/analysis `compare`). */
+  speedVerdict: SpeedVerdict;
+  /** Reference ÷ 4-bit peak memory (median over rounds); null when not compared. */
   memoryRatio: number | null;
+  /** Whether 4-bit's smaller peak is established over rounds (lib/analysis `memoryLess`). */
+  memoryEstablished: boolean;
   /** The setup's weights. */
   weights: WeightsOrigin;
 }
 
 /**
  * The 4-bit verdict and its reason: `undecided` for random weights or without the numbers, `no`
- * over the ΔPPL budget, `within_noise` when the speeds cannot be told apart, else by speed and
- * memory.
+ * when the ΔPPL is not within budget (`withinPplBudget`: strictly under it), `within_noise` when
+ * the paired comparison does not establish a difference, else by speed and memory; a memory
+ * advantage counts only when established over rounds.
  *
- * @param inputs Quality, speed, noise and memory.
+ * @param inputs Quality, speed verdict and memory.
  * @returns The verdict and a one-line reason.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { fourBitVerdict } from "./verdicts.ts";
- * const base = { deltaPplPct: 0.8, budgetPct: 5, speedRatio: 1.1, overlap: true, memoryRatio: 1, weights: "trained" as const };
+ * const base = { deltaPplPct: 0.8, budgetPct: 5, speedRatio: 1.3, speedVerdict: "not established" as const,
+ *   memoryRatio: 1, memoryEstablished: false, weights: "trained" as const };
  * assert.equal(fourBitVerdict(base).verdict, "within_noise");
- * assert.equal(fourBitVerdict({ ...base, overlap: false }).verdict, "yes");
+ * assert.equal(fourBitVerdict({ ...base, speedVerdict: "faster" }).verdict, "yes");
+ * assert.equal(fourBitVerdict({ ...base, deltaPplPct: 5 }).verdict, "no");
  * assert.equal(fourBitVerdict({ ...base, weights: "random" }).verdict, "undecided");
  * ```
  */
 export function fourBitVerdict(inputs: FourBitInputs): { verdict: FourBitVerdict; reason: string } {
   const { deltaPplPct: delta, budgetPct: budget, speedRatio: speed } = inputs;
   if (inputs.weights === "random") return { verdict: "undecided", reason: RANDOM_WEIGHTS_REASON };
-  if (delta === null) {
+  const within = withinPplBudget(delta, budget);
+  if (within === null) {
     return {
       verdict: "undecided",
       reason: "no perplexity measurement: the quality cost is unknown",
     };
   }
-  if (delta >= budget) {
-    return { verdict: "no", reason: `ΔPPL ${round(delta, 2)} % is over the ${budget} % budget` };
+  if (!within) {
+    return {
+      verdict: "no",
+      reason: `ΔPPL ${round(delta, 2)} % is not under the ${budget} % budget`,
+    };
   }
   if (speed === null) {
     return {
@@ -172,19 +138,21 @@ export function fourBitVerdict(inputs: FourBitInputs): { verdict: FourBitVerdict
         "within the ΔPPL budget, but not measured at the same longest context as the reference",
     };
   }
-  if (inputs.overlap) {
+  if (inputs.speedVerdict === "not established") {
     return {
       verdict: "within_noise",
-      reason: `within the ΔPPL budget, but the 95 % intervals of the two decode speeds overlap ` +
-        `(${round(speed, 2)}× cannot be told from 1× with these runs)`,
+      reason: `within the ΔPPL budget, but the paired comparison over rounds does not establish ` +
+        `a speed difference (${round(speed, 2)}×)`,
     };
   }
-  if (speed < 1) {
-    return inputs.memoryRatio !== null && inputs.memoryRatio > 1
+  if (inputs.speedVerdict === "slower") {
+    return inputs.memoryEstablished && inputs.memoryRatio !== null && inputs.memoryRatio > 1
       ? { verdict: "only_for_memory", reason: "within budget and smaller, but decodes slower" }
       : {
         verdict: "not_on_this_device",
-        reason: "within budget, but decodes slower and is not smaller",
+        reason: inputs.memoryRatio !== null && inputs.memoryRatio > 1
+          ? "within budget, but decodes slower, and a smaller peak is not established over rounds"
+          : "within budget, but decodes slower and is not smaller",
       };
   }
   return { verdict: "yes", reason: `within budget and ${round(speed, 2)}× faster` };

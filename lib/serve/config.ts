@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { readDotenv } from "../_dotenv.ts";
+import type { ChatTemplates } from "./chat_template.ts";
 import { DEFAULT_HISTORY_PATH, REPO_ROOT } from "../history/record.ts";
 
 export { parseDotenv } from "../_dotenv.ts";
@@ -34,6 +35,8 @@ export interface ServeConfig {
   allowRemote: boolean;
   /** Bearer token every request must carry; `null` = none (loopback only). */
   token: string | null;
+  /** Chat templates given with `--chat-template` (chat_template.ts). @default none */
+  chatTemplates?: ChatTemplates;
 }
 
 /** Each setting's flag, environment variable and default. */

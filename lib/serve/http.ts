@@ -84,7 +84,7 @@ export function json(body: unknown, init: ResponseInit = {}): Response {
  * @param request The request.
  * @param limit Byte limit. @default MAX_BODY_BYTES
  * @returns The object.
- * @throws {HttpError} 400 (`param: body`) when too large, not JSON or not an object.
+ * @throws {HttpError} 413 (`param: body`) when too large; 400 when not JSON or not an object.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -133,7 +133,7 @@ export async function readJsonObject(
 
 function tooLarge(limit: number, size: number): HttpError {
   return new HttpError(
-    400,
+    413,
     `the request body is larger than ${limit} bytes (got at least ${size})`,
     "body",
     "body_too_large",

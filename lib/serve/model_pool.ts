@@ -1,5 +1,6 @@
 /**
- * Models loaded for the OpenAI-compatible routes, and greedy token streaming on them. A model is
+ * Models loaded for the OpenAI-compatible routes, and token streaming on them (greedy or sampled,
+ * with log-probabilities and the prompt scored on request). A model is
  * loaded on first request (presets are built on first use) and kept; requests on one model take
  * turns step by step (a lock around each graph run), so concurrent streams interleave token by
  * token instead of waiting for each other's whole answer.
@@ -10,6 +11,12 @@ import * as ort from "onnxruntime-node";
 import type { Dtype } from "../dtypes.ts";
 import { type DecoderModel, loadDecoder } from "../engine/decoder.ts";
 import { resolveModel } from "../engine/resolve.ts";
+import {
+  greedyPick,
+  rowLogprobs,
+  type TokenLogprob,
+  type TokenPicker,
+} from "../engine/sampling.ts";
 import { filledInt64, int64Tensor, positionIds, toFloat32 } from "../runtime/tensors.ts";
 
 /** A loaded model and the lock its requests share. */
@@ -99,34 +106,61 @@ async function load(ref: string, dtype: Dtype): Promise<PooledModel> {
 
 /** Options of {@linkcode streamTokens}. */
 export interface StreamOptions {
-  /** Most new tokens. */
+  /** Most new tokens (0: score the prompt only, with `echo`). */
   maxTokens: number;
   /** Stop at an end-of-sequence token (not emitted). @default true */
   stopAtEos?: boolean;
   /** Aborts generation (the client went away). */
   signal?: AbortSignal;
+  /** Picks each token (sampling.ts `createSampler`). @default greedy */
+  pick?: TokenPicker;
+  /** Log-probabilities: `null` none, else the chosen token's and this many top ones. @default null */
+  logprobs?: number | null;
+  /** First yield the prompt's tokens, scored (the first one has no score). @default false */
+  echo?: boolean;
+}
+
+/** One token of a stream. */
+export interface StreamedToken {
+  /** Token id. */
+  id: number;
+  /** Whether it is a prompt token (echo). */
+  prompt: boolean;
+  /** Its log-probability under the model's raw logits; `null` without `logprobs` and for the first prompt token. */
+  logprob: number | null;
+  /** The most likely tokens at its position (`logprobs` of them), most likely first. */
+  top: TokenLogprob[];
 }
 
 /**
- * Greedy generation with the KV cache, one token at a time.
+ * Generation with the KV cache, one token at a time: greedy, or sampled with `options.pick`.
  *
  * @param pooled A pooled model.
  * @param promptIds Prompt token ids.
- * @param options Token budget, EOS handling, abort signal.
- * @returns The ids as they are made; `return` value says why it stopped.
+ * @param options Token budget, EOS handling, sampler, log-probabilities, echo, abort signal.
+ * @returns The tokens as they are made; `return` value says why it stopped.
  */
 export async function* streamTokens(
   pooled: PooledModel,
   promptIds: readonly number[],
   options: StreamOptions,
-): AsyncGenerator<number, "stop" | "length" | "aborted"> {
+): AsyncGenerator<StreamedToken, "stop" | "length" | "aborted"> {
   const { model } = pooled;
   const eos = new Set(model.config.eosTokenIds);
   const stopAtEos = options.stopAtEos ?? true;
+  const pick = options.pick ?? greedyPick;
+  const top = options.logprobs ?? null;
+  const echo = options.echo ?? false;
   let past: ort.Tensor[] = [];
   let length = promptIds.length;
+  const choose = (row: Float32Array, prompt: boolean, id = pick(row)): StreamedToken => {
+    if (top === null) return { id, prompt, logprob: null, top: [] };
+    const scored = rowLogprobs(row, id, top);
+    return { id, prompt, logprob: scored.logprob, top: scored.top };
+  };
   pooled.active++;
   try {
+    const echoed: StreamedToken[] = [];
     let next = await pooled.exclusive(async () => {
       const out = await model.step(
         int64Tensor([promptIds]),
@@ -134,16 +168,29 @@ export async function* streamTokens(
         positionIds(1, length, 0),
         null,
         true,
+        echo && top !== null, // every position's logits only when the prompt is scored
       );
       past = out.present;
-      return lastArgmax(out.logits);
+      const rows = logitRows(out.logits);
+      if (echo) {
+        echoed.push({ id: promptIds[0]!, prompt: true, logprob: null, top: [] });
+        for (let i = 1; i < promptIds.length; i++) {
+          echoed.push(
+            top === null
+              ? { id: promptIds[i]!, prompt: true, logprob: null, top: [] }
+              : choose(rows.at(i - 1), true, promptIds[i]!),
+          );
+        }
+      }
+      return choose(rows.at(rows.count - 1), false);
     });
+    yield* echoed;
     for (let made = 0; made < options.maxTokens; made++) {
       if (options.signal?.aborted) return "aborted";
-      if (stopAtEos && eos.has(next)) return "stop";
+      if (stopAtEos && eos.has(next.id)) return "stop";
       yield next;
       if (made + 1 === options.maxTokens) break;
-      const id = next;
+      const id = next.id;
       next = await pooled.exclusive(async () => {
         const out = await model.step(
           new ort.Tensor("int64", BigInt64Array.of(BigInt(id)), [1, 1]),
@@ -154,7 +201,8 @@ export async function* streamTokens(
         );
         for (const t of past) t.dispose();
         past = out.present;
-        return lastArgmax(out.logits);
+        const rows = logitRows(out.logits);
+        return choose(rows.at(rows.count - 1), false);
       });
       length++;
     }
@@ -165,22 +213,16 @@ export async function* streamTokens(
   }
 }
 
-/** Greedy id at the last position of `[1, seq, vocab]` logits (ties: lowest id). */
-function lastArgmax(logits: ort.Tensor): number {
+/** The rows of `[1, seq, vocab]` logits as float32 views (the tensor is released). */
+function logitRows(logits: ort.Tensor): { count: number; at(i: number): Float32Array } {
   try {
     const values = toFloat32(logits);
     const vocab = logits.dims[logits.dims.length - 1]!;
-    const start = values.length - vocab;
-    let best = 0;
-    let bestValue = -Infinity;
-    for (let v = 0; v < vocab; v++) {
-      if (values[start + v]! > bestValue) {
-        bestValue = values[start + v]!;
-        best = v;
-      }
-    }
-    if (!(bestValue > -Infinity)) throw new RangeError("Invalid logits: all NaN or -Infinity");
-    return best;
+    // A CPU tensor's dispose() drops its reference to the data; `values` keeps it alive.
+    return {
+      count: values.length / vocab,
+      at: (i) => values.subarray(i * vocab, (i + 1) * vocab),
+    };
   } finally {
     logits.dispose();
   }

@@ -24,8 +24,15 @@ export interface ModelInfo {
   dtypes: Dtype[];
   /** Whether its files are already on disk (a preset not yet built is built on first use). */
   cached: boolean;
-  /** Longest sequence, tokens (`max_position_embeddings`), or `null` when unknown. */
+  /** Longest sequence the graph takes, tokens (`max_position_embeddings`), or `null` when unknown. */
   max_positions: number | null;
+  /**
+   * Longest sequence the OpenAI-compatible routes serve (prompt + completion), tokens: the
+   * context the model was trained for (a vendored checkpoint's own `max_position_embeddings`,
+   * even where its converted graph takes more positions for long-context benchmarks), else
+   * `max_positions`; `null` when unknown.
+   */
+  context_length: number | null;
   /** Parameters, when known. */
   parameters: number | null;
   /** Local directory, when on disk. */
@@ -57,6 +64,7 @@ export interface ListModelsOptions {
  * // the vendored trained checkpoint is offered under the sweep's reference, converted on first use
  * const vendored = models.find((m) => m.id === "models/wikitext-llama");
  * assert(vendored && vendored.source === "vendored" && vendored.dtypes.includes("q4gptq"));
+ * assert.equal(vendored.context_length, 2048); // trained context; the graph takes more positions
  * ```
  */
 export function listModels(options: ListModelsOptions = {}): ModelInfo[] {
@@ -72,13 +80,15 @@ export function listModels(options: ListModelsOptions = {}): ModelInfo[] {
       dtypes: union(DEFAULT_DTYPES, built ? localDtypes(dir) : []),
       cached: built,
       max_positions: config.max_position_embeddings,
+      context_length: config.max_position_embeddings,
       parameters: parameterCount(config),
       dir: built ? dir : null,
     });
     seen.add(dir);
   }
   for (const dir of subdirs(cache)) {
-    if (seen.has(dir) || !isModelDir(dir)) continue;
+    // import-*: the conversions of vendored checkpoints, offered under the checkpoint's own id
+    if (seen.has(dir) || basename(dir).startsWith("import-") || !isModelDir(dir)) continue;
     const m = /^(.+)-s(\d+)$/.exec(basename(dir));
     const preset = m && PRESETS[m[1]!] ? `preset:${m[1]}@${m[2]}` : null;
     out.push(local(preset ?? dir, "cache", dir, preset ? DEFAULT_DTYPES : []));
@@ -116,7 +126,12 @@ export function findModel(models: readonly ModelInfo[], id: string): ModelInfo |
   return models.find((m) => m.id === id);
 }
 
-function local(id: string, source: ModelInfo["source"], dir: string, extra: readonly Dtype[]) {
+function local(
+  id: string,
+  source: ModelInfo["source"],
+  dir: string,
+  extra: readonly Dtype[],
+): ModelInfo {
   let maxPositions: number | null = null;
   try {
     const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
@@ -130,6 +145,7 @@ function local(id: string, source: ModelInfo["source"], dir: string, extra: read
     dtypes: union(extra, localDtypes(dir)),
     cached: true,
     max_positions: maxPositions,
+    context_length: maxPositions,
     parameters: null,
     dir,
   };
@@ -143,6 +159,7 @@ function checkpoint(id: string, dir: string): ModelInfo {
     dtypes: [...CHECKPOINT_DTYPES],
     cached: false,
     max_positions: checkpointMaxPositions(dir),
+    context_length: trainedPositions(dir) ?? checkpointMaxPositions(dir),
     parameters: null,
     dir,
   };
@@ -150,6 +167,15 @@ function checkpoint(id: string, dir: string): ModelInfo {
 
 /** Every dtype the checkpoint importer and quantizer build (bf16 runs where the EP has kernels). */
 const CHECKPOINT_DTYPES: readonly Dtype[] = ["fp32", "fp16", "bf16", "q8", "q4", "q4f16", "q4gptq"];
+
+function trainedPositions(dir: string): number | null {
+  try {
+    const max = JSON.parse(Deno.readTextFileSync(join(dir, "config.json"))).max_position_embeddings;
+    return typeof max === "number" && max > 0 ? max : null;
+  } catch {
+    return null;
+  }
+}
 
 function union(a: readonly Dtype[], b: readonly Dtype[]): Dtype[] {
   return DTYPES.filter((d) => a.includes(d) || b.includes(d));

@@ -1,17 +1,27 @@
 /**
- * OpenAI-compatible routes: `GET /v1/models`, `POST /v1/completions` and
- * `POST /v1/chat/completions`, with `stream: true` as Server-Sent Events in OpenAI's wire format
- * (`data: {chunk}` lines, `stream_options.include_usage` adding a last chunk with empty
- * `choices` and the usage, then `data: [DONE]`). Decoding is greedy; `temperature` and `top_p`
- * are accepted and do not change it. The chat template is the model's own (tokenizer config).
- * A model id is a catalogue id (`preset:tiny`, fp32) or an id with a dtype (`preset:tiny:q4`).
- * `ignore_eos` (vLLM's extension) makes exactly `max_tokens` tokens, for load generators.
+ * OpenAI-compatible generation: `POST /v1/completions` and `POST /v1/chat/completions` (the model
+ * list is openai_models.ts), with `stream: true` as Server-Sent Events in OpenAI's wire
+ * format (`data: {chunk}` lines, `stream_options.include_usage` adding a last chunk with empty
+ * `choices` and the usage, then `data: [DONE]`).
+ *
+ * - Decoding: sampling with `temperature` (OpenAI's default 1; 0 is greedy), `top_p`, `top_k`
+ *   (vLLM's extension) and `seed` (the same seed gives the same text); `n` answers per prompt.
+ * - Log-probabilities: completions `logprobs` (0..5) with `echo` (the prompt scored, `max_tokens`
+ *   0 allowed), chat `logprobs` / `top_logprobs` (openai_logprobs.ts).
+ * - Chat templates: chat_template.ts (a model without one answers 400, saying so).
+ * - A model id is a catalogue id (`preset:tiny`, fp32) or an id with a dtype (`preset:tiny:q4`);
+ *   internal cache directories are not served. `ignore_eos` (vLLM's extension) makes exactly
+ *   `max_tokens` tokens, for load generators.
  *
  * @module
  */
-import { json, readJsonObject } from "./http.ts";
-import { type ModelPool, streamTokens } from "./model_pool.ts";
+import { createSampler } from "../engine/sampling.ts";
+import { chatPromptIds, type ChatTemplates, NO_CHAT_TEMPLATES } from "./chat_template.ts";
+import { HttpError, json, readJsonObject } from "./http.ts";
+import { type ModelPool, type StreamedToken, streamTokens } from "./model_pool.ts";
 import type { ModelInfo } from "./models.ts";
+import { chatLogprobs, legacyLogprobs } from "./openai_logprobs.ts";
+import { servedModels } from "./openai_models.ts";
 import { fail, type Kind, validateGeneration } from "./openai_request.ts";
 
 /** What the OpenAI routes need from the server. */
@@ -20,35 +30,8 @@ export interface OpenAiContext {
   models: () => ModelInfo[];
   /** Loaded models. */
   pool: ModelPool;
-}
-
-/**
- * `GET /v1/models`: every model and dtype, in OpenAI's list format.
- *
- * @param models The catalogue.
- * @returns The response.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { listOpenAiModels } from "./openai.ts";
- * import { listModels } from "./models.ts";
- * const list = await listOpenAiModels(listModels({ modelCache: Deno.makeTempDirSync() })).json();
- * assert.equal(list.object, "list");
- * assert(list.data.some((m: { id: string }) => m.id === "preset:tiny:q4"));
- * ```
- */
-export function listOpenAiModels(models: readonly ModelInfo[]): Response {
-  const created = Math.floor(Date.now() / 1000);
-  const data = models.flatMap((m) => [
-    { id: m.id, object: "model", created, owned_by: "turbo-inference" },
-    ...m.dtypes.map((d) => ({
-      id: `${m.id}:${d}`,
-      object: "model",
-      created,
-      owned_by: "turbo-inference",
-    })),
-  ]);
-  return json({ object: "list", data });
+  /** Chat templates given to the server. @default none */
+  chatTemplates?: ChatTemplates;
 }
 
 /**
@@ -69,100 +52,175 @@ export async function handleGeneration(
   request: Request,
   context: OpenAiContext,
 ): Promise<Response> {
-  const g = validateGeneration(kind, await readJsonObject(request), context.models());
-  const pooled = await context.pool.get(g.model.id, g.dtype);
+  const g = validateGeneration(kind, await readJsonObject(request), servedModels(context.models()));
+  // A Hub-cache model loads from its directory: resolving its Hub id would ask the Hub.
+  const ref = g.model.source === "hub-cache" && g.model.dir ? g.model.dir : g.model.id;
+  const pooled = await context.pool.get(ref, g.dtype);
   const tokenizer = pooled.model.resolved.tokenizer;
-  const promptIds = kind === "chat"
-    ? Array.from(
-      tokenizer.apply_chat_template(g.messages!, {
-        add_generation_prompt: true,
-        tokenize: true,
-        return_tensor: false,
-        return_dict: false,
-      }) as unknown as ArrayLike<number>,
-      Number,
-    )
-    : typeof g.prompt === "string"
-    ? Array.from(tokenizer.encode(g.prompt), Number)
-    : g.prompt!;
-  const positions = pooled.model.config.maxPositions;
-  if (promptIds.length + g.maxTokens > positions) {
-    fail(
-      `This model's maximum context length is ${positions} tokens; the prompt has ${promptIds.length} and '${
-        kind === "chat" ? "max_tokens" : "max_tokens"
-      }' asks for ${g.maxTokens} more`,
-      "max_tokens",
+  const prompts = kind === "chat"
+    ? [{
+      ids: chatPromptIds(
+        g.model.id,
+        tokenizer,
+        g.messages!,
+        context.chatTemplates ?? NO_CHAT_TEMPLATES,
+      ),
+      text: "",
+    }]
+    : g.prompts!.map((p) =>
+      typeof p === "string"
+        ? { ids: Array.from(tokenizer.encode(p), Number), text: p }
+        : { ids: p, text: tokenizer.decode(p, { skip_special_tokens: false }) }
     );
+  const limit = Math.min(
+    g.model.context_length ?? Infinity,
+    pooled.model.config.maxPositions,
+  );
+  if (g.maxTokensDefault) {
+    // no max_tokens given: at most the default, and what the context leaves (as vLLM does)
+    const longest = Math.max(...prompts.map((p) => p.ids.length));
+    g.maxTokens = Math.max(1, Math.min(g.maxTokens, limit - longest));
   }
-  for (const id of promptIds) {
-    if (id >= pooled.model.vocabSize) {
-      fail(`'prompt' has token id ${id} >= vocabulary size`, "prompt");
+  for (const { ids } of prompts) {
+    if (ids.length + g.maxTokens > limit) {
+      throw new HttpError(
+        400,
+        `This model's maximum context length is ${limit} tokens. However, you requested ${
+          ids.length + g.maxTokens
+        } tokens (${ids.length} in the ${
+          kind === "chat" ? "messages" : "prompt"
+        }, ${g.maxTokens} in the completion). Please reduce the length of the ${
+          kind === "chat" ? "messages" : "prompt"
+        } or 'max_tokens'.`,
+        "max_tokens",
+        "context_length_exceeded",
+      );
+    }
+  }
+  for (const { ids: promptIds } of prompts) {
+    for (const id of promptIds) {
+      if (id >= pooled.model.vocabSize) {
+        fail(`'prompt' has token id ${id} >= vocabulary size`, "prompt");
+      }
     }
   }
   const created = Math.floor(Date.now() / 1000);
   const abort = new AbortController();
-  const tokens = streamTokens(pooled, promptIds, {
-    maxTokens: g.maxTokens,
-    stopAtEos: !g.ignoreEos,
-    signal: abort.signal,
-  });
-  const decode = (ids: number[]) => tokenizer.decode(ids, { skip_special_tokens: true });
+  const decode = (ids: number[]) =>
+    ids.length === 0 ? "" : tokenizer.decode(ids, { skip_special_tokens: true });
+  const pieces = new Map<number, string>();
+  const tokenText = (id: number) => {
+    let text = pieces.get(id);
+    if (text === undefined) {
+      text = tokenizer.decode([id], { skip_special_tokens: false });
+      pieces.set(id, text);
+    }
+    return text;
+  };
   const holdBack = Math.max(0, ...g.stop.map((s) => s.length - 1));
+  const promptTokens = prompts.reduce((sum, p) => sum + p.ids.length, 0);
   const usage = (completion: number) => ({
-    prompt_tokens: promptIds.length,
+    prompt_tokens: promptTokens,
     completion_tokens: completion,
-    total_tokens: promptIds.length + completion,
+    total_tokens: promptTokens + completion,
   });
+  const echo = kind === "completion" && g.echo;
 
-  /** Runs generation, calling `emit` with each new piece of text; returns the finish reason. */
-  const run = async (emit: (text: string) => void) => {
+  /** A piece of an answer: its text and the tokens it carries (for `logprobs`). */
+  type Piece = { text: string; tokens: StreamedToken[] };
+  /** Runs one answer, calling `emit` with each new piece; returns the finish reason. */
+  const run = async (index: number, emit: (piece: Piece) => void) => {
+    const prompt = prompts[Math.floor(index / g.n)]!;
+    const tokens = streamTokens(pooled, prompt.ids, {
+      maxTokens: g.maxTokens,
+      stopAtEos: !g.ignoreEos,
+      signal: abort.signal,
+      pick: createSampler({
+        ...g.sampling,
+        seed: g.sampling.seed === null ? null : (g.sampling.seed + index) >>> 0,
+      }),
+      logprobs: g.logprobs,
+      echo,
+    });
     const ids: number[] = [];
+    let pending: StreamedToken[] = [];
     let sent = 0;
     let finish: "stop" | "length" = "length";
-    while (true) {
-      const step = await tokens.next();
-      if (step.done) {
-        finish = step.value === "stop" ? "stop" : "length";
-        break;
+    const send = (text: string) => {
+      emit({ text, tokens: pending });
+      pending = [];
+    };
+    try {
+      while (true) {
+        const step = await tokens.next();
+        if (step.done) {
+          finish = step.value === "stop" ? "stop" : "length";
+          break;
+        }
+        if (step.value.prompt) {
+          pending.push(step.value);
+          if (pending.length === prompt.ids.length) send(prompt.text);
+          continue;
+        }
+        pending.push(step.value);
+        ids.push(step.value.id);
+        const text = decode(ids);
+        const hit = firstStop(text, g.stop);
+        if (hit >= 0) {
+          send(hit > sent ? text.slice(sent, hit) : "");
+          return { finish: "stop" as const, completion: ids.length };
+        }
+        const safe = text.endsWith("\uFFFD") ? text.length - 1 : text.length - holdBack;
+        if (safe > sent) {
+          send(text.slice(sent, safe));
+          sent = safe;
+        }
       }
-      ids.push(step.value);
       const text = decode(ids);
-      const hit = firstStop(text, g.stop);
-      if (hit >= 0) {
-        if (hit > sent) emit(text.slice(sent, hit));
-        await tokens.return("stop");
-        return { finish: "stop" as const, completion: ids.length };
-      }
-      const safe = text.endsWith("\uFFFD") ? text.length - 1 : text.length - holdBack;
-      if (safe > sent) {
-        emit(text.slice(sent, safe));
-        sent = safe;
-      }
+      if (text.length > sent || pending.length > 0) send(text.slice(sent));
+      return { finish, completion: ids.length };
+    } finally {
+      await tokens.return("stop");
     }
-    const text = decode(ids);
-    if (text.length > sent) emit(text.slice(sent));
-    return { finish, completion: ids.length };
   };
+  const choices = Array.from({ length: prompts.length * g.n }, (_, i) => i);
+  const logprobsOf = (tokens: StreamedToken[], offset: { at: number }) =>
+    g.logprobs === null
+      ? null
+      : kind === "chat"
+      ? chatLogprobs(tokens, tokenText)
+      : legacyLogprobs(tokens, tokenText, offset);
+  const startOffset = (index: number) => ({
+    at: echo ? 0 : prompts[Math.floor(index / g.n)]!.text.length,
+  });
 
   if (!g.stream) {
-    let text = "";
-    const { finish, completion } = await run((piece) => text += piece);
-    const choice = kind === "chat"
-      ? {
-        index: 0,
-        message: { role: "assistant", content: text, refusal: null },
-        logprobs: null,
-        finish_reason: finish,
-      }
-      : { text, index: 0, logprobs: null, finish_reason: finish };
+    const answers = await Promise.all(choices.map(async (index) => {
+      let text = "";
+      const tokens: StreamedToken[] = [];
+      const { finish, completion } = await run(index, (piece) => {
+        text += piece.text;
+        tokens.push(...piece.tokens);
+      });
+      const logprobs = logprobsOf(tokens, startOffset(index));
+      const choice = kind === "chat"
+        ? {
+          index,
+          message: { role: "assistant", content: text, refusal: null },
+          logprobs,
+          finish_reason: finish,
+        }
+        : { text, index, logprobs, finish_reason: finish };
+      return { choice, completion };
+    }));
     return json({
       id: g.id,
       object: kind === "chat" ? "chat.completion" : "text_completion",
       created,
       model: g.modelField,
       system_fingerprint: null,
-      choices: [choice],
-      usage: usage(completion),
+      choices: answers.map((a) => a.choice),
+      usage: usage(answers.reduce((sum, a) => sum + a.completion, 0)),
     });
   }
 
@@ -178,33 +236,49 @@ export async function handleGeneration(
     ...(g.includeUsage ? { usage: null } : {}),
     ...extra,
   });
-  const choice = (content: string | null, finish: string | null) =>
+  const choice = (
+    index: number,
+    content: string | null,
+    finish: string | null,
+    logprobs: unknown,
+  ) =>
     kind === "chat"
       ? {
-        index: 0,
+        index,
         delta: content === null ? {} : { content },
-        logprobs: null,
+        logprobs,
         finish_reason: finish,
       }
-      : { text: content ?? "", index: 0, logprobs: null, finish_reason: finish };
+      : { text: content ?? "", index, logprobs, finish_reason: finish };
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (data: unknown) =>
         controller.enqueue(encoder.encode(`data: ${JSON.stringify(data)}\n\n`));
       (async () => {
         try {
-          if (kind === "chat") {
-            send(chunk([{
-              index: 0,
-              delta: { role: "assistant", content: "", refusal: null },
-              logprobs: null,
-              finish_reason: null,
-            }]));
-          }
-          const { finish, completion } = await run((piece) => send(chunk([choice(piece, null)])));
+          const made = await Promise.all(choices.map(async (index) => {
+            if (kind === "chat") {
+              send(chunk([{
+                index,
+                delta: { role: "assistant", content: "", refusal: null },
+                logprobs: null,
+                finish_reason: null,
+              }]));
+            }
+            const offset = startOffset(index);
+            const { finish, completion } = await run(index, (piece) => {
+              if (abort.signal.aborted) return;
+              send(chunk([choice(index, piece.text, null, logprobsOf(piece.tokens, offset))]));
+            });
+            if (!abort.signal.aborted) {
+              send(chunk([choice(index, kind === "chat" ? null : "", finish, null)]));
+            }
+            return completion;
+          }));
           if (abort.signal.aborted) return;
-          send(chunk([choice(kind === "chat" ? null : "", finish)]));
-          if (g.includeUsage) send(chunk([], { usage: usage(completion) }));
+          if (g.includeUsage) {
+            send(chunk([], { usage: usage(made.reduce((sum, c) => sum + c, 0)) }));
+          }
           controller.enqueue(encoder.encode("data: [DONE]\n\n"));
           controller.close();
         } catch (error) {

@@ -1,13 +1,24 @@
 /**
  * Validation of OpenAI-compatible requests (`/v1/completions`, `/v1/chat/completions`): the
- * fields OpenAI's API accepts, the values this server supports (greedy, one answer), and the
- * model id (`REF` or `REF:DTYPE`). Anything else is a 400 naming the parameter.
+ * fields OpenAI's API accepts, the values this server honours (sampling, `n` answers, log-probs,
+ * echo), and the model id (`REF` or `REF:DTYPE`). Anything else, and any parameter the server
+ * would not honour, is a 400 naming the parameter; an unknown model is a 404 `model_not_found`.
  *
  * @module
  */
 import { type Dtype, isDtype } from "../dtypes.ts";
 import { HttpError } from "./http.ts";
 import { findModel, type ModelInfo } from "./models.ts";
+import {
+  chatLogprobs,
+  chatMessages,
+  completionLogprobs,
+  completionPrompts,
+  fail,
+  MAX_N,
+} from "./openai_fields.ts";
+
+export { fail, MAX_N, MAX_PROMPTS } from "./openai_fields.ts";
 
 /** Which route. */
 export type Kind = "completion" | "chat";
@@ -29,6 +40,7 @@ const COMMON = [
   "logit_bias",
   "logprobs",
   "ignore_eos",
+  "top_k",
 ];
 const ACCEPTED: Record<Kind, ReadonlySet<string>> = {
   completion: new Set([...COMMON, "prompt", "echo", "best_of", "suffix"]),
@@ -52,7 +64,8 @@ const ACCEPTED: Record<Kind, ReadonlySet<string>> = {
  * @param id `REF` (fp32, else the model's first dtype) or `REF:DTYPE`.
  * @param models The catalogue.
  * @returns The model and dtype.
- * @throws {HttpError} 400 naming `model` when unknown or the dtype is not available.
+ * @throws {HttpError} 404 `model_not_found` when unknown; 400 naming `model` when the dtype is not
+ * available.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -60,7 +73,7 @@ const ACCEPTED: Record<Kind, ReadonlySet<string>> = {
  * import { listModels } from "./models.ts";
  * const models = listModels({ modelCache: Deno.makeTempDirSync() });
  * assert.deepEqual(servedModel("preset:tiny:q4", models).dtype, "q4");
- * assert.throws(() => servedModel("gpt-4", models), /'model' is unknown/);
+ * assert.throws(() => servedModel("gpt-4", models), { status: 404, code: "model_not_found" });
  * ```
  */
 export function servedModel(
@@ -75,7 +88,7 @@ export function servedModel(
   const model = findModel(models, ref);
   if (!model) {
     throw new HttpError(
-      400,
+      404,
       `'model' is unknown: '${id}' (GET /v1/models lists the models)`,
       "model",
       "model_not_found",
@@ -100,22 +113,24 @@ export interface Generation {
   model: ModelInfo;
   dtype: Dtype;
   maxTokens: number;
+  /** Whether `maxTokens` is the chat default (then cut to what the context leaves). */
+  maxTokensDefault: boolean;
   stream: boolean;
   includeUsage: boolean;
   stop: string[];
   ignoreEos: boolean;
-  prompt: string | number[] | null;
+  /** Completions: the prompts (one per `prompt` entry), text or token ids. */
+  prompts: (string | number[])[] | null;
+  /** Chat: the conversation. */
   messages: { role: string; content: string }[] | null;
-}
-
-/**
- * Throws a 400 naming the parameter.
- *
- * @param message One line.
- * @param param The field at fault.
- */
-export function fail(message: string, param: string): never {
-  throw new HttpError(400, message, param);
+  /** Answers per prompt. */
+  n: number;
+  /** Completions: prepend the prompt (and score it with `logprobs`). */
+  echo: boolean;
+  /** `null`: no log-probabilities; else the top-k count each token lists (0 = the token's only). */
+  logprobs: number | null;
+  /** Sampling: temperature (0 greedy), top-p, top-k, seed. */
+  sampling: { temperature: number; topP: number; topK: number; seed: number | null };
 }
 
 /**
@@ -156,22 +171,41 @@ export function validateGeneration(
   };
   optionalNumber("temperature", 0, 2);
   optionalNumber("top_p", 0, 1);
+  if (body.top_p === 0) fail("'top_p' must be greater than 0", "top_p");
+  if (
+    body.top_k !== undefined && body.top_k !== null &&
+    !(Number.isInteger(body.top_k) && (body.top_k as number) >= -1)
+  ) {
+    fail(
+      `'top_k' must be an integer >= -1 (-1 or 0: all tokens), got ${JSON.stringify(body.top_k)}`,
+      "top_k",
+    );
+  }
   for (const key of ["presence_penalty", "frequency_penalty"]) {
     optionalNumber(key, -2, 2);
-    if (body[key]) fail(`'${key}' is not supported (greedy decoding); use 0`, key);
+    if (body[key]) fail(`'${key}' is not supported by this server; use 0`, key);
   }
-  if (body.n !== undefined && body.n !== null && body.n !== 1) {
-    fail(`'n' must be 1 (greedy decoding gives one answer), got ${JSON.stringify(body.n)}`, "n");
+  const n = body.n ?? 1;
+  if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_N) {
+    fail(`'n' must be an integer in 1..${MAX_N}, got ${JSON.stringify(body.n)}`, "n");
   }
-  if (body.best_of !== undefined && body.best_of !== null && body.best_of !== 1) {
-    fail("'best_of' must be 1", "best_of");
+  if (body.best_of !== undefined && body.best_of !== null && body.best_of !== n) {
+    fail("'best_of' is not supported by this server (leave it out, or equal to 'n')", "best_of");
   }
-  for (const key of ["echo", "logprobs", "top_logprobs", "suffix", "tools", "tool_choice"]) {
+  for (const key of ["suffix", "tools", "tool_choice"]) {
     const v = body[key];
     const off = v === undefined || v === null || v === false ||
       (key === "tool_choice" && v === "none") || (Array.isArray(v) && v.length === 0);
     if (!off) fail(`'${key}' is not supported by this server`, key);
   }
+  const logprobs = kind === "completion" ? completionLogprobs(body) : chatLogprobs(body);
+  if (kind === "chat" && body.echo !== undefined) {
+    fail("Unrecognized request argument supplied: echo", "echo");
+  }
+  if (body.echo !== undefined && body.echo !== null && typeof body.echo !== "boolean") {
+    fail(`'echo' must be true or false, got ${JSON.stringify(body.echo)}`, "echo");
+  }
+  const echo = body.echo === true;
   if (body.logit_bias && Object.keys(body.logit_bias as object).length > 0) {
     fail("'logit_bias' is not supported by this server", "logit_bias");
   }
@@ -188,6 +222,9 @@ export function validateGeneration(
     if (body[key] !== undefined && body[key] !== null && typeof body[key] !== "boolean") {
       fail(`'${key}' must be true or false, got ${JSON.stringify(body[key])}`, key);
     }
+  }
+  if (body.store === true) {
+    fail("'store' is not supported by this server (nothing is stored)", "store");
   }
   const stream = body.stream === true;
   let includeUsage = false;
@@ -214,8 +251,13 @@ export function validateGeneration(
   let maxTokens: number;
   if (rawMax === null) {
     maxTokens = Math.min(256, model.max_positions ?? 256);
-  } else if (typeof rawMax !== "number" || !Number.isInteger(rawMax) || rawMax < 1) {
-    fail(`'${maxKey}' must be a positive integer, got ${JSON.stringify(rawMax)}`, maxKey);
+  } else if (typeof rawMax !== "number" || !Number.isInteger(rawMax) || rawMax < (echo ? 0 : 1)) {
+    fail(
+      `'${maxKey}' must be a positive integer${echo ? " (or 0 with echo)" : ""}, got ${
+        JSON.stringify(rawMax)
+      }`,
+      maxKey,
+    );
   } else {
     maxTokens = rawMax;
   }
@@ -233,60 +275,33 @@ export function validateGeneration(
     model,
     dtype,
     maxTokens,
+    maxTokensDefault: rawMax === null,
     stream,
     includeUsage,
     stop,
     ignoreEos: body.ignore_eos === true,
+    n: n as number,
+    echo,
+    logprobs,
+    sampling: {
+      temperature: (body.temperature as number | null | undefined) ?? 1,
+      topP: (body.top_p as number | null | undefined) ?? 1,
+      topK: Math.max(0, (body.top_k as number | null | undefined) ?? 0),
+      seed: (body.seed as number | null | undefined) ?? null,
+    },
   };
   if (kind === "completion") {
     return {
       ...base,
       id: `cmpl-${crypto.randomUUID().replaceAll("-", "")}`,
-      prompt: completionPrompt(body.prompt),
+      prompts: completionPrompts(body.prompt),
       messages: null,
     };
   }
   return {
     ...base,
     id: `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`,
-    prompt: null,
+    prompts: null,
     messages: chatMessages(body.messages),
   };
-}
-
-function completionPrompt(prompt: unknown): string | number[] {
-  const one = Array.isArray(prompt) && prompt.length === 1 ? prompt[0] : prompt;
-  if (typeof one === "string" && one.length > 0) return one;
-  if (Array.isArray(one) && one.length > 0 && one.every((t) => Number.isInteger(t) && t >= 0)) {
-    return one as number[];
-  }
-  return fail(
-    "'prompt' must be a non-empty string or token-id array (one prompt per request)",
-    "prompt",
-  );
-}
-
-function chatMessages(messages: unknown): { role: string; content: string }[] {
-  if (!Array.isArray(messages) || messages.length === 0) {
-    fail("'messages' must be a non-empty array", "messages");
-  }
-  return messages.map((m, i) => {
-    const field = `messages[${i}]`;
-    if (typeof m !== "object" || m === null) fail(`'${field}' must be an object`, field);
-    const { role, content } = m as { role?: unknown; content?: unknown };
-    if (!["system", "developer", "user", "assistant"].includes(role as string)) {
-      fail(`'${field}.role' must be system, developer, user or assistant`, `${field}.role`);
-    }
-    let text: string;
-    if (typeof content === "string") text = content;
-    else if (Array.isArray(content)) {
-      text = content.map((part, j) => {
-        if (part?.type !== "text" || typeof part.text !== "string") {
-          fail(`'${field}.content[${j}]' must be a text part`, `${field}.content[${j}]`);
-        }
-        return part.text as string;
-      }).join("");
-    } else fail(`'${field}.content' must be a string or text parts`, `${field}.content`);
-    return { role: role === "developer" ? "system" : role as string, content: text };
-  });
 }

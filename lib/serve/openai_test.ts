@@ -15,6 +15,7 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
         model: "preset:tiny",
         messages,
         max_tokens: 8,
+        temperature: 0,
         stream: true,
         stream_options: { include_usage: true },
       });
@@ -42,6 +43,7 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
         model: "preset:tiny",
         messages,
         max_tokens: 8,
+        temperature: 0,
       });
       assert.equal(answer.object, "chat.completion");
       assert.equal(answer.choices[0]!.message.content, streamed);
@@ -74,9 +76,13 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
 
     await t.step("bad requests are 400 naming the parameter, as OpenAI's API answers", async () => {
       const cases: [Record<string, unknown>, string][] = [
-        [{ model: "gpt-9", messages }, "model"],
         [{ model: "preset:tiny", messages, max_tokens: 0 }, "max_tokens"],
-        [{ model: "preset:tiny", messages, n: 2 }, "n"],
+        [{ model: "preset:tiny", messages, n: 99 }, "n"],
+        [{ model: "preset:tiny", messages, presence_penalty: 0.5 }, "presence_penalty"],
+        [{ model: "preset:tiny", messages, top_logprobs: 2 }, "top_logprobs"],
+        [{ model: "preset:tiny", messages, logprobs: true, top_logprobs: 21 }, "top_logprobs"],
+        [{ model: "preset:tiny", messages, echo: true }, "echo"],
+        [{ model: "preset:tiny", messages, store: true }, "store"],
         [{ model: "preset:tiny", messages, colour: "red" }, "colour"],
         [{ model: "preset:tiny", messages: [] }, "messages"],
         [{ model: "preset:tiny", messages, max_tokens: 600 }, "max_tokens"],
@@ -96,7 +102,8 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
       }
       await assert.rejects(
         client.chat.completions.create({ model: "nope", messages }),
-        (e: unknown) => e instanceof OpenAI.BadRequestError,
+        (e: unknown) =>
+          e instanceof OpenAI.NotFoundError && e.code === "model_not_found" && e.param === "model",
       );
     });
 
@@ -108,6 +115,7 @@ Deno.test("OpenAI-compatible routes: the official openai client streams a chat c
             model: "preset:tiny",
             messages: [{ role: "user", content }],
             max_tokens: 12,
+            temperature: 0,
             // @ts-ignore: vLLM's extension, sent as is by the client
             ignore_eos: true,
           });

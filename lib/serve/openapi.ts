@@ -7,6 +7,8 @@
 import { DEVICES, DTYPES } from "../dtypes.ts";
 import { PROMPT_FAMILIES } from "../engine/prompts.ts";
 import { JOB_STATUSES, RUN_SOURCES } from "../history/schema.ts";
+import { MAX_BODY_BYTES } from "./http.ts";
+import { MAX_N, MAX_PROMPTS } from "./openai_request.ts";
 import { BENCH_DEFAULTS } from "./validate.ts";
 
 /** One route as the OpenAPI document describes it. */
@@ -51,6 +53,145 @@ export const BENCHMARK_REQUEST_SCHEMA = {
     runs: { type: "integer", minimum: 1, maximum: 1000, default: BENCH_DEFAULTS.runs },
     batch: { type: "integer", minimum: 1, maximum: 256, default: BENCH_DEFAULTS.batch },
     threads: { type: "integer", minimum: 0, default: BENCH_DEFAULTS.threads },
+  },
+} as const;
+
+function errorResponse(description: string) {
+  return { description, content: { "application/json": { schema: ERROR } } };
+}
+
+const NULLABLE_NUMBER = (min: number, max: number, def: number, description: string) => ({
+  type: ["number", "null"],
+  minimum: min,
+  maximum: max,
+  default: def,
+  description,
+});
+
+/** Fields both OpenAI generation requests take, as this server honours them. */
+const GENERATION_PROPERTIES = {
+  model: { type: "string", description: "A model of GET /v1/models: REF or REF:DTYPE" },
+  stream: { type: ["boolean", "null"], default: false, description: "Server-Sent Events" },
+  stream_options: {
+    type: ["object", "null"],
+    properties: { include_usage: { type: "boolean" } },
+    additionalProperties: false,
+  },
+  temperature: NULLABLE_NUMBER(0, 2, 1, "0 = greedy"),
+  top_p: NULLABLE_NUMBER(0, 1, 1, "Nucleus mass kept (> 0)"),
+  top_k: {
+    type: ["integer", "null"],
+    minimum: -1,
+    default: -1,
+    description: "Most likely tokens kept; -1 or 0 = all (vLLM's extension)",
+  },
+  seed: { type: ["integer", "null"], description: "The same seed gives the same text" },
+  n: { type: ["integer", "null"], minimum: 1, maximum: MAX_N, default: 1 },
+  stop: {
+    oneOf: [{ type: "string" }, { type: "array", items: { type: "string" }, maxItems: 4 }, {
+      type: "null",
+    }],
+  },
+  ignore_eos: {
+    type: ["boolean", "null"],
+    default: false,
+    description: "Make exactly max_tokens tokens (vLLM's extension)",
+  },
+  presence_penalty: { type: ["number", "null"], enum: [0, null], description: "Only 0" },
+  frequency_penalty: { type: ["number", "null"], enum: [0, null], description: "Only 0" },
+  logit_bias: { type: ["object", "null"], maxProperties: 0, description: "Only empty" },
+  user: { type: "string" },
+} as const;
+
+/** Schema of the `POST /v1/completions` body. */
+export const COMPLETION_REQUEST_SCHEMA = {
+  type: "object",
+  description: "OpenAI's completions request; other fields are a 400",
+  required: ["model", "prompt"],
+  additionalProperties: false,
+  properties: {
+    ...GENERATION_PROPERTIES,
+    prompt: {
+      description: `A string, token ids, or a list of up to ${MAX_PROMPTS} of either`,
+      oneOf: [
+        { type: "string", minLength: 1 },
+        { type: "array", items: { type: "integer", minimum: 0 }, minItems: 1 },
+        {
+          type: "array",
+          maxItems: MAX_PROMPTS,
+          items: {
+            oneOf: [{ type: "string", minLength: 1 }, {
+              type: "array",
+              items: { type: "integer", minimum: 0 },
+              minItems: 1,
+            }],
+          },
+        },
+      ],
+    },
+    max_tokens: {
+      type: ["integer", "null"],
+      minimum: 0,
+      default: 16,
+      description: "0 only with echo",
+    },
+    logprobs: {
+      type: ["integer", "null"],
+      minimum: 0,
+      maximum: 5,
+      description: "Log-probabilities of the tokens and of this many most likely ones",
+    },
+    echo: {
+      type: ["boolean", "null"],
+      default: false,
+      description: "Prepend the prompt; with logprobs, its tokens are scored (the first one null)",
+    },
+    best_of: { type: ["integer", "null"], description: "Only equal to n" },
+    suffix: { type: "null" },
+  },
+} as const;
+
+/** Schema of the `POST /v1/chat/completions` body. */
+export const CHAT_COMPLETION_REQUEST_SCHEMA = {
+  type: "object",
+  description: "OpenAI's chat completions request; other fields are a 400",
+  required: ["model", "messages"],
+  additionalProperties: false,
+  properties: {
+    ...GENERATION_PROPERTIES,
+    messages: {
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        required: ["role", "content"],
+        properties: {
+          role: { type: "string", enum: ["system", "developer", "user", "assistant"] },
+          content: {
+            oneOf: [{ type: "string" }, {
+              type: "array",
+              items: {
+                type: "object",
+                properties: { type: { const: "text" }, text: { type: "string" } },
+              },
+            }],
+          },
+        },
+      },
+    },
+    max_tokens: { type: ["integer", "null"], minimum: 1 },
+    max_completion_tokens: { type: ["integer", "null"], minimum: 1 },
+    logprobs: { type: ["boolean", "null"], default: false },
+    top_logprobs: { type: ["integer", "null"], minimum: 0, maximum: 20 },
+    response_format: {
+      type: ["object", "null"],
+      properties: { type: { const: "text" } },
+    },
+    tools: { type: ["array", "null"], maxItems: 0 },
+    tool_choice: { enum: ["none", null] },
+    parallel_tool_calls: { type: ["boolean", "null"] },
+    store: { type: ["boolean", "null"], enum: [false, null], description: "Nothing is stored" },
+    metadata: { type: ["object", "null"] },
   },
 } as const;
 
@@ -105,11 +246,13 @@ export function openApiDocument(
         : {}),
       responses: {
         [String(r.success[0])]: { description: r.success[1] },
-        "400": { description: "Bad input", content: { "application/json": { schema: ERROR } } },
-        "404": {
-          description: "Unknown id or route",
-          content: { "application/json": { schema: ERROR } },
-        },
+        "400": errorResponse("Bad input (the field at fault in error.param)"),
+        "404": errorResponse("Unknown id, model (code model_not_found) or route"),
+        "405": errorResponse(
+          "Method not allowed on this path (the Allow header lists those that are)",
+        ),
+        ...(r.body ? { "413": errorResponse(`Request body over ${MAX_BODY_BYTES} bytes`) } : {}),
+        "500": errorResponse("Server error"),
       },
     };
   }
@@ -143,16 +286,8 @@ export function openApiDocument(
             },
           },
         },
-        CompletionRequest: {
-          type: "object",
-          description: "OpenAI's completions request (greedy; n = 1)",
-          required: ["model", "prompt"],
-        },
-        ChatCompletionRequest: {
-          type: "object",
-          description: "OpenAI's chat completions request (greedy; n = 1)",
-          required: ["model", "messages"],
-        },
+        CompletionRequest: COMPLETION_REQUEST_SCHEMA,
+        ChatCompletionRequest: CHAT_COMPLETION_REQUEST_SCHEMA,
       },
     },
   };

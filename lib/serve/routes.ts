@@ -13,6 +13,7 @@ import {
   type RunSource,
   TESTS,
 } from "../history/mod.ts";
+import { MIN_EFFECT } from "../analysis/compare.ts";
 import { HttpError, json, readJsonObject } from "./http.ts";
 import { jobEvents } from "./events.ts";
 import { jobView } from "./job_view.ts";
@@ -152,7 +153,10 @@ export function historyRoutes(ctx: ApiContext): Route[] {
     a: { kind: "string", description: "Baseline: a job id or a git commit prefix" },
     b: { kind: "string", description: "New: a job id or a git commit prefix" },
     test: { kind: "enum", values: TESTS, description: "mwu (default) or welch" },
-    min_effect: { kind: "string", description: "Smallest relative change that counts (0.1)" },
+    min_effect: {
+      kind: "string",
+      description: `Smallest relative change that counts (${MIN_EFFECT}, as the report's verdicts)`,
+    },
     alpha: { kind: "string", description: "Significance level (0.05)" },
   };
   return [
@@ -200,7 +204,7 @@ export function historyRoutes(ctx: ApiContext): Route[] {
         };
         return json(compareRuns(side("a"), side("b"), {
           test: (q.test ?? "mwu") as typeof TESTS[number],
-          minEffect: fraction("min_effect", 0.1),
+          minEffect: fraction("min_effect", MIN_EFFECT),
           alpha: fraction("alpha", 0.05),
         }));
       },

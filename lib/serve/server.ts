@@ -13,7 +13,8 @@ import { HttpError, json } from "./http.ts";
 import { JobQueue } from "./jobs.ts";
 import { ModelPool } from "./model_pool.ts";
 import { listModels } from "./models.ts";
-import { handleGeneration, listOpenAiModels } from "./openai.ts";
+import { handleGeneration } from "./openai.ts";
+import { getOpenAiModel, listOpenAiModels } from "./openai_models.ts";
 import { openApiDocument } from "./openapi.ts";
 import { type ApiContext, benchmarkRoutes, historyRoutes, type Route } from "./routes.ts";
 
@@ -62,6 +63,11 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   let system: { at: number; info: unknown } | null = null;
   const streams = new Set<() => void>();
   const context: ApiContext = { db, queue, models, streams };
+  const openai = {
+    models,
+    pool,
+    ...(config.chatTemplates ? { chatTemplates: config.chatTemplates } : {}),
+  };
 
   const routes: Route[] = [
     ...benchmarkRoutes(context),
@@ -81,20 +87,29 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
       handle: () => listOpenAiModels(models()),
     },
     {
+      method: "GET",
+      path: "/v1/models/{model}",
+      summary: "One model (or model:dtype) in OpenAI's format; a '/' in the id may be sent as is",
+      success: [200, "OpenAI model"],
+      handle: (_request, params) => getOpenAiModel(params.model!, models()),
+    },
+    {
       method: "POST",
       path: "/v1/completions",
-      summary: "OpenAI-compatible completions (greedy, stream: true for SSE chunks)",
+      summary:
+        "OpenAI-compatible completions (sampling, n, logprobs, echo; stream: true for SSE chunks)",
       body: "#/components/schemas/CompletionRequest",
       success: [200, "text_completion, or an SSE stream ending in data: [DONE]"],
-      handle: (request) => handleGeneration("completion", request, { models, pool }),
+      handle: (request) => handleGeneration("completion", request, openai),
     },
     {
       method: "POST",
       path: "/v1/chat/completions",
-      summary: "OpenAI-compatible chat completions (model's chat template, greedy, streaming)",
+      summary:
+        "OpenAI-compatible chat completions (the model's chat template, sampling, n, logprobs, streaming)",
       body: "#/components/schemas/ChatCompletionRequest",
       success: [200, "chat.completion, or an SSE stream ending in data: [DONE]"],
-      handle: (request) => handleGeneration("chat", request, { models, pool }),
+      handle: (request) => handleGeneration("chat", request, openai),
     },
     {
       method: "GET",
@@ -159,7 +174,13 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   ];
   const matchers = routes.map((route) => ({
     route,
-    pattern: new RegExp(`^${route.path.replace(/\{(\w+)\}/g, "(?<$1>[^/]+)")}$`),
+    // a model id may hold '/' (models/wikitext-llama): {model} takes the rest of the path
+    pattern: new RegExp(
+      `^${
+        route.path.replace(/\{(\w+)\}/g, (_, name) =>
+          `(?<${name}>${name === "model" ? ".+" : "[^/]+"})`)
+      }$`,
+    ),
   }));
   const publicPaths = /^\/($|assets\/|reference)/;
 

@@ -151,7 +151,7 @@ Deno.test("server: a tiny benchmark job runs in a worker, streams progress and r
   }
 });
 
-Deno.test("server: rejected requests answer 400 naming the field (404 for unknown ids) and queue nothing", async () => {
+Deno.test("server: rejected requests answer 400 naming the field (404 for unknown ids, 413 for an oversized body) and queue nothing", async () => {
   const dir = await Deno.makeTempDir();
   const server = await startTestServer(join(dir, "history.sqlite"));
   const { url } = server;
@@ -179,7 +179,8 @@ Deno.test("server: rejected requests answer 400 naming the field (404 for unknow
     for (const [name, body, param] of cases) {
       const r = await fetch(`${url}/benchmarks`, { method: "POST", body });
       const json = await r.json();
-      assert.equal(r.status, 400, `${name}: ${JSON.stringify(json)}`);
+      const status = name === "oversized body" ? 413 : 400;
+      assert.equal(r.status, status, `${name}: ${JSON.stringify(json)}`);
       assert.equal(json.error.param, param, `${name}: ${json.error.message}`);
       assert(json.error.message.length > 0 && !json.error.message.includes("\n"));
     }

@@ -106,22 +106,28 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const job = JSON.parse(await Deno.readTextFile(path)) as WorkerJob;
-  switch (job.mode) {
-    case "arm":
-      await runArm(job, send, readCommands(Deno.stdin.readable));
-      break;
-    case "probe":
-      await probe(job);
-      break;
-    case "ppl":
-      await perplexity(job);
-      break;
-    case "check":
-      await check(job);
-      break;
-    default: {
-      const never: never = job.mode;
-      throw new TypeError(`unknown worker mode ${never}`);
+  try {
+    switch (job.mode) {
+      case "arm":
+        await runArm(job, send, readCommands(Deno.stdin.readable));
+        break;
+      case "probe":
+        await probe(job);
+        break;
+      case "ppl":
+        await perplexity(job);
+        break;
+      case "check":
+        await check(job);
+        break;
+      default: {
+        const never: never = job.mode;
+        throw new TypeError(`unknown worker mode ${never}`);
+      }
     }
+  } catch (error) {
+    // One line, never a stack (a probe on a dtype the device lacks fails here).
+    console.error(`worker (${job.mode}): ${oneLine(error)}`);
+    Deno.exit(1);
   }
 }

@@ -11,17 +11,24 @@
  *
  * @param test The test's name (or a short label) for the printed line.
  * @param reason Why it cannot run here, or `null` when it can.
+ * @param print Where the line goes. @default console.error
  * @returns Whether to ignore the test.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { skipIf } from "./skip.ts";
- * assert.equal(skipIf("rss", null), false);
- * assert.equal(skipIf("rss", "no /proc on this OS"), true);
+ * const printed: string[] = [];
+ * assert.equal(skipIf("rss", null, (line) => printed.push(line)), false);
+ * assert.equal(skipIf("rss", "no /proc on this OS", (line) => printed.push(line)), true);
+ * assert.deepEqual(printed, ["skipped: rss: no /proc on this OS"]);
  * ```
  */
-export function skipIf(test: string, reason: string | null): boolean {
+export function skipIf(
+  test: string,
+  reason: string | null,
+  print: (line: string) => void = console.error,
+): boolean {
   if (reason === null) return false;
-  console.error(`skipped: ${test}: ${reason}`);
+  print(`skipped: ${test}: ${reason}`);
   return true;
 }
