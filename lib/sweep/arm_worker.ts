@@ -7,7 +7,8 @@
  *
  * A repetition decodes until its time floor (`min_rep_seconds`) or the token cap, and records
  * the tokens it made, its round and position, and the scheduler's drift signals
- * (lib/measure/schedstat.ts).
+ * (lib/measure/schedstat.ts). Peak memory is measured per turn (one peak per arm per round), the
+ * baseline once, with the model loaded, before the warmups.
  *
  * @module
  */
@@ -121,19 +122,19 @@ export async function runArm(
     for (let i = 0; i < spec.warmup; i++) await generate(model, slots[0]!.prompts, options);
     send({ type: "start", cellId: cell.id });
     if (Deno.env.get(CRASH_AT_ENV) === cell.id) Deno.kill(Deno.pid, "SIGKILL");
-    // Peak memory over the measured turns only (the kernel's peak is reset here).
-    const sampler = new MemorySampler({
-      gpu: cell.device !== "cpu",
-      intervalMs: cell.device === "cpu" ? 250 : 50,
-    }).start();
     const window = spec.telemetry_interval_ms === 0 ? null : await WindowTelemetry.start(cell.id, {
       intervalMs: spec.telemetry_interval_ms,
       gpu: gpuOptionFor(cell.device),
     }).catch(() => null);
-    const rows: BenchRow[] = [];
     for await (const command of commands) {
       if (command.type === "end") break;
       window?.onWindow("start");
+      // Peak memory of this turn only (the kernel's peak is reset as the sampler starts): one
+      // peak per arm per round, so memory is replicated across rounds like speed.
+      const sampler = new MemorySampler({
+        gpu: cell.device !== "cpu",
+        intervalMs: cell.device === "cpu" ? 250 : 50,
+      }).start();
       const turn: BenchRow[] = [];
       for (const { slot, prompts } of slots) {
         for (let k = 0; k < spec.runs; k++) {
@@ -156,22 +157,23 @@ export async function runArm(
         }
       }
       window?.onWindow("end");
-      rows.push(...turn);
+      const memory = sampler.stop();
+      for (const row of turn) {
+        row.peak_rss_bytes = memory.peakRssBytes;
+        row.peak_vram_bytes = memory.peakGpuUsedBytes;
+        row.rss_baseline_bytes = baseline;
+        row.peak_rss_increase_bytes = memory.peakRssBytes === null || baseline === null
+          ? null
+          : Math.max(0, memory.peakRssBytes - baseline);
+      }
       send({ type: "turn", cellId: cell.id, rows: turn });
     }
-    const memory = sampler.stop();
     const telemetry = window ? await window.finish().catch(() => null) : null;
     const quantization = quantizationLabel(
       await readQuantizationMetadata(model.session.modelPath).catch(() => null),
     );
     const fields = {
       quantization,
-      peak_rss_bytes: memory.peakRssBytes,
-      peak_vram_bytes: memory.peakGpuUsedBytes,
-      rss_baseline_bytes: baseline,
-      peak_rss_increase_bytes: memory.peakRssBytes === null || baseline === null
-        ? null
-        : Math.max(0, memory.peakRssBytes - baseline),
       ...(telemetry?.fields ?? NO_TELEMETRY),
     } as unknown as Partial<BenchRow>;
     send({

@@ -62,7 +62,7 @@ export function blockIdOf(spec: SweepSpec, cell: Omit<Cell, "dtype" | "useCache"
  * import { groupBlocks } from "./blocks.ts";
  * import { expandGrid } from "./grid.ts";
  * import { parseSweepSpec } from "./spec.ts";
- * const spec = parseSweepSpec({ models: ["m"], dtypes: ["fp32", "fp16"], context_lengths: [8, 16], prompts_per_length: 1 });
+ * const spec = parseSweepSpec({ models: ["m"], dtypes: ["fp32", "fp16"], context_lengths: [8, 16], prompts_per_length: 1, aa_control: true });
  * const blocks = groupBlocks(spec, expandGrid(spec));
  * assert.equal(blocks.length, 2);
  * assert.deepEqual(blocks[0]!.arms.map((c) => c.id.split("|").slice(1, 4).join(" ")).at(-1), "fp16 cpu cache=on");

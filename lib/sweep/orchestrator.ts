@@ -33,6 +33,7 @@ import { preflightLines, sweepPreflight, writePreflight } from "./sweep_prefligh
 import { type DoctorProbe, systemProbe } from "../doctor/probe.ts";
 import { designLine, groupBlocks } from "./blocks.ts";
 import { runBlock, type SettledCheck } from "./block_runner.ts";
+import { blockSettled } from "../analysis/block.ts";
 import { blockLabel, recordBlock } from "./block_record.ts";
 import {
   type BlockRecord,
@@ -69,8 +70,9 @@ export interface SweepOptions {
   /** What the pre-flight reads (tests script it). @default the real machine */
   doctorProbe?: DoctorProbe;
   /**
-   * Whether a block's verdicts are settled (rounds stop early when they are). @default never:
-   * a block runs `max_rounds` or until its share of the budget is spent
+   * Whether a block's verdicts are settled (rounds stop early when they are, from `min_rounds`
+   * on). @default lib/analysis `blockSettled`: every verdict of the block (each arm against the
+   * baseline, the A/A control) has its interval clear of the minimum-effect band or inside it
    */
   settled?: SettledCheck;
   /** The command a budget stop prints to resume. @default `deno task sweep --config SPEC --out OUT` */
@@ -259,7 +261,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       const result = await runBlock(spec, block, provenance, {
         softDeadlineMs: soft,
         hardDeadlineMs: deadlineMs,
-        ...(options.settled ? { settled: options.settled } : {}),
+        settled: options.settled ??
+          ((rows) => blockSettled(rows, { baselineDtype: spec.baseline_dtype }).settled),
         ...workers,
       });
       if (result === "budget") {
