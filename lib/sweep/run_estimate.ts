@@ -81,8 +81,8 @@ export function estimateRun(
       p.decodeMs.toFixed(1)
     } ms/token`
   ).join("; ");
-  const line =
-    `estimate: ~${formatDuration(seconds)} (perplexity ~${formatDuration(ppl / 1000)}; ` +
+  const line = `estimate: ~${formatDuration(seconds)} before figures and reports (so far ` +
+    `${formatDuration(elapsed / 1000)}; perplexity ~${formatDuration(ppl / 1000)}; ` +
     `${pending.length} blocks: ~${formatDuration(least / 1000)} at ${spec.min_rounds} rounds, ` +
     `~${formatDuration(most / 1000)} at ${spec.max_rounds}` +
     (spec.time_budget_s === null ? "" : `; the budget of ${spec.time_budget_s} s caps it`) +
