@@ -19,7 +19,7 @@ IMAGE   ?= turbo-inference-gpu
 JUPYTER_PORT ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help setup venv test ok sweep merge batch speed figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep sh clean
+.PHONY: help setup venv test ok sweep merge batch speed figures report notebook jupyter serve stop build gpu-jupyter gpu-sweep gpu-bundle gpu-dry-run sh clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,7 +39,7 @@ venv: setup ## Build .venv/ (pinned JupyterLab, pip) with the Deno kernel regist
 	@$(DENO) task jupyter --setup
 
 test: setup ## Run the test suite (deno test; builds .venv/ for the JupyterLab browser test; WikiText from data/)
-	@$(DENO) task jupyter --setup >/dev/null 2>&1 || echo "note: no JupyterLab venv ('make venv' says why); the browser test will say it is skipped" >&2
+	@$(DENO) task jupyter --setup >/dev/null 2>&1 || echo "note: no JupyterLab venv ('make venv' says why); the browser test fails under CI=true, else says it is skipped" >&2
 	@$(DENO) task test
 
 ok: setup ## Lint, format check, type check and test — the gate before a commit
@@ -85,6 +85,12 @@ gpu-jupyter: ## Jupyter in the CUDA container on http://localhost:8888, project 
 
 gpu-sweep: ## Run a sweep in the CUDA container (SWEEP=sweeps/llama3-8b-shape.json)
 	docker run --rm --gpus all -v $(CURDIR):/workspace $(IMAGE) deno task sweep --config $(SWEEP)
+
+gpu-bundle: setup ## The GPU check's bundle .gpu/ (docs/gpu.md): Deno, ONNX Runtime, sources, Vulkan loader; fails over 60 MiB
+	@DENO=$(DENO) bash gpu/bundle.sh .gpu
+
+gpu-dry-run: gpu-bundle ## The GPU check end to end from .gpu/ on the CPU (tiny sizes, no network), as CI runs it
+	@DENO=$(DENO) bash gpu/dry_run.sh .gpu
 
 sh: ## A shell inside the CUDA container
 	docker run --rm -it --gpus all -v $(CURDIR):/workspace --entrypoint bash $(IMAGE)

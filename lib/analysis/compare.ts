@@ -27,7 +27,11 @@ export type SpeedVerdict = "faster" | "slower" | "not established";
 
 /** Options of {@linkcode compare}. */
 export interface CompareOptions {
-  /** The block's A/A interval: an effect inside it is not established. */
+  /**
+   * The block's A/A interval. Its floor is the A/A's largest distance from 1 on the log scale,
+   * `max(|ln low|, |ln high|)`: an effect no larger than that (in either direction) is not
+   * established.
+   */
   aa?: Interval | null;
   /** Comparisons in the family (Bonferroni). @default 1 */
   comparisons?: number;
@@ -126,13 +130,35 @@ export function compare(
   let reason: string;
   if (ci95[0] <= 1 && ci95[1] >= 1) reason = "the interval contains 1";
   else if (Math.abs(ratio - 1) < minEffect) reason = `the effect is below the ${pct} minimum`;
-  else if (aa !== null && ratio >= aa[0] && ratio <= aa[1]) {
+  else if (aa !== null && Math.abs(meanLog) <= aaFloorLog(aa)) {
     reason = "the effect lies inside the A/A interval";
   } else {
     verdict = ratio > 1 ? "faster" : "slower";
     reason = `interval clear of 1 and the effect is at least ${pct}`;
   }
   return { ...base, ratio, ci95, verdict, settled, reason };
+}
+
+/**
+ * The A/A floor on the log scale: how far from 1 the A/A interval reaches, `max(|ln low|,
+ * |ln high|)`. Which of two identical workers is called the baseline is arbitrary, so the floor is
+ * symmetric: an A/A interval of [0.98, 1.15] says two identical workers can differ by 15 % either
+ * way, and an arm at 0.88× is inside that floor although 0.88 is not inside [0.98, 1.15]. The
+ * floor uses the reach, not the half width, so an A/A control with a systematic offset (an
+ * interval clear of 1) raises the floor by that offset.
+ *
+ * @param aa The A/A interval.
+ * @returns The floor, ≥ 0.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { aaFloorLog } from "./compare.ts";
+ * assert(Math.abs(aaFloorLog([0.98, 1.15]) - Math.log(1.15)) < 1e-12);
+ * assert(Math.abs(aaFloorLog([0.8, 1.05]) - Math.log(1.25)) < 1e-12);
+ * ```
+ */
+export function aaFloorLog(aa: Interval): number {
+  return Math.max(Math.abs(Math.log(aa[0])), Math.abs(Math.log(aa[1])));
 }
 
 /**

@@ -25,7 +25,11 @@ export interface MemoryCell {
   median_bytes: number | null;
   /** Smallest and largest per-round peak; null without a reading. */
   range: Interval | null;
-  /** Whether the number rests on two rounds or more. */
+  /**
+   * Whether the number rests on two rounds or more whose peaks differ. The same peak on every
+   * round is what a writer that stamps one whole-worker peak onto every row produces: one
+   * reading, not one per round, so it is not replicated.
+   */
   replicated: boolean;
 }
 
@@ -43,6 +47,8 @@ export interface MemoryCell {
  * assert.deepEqual(m.per_round_bytes, [7, 6]);
  * assert.equal(m.median_bytes, 6.5);
  * assert.equal(m.replicated, true);
+ * // One peak stamped on every row is one reading.
+ * assert.equal(memoryCell([{ round: 1, peak_rss_bytes: 5 }, { round: 2, peak_rss_bytes: 5 }], "peak_rss_bytes").replicated, false);
  * ```
  */
 export function memoryCell<
@@ -69,7 +75,7 @@ export function memoryCell<
     per_round_bytes: peaks,
     median_bytes: median,
     range: [sorted[0]!, sorted.at(-1)!],
-    replicated: peaks.length >= 2,
+    replicated: peaks.length >= 2 && sorted[0] !== sorted.at(-1),
   };
 }
 
@@ -77,6 +83,8 @@ export function memoryCell<
 export interface MemoryComparison {
   /** B's median ÷ A's median (above 1: A is smaller); null without readings. */
   ratio: number | null;
+  /** The medians the ratio divides, bytes: [A, B]; null without readings. */
+  medians_bytes: [number, number] | null;
   /** Whether every round of A lies below every round of B, both replicated. */
   established: boolean;
   /** One line saying why. */
@@ -84,8 +92,34 @@ export interface MemoryComparison {
 }
 
 /**
- * Compares two arms' peak memory: established only with two rounds or more on each side and
- * A's largest round below B's smallest.
+ * The chance that every reading of one arm lies below every reading of the other when both
+ * come from one distribution: 1 ÷ C(a + b, a) (an exact permutation test, one-sided). With two
+ * rounds a side it is 1/6, so complete separation of 2 against 2 happens in 17 % of A/A pairs.
+ *
+ * @param a Readings of arm A.
+ * @param b Readings of arm B.
+ * @returns The p-value of complete separation.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { separationP } from "./memory.ts";
+ * assert.equal(separationP(2, 2), 1 / 6);
+ * assert.equal(separationP(3, 3), 1 / 20);
+ * ```
+ */
+export function separationP(a: number, b: number): number {
+  let c = 1;
+  for (let i = 1; i <= a; i++) c = c * (b + i) / i;
+  return 1 / c;
+}
+
+/** Largest separation p-value {@linkcode memoryLess} accepts. */
+export const MEMORY_ALPHA = 0.05;
+
+/**
+ * Compares two arms' peak memory: established only when A's largest round lies below B's
+ * smallest and that complete separation would happen by chance at most 5 % of the time
+ * ({@linkcode separationP}): three rounds a side (or two against five).
  *
  * @param a Arm A.
  * @param b Arm B (the reference).
@@ -95,25 +129,49 @@ export interface MemoryComparison {
  * import assert from "node:assert/strict";
  * import { memoryLess } from "./memory.ts";
  * const cell = (xs: number[]) => ({ rounds: xs.length, per_round_bytes: xs, median_bytes: xs[0]!, range: [Math.min(...xs), Math.max(...xs)] as [number, number], replicated: xs.length > 1 });
- * assert.equal(memoryLess(cell([5, 6]), cell([9, 10])).established, true);
+ * assert.equal(memoryLess(cell([5, 6, 5]), cell([9, 10, 9])).established, true);
+ * assert.equal(memoryLess(cell([5, 6]), cell([9, 10])).established, false); // 1/6 by chance
  * assert.equal(memoryLess(cell([5]), cell([9])).established, false);
  * ```
  */
 export function memoryLess(a: MemoryCell, b: MemoryCell): MemoryComparison {
   if (a.median_bytes === null || b.median_bytes === null) {
-    return { ratio: null, established: false, reason: "no memory reading" };
+    return { ratio: null, medians_bytes: null, established: false, reason: "no memory reading" };
   }
   const ratio = b.median_bytes / a.median_bytes;
+  const medians_bytes: [number, number] = [a.median_bytes, b.median_bytes];
   if (!a.replicated || !b.replicated) {
     return {
       ratio,
+      medians_bytes,
       established: false,
-      reason: "one reading per arm: a memory difference needs peaks from two rounds or more",
+      reason: "one reading per arm (one round, or the same peak on every round): a memory " +
+        "difference needs distinct peaks from several rounds",
     };
   }
-  return a.range![1] < b.range![0]
-    ? { ratio, established: true, reason: "every round's peak lies below the reference's" }
-    : { ratio, established: false, reason: "the per-round peaks of the two arms overlap" };
+  if (!(a.range![1] < b.range![0])) {
+    return {
+      ratio,
+      medians_bytes,
+      established: false,
+      reason: "the per-round peaks of the two arms overlap",
+    };
+  }
+  const p = separationP(a.rounds, b.rounds);
+  return p <= MEMORY_ALPHA
+    ? {
+      ratio,
+      medians_bytes,
+      established: true,
+      reason: "every round's peak lies below the reference's",
+    }
+    : {
+      ratio,
+      medians_bytes,
+      established: false,
+      reason: `every round's peak lies below the reference's, but ${a.rounds} against ` +
+        `${b.rounds} rounds separate by chance ${Math.round(p * 100)} % of the time`,
+    };
 }
 
 /** The parts of a model configuration the byte counts need. */

@@ -88,6 +88,16 @@ export async function planChatJob(
   onProgress: (line: string) => void = () => {},
 ): Promise<ChatPlan> {
   const workload = await loadWorkload(job.workload);
+  // A tag no conversation has is a typo, not a context too small: say so before any model loads.
+  const known = new Set(workload.conversations.flatMap((c) => c.tags));
+  const unknown = job.includeTags.filter((t) => !known.has(t));
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `'includeTags' ${unknown.join(",")}: no conversation of '${job.workload}' has ${
+        unknown.length > 1 ? "these tags" : "this tag"
+      } (its tags: ${[...known].sort().join(", ")})`,
+    );
+  }
   const resolved = await resolveModel(job.model, { onProgress });
   const template = resolveChatTemplate(resolved.tokenizer, job.template);
   const positions = resolved.config.maxPositions;

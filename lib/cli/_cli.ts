@@ -101,6 +101,28 @@ export async function checkWritable(path: string, flag: string): Promise<void> {
 }
 
 /**
+ * Checks, before any work, that an output directory flag does not name something that is not a
+ * directory (a regular file, or a path through one).
+ *
+ * @param path The directory (it may not exist yet).
+ * @param flag The flag that named it, for the message (`--out`).
+ * @throws {Error} `'--out' PATH is a file, not a directory`.
+ */
+export async function checkOutDir(path: string, flag: string): Promise<void> {
+  let stat: Deno.FileInfo | null;
+  try {
+    stat = await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return;
+    if (error instanceof Deno.errors.NotADirectory) {
+      throw new Error(`'${flag}' ${path} goes through a file, not a directory`);
+    }
+    throw new Error(`'${flag}' ${path} cannot be used: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (!stat.isDirectory) throw new Error(`'${flag}' ${path} is a file, not a directory`);
+}
+
+/**
  * Writes `text` to `path` through a temp file in the same directory and a rename, so a failure
  * leaves the old file or none, never half of one.
  *

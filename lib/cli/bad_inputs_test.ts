@@ -200,3 +200,160 @@ Deno.exit(1);
   const other = await run("other");
   assert(other.stderr.includes("DEP9999") && !other.stderr.includes("DEP0040"), other.stderr);
 });
+
+/** The synthetic results.csv with `edit` applied to its lines (header first). */
+function editedResults(edit: (lines: string[]) => string[]): string {
+  return edit(syntheticResultsCsv().trim().split("\n")).join("\n") + "\n";
+}
+
+/** Sets column `name` of data row `row` (1-based) to `value`. */
+function setCell(lines: string[], row: number, name: string, value: string): string[] {
+  const column = lines[0]!.split(",").indexOf(name);
+  const cells = lines[row]!.split(",");
+  cells[column] = value;
+  return lines.map((line, i) => i === row ? cells.join(",") : line);
+}
+
+Deno.test("report refuses a bad results.csv in one line naming the row, column or file", async () => {
+  const cases: [string, string | Uint8Array, string[]][] = [
+    ["dtype.csv", editedResults((l) => setCell(l, 1, "dtype", "fp8")), ["row 1", "'dtype'", "fp8"]],
+    [
+      "blank.csv",
+      editedResults((l) => setCell(l, 1, "decode_tokens_per_s", "")),
+      ["row 1", "'decode_tokens_per_s'", "blank"],
+    ],
+    [
+      "extra.csv",
+      editedResults((l) => l.map((line, i) => `${line},${i === 0 ? "extra" : "1"}`)),
+      ["unknown column 'extra'"],
+    ],
+    [
+      "dup.csv",
+      editedResults((l) => l.map((line, i) => `${line},${i === 0 ? "model" : "m"}`)),
+      ["column 'model' twice"],
+    ],
+    ["header.csv", editedResults((l) => l.slice(0, 1)), ["'--results'", "no rows"]],
+    ["binary.csv", Uint8Array.from({ length: 512 }, (_, i) => (i * 37) % 256), ["not a CSV"]],
+  ];
+  const dir = await Deno.makeTempDir({ prefix: "bad_report_" });
+  for (const [name, content] of cases) {
+    const path = join(dir, name);
+    if (typeof content === "string") await Deno.writeTextFile(path, content);
+    else await Deno.writeFile(path, content);
+  }
+  for (const [name, , includes] of cases) {
+    const r = await cli("report", [
+      "--results",
+      join(dir, name),
+      "--no-perplexity",
+      "--out",
+      join(dir, "out"),
+    ]);
+    assertOneLine(r, name, ...includes);
+  }
+  assertEquals(await listTree(dir), cases.map(([name]) => name).sort());
+});
+
+Deno.test("report takes the columns in another order; --out naming a file names the flag", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_order_" });
+  const swapped = editedResults((lines) =>
+    lines.map((line) => {
+      const [a, b, ...rest] = line.split(",");
+      return [b, a, ...rest].join(",");
+    })
+  );
+  await Deno.writeTextFile(join(dir, "r.csv"), swapped);
+  await Deno.writeTextFile(join(dir, "file"), "a file\n");
+  const bad = await cli("report", ["--results", join(dir, "r.csv"), "--out", join(dir, "file")]);
+  assertOneLine(bad, "'--out'", "is a file, not a directory");
+  const merge = await cli("merge", [dir, "--out", join(dir, "file")]);
+  assertOneLine(merge, "'--out'", "is a file, not a directory");
+  const ok = await cli("report", ["--results", join(dir, "r.csv"), "--out", join(dir, "out")]);
+  assertEquals(ok.code, 0, ok.stderr);
+  assert((await listTree(join(dir, "out"))).includes("metrics/final_report.json"));
+});
+
+Deno.test("history --db on another program's SQLite file refuses it and leaves it unchanged", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_hist_" });
+  const other = join(dir, "other.sqlite");
+  const { DatabaseSync } = await import("node:sqlite");
+  const foreign = new DatabaseSync(other);
+  foreign.exec("CREATE TABLE notes (a)");
+  foreign.close();
+  const before = await Deno.readFile(other);
+  const r = await cli("history", ["--db", other]);
+  assertOneLine(r, other, "not a Turbo Inference history");
+  assertEquals(await Deno.readFile(other), before);
+  assertEquals(await listTree(dir), ["other.sqlite"]);
+});
+
+Deno.test("build-model --out naming a file is refused (with --force too); a dead build's staging folder is removed", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_build_" });
+  const file = join(dir, "file");
+  await Deno.writeTextFile(file, "not a model\n");
+  for (const force of [[], ["--force"]]) {
+    const r = await cli("build_model", ["--preset", "tiny", "--out", file, ...force]);
+    assertOneLine(r, "'--out'", file, "is a file, not a directory");
+  }
+  assertEquals(await Deno.readTextFile(file), "not a model\n");
+  // A staging folder of a process that no longer exists (what kill -9 leaves).
+  const dead = new Deno.Command("true").spawn();
+  await dead.status;
+  const stale = join(dir, `o.tmp-${dead.pid}-abc123`);
+  await Deno.mkdir(join(stale, "onnx"), { recursive: true });
+  const ok = await cli("build_model", ["--preset", "tiny", "--out", join(dir, "o")]);
+  assertEquals(ok.code, 0, ok.stderr);
+  assert(ok.stderr.includes(`removed ${stale}`), ok.stderr);
+  assertEquals((await listTree(dir)).filter((p) => !p.includes("/")), ["file", "o"]);
+});
+
+Deno.test("build-model on SIGINT removes its partial build, says so in one line, exits 130", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "bad_sigint_" });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI("build_model"), "--preset", "small", "--out", join(dir, "o")],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const guard = setTimeout(() => child.kill("SIGKILL"), 120_000);
+  try {
+    while ((await listTree(dir)).length === 0) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGINT");
+    const out = await child.output();
+    const r = { code: out.code, stdout: "", stderr: new TextDecoder().decode(out.stderr) };
+    assertEquals(r.code, 130, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assertEquals(lines.length, 1, r.stderr);
+    assert(lines[0]!.startsWith("interrupted: ") && lines[0]!.includes("run the same command"));
+    assertEquals(await listTree(dir), []);
+  } finally {
+    clearTimeout(guard);
+  }
+});
+
+Deno.test("bench --model naming a file says so; a garbage ONNX fails without ORT's EndProfiling line", async () => {
+  const tiny = await tinyDir();
+  const file = join(tiny, "config.json");
+  assertOneLine(
+    await cli("bench", ["--model", file, "--runs", "1"]),
+    "'--model'",
+    file,
+    "is a file",
+  );
+  const dir = await Deno.makeTempDir({ prefix: "bad_onnx_" });
+  for (
+    const f of ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]
+  ) {
+    await Deno.copyFile(join(tiny, f), join(dir, f));
+  }
+  await Deno.mkdir(join(dir, "onnx"));
+  await Deno.writeFile(
+    join(dir, "onnx", "model.onnx"),
+    Uint8Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256),
+  );
+  const r = await cli("bench", ["--model", dir, "--runs", "1", "--prompt-tokens", "16"]);
+  assertEquals(r.code, 1, r.stderr);
+  assert(!r.stderr.includes("EndProfiling"), r.stderr);
+  const errors = r.stderr.trim().split("\n").filter((l) => l.startsWith("error: "));
+  assertEquals(errors.length, 1, r.stderr);
+  assert(errors[0]!.includes("is not a readable ONNX model"), r.stderr);
+});

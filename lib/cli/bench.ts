@@ -83,10 +83,23 @@ interface BenchSettings {
   telemetryIntervalMs: number;
 }
 
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 function settings(args: readonly string[]): BenchSettings | null {
   const { values } = parseFlags(args, FLAGS);
   if (values.help) return null;
   if (values.model === undefined) throw new TypeError("missing required flag --model");
+  if (isFile(values.model)) {
+    throw new TypeError(
+      `'--model' ${values.model} is a file, not a model directory (give the folder holding config.json)`,
+    );
+  }
   const dtype = alias(values.dtype, "--dtype", values.quantization, "--quantization") ?? "fp32";
   if (!isDtype(dtype)) {
     throw new RangeError(`'--dtype' is unknown: '${dtype}' (known: ${DTYPES.join(", ")})`);

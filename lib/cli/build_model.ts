@@ -11,7 +11,8 @@ import { parseDtypes } from "../dtypes.ts";
 import { ATTENTION_KINDS, buildModel, type BuildReport } from "../model/build.ts";
 import { PRESETS } from "../model/presets.ts";
 import { IMPORT_ARCHITECTURES, importCheckpoint, type ImportReport } from "../model/import/mod.ts";
-import { intFlag, parseFlags, runCli } from "./_cli.ts";
+import { basename, dirname, join } from "node:path";
+import { checkOutDir, intFlag, parseFlags, runCli } from "./_cli.ts";
 
 const USAGE = `Usage: deno task build-model (--preset NAME | --from CHECKPOINT) --out DIR [options]
 
@@ -113,6 +114,57 @@ function attentionFlag(value: string | undefined): typeof ATTENTION_KINDS[number
   return kind;
 }
 
+/** Staging folders beside `--out` (`OUT.tmp-PID-RANDOM`, lib/model's `stagingPath`) of `pid`. */
+function stagingOf(out: string, pid: number | null): RegExp {
+  const name = basename(out).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  return new RegExp(`^${name}\\.tmp-(${pid ?? "\\d+"})-[0-9a-z]+$`);
+}
+
+function stagingDirs(out: string, pid: number | null): [string, number][] {
+  const found: [string, number][] = [];
+  const pattern = stagingOf(out, pid);
+  try {
+    for (const entry of Deno.readDirSync(dirname(out))) {
+      const match = pattern.exec(entry.name);
+      if (match) found.push([join(dirname(out), entry.name), Number(match[1])]);
+    }
+  } catch {
+    // no parent directory yet: nothing staged
+  }
+  return found;
+}
+
+/** Removes what a build killed earlier (kill -9, power loss) left beside `--out`. */
+async function removeDeadStaging(out: string): Promise<void> {
+  for (const [path, pid] of stagingDirs(out, null)) {
+    const alive = pid === Deno.pid || await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+    if (alive) continue;
+    await Deno.remove(path, { recursive: true }).catch(() => {});
+    console.error(`note: removed ${path}, left by an interrupted build (process ${pid})`);
+  }
+}
+
+/**
+ * Ctrl-C: remove this build's staging folder, say so in one line, exit 130. Synchronous, so the
+ * build cannot go on (and fail on the removed folder) before the exit.
+ */
+function onInterrupt(out: string): void {
+  Deno.addSignalListener("SIGINT", () => {
+    for (const [path] of stagingDirs(out, Deno.pid)) {
+      try {
+        Deno.removeSync(path, { recursive: true });
+      } catch {
+        // a later run removes it
+      }
+    }
+    console.error(
+      `interrupted: '--out' ${out} was not written (the partial build was removed); ` +
+        `run the same command again to build it`,
+    );
+    Deno.exit(130);
+  });
+}
+
 if (import.meta.main) {
   await runCli(async () => {
     const { values } = parseFlags(Deno.args, {
@@ -131,6 +183,10 @@ if (import.meta.main) {
       return 0;
     }
     if (values.out === undefined) throw new TypeError("missing required flag --out");
+    // --force replaces a model directory, never a file (nor a file with a directory).
+    await checkOutDir(values.out, "--out");
+    await removeDeadStaging(values.out);
+    onInterrupt(values.out);
     const dtypes = values.dtypes === undefined
       ? ["fp32" as const]
       : parseDtypes(values.dtypes, "--dtypes");

@@ -93,6 +93,10 @@ Deno.test("chat-bench rejects bad input in one line and writes nothing", async (
     await chatBench(["--model", dir, "--include-tags", "long", "--output", out]),
     "no conversation",
   );
+  assertOneLineError(
+    await chatBench(["--model", dir, "--include-tags", "nosuchtag", "--output", out]),
+    "'--include-tags' nosuchtag: no conversation of",
+  );
   const bad = join(await Deno.makeTempDir(), "bad.json");
   await Deno.writeTextFile(
     bad,

@@ -21,6 +21,19 @@ Deno.test("deno task doctor on this machine: cpu opens, exit code follows the fa
   assertEquals(r.code, results.some((x) => x.status === "fail") ? 1 : 0);
 });
 
+Deno.test("deno task doctor --model PATH that does not exist fails as not found; no Dawn lines", async () => {
+  const r = await doctor("--model", "/nonexistent/m", "--dtype", "fp32");
+  assertEquals(r.code, 1, r.stderr);
+  assert(
+    /FAIL +model \/nonexistent\/m \(fp32\) +'\/nonexistent\/m' not found/.test(r.stdout),
+    r.stdout,
+  );
+  const modelLines = r.stdout.slice(r.stdout.indexOf("FAIL  model")).split("\n").slice(0, 2);
+  assert(!modelLines.join(" ").includes("downloaded"), r.stdout);
+  // ORT's WebGPU provider (Dawn) prints native lines when probed; the doctor keeps them out.
+  assert(!/BackendVk|Couldn't load Vulkan/.test(r.stderr + r.stdout), r.stderr);
+});
+
 Deno.test("deno task doctor --device cuda fails without the CUDA EP (exit 1), naming the check", async () => {
   const r = await doctor("--device", "cuda", "--model", "preset:tiny", "--dtype", "q4");
   const cudaReady = !r.stdout.includes("FAIL  execution provider: cuda");

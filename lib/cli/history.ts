@@ -86,7 +86,8 @@ function main(): number {
   if (values.since !== undefined && Number.isNaN(Date.parse(values.since))) {
     throw new RangeError(`'--since' must be an RFC 3339 time, got '${values.since}'`);
   }
-  const db = HistoryDb.open(path);
+  // Read only: a listing never creates, migrates or stamps the file it is pointed at.
+  const db = HistoryDb.open(path, { readOnly: true });
   try {
     if (refs === null) {
       list(db, values);

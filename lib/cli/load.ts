@@ -83,6 +83,29 @@ async function tokenizerFor(
   }
 }
 
+/** The server must accept a connection before any request is planned or anything written. */
+async function checkReachable(base: string): Promise<void> {
+  const url = new URL(base);
+  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const conn = await Promise.race([
+      Deno.connect({ hostname, port }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("no answer within 10 s")), 10_000);
+      }),
+    ]);
+    conn.close();
+  } catch (error) {
+    throw new Error(
+      `'--url' ${base} cannot be reached: ${(error as Error).message.split("\n")[0]}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function checkOutput(dir: string): Promise<void> {
   try {
     await Deno.mkdir(dir, { recursive: true });
@@ -120,7 +143,12 @@ if (import.meta.main) {
     }
     const tokenizerRef = s.tokenizer ?? s.model;
     const tokenizer = await tokenizerFor(tokenizerRef, s.tokenizer !== undefined);
+    const outputExisted = await Deno.stat(s.output).then(() => true, () => false);
     await checkOutput(s.output);
+    await checkReachable(s.url).catch(async (error) => {
+      if (!outputExisted) await Deno.remove(s.output).catch(() => {}); // only if still empty
+      throw error;
+    });
     const total = s.numRequests + s.warmup;
     const all = promptsText === null
       ? syntheticPrompts(total, {

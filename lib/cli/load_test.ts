@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { readTelemetry } from "../results/telemetry_table.ts";
 import { assert, assertEquals } from "../testing/assert.ts";
 import { fakeServer } from "../load/_fake_server.ts";
@@ -75,10 +76,13 @@ Deno.test({
   },
 });
 
-Deno.test("deno task load exits 1 when every request failed, saying why", async () => {
-  const server = fakeServer({ ttftMs: 1, itlMs: 1, tokens: 1 });
-  const url = server.baseUrl;
-  await server.close();
+Deno.test("deno task load exits 1 when every request failed, saying why (an HTML page is no stream)", async () => {
+  const html = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () =>
+      new Response("<html><body>hello</body></html>", { headers: { "content-type": "text/html" } }),
+  );
+  const url = `http://127.0.0.1:${html.addr.port}/v1`;
   const dir = await Deno.makeTempDir();
   const r = await load(
     "--url",
@@ -94,8 +98,22 @@ Deno.test("deno task load exits 1 when every request failed, saying why", async 
     "--output",
     dir,
   );
+  await html.shutdown();
   assertEquals(r.code, 1);
   assert(r.stdout.includes("0 ok, 2 failed") && r.stdout.includes("failed ×2"), r.stdout);
+  assert(r.stdout.includes("text/html: not an OpenAI-compatible stream"), r.stdout);
+});
+
+Deno.test("deno task load against a closed port is one line naming the URL, writing nothing", async () => {
+  const server = fakeServer({ ttftMs: 1, itlMs: 1, tokens: 1 });
+  const url = server.baseUrl;
+  await server.close();
+  const dir = join(await Deno.makeTempDir(), "out");
+  const r = await load("--url", url, "--model", "m", "--num-requests", "2", "--output", dir);
+  assertEquals(r.code, 1, r.stderr);
+  assertEquals(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert(r.stderr.startsWith(`error: '--url' ${url} cannot be reached`), r.stderr);
+  assert(!(await Deno.stat(dir).then(() => true, () => false)), "no --output directory left");
 });
 
 Deno.test("deno task load rejects bad flags with one line naming the flag, before sending anything", async () => {

@@ -8,7 +8,7 @@
  */
 import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { parseArgs } from "node:util";
-import { runCli } from "./_cli.ts";
+import { checkOutDir, runCli } from "./_cli.ts";
 import { loadSweepSpec } from "../sweep/spec.ts";
 import { planMerge, readShardOutput } from "../sweep/merge.ts";
 import { writeMerged } from "../sweep/merge_write.ts";
@@ -46,6 +46,7 @@ if (import.meta.main) {
       return;
     }
     if (positionals.length === 0) throw new TypeError("merge: give at least one shard directory");
+    await checkOutDir(values.out!, "--out");
     const spec = values.config ? await loadSweepSpec(values.config) : null;
     const outputs = [];
     for (const dir of positionals) outputs.push(await readShardOutput(dir));

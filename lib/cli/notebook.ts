@@ -14,10 +14,23 @@ if (import.meta.main) {
     const { values } = parseFlags(Deno.args, {
       out: { type: "string", default: "notebooks/executed" },
       file: { type: "string", multiple: true },
+      "cell-timeout": { type: "string", default: "1200" },
     });
     if (values.help) {
-      console.log("Usage: deno task notebook [--out notebooks/executed] [--file X.ipynb …]");
+      console.log(
+        "Usage: deno task notebook [--out notebooks/executed] [--file X.ipynb …] " +
+          "[--cell-timeout SECONDS]\n\nQuick mode unless TURBO_QUICK is set (TURBO_QUICK=0: the " +
+          "default spec, as make sweep; give its run cell time: --cell-timeout 7200).",
+      );
       return;
+    }
+    const cellTimeoutS = Number(values["cell-timeout"]);
+    if (!Number.isInteger(cellTimeoutS) || cellTimeoutS <= 0) {
+      throw new TypeError(
+        `--cell-timeout must be a positive whole number of seconds, got '${
+          values["cell-timeout"]
+        }'`,
+      );
     }
     const files = values.file?.length ? values.file : [...Deno.readDirSync("notebooks")]
       .filter((e) => e.isFile && e.name.endsWith(".ipynb"))
@@ -28,7 +41,7 @@ if (import.meta.main) {
     for (const file of files) {
       const started = performance.now();
       console.error(`executing ${file} …`);
-      const out = await executeNotebook(file, { outDir: values.out!, env });
+      const out = await executeNotebook(file, { outDir: values.out!, env, cellTimeoutS });
       console.log(`${out} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     }
   });

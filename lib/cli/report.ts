@@ -8,7 +8,7 @@
  */
 import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
 import { dirname, join } from "node:path";
-import { parseFlags, runCli } from "./_cli.ts";
+import { checkOutDir, parseFlags, runCli } from "./_cli.ts";
 import { writeAllOutputs } from "../report/mod.ts";
 
 /** Without `--perplexity`: the `perplexity.csv` beside `--results` (never the cwd's). */
@@ -51,6 +51,8 @@ export async function reportCommand(
   if (values.perplexity !== undefined && values["no-perplexity"]) {
     throw new TypeError("'--perplexity' and '--no-perplexity' are both given; keep one");
   }
+  await checkOutDir(values.out, "--out");
+  await checkHasRows(values.results, "--results");
   let perplexityCsv: string | null = values.perplexity ?? null;
   let note: string | null = null;
   if (perplexityCsv === null && !values["no-perplexity"]) {
@@ -59,14 +61,28 @@ export async function reportCommand(
     if (await exists(beside)) perplexityCsv = beside;
     else note = `note: ${beside} not found; no perplexity in the outputs`;
   }
+  // A run that fails leaves no --out directory it created (an empty one reads as a result).
+  const created = !await exists(values.out);
   const { files } = await writeAllOutputs({
     resultsCsv: values.results,
     perplexityCsv,
     outDir: values.out,
     parts,
+  }).catch(async (error) => {
+    if (created) await Deno.remove(values.out).catch(() => {});
+    throw error;
   });
   if (note !== null) console.error(note);
   for (const file of files) console.log(file);
+}
+
+/** A results CSV with a header and no row has nothing to report: refused before any output. */
+async function checkHasRows(path: string, flag: string): Promise<void> {
+  const text = await Deno.readTextFile(path).catch(() => null);
+  if (text === null || text.includes("\u0000")) return; // the reader names these
+  if (text.trim() !== "" && !text.trim().includes("\n")) {
+    throw new Error(`'${flag}' ${path} has no rows (only its header): nothing to report`);
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

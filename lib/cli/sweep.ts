@@ -5,8 +5,9 @@
  * @module
  */
 import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
-import { loadSweepSpec, runSweep } from "../sweep/mod.ts";
+import { loadSweepSpec, runSweep, STAGING_DIR } from "../sweep/mod.ts";
 import { formatDuration } from "../measure/progress.ts";
+import { join } from "node:path";
 import { parseFlags, runCli } from "./_cli.ts";
 import { resolveShard } from "../sweep/shard.ts";
 import { formatPlan, planShards } from "../sweep/shard_plan.ts";
@@ -32,6 +33,57 @@ or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm array; N = SLURM_ARRAY_TA
 First runs the doctor's checks for the spec (benchmarks/preflight.json); a fail stops the sweep
 unless --no-preflight. Telemetry sampling is off inside the rounds unless the spec sets
 telemetry_interval_ms (10-1000; benchmarks/telemetry.csv): sampling slows decoding.`;
+
+/**
+ * Ctrl-C: finished cells are already in results.csv (it is rewritten after each block); say so
+ * and how to resume in one line, release the output's lock, exit 130. A forced run is abandoned
+ * instead: its staging folder is removed and the previous results stay as they were.
+ */
+function onInterrupt(outDir: string, forced: boolean, resume: string): void {
+  Deno.addSignalListener("SIGINT", () => {
+    const bench = join(outDir, "benchmarks");
+    const lock = join(bench, ".sweep.lock");
+    let ours = false;
+    try {
+      ours = Deno.readTextFileSync(lock).trim() === String(Deno.pid);
+      if (ours) Deno.removeSync(lock);
+    } catch {
+      // no lock yet, or another sweep's: left alone
+    }
+    if (forced) {
+      if (ours) {
+        try {
+          Deno.removeSync(join(bench, STAGING_DIR), { recursive: true });
+        } catch { /* nothing staged yet */ }
+      }
+      console.error(
+        `interrupted: this forced run is abandoned; the previous results in ${bench} are kept`,
+      );
+    } else {
+      console.error(
+        `interrupted: finished cells are kept in ${join(bench, "results.csv")}; ` +
+          `run the same command again to resume (complete blocks are skipped): ${resume}`,
+      );
+    }
+    Deno.exit(130);
+  });
+}
+
+/**
+ * An out-of-space error (`os error 28`, which names no file) as one line naming the output.
+ *
+ * @param error What the sweep threw.
+ * @param outDir The sweep's `--out`.
+ * @returns The error to report.
+ */
+export function diskFull(error: unknown, outDir: string): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/os error 28|No space left on device/.test(message)) return error;
+  return new Error(
+    `the disk holding '${outDir}' is full (No space left on device): finished cells are kept in ` +
+      `${join(outDir, "benchmarks", "results.csv")}; free space and run the same command to resume`,
+  );
+}
 
 if (import.meta.main) {
   await runCli(async () => {
@@ -60,22 +112,26 @@ if (import.meta.main) {
       return;
     }
     const shard = resolveShard({ shard: values.shard, shards: values.shards }, Deno.env.toObject());
+    const outDir = values.out ?? (shard ? `shards/shard-${shard.index}-of-${shard.count}` : ".");
+    const resumeCommand = ["deno task sweep --config", values.config!].concat(
+      values.out ? ["--out", values.out] : [],
+      values.shard ? ["--shard", values.shard] : [],
+      values.shards ? ["--shards", values.shards] : [],
+      values["no-preflight"] ? ["--no-preflight"] : [],
+    ).join(" ") +
+      (values.config === "sweeps/default.json" && !values.out ? " (or: make sweep RESUME=1)" : "");
+    if (!values["dry-run"]) onInterrupt(outDir, values.force!, resumeCommand);
     const summary = await runSweep(spec, {
-      outDir: values.out ?? (shard ? `shards/shard-${shard.index}-of-${shard.count}` : "."),
+      outDir,
       shard,
       force: values.force!,
       dryRun: values["dry-run"]!,
       skipProbe: values["no-probe"]!,
       preflight: !values["no-preflight"],
       specSource: values.config!,
-      resumeCommand: ["deno task sweep --config", values.config!].concat(
-        values.out ? ["--out", values.out] : [],
-        values.shard ? ["--shard", values.shard] : [],
-        values.shards ? ["--shards", values.shards] : [],
-        values["no-preflight"] ? ["--no-preflight"] : [],
-      ).join(" ") + (values.config === "sweeps/default.json" && !values.out
-        ? " (or: make sweep RESUME=1)"
-        : ""),
+      resumeCommand,
+    }).catch((error) => {
+      throw diskFull(error, outDir);
     });
     if (values["dry-run"]) return;
     console.log(

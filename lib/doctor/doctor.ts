@@ -304,7 +304,9 @@ function modelCheck(plan: RunPlan): CheckResult {
       name,
       status: local ? "fail" : "warn",
       detail: plan.note,
-      advice: local
+      advice: plan.note.includes("not found") || plan.note.includes("is a file")
+        ? "check the path: a local model is a directory with config.json, tokenizer.json and onnx/"
+        : local
         ? "build it (deno task build-model / quantize) or pick a dtype it has"
         : "it will be downloaded on first use",
     };

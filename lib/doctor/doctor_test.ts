@@ -158,3 +158,21 @@ Deno.test("doctor: a Hugging Face checkpoint directory is sized from its shape, 
   assert(plan.estimated && plan.needsFiles && plan.modelBytes! > 1e6, JSON.stringify(plan));
   assertEquals((await check("model", {}, { plan })).status, "pass");
 });
+
+Deno.test("doctor: a model path that does not exist, or a file, fails; only owner/name may be downloaded", async () => {
+  const file = await Deno.makeTempFile();
+  for (
+    const [ref, says] of [
+      ["/nonexistent/m", "not found"],
+      ["./nonexistent-model", "not found"],
+      ["a/b/c", "not found"],
+      [file, "is a file"],
+    ]
+  ) {
+    const r = await check("model", {}, { plan: planRun(ref!, "fp32", { context: 128 }) });
+    assertEquals(r.status, "fail", ref);
+    assert(r.detail.includes(says!) && !r.advice?.includes("downloaded"), r.detail);
+  }
+  const hub = await check("model", {}, { plan: planRun("owner/name", "fp32", { context: 128 }) });
+  assertEquals(hub.status, "warn");
+});

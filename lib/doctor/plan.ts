@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { type Dtype, DTYPE_FILE_SUFFIX } from "../dtypes.ts";
 import { parameterCount, presetConfig } from "../model/presets.ts";
 
@@ -139,10 +139,26 @@ export function planRun(
     };
   }
   let dir = ref;
+  let stat: Deno.FileInfo | null = null;
   try {
-    if (!Deno.statSync(ref).isDirectory) dir = "";
+    stat = Deno.statSync(ref);
+    if (!stat.isDirectory) dir = "";
   } catch {
     dir = "";
+  }
+  // A path (absolute, ./ or ../, or anything that is not owner/name) is never fetched.
+  const path = isAbsolute(ref) || ref.startsWith(".") || !/^[\w.-]+\/[\w.-]+$/.test(ref);
+  if (dir === "" && (path || stat !== null)) {
+    return {
+      ...base,
+      modelBytes: null,
+      estimated: false,
+      needsFiles: true,
+      kvBytes: null,
+      note: stat === null
+        ? `'${ref}' not found: no such directory (a path is never fetched from the Hub)`
+        : `'${ref}' is a file, not a model directory`,
+    };
   }
   if (dir === "") {
     return {

@@ -11,8 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Device } from "../dtypes.ts";
 import { gpuInfo, gpuMemory } from "../measure/gpu.ts";
 import { readMeminfo } from "../measure/proc_stats.ts";
-import { createSession } from "../runtime/session.ts";
-import { GraphBuilder, writeModel } from "../onnx/graph.ts";
+import { epError } from "./_ep_probe.ts";
 
 /** What a GPU reading says. */
 export type GpuReading =
@@ -54,35 +53,6 @@ function readText(path: string): string | null {
     return Deno.readTextFileSync(path);
   } catch {
     return null;
-  }
-}
-
-async function epError(device: Device): Promise<string | null> {
-  const dir = await Deno.makeTempDir({ prefix: "turbo-doctor-" });
-  try {
-    const g = new GraphBuilder("doctor");
-    g.input("x", "float32", [2]).output("y", "float32", [2]);
-    g.node("Add", ["x", "x"], ["y"]);
-    const path = `${dir}/add.onnx`;
-    await writeModel(path, g.toModelBytes());
-    const { session } = await createSession(path, { device });
-    try {
-      const ort = await import("onnxruntime-node");
-      const out = await session.run({
-        x: new ort.Tensor("float32", new Float32Array([1, 2]), [2]),
-      });
-      const y = out.y?.data as Float32Array | undefined;
-      if (!y || y[0] !== 2 || y[1] !== 4) {
-        return `a one-node graph gave ${y ? [...y] : "nothing"} instead of 2,4`;
-      }
-    } finally {
-      await session.release();
-    }
-    return null;
-  } catch (error) {
-    return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 

@@ -6,19 +6,12 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import { dirname } from "node:path";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
+import { openHistoryDatabase, type OpenHistoryOptions } from "./_open.ts";
+
+export type { OpenHistoryOptions };
 import type { JobRecord, JobStatus, ListFilter, NewRun, Page, RunRecord } from "./schema.ts";
-import {
-  JOB_COLUMN,
-  mean,
-  type Row,
-  RUN_LIST_COLUMNS,
-  SCHEMA,
-  toJob,
-  toRun,
-  whereClause,
-} from "./_sql.ts";
+import { JOB_COLUMN, mean, type Row, RUN_LIST_COLUMNS, toJob, toRun, whereClause } from "./_sql.ts";
 
 /**
  * The history database.
@@ -28,6 +21,8 @@ import {
  * import assert from "node:assert/strict";
  * import { HistoryDb } from "./db.ts";
  * const db = HistoryDb.open(Deno.makeTempDirSync() + "/history.sqlite");
+ * // another program's SQLite file is refused, never changed
+ * assert.throws(() => HistoryDb.open(new URL(import.meta.url).pathname), /not a SQLite database/);
  * const run = {
  *   key: "bench:example", source: "bench" as const, job_id: null,
  *   created_at: "2026-01-01T00:00:00Z", model: "preset:tiny", dtype: "fp32", device: "cpu",
@@ -53,20 +48,17 @@ export class HistoryDb {
   }
 
   /**
-   * Opens (creating when needed) the database and its tables, in WAL mode.
+   * Opens (creating when needed) the database and its tables, in WAL mode. A file that is not
+   * this project's history, is corrupt, or is locked by another process is refused naming the
+   * path, and nothing is written to it; `readOnly` never creates or changes anything.
    *
-   * @param path Database file; its folder is created.
+   * @param path Database file.
+   * @param options `readOnly`; `createDir`: create the file's missing directory (the default
+   * location only: a mistyped path must not grow directories).
    * @returns The open database.
    */
-  static open(path: string): HistoryDb {
-    Deno.mkdirSync(dirname(path), { recursive: true });
-    const db = new DatabaseSync(path);
-    db.exec("PRAGMA busy_timeout = 10000");
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    db.exec("PRAGMA foreign_keys = ON");
-    db.exec(SCHEMA);
-    return new HistoryDb(db, path);
+  static open(path: string, options: OpenHistoryOptions = {}): HistoryDb {
+    return new HistoryDb(openHistoryDatabase(path, options), path);
   }
 
   /** Closes the database. */

@@ -50,7 +50,7 @@ function newJob(id: string): JobRecord {
 
 Deno.test("HistoryDb: WAL mode, both tables, a run key written once, means of the samples", () => {
   const path = join(Deno.makeTempDirSync(), "sub", "history.sqlite");
-  const db = HistoryDb.open(path);
+  const db = HistoryDb.open(path, { createDir: true });
   const id = db.insertRun(newRun("k1"));
   assert.equal(db.insertRun(newRun("k1")), null);
   const run = db.getRun(id!)!;
@@ -115,4 +115,69 @@ Deno.test("HistoryDb.finishJob() writes the run and marks the job done together,
   assert.equal(db.getJob("j2")!.status, "running");
   assert.equal(db.listRuns().total, 1);
   db.close();
+});
+
+Deno.test("HistoryDb.open() refuses a file that is not this project's history, changing nothing", () => {
+  const dir = Deno.makeTempDirSync();
+  const other = join(dir, "other.sqlite");
+  const foreign = new DatabaseSync(other);
+  foreign.exec("CREATE TABLE t (a)");
+  foreign.close();
+  const before = Deno.readFileSync(other);
+  for (const readOnly of [true, false]) {
+    assert.throws(
+      () => HistoryDb.open(other, { readOnly }),
+      /'.*other\.sqlite': it is not a Turbo Inference history \(its tables: t\)/,
+    );
+  }
+  assert.deepEqual(Deno.readFileSync(other), before);
+  const text = join(dir, "text.sqlite");
+  Deno.writeTextFileSync(text, "hello\n");
+  assert.throws(() => HistoryDb.open(text), /text\.sqlite': it is not a SQLite database/);
+  const cut = join(dir, "cut.sqlite");
+  Deno.writeFileSync(cut, before.slice(0, 3000));
+  assert.throws(() => HistoryDb.open(cut), /cut\.sqlite': it is corrupt or truncated/);
+  assert.throws(
+    () => HistoryDb.open(join(dir, "none", "deeper", "h.sqlite")),
+    /its directory '.*none\/deeper' does not exist/,
+  );
+  assert.throws(() => Deno.statSync(join(dir, "none")), Deno.errors.NotFound);
+  assert.throws(() => HistoryDb.open(join(dir, "absent.sqlite"), { readOnly: true }), /not exist/);
+  assert.throws(() => Deno.statSync(join(dir, "absent.sqlite")), Deno.errors.NotFound);
+});
+
+Deno.test("HistoryDb.open() takes a history written before the application id, stamping it on write", () => {
+  const path = join(Deno.makeTempDirSync(), "old.sqlite");
+  HistoryDb.open(path).close();
+  const raw = new DatabaseSync(path);
+  raw.exec("PRAGMA application_id = 0");
+  raw.close();
+  const read = HistoryDb.open(path, { readOnly: true });
+  assert.equal(read.listRuns().total, 0);
+  read.close();
+  const id = () => {
+    const db = new DatabaseSync(path);
+    const row = db.prepare("PRAGMA application_id").get() as { application_id: number };
+    db.close();
+    return row.application_id;
+  };
+  assert.equal(id(), 0, "a read-only open changed nothing");
+  HistoryDb.open(path).close();
+  assert.notEqual(id(), 0);
+});
+
+Deno.test("HistoryDb.open() fails within seconds on a database another process locked", () => {
+  const path = join(Deno.makeTempDirSync(), "locked.sqlite");
+  HistoryDb.open(path).close();
+  const holder = new DatabaseSync(path);
+  holder.exec("PRAGMA locking_mode = EXCLUSIVE");
+  holder.exec("BEGIN EXCLUSIVE");
+  try {
+    const started = performance.now();
+    assert.throws(() => HistoryDb.open(path), /locked\.sqlite': it is locked by another process/);
+    assert(performance.now() - started < 5000, "failed fast, not after the 10 s busy wait");
+  } finally {
+    holder.exec("COMMIT");
+    holder.close();
+  }
 });

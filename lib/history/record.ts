@@ -223,7 +223,7 @@ function safely(write: (db: HistoryDb) => number | null): number | null {
   try {
     path = historyPath();
     if (path === null) return null;
-    const db = HistoryDb.open(path);
+    const db = HistoryDb.open(path, { createDir: path === DEFAULT_HISTORY_PATH });
     try {
       return write(db);
     } finally {

@@ -136,6 +136,7 @@ export async function sendRequest(
     inFlightAtStart: clock.inFlight,
   };
   const signal = AbortSignal.timeout(endpoint.timeoutMs ?? 120_000);
+  let sent = false;
   try {
     const res = await fetch(url, {
       method: "POST",
@@ -147,10 +148,20 @@ export async function sendRequest(
       body: JSON.stringify(body),
       signal,
     });
+    sent = true;
     record.httpStatus = res.status;
     if (!res.ok || res.body === null) {
       const text = (await res.text().catch(() => "")).slice(0, 200).replace(/\s+/g, " ");
       record.error = `HTTP ${res.status}${text ? `: ${text}` : ""}`;
+      return record;
+    }
+    const type = res.headers.get("content-type") ?? "";
+    if (!type.includes("text/event-stream")) {
+      // An HTML page or a plain JSON answer: no stream to time, whatever its body says.
+      await res.body.cancel().catch(() => {});
+      record.error = `${url} answered HTTP ${res.status} with ${
+        type.split(";")[0] || "no content type"
+      }: not an OpenAI-compatible stream (text/event-stream)`;
       return record;
     }
     let last: number | null = null;
@@ -198,7 +209,9 @@ export async function sendRequest(
     const msg = error instanceof Error ? error.message : String(error);
     record.error = signal.aborted
       ? `timed out after ${endpoint.timeoutMs ?? 120_000} ms`
-      : msg.split("\n")[0]!;
+      : sent
+      ? msg.split("\n")[0]!
+      : `cannot reach ${url}: ${msg.split("\n")[0]!}`;
     record.ok = false;
   }
   return record;

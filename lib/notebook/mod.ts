@@ -4,6 +4,7 @@
  *
  * @module
  */
+export * from "./cell_guard.ts";
 export * from "./execute.ts";
 export * from "./jupyter_env.ts";
 export * from "./kernel.ts";

@@ -17,8 +17,8 @@ import {
 import { reportMarkdown } from "../report/report_document.ts";
 import { randomWeightModels } from "../report/verdicts.ts";
 import { markdownHtml } from "./markdown_html.ts";
-import type { JupyterBroadcaster } from "./progress_display.ts";
-import type { NotebookResults } from "./session.ts";
+import { type JupyterBroadcaster, unsupportedKind } from "./progress_display.ts";
+import { notebookFolder, type NotebookResults } from "./session.ts";
 
 /**
  * A Markdown display: `text/html` (rendered here), `text/markdown` and `text/plain`. JupyterLab
@@ -40,6 +40,42 @@ import type { NotebookResults } from "./session.ts";
 export function markdownDisplay(text: string): Displayable {
   const bundle = { "text/html": markdownHtml(text), "text/markdown": text, "text/plain": text };
   return { [JUPYTER_DISPLAY]: () => bundle };
+}
+
+/**
+ * One line saying what the run did: measured now or loaded, its folder, the cells and their
+ * failures, with the cells the device cannot run (bf16 on most CPUs) counted apart as expected.
+ *
+ * @param results From `runOrLoad`.
+ * @returns A Markdown display.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runDisplay } from "./notebook_displays.ts";
+ * import { JUPYTER_DISPLAY } from "../report/display.ts";
+ * const results = {
+ *   source: "ran", outDir: "/p/notebooks/run/x", resultsCsv: "/p/notebooks/run/x/benchmarks/results.csv",
+ *   data: { summary: [{}, {}, {}], failures: { runs: 2, cells: 2, reasons: [
+ *     { reason: "cannot load m (bf16) on cpu: Could not find an implementation for Mul(14)", runs: 2, cells: 2 },
+ *   ] } },
+ * } as unknown as Parameters<typeof runDisplay>[0];
+ * const text = runDisplay(results, "/p/notebooks")[JUPYTER_DISPLAY]()["text/markdown"];
+ * assert.equal(text, "**Measured now** in `run/x`: 3 cells, 0 failed; 2 cells of a dtype this device cannot run (recorded as unsupported).");
+ * ```
+ */
+export function runDisplay(results: NotebookResults, from: string = notebookFolder()): Displayable {
+  const reasons = results.data.failures.reasons;
+  const expected = reasons.filter((r) => unsupportedKind(`x|x|x: ${r.reason}`) !== null)
+    .reduce((n, r) => n + r.cells, 0);
+  const failed = results.data.failures.cells - expected;
+  const folder = relative(from, results.outDir).split("\\").join("/") || ".";
+  return markdownDisplay(
+    `**${results.source === "ran" ? "Measured now" : "Loaded"}** in \`${folder}\`: ` +
+      `${results.data.summary.length} cells, ${failed} failed` +
+      (expected > 0
+        ? `; ${expected} cells of a dtype this device cannot run (recorded as unsupported).`
+        : "."),
+  );
 }
 
 /**
@@ -128,7 +164,7 @@ export function perplexityDisplay(results: NotebookResults): Displayable {
  * its root.
  *
  * @param files Absolute or cwd-relative paths.
- * @param from The notebook's folder. @default the current directory
+ * @param from The notebook's folder. @default where the kernel started (see `atProjectRoot`)
  * @returns A Markdown list display.
  * @example
  * ```ts
@@ -141,7 +177,7 @@ export function perplexityDisplay(results: NotebookResults): Displayable {
  */
 export function savedFilesDisplay(
   files: readonly string[],
-  from: string = Deno.cwd(),
+  from: string = notebookFolder(),
 ): Displayable {
   const links = files.map((f) => {
     const rel = relative(from, resolve(from, f)).split("\\").join("/");

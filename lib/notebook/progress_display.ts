@@ -30,8 +30,13 @@ export interface ProgressState {
   notes: string[];
   /** The latest progress bar line. */
   current: string | null;
-  /** Lines about failed cells. */
+  /** Lines about failed cells (paths shortened). */
   failures: string[];
+  /**
+   * Cells that failed because the device cannot run the dtype at all (bf16 on a CPU without
+   * bfloat16 kernels), counted per `dtype on device`: expected, so shown as one quiet line.
+   */
+  unsupported?: Record<string, number>;
   /** The last non-empty line a worker wrote. */
   worker: string | null;
   /** Whether the sweep is over. */
@@ -57,16 +62,68 @@ export interface ProgressState {
  * ```
  */
 export function foldLogLine(state: ProgressState, line: string): ProgressState {
-  const text = line.trimEnd();
+  const text = shortenPaths(line.trimEnd());
   if (text === "") return state;
   if (/^\[[#.]+\] /.test(text)) {
-    state.current = text;
-    if (text.includes("· FAILED ")) state.failures.push(text.replace(/^.*· FAILED /, ""));
+    const failed = text.includes("· FAILED ") ? text.replace(/^.*· FAILED /, "") : null;
+    const kind = failed === null ? null : unsupportedKind(failed);
+    if (kind !== null) {
+      state.unsupported ??= {};
+      state.unsupported[kind] = (state.unsupported[kind] ?? 0) + 1;
+      // The bar line names the cell only, not the loader's message.
+      state.current = text.replace(/· FAILED (\S+): .*$/, "· $1: unsupported here");
+    } else {
+      state.current = text;
+      if (failed !== null) state.failures.push(failed);
+    }
   } else {
     state.notes.push(text);
   }
   return state;
 }
+
+/**
+ * `dtype on device` when a failed cell's error says the runtime has no kernel for the dtype on
+ * that device (ONNX Runtime: "Could not find an implementation for …"), else null.
+ *
+ * @param failure `cell id: error`, the cell id `model|dtype|device|…`.
+ * @returns The key, or null for any other failure.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unsupportedKind } from "./progress_display.ts";
+ * const e = "m|bf16|cpu|cache=on|ctx=128|b=1: cannot load m (bf16) on cpu: Could not find an implementation for Mul(14)";
+ * assert.equal(unsupportedKind(e), "bf16 on cpu");
+ * assert.equal(unsupportedKind("m|q4|cpu|cache=on|ctx=128|b=1: out of memory"), null);
+ * ```
+ */
+export function unsupportedKind(failure: string): string | null {
+  if (!/Could not find an implementation for|NOT_IMPLEMENTED|is not supported on/i.test(failure)) {
+    return null;
+  }
+  const [, dtype, device] = failure.split(": ")[0]!.split("|");
+  return dtype && device ? `${dtype} on ${device}` : null;
+}
+
+/**
+ * Absolute paths shortened to `…/` and their last part (a progress box is no place for a cache
+ * folder's full path).
+ *
+ * @param text A log line.
+ * @returns The line with `/a/b/c.onnx` as `…/c.onnx`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shortenPaths } from "./progress_display.ts";
+ * assert.equal(shortenPaths("from '/w/.cache/models/import-x/onnx/m.onnx' on cpu"), "from '…/m.onnx' on cpu");
+ * ```
+ */
+export function shortenPaths(text: string): string {
+  return text.replace(/(?<=^|[\s'"(])\/(?:[^\s'"/]+\/)+([^\s'"/]+)/g, "…/$1");
+}
+
+/** Failed cells listed one by one; the rest are counted. */
+const MAX_FAILURES = 5;
 
 function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -84,15 +141,27 @@ export function progressView(state: ProgressState): Displayable {
     ...(state.current ? [state.current] : []),
     ...(state.worker && !state.done ? [`worker: ${state.worker}`] : []),
   ];
-  const failures = state.failures.map((f) => `failed: ${f}`);
+  const shown = state.failures.slice(0, MAX_FAILURES).map((f) => `failed: ${f}`);
+  const more = state.failures.length - shown.length;
+  const failures = more > 0 ? [...shown, `failed: ${more} more (see results.csv)`] : shown;
+  const unsupported = Object.entries(state.unsupported ?? {}).map(([kind, n]) =>
+    `${kind}: unsupported here (no kernels for this dtype), ${n} cell${n === 1 ? "" : "s"} ` +
+    `recorded as such`
+  );
   const html = `<div style="font-family:monospace;font-size:12px;white-space:pre-wrap;` +
     `background:#f6f8fa;border:1px solid #ddd;padding:6px 10px">` +
     lines.map(escape).join("\n") +
+    (unsupported.length
+      ? `\n<span style="color:#777">${unsupported.map(escape).join("\n")}</span>`
+      : "") +
     (failures.length
       ? `\n<span style="color:#b00020">${failures.map(escape).join("\n")}</span>`
       : "") +
     `</div>`;
-  const bundle = { "text/html": html, "text/plain": [...lines, ...failures].join("\n") };
+  const bundle = {
+    "text/html": html,
+    "text/plain": [...lines, ...unsupported, ...failures].join("\n"),
+  };
   return { [JUPYTER_DISPLAY]: () => bundle };
 }
 
@@ -154,7 +223,7 @@ export function progressDisplay(
     worker(text) {
       const line = text.split(/[\r\n]/).map((l) => l.trim()).filter(Boolean).pop();
       if (line) {
-        state.worker = line;
+        state.worker = shortenPaths(line);
         schedule();
       }
     },

@@ -7,7 +7,8 @@
  */
 import { runSweep } from "../sweep/orchestrator.ts";
 import { formatDuration } from "../measure/progress.ts";
-import { type NotebookParams, notebookSpec } from "./session.ts";
+import { relative } from "node:path";
+import { DEFAULT_SPEC, type NotebookParams, notebookSpec, PROJECT_ROOT } from "./session.ts";
 
 /** What {@linkcode estimateRun} found. */
 export interface RunEstimate {
@@ -31,7 +32,8 @@ export interface RunEstimate {
 export async function estimateRun(params: NotebookParams): Promise<RunEstimate> {
   const quickHow = params.quick
     ? "Quick mode is on (`TURBO_QUICK=1`: the tiny model, two short prompts, one run): " +
-      "it checks that everything works, its numbers mean little."
+      "it checks that everything works, its numbers mean little. Its runs go to their own " +
+      "folders, never mixed with a full run's."
     : "For a quick look (a tiny model, about a minute) uncomment " +
       '`Deno.env.set("TURBO_QUICK", "1")` above and rerun, or start Jupyter with ' +
       "`TURBO_QUICK=1 make jupyter`.";
@@ -41,7 +43,8 @@ export async function estimateRun(params: NotebookParams): Promise<RunEstimate> 
       cells: 0,
       complete: 0,
       markdown:
-        `**Run all** loads \`${params.results}\` (\`TURBO_RESULTS\`) and measures only the ` +
+        `**Run all** loads \`${relative(PROJECT_ROOT, params.results)}\` (\`TURBO_RESULTS\`) ` +
+        `and measures only the ` +
         `live demo's two cells. ${quickHow}`,
     };
   }
@@ -52,24 +55,35 @@ export async function estimateRun(params: NotebookParams): Promise<RunEstimate> 
     workerStderr: () => {}, // the probe's warnings would land as stderr boxes in the first cell
   });
   const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+  const what = params.spec === null
+    ? "the quick grid"
+    : `\`${params.spec}\`${params.spec === DEFAULT_SPEC ? " (what `make sweep` runs)" : ""}`;
+  const changed = Object.keys(params.overrides);
   const grid = `${params.model}, ${count(params.dtypes.length, "dtype")} × ` +
     `${count(params.lengths.length, "length")} × cache on/off, ${params.warmup} warmup + ` +
-    `${count(params.runs, "measured run")} of ${params.maxNewTokens} new tokens`;
-  const time = summary.cellsSkipped === summary.cellsTotal
-    ? `takes seconds: all ${summary.cellsTotal} cells are already measured in ` +
-      `\`${params.outDir}\` (it resumes; delete the folder to measure again)`
+    `${count(params.runs, "measured run")} of ${params.maxNewTokens} new tokens` +
+    (changed.length > 0 ? `; changed by the environment: ${changed.join(", ")}` : "");
+  const folder = relative(PROJECT_ROOT, params.outDir) || ".";
+  const left = summary.cellsTotal - summary.cellsSkipped;
+  const time = left === 0
+    ? `takes seconds: all ${summary.cellsTotal} cells are already measured in \`${folder}\``
     : summary.estimateS === null
-    ? `runs ${summary.cellsTotal - summary.cellsSkipped} cells (no estimate: the probe failed)`
+    ? `runs ${left} cells (no estimate: the probe failed)`
     : `takes ${
       summary.estimateS < 5 ? "**a few seconds**" : `about **${formatDuration(summary.estimateS)}**`
-    } on this machine (the sweep's estimate from a short probe) for ${
-      summary.cellsTotal - summary.cellsSkipped
-    } cells`;
+    } on this machine (the sweep's own estimate from a short probe) for ${left} cells`;
+  const where = params.resume
+    ? `It resumes \`${folder}\` (\`TURBO_OUT\`): ${summary.cellsSkipped} of ` +
+      `${summary.cellsTotal} cells there are kept.`
+    : `It writes a fresh folder, \`${folder}\` (set \`TURBO_OUT\` to an earlier run's folder ` +
+      `to resume it instead).`;
   return {
     seconds: summary.estimateS,
     cells: summary.cellsTotal,
     complete: summary.cellsSkipped,
     markdown:
-      `**Run all** with these parameters (${grid}) ${time}, plus the live demo. ${quickHow}`,
+      `**Run all** with these parameters runs ${what} (${grid}) and ${time}; then the live ` +
+      `demo (one dtype at one length, cache on and off) and one conversation, which the ` +
+      `estimate leaves out. ${where} ${quickHow}`,
   };
 }

@@ -12,10 +12,12 @@ Deno.test("estimateRun() gives the sweep's probe estimate for the grid and says 
     assert(estimate.seconds !== null && estimate.seconds > 0, `seconds ${estimate.seconds}`);
     assert(
       estimate.markdown.startsWith(
-        "**Run all** with these parameters (preset:tiny, 1 dtype × 2 lengths",
+        "**Run all** with these parameters runs the quick grid (preset:tiny, 1 dtype × 2 lengths",
       ),
+      estimate.markdown,
     );
     assert(estimate.markdown.includes("TURBO_QUICK=1"), estimate.markdown);
+    assert(estimate.markdown.includes("It resumes"), "TURBO_OUT given: it says it resumes");
     // A dry run writes no results.
     const written = await Deno.stat(join(dir, "benchmarks", "results.csv")).then(() => 1, () => 0);
     assertEquals(written, 0);
@@ -25,8 +27,8 @@ Deno.test("estimateRun() gives the sweep's probe estimate for the grid and says 
 });
 
 Deno.test("estimateRun() with TURBO_RESULTS says the results are loaded, and how to go quick", async () => {
-  const estimate = await estimateRun(notebookParams({ TURBO_RESULTS: "/x/results.csv" }));
+  const estimate = await estimateRun(notebookParams({ TURBO_RESULTS: "benchmarks/results.csv" }));
   assertEquals(estimate.seconds, null);
-  assert(estimate.markdown.includes("loads `/x/results.csv`"), estimate.markdown);
+  assert(estimate.markdown.includes("loads `benchmarks/results.csv`"), estimate.markdown);
   assert(estimate.markdown.includes('Deno.env.set("TURBO_QUICK", "1")'), estimate.markdown);
 });

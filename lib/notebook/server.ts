@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureJupyterLab, installProjectKernel, jupyterEnv } from "./jupyter_env.ts";
+import { killGroup, pidsMentioning } from "./_process.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PID_FILE = join(ROOT, ".cache", "jupyter.pid");
@@ -136,7 +137,10 @@ export interface JupyterServer {
 }
 
 /**
- * Starts Jupyter as a child process and waits until its API answers.
+ * Starts Jupyter as a child process in its own process group, its output appended to a log file
+ * (no pipe a kernel could hold open), and waits until its API answers. `stop()` never hangs: it
+ * asks the server to shut down (kernels included), waits a few seconds, then kills the server's
+ * process group and any kernel left (found by the server's own runtime folder), by process id.
  *
  * @param options Port, token, served folder, install behaviour, log; `env` for the kernels
  * (notebook parameters) and `logFile` for the server's output.
@@ -152,26 +156,38 @@ export async function launchJupyter(
   const token = options.token ?? randomToken();
   const rootDir = options.rootDir ?? ROOT;
   const logFile = options.logFile ?? await Deno.makeTempFile({ suffix: ".log" });
-  const file = await Deno.open(logFile, { write: true, create: true, truncate: true });
-  const child = new Deno.Command(command.cmd, {
-    args: serverArgs(command.kind, { port, token, rootDir }),
-    env: { ...jupyterEnv(), ...options.env },
+  await Deno.writeTextFile(logFile, "");
+  // Kernels' connection files go here: any process still naming it after stop() is ours.
+  const runtimeDir = await Deno.makeTempDir({ prefix: "turbo-jupyter-runtime-" });
+  const child = new Deno.Command("setsid", {
+    args: [
+      "sh",
+      "-c",
+      WATCHDOG,
+      "sh",
+      command.cmd,
+      ...serverArgs(
+        command.kind,
+        { port, token, rootDir },
+      ),
+    ],
+    env: {
+      ...jupyterEnv(),
+      ...options.env,
+      JUPYTER_RUNTIME_DIR: runtimeDir,
+      TURBO_JUPYTER_LOG: logFile,
+      TURBO_PARENT_PID: String(Deno.pid),
+    },
     stdin: "null",
     stdout: "null",
-    stderr: "piped",
+    stderr: "null",
   }).spawn();
-  // Jupyter logs to stderr; the file keeps it for error messages and test failures.
-  const stderrDone = child.stderr.pipeTo(file.writable).catch(() => {});
   const baseUrl = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await child.status;
-    await stderrDone;
-  };
   let exitCode: number | null = null;
-  child.status.then((st) => (exitCode = st.code));
+  const exited = child.status.then((st) => (exitCode = st.code));
+  let stopped: Promise<void> | null = null;
+  const stop = () =>
+    stopped ??= stopServer({ baseUrl, token, pid: child.pid, exited, runtimeDir, command });
   try {
     await waitForApi(baseUrl, token, () => exitCode);
   } catch (error) {
@@ -189,6 +205,49 @@ export async function launchJupyter(
         : `${baseUrl}/notebooks/${path}?token=${token}`,
     stop,
   };
+}
+
+/**
+ * The shell that leads the server's process group: runs Jupyter with its output appended to the
+ * log, and takes it down when the process that started it is gone (a test killed by a timeout
+ * runs no `finally`): SIGTERM, then SIGKILL to the whole group 8 s later.
+ */
+const WATCHDOG = `"$@" >>"$TURBO_JUPYTER_LOG" 2>&1 &
+j=$!
+while kill -0 "$TURBO_PARENT_PID" 2>/dev/null && kill -0 "$j" 2>/dev/null; do sleep 1; done
+if kill -0 "$j" 2>/dev/null; then kill -TERM "$j"; sleep 8; kill -KILL -- -$$; fi
+wait "$j"`;
+
+/** Seconds `stop()` waits for a clean shutdown before it kills. */
+const STOP_GRACE_MS = 8_000;
+
+async function stopServer(server: {
+  baseUrl: string;
+  token: string;
+  pid: number;
+  exited: Promise<unknown>;
+  runtimeDir: string;
+  command: JupyterCommand;
+}): Promise<void> {
+  const settled = (ms: number) =>
+    Promise.race([
+      server.exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), ms)),
+    ]);
+  // The server's own shutdown stops its kernels; SIGTERM to the group if the API is gone.
+  const asked = await fetch(`${server.baseUrl}/api/shutdown`, {
+    method: "POST",
+    headers: { Authorization: `token ${server.token}` },
+    signal: AbortSignal.timeout(3_000),
+  }).then(async (res) => (await res.body?.cancel(), res.ok), () => false);
+  if (!asked) killGroup(server.pid, "SIGTERM");
+  if (!(await settled(STOP_GRACE_MS))) {
+    killGroup(server.pid, "SIGKILL");
+    await settled(STOP_GRACE_MS);
+  }
+  // Kernels run in their own sessions: kill any still holding a connection file of this server.
+  for (const pid of await pidsMentioning(server.runtimeDir)) killGroup(pid, "SIGKILL");
+  await Deno.remove(server.runtimeDir, { recursive: true }).catch(() => {});
 }
 
 /**
@@ -240,21 +299,32 @@ export async function startJupyter(
 }
 
 /**
- * Stops the server started by {@linkcode startJupyter}, if any.
+ * Stops the server started by {@linkcode startJupyter}, if any: SIGTERM to its process group,
+ * then SIGKILL when it is still there after 8 s (a Jupyter busy shutting kernels down can ignore
+ * SIGTERM for minutes).
  *
  * @returns `true` when a server was stopped.
  */
 export async function stopJupyter(): Promise<boolean> {
   const pid = Number((await Deno.readTextFile(PID_FILE).catch(() => "")).trim());
   await Deno.remove(PID_FILE).catch(() => {});
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  for (const target of [-pid, pid]) {
-    try {
-      Deno.kill(target, "SIGTERM");
-      return true;
-    } catch { /* try the next */ }
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return false;
+  killGroup(pid, "SIGTERM");
+  for (let waited = 0; waited < 8_000 && alive(pid); waited += 200) {
+    await new Promise((r) => setTimeout(r, 200));
   }
-  return false;
+  if (alive(pid)) killGroup(pid, "SIGKILL");
+  return true;
+}
+
+/** Whether a process exists (SIGCONT is a no-op for a running one; signal 0 is not offered). */
+function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A random token (128 bits, hex). */

@@ -136,6 +136,7 @@ export function fourBitAnswer(
     speed_rounds: 0,
     speed_verdict: null,
     memory_ratio: null,
+    memory_gb: null,
     memory_established: false,
     memory_reason: "",
     prefill_ratio: null,
@@ -181,6 +182,9 @@ export function fourBitAnswer(
       speed_rounds: speed?.rounds ?? 0,
       speed_verdict: speed?.verdict ?? null,
       memory_ratio: round(memory?.ratio, 3),
+      memory_gb: memory?.medians_bytes
+        ? [round(memory.medians_bytes[0] / 1e9, 3)!, round(memory.medians_bytes[1] / 1e9, 3)!]
+        : null,
       memory_established: memory?.established ?? false,
       memory_reason: memory?.reason ?? "",
       prefill_ratio: round(ratio(base.prefill_ms_longest, four.prefill_ms_longest), 3),
@@ -240,6 +244,8 @@ export function pooled(cell: SummaryRow | undefined): number | null {
  * an interval that does not clear 1 and the 10 % minimum). "Faster at every length" holds only if
  * every pair's test holds (an intersection–union test), so each pair is tested at the 5 % level
  * without a multiplicity correction: requiring all of them can only lower the error rate.
+ * `false` claims the opposite, that the cache is slower at some length, which one pair suffices
+ * for: a pair counts as slower only when it is slower with the pairs as one Bonferroni family.
  */
 export function cacheCheck(
   data: ReportData,
@@ -253,10 +259,17 @@ export function cacheCheck(
       if (speedup !== null) pairs.push({ label, context: Number(context), speedup });
     }
   }
+  // "Faster at every length" needs every pair (intersection–union: each at 5 %). "Slower at some
+  // length" needs only one pair, so it is a union over the pairs: one Bonferroni family.
   const verdicts = pairs.map((p) => {
     const on = { ...armAt(place, entries[p.label]!.dtype, p.context), use_cache: true };
     const off = { ...on, use_cache: false };
-    return { ...p, verdict: compareArms(data.runs, data.blocks, on, off).verdict };
+    const family = compareArms(data.runs, data.blocks, on, off, pairs.length).verdict;
+    const verdict = compareArms(data.runs, data.blocks, on, off).verdict;
+    return {
+      ...p,
+      verdict: verdict === "slower" && family !== "slower" ? "not established" : verdict,
+    };
   });
   const slower = verdicts.filter((p) => p.verdict === "slower")
     .map(({ label, context, speedup }) => ({ label, context, speedup }));

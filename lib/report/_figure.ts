@@ -181,6 +181,8 @@ export interface CurvesByContext {
   format: string;
   /** y axis title. */
   yTitle: string;
+  /** y scale settings beside `type: "log"` (e.g. `nice: false`). @default none */
+  yScale?: Record<string, unknown>;
 }
 
 /**
@@ -227,7 +229,7 @@ export function curvesByContext(
           field: options.field,
           type: "quantitative",
           title: options.yTitle,
-          scale: { type: "log" },
+          scale: { type: "log", ...options.yScale },
         },
         color: dtypeColor(values.map((v) => v.dtype)),
         opacity: PICK_OPACITY,

@@ -59,9 +59,9 @@ export function cacheAnswer(
       `established over rounds; smallest speedup ${fmt(check.details.min_speedup, 2)}×).`
     : check.value === false
     ? `The cache is **not** faster everywhere: ${
-      check.details.slower.map((s) => `${s.label} at ${s.context} (${fmt(s.speedup, 2)}×)`).join(
-        ", ",
-      )
+      check.details.slower.map((s) =>
+        `${s.label} at ${s.context} (${ratioWords(s.speedup, SPEED_WORDS)} with it)`
+      ).join(", ")
     }.`
     : `Not established at every length: for ${open.length} of ${check.details.pairs} pairs the ` +
       `paired comparison over rounds does not establish the gain (one round gives no interval; ` +
@@ -116,11 +116,9 @@ export function fourBitAnswer(
   const facts =
     `At ${four.longest_context ?? "—"} tokens with the cache, **${fourLabel}** decodes ` +
     `${fmt(four.tokens_s_longest)} tokens/s against ${fmt(base.tokens_s_longest)} for ${ref} ` +
-    `(**${fmt(speed, 2)}×**${speedInterval(check.details)}), prefills ${
-      fmt(prefill, 2)
-    }× as fast, and ${memoryPhrase(mem, memKind)} (${
-      fmt(memKind === "VRAM" ? four.vram_gb : four.rss_gb, 2)
-    } GB vs ${fmt(memKind === "VRAM" ? base.vram_gb : base.rss_gb, 2)} GB). ` +
+    `(**${ratioWords(speed, SPEED_WORDS)}**${speedInterval(check.details)}), prefills ${
+      ratioWords(prefill, SPEED_WORDS)
+    }, and ${memoryPhrase(mem, memKind)}${memoryFigures(check.details.memory_gb)}. ` +
     (q
       ? `Its perplexity is ${fmt(q.ppl, 3)} (ΔPPL **${fmt(delta, 2)} %** vs ${q.baseline}, KL ${
         fmt(q.kl, 4)
@@ -166,10 +164,18 @@ function speedNote(rounds: number): string {
     : "its interval contains 1, lies inside the A/A interval or the effect is under the minimum";
 }
 
+/** " (median per-round peak 0.55 GB vs 0.60 GB)": the very numbers the memory ratio divides. */
+function memoryFigures(gb: [number, number] | null): string {
+  return gb === null ? "" : ` (median per-round peak ${fmt(gb[0], 2)} GB vs ${fmt(gb[1], 2)} GB)`;
+}
+
 /** "needs 1.3× less peak VRAM" or "needs 1.2× more peak RSS", by the ratio base ÷ 4-bit. */
 function memoryPhrase(mem: number | null, kind: string): string {
   if (mem === null) return `peak ${kind} was not compared`;
-  return `needs ${ratioWords(mem, { more: "less", less: "more", same: "the same" })} peak ${kind}`;
+  // Within 5 % the two peaks are "about the same", not "1.01× less".
+  return `needs ${
+    ratioWords(mem, { more: "less", less: "more", same: "about the same" }, { noise: 0.05 })
+  } peak ${kind}`;
 }
 
 /** See the module doc. */
@@ -237,7 +243,8 @@ export function speedVerdictBlocks(ext: SetupExtended, level: number): Block[] {
         `the per-round ratios of pooled decode rates, with its 95 % interval over rounds ` +
         `(Bonferroni over the block's arms). The \`~aa\` row is the A/A control, a second ` +
         `worker of the baseline arm. A verdict needs its interval clear of 1, an effect of at ` +
-        `least ${fmt(ext.min_effect_pct, 0)} % and an effect outside the A/A interval; it is ` +
+        `least ${fmt(ext.min_effect_pct, 0)} % and an effect larger, either way, than the A/A ` +
+        `interval's reach from 1; it is ` +
         `settled when its interval lies clear of the ±${fmt(ext.min_effect_pct, 0)} % band or ` +
         `inside it.`,
     },

@@ -86,7 +86,7 @@ export interface DtypeEntry {
   /**
    * Peak memory at the longest cached context over rounds (VRAM where measured, else RSS): the
    * median of the per-round peaks, their range and how many rounds; a memory comparison needs
-   * two rounds or more.
+   * three rounds a side (lib/analysis `memoryLess`).
    */
   memory_longest: {
     kind: "VRAM" | "RSS";
@@ -274,7 +274,10 @@ export interface SetupExtended {
         speed_rounds: number;
         /** The paired comparison's verdict (4-bit against the reference). */
         speed_verdict: SpeedVerdict | null;
+        /** Reference ÷ 4-bit median per-round peak memory (above 1: 4-bit needs less). */
         memory_ratio: number | null;
+        /** The medians that ratio divides, GB: [4-bit, reference]; null without readings. */
+        memory_gb: [number, number] | null;
         /** Whether 4-bit's smaller peak memory is established over rounds. */
         memory_established: boolean;
         /** Why (or why not). */

@@ -65,10 +65,12 @@ export function pplDegradationSpec(data: ReportData): VegaLiteSpec {
             type: "nominal",
             title: "dtype",
             sort: color.scale.domain,
-            axis: { labelAngle: 0 },
+            // Long labels ("4bit-gptq (q4gptq)") side by side overlapped: slanted, they fit.
+            axis: { labelAngle: -30, labelAlign: "right", labelBaseline: "middle" },
           },
           y: { field: "delta_ppl_pct", type: "quantitative", title: `ΔPPL vs ${baselines}, %` },
-          color,
+          // The axis names every bar: a colour legend would only repeat it.
+          color: { ...color, legend: null },
           tooltip: [
             { field: "dtype_label", title: "dtype" },
             { field: "ppl", format: ".3f" },

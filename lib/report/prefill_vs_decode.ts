@@ -18,7 +18,8 @@ import {
 import type { ReportData } from "./report_data.ts";
 import type { VegaLiteSpec } from "./render.ts";
 
-const PHASES = ["prefill (ms)", "decode (ms / token, p50)"];
+/** What each curve is: a run's prefill, and a run's median decode step, both averaged over runs. */
+const PHASES = ["prefill (ms)", "decode (median ms / token)"];
 
 /**
  * Vega-Lite spec of prefill ms and decode ms/token vs context (`figures/prefill_vs_decode`).
@@ -47,7 +48,7 @@ export function prefillVsDecodeSpec(data: ReportData): VegaLiteSpec {
     y: {
       field: "ms",
       type: "quantitative",
-      title: "milliseconds (mean, log scale)",
+      title: "milliseconds (mean of the runs, log scale)",
       scale: { type: "log" },
     },
     color: dtypeColor(values.map((v) => v.dtype)),
@@ -85,7 +86,11 @@ export function prefillVsDecodeSpec(data: ReportData): VegaLiteSpec {
     },
     {
       values,
-      title: title(heading, "solid: prefill (prompt → first token); dashed: decode per token"),
+      title: title(
+        heading,
+        "solid: prefill (prompt → first token); dashed: decode per token (each run's median " +
+          "step); both the mean of the runs",
+      ),
       column: { field: "cache", title: null, sort: ["KV cache on", "KV cache off"] },
       ...(manySetups(values) ? { row: { field: "setup", title: null } } : {}),
     },

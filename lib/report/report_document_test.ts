@@ -4,6 +4,7 @@ import { finalReport } from "./final_report.ts";
 import { reportHtml, reportMarkdown } from "./report_document.ts";
 import { testData } from "./_test_data.ts";
 import { fmt } from "./_util.ts";
+import { ratioWords, SPEED_WORDS } from "./ratio_words.ts";
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -21,10 +22,12 @@ Deno.test("reportMarkdown() answers the three questions with numbers from the re
   assert(md.includes("## 3. Where is the sweet spot between speed and quality?"));
   const ext = i.report.extended["preset:tiny"]!;
   assert(md.includes(`**${fmt(ext.kv_cache_speedup.fp16!["2048"], 2)}× faster**`));
-  // The paired ratio over rounds, as final_report.json holds it.
+  // The paired ratio over rounds, as final_report.json holds it, said in words ("1.48× faster"
+  // or "1.06× slower", never "(0.94×)" or "0.07× as fast").
   const speed = ext.checks.four_bit_verdict.details.speed_ratio!;
   assert(speed > 1.5 && speed < 2.2, `${speed}`);
-  assert(md.includes(`(**${fmt(speed, 2)}×**, 95 % interval`), md);
+  assert(md.includes(`(**${ratioWords(speed, SPEED_WORDS)}**, 95 % interval`), md);
+  assert(!/\(\*\*0\.\d+×\*\*|× as fast/.test(md), "no bare fraction, no '0.07× as fast'");
   assert(md.includes("**Yes**"));
   assert(md.includes(`The sweet spot is **${ext.sweet_spot!.label}**`));
   assert(md.includes("![figures/x](../figures/x.png)"));

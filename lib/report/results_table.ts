@@ -13,7 +13,7 @@ import {
   PERPLEXITY_FIELDS_ADDED,
 } from "../results/schema.ts";
 import { BENCH_SCHEMA, PERPLEXITY_SCHEMA, type TableKind } from "../results/table.ts";
-import { checkCsvText, checkRows } from "../results/validate.ts";
+import { checkCsvText, checkHeader, checkNotBinary, checkRows } from "../results/validate.ts";
 
 interface TableSchema {
   kind: string;
@@ -150,7 +150,10 @@ function parseTable(text: string, source: string, schema: TableSchema): pl.DataF
   }
   // The same verdict as the sweep's resume check (lib/results/validate.ts): a cut last row, a
   // row without its provenance or a number out of range is rejected, never turned into a row.
+  checkNotBinary(text, source);
   const header = text.split("\n", 1)[0]!.trim();
+  // Columns are picked by name, so any order is accepted; a duplicated or unknown one is named.
+  checkHeader(header, schema.fields, { added: schema.added, anyOrder: true, source });
   if (text.trim() !== header) checkCsvText(text, source);
   let raw: pl.DataFrame;
   try {

@@ -62,7 +62,7 @@ export interface RunHealth {
  * @returns JSON keys and Markdown sections.
  */
 export async function runHealth(resultsCsv: string): Promise<RunHealth> {
-  const rows = await readTable(resultsCsv, "bench");
+  const rows = await readTable(resultsCsv, "bench", { anyOrder: true });
   let preflight: PreflightSummary | null = null;
   try {
     const value = JSON.parse(

@@ -32,5 +32,7 @@ export function tokensPerSVsLengthSpec(data: ReportData): VegaLiteSpec {
     moreTooltip: [{ field: "decode_tokens_per_s_ci95_high", title: "CI95 high" }],
     format: ".2f",
     yTitle: "decode tokens/s (pooled, log scale)",
+    // A "nice" log domain rounds up to the next power of ten: an empty top third.
+    yScale: { nice: false, padding: 12 },
   });
 }

@@ -16,7 +16,7 @@ import {
   PERPLEXITY_FIELDS_ADDED,
   type PerplexityRow,
 } from "./schema.ts";
-import { checkCsvText, checkRows } from "./validate.ts";
+import { checkCsvText, checkHeader, checkNotBinary, checkRows } from "./validate.ts";
 
 /** A polars column type the tables use. */
 export type PolarsType = typeof pl.Utf8 | typeof pl.Float64 | typeof pl.Int64 | typeof pl.Bool;
@@ -227,26 +227,29 @@ async function atomically(path: string, write: (tmp: string) => void): Promise<v
 /**
  * Reads a table strictly: the header must be exactly the table's fields (or, for `results.csv`,
  * the fields before `BENCH_FIELDS_ADDED`, which then read as null), every value must parse as
- * its column type. A file that fails is reported as corrupt, never repaired.
+ * its column type. A file that fails is reported as corrupt naming the column, never repaired.
  *
  * @param path The CSV file.
  * @param kind Which table.
+ * @param options `anyOrder`: accept the columns in any order (readers that never append).
  * @returns The rows (empty when the file has only a header).
  * @throws {Deno.errors.NotFound} when the file is missing; `SyntaxError` naming the file when it
  * is corrupt.
  */
-export async function readTable<K extends TableKind>(path: string, kind: K): Promise<RowOf[K][]> {
+export async function readTable<K extends TableKind>(
+  path: string,
+  kind: K,
+  options: { anyOrder?: boolean } = {},
+): Promise<RowOf[K][]> {
   const text = await Deno.readTextFile(path);
   const { fields: allFields, schema: fullSchema } = TABLES[kind];
+  checkNotBinary(text, path);
   const header = text.split("\n", 1)[0]!.trim();
-  const present = headerFields(header, kind);
-  if (present === null) {
-    throw new SyntaxError(
-      `${path} is corrupt: its header is not the ${kind} table's columns (got '${
-        header.slice(0, 80)
-      }')`,
-    );
-  }
+  const present = checkHeader(header, allFields, {
+    added: kind === "bench" ? BENCH_FIELDS_ADDED : PERPLEXITY_FIELDS_ADDED,
+    anyOrder: options.anyOrder ?? false,
+    source: path,
+  });
   if (text.trim() === header) return [];
   checkCsvText(text, path);
   let frame: pl.DataFrame;

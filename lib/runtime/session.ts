@@ -250,6 +250,9 @@ export async function createSession(
   if (profileDir !== null) {
     sessionOptions.enableProfiling = true;
     sessionOptions.profileFilePrefix = join(profileDir, "profile");
+    // A model that fails to load makes ORT log "EndProfiling … no model was loaded" (in red)
+    // before our one-line error; that failure is thrown and explained anyway.
+    if (options.logSeverityLevel === undefined) sessionOptions.logSeverityLevel = 4;
   }
   const started = performance.now();
   let session: ort.InferenceSession;

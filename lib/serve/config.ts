@@ -109,7 +109,10 @@ export function loadConfig(sources: ConfigSources): ServeConfig {
       `${level.from} must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(level.value)}`,
     );
   }
-  const host = pick("host").value;
+  const hostSetting = pick("host");
+  const host = hostSetting.value;
+  // Name where the host came from: a TURBO_HOST in .env is not a --host the user typed.
+  const hostFrom = hostSetting.from.startsWith("default") ? "'--host'" : hostSetting.from;
   const db = pick("db");
   if (db.value === "" || db.value === "off") {
     throw new RangeError(`${db.from} must be a database path, got ${JSON.stringify(db.value)}`);
@@ -120,12 +123,12 @@ export function loadConfig(sources: ConfigSources): ServeConfig {
   if (!isLoopback(host)) {
     if (!allowRemote) {
       throw new RangeError(
-        `'--host' ${host} is not a loopback address: pass --allow-remote to expose the service`,
+        `${hostFrom} ${host} is not a loopback address: pass --allow-remote to expose the service`,
       );
     }
     if (token === null) {
       throw new RangeError(
-        `'--host' ${host} is not a loopback address: set ${TOKEN_ENV} (environment or .env) so requests need a bearer token`,
+        `${hostFrom} ${host} is not a loopback address: set ${TOKEN_ENV} (environment or .env) so requests need a bearer token`,
       );
     }
   }

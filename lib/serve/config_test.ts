@@ -69,6 +69,14 @@ Deno.test("loadConfig(): a non-loopback host needs --allow-remote, then a token 
   });
   assert.equal(ok.token, "abc");
   assert.equal(loadConfig({ flags: { host: "::1" }, env: {}, dotenvPath: none }).token, null);
+  assert.throws(
+    () => loadConfig({ flags: {}, env: {}, dotenvPath: dotenv("TURBO_HOST=0.0.0.0\n") }),
+    /^RangeError: TURBO_HOST in \.env 0\.0\.0\.0 is not a loopback address/,
+  );
+  assert.throws(
+    () => loadConfig({ flags: {}, env: { TURBO_HOST: "10.0.0.1" }, dotenvPath: none }),
+    /^RangeError: TURBO_HOST 10\.0\.0\.1 is not a loopback address/,
+  );
 });
 
 Deno.test(".env.example parses and names every setting", () => {

@@ -156,6 +156,24 @@ export class JobQueue {
   }
 
   /**
+   * Waits until job `id` has ended (a cancelled worker takes a moment to exit), at most
+   * `timeoutMs`.
+   *
+   * @param id Job id.
+   * @param timeoutMs How long to wait. @default 5000
+   * @returns The job as it is then (still `running` when the worker outlived the wait).
+   */
+  async settled(id: string, timeoutMs = 5000): Promise<JobRecord> {
+    const until = Date.now() + timeoutMs;
+    let job = this.#db.getJob(id)!;
+    while (!FINISHED.has(job.status) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      job = this.#db.getJob(id)!;
+    }
+    return job;
+  }
+
+  /**
    * Subscribes to a job's events.
    *
    * @param id Job id.

@@ -100,7 +100,12 @@ export async function handleGeneration(
   for (const { ids: promptIds } of prompts) {
     for (const id of promptIds) {
       if (id >= pooled.model.vocabSize) {
-        fail(`'prompt' has token id ${id} >= vocabulary size`, "prompt");
+        fail(
+          `'prompt' has token id ${id}, out of the vocabulary (ids 0..${
+            pooled.model.vocabSize - 1
+          })`,
+          "prompt",
+        );
       }
     }
   }

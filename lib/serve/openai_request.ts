@@ -160,7 +160,9 @@ export function validateGeneration(
   for (const key of Object.keys(body)) {
     if (!ACCEPTED[kind].has(key)) fail(`Unrecognized request argument supplied: ${key}`, key);
   }
-  if (typeof body.model !== "string") fail("'model' must be a string", "model");
+  if (typeof body.model !== "string") {
+    fail(`'model' must be a string, got ${JSON.stringify(body.model) ?? "nothing"}`, "model");
+  }
   const { model, dtype } = servedModel(body.model, models);
   const optionalNumber = (key: string, min: number, max: number) => {
     const v = body[key];

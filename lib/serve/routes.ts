@@ -107,8 +107,8 @@ export function benchmarkRoutes(ctx: ApiContext): Route[] {
       method: "DELETE",
       path: "/benchmarks/{id}",
       summary: "Cancel a queued or running job",
-      success: [200, "The job (cancelled, or being cancelled)"],
-      handle: (_request, params) => {
+      success: [200, "The job, cancelled (202 with status 'cancelling' while its worker stops)"],
+      handle: async (_request, params) => {
         const result = queue.cancel(params.id!);
         if (result === "not-found") find(params.id!);
         if (result === "finished") {
@@ -118,7 +118,12 @@ export function benchmarkRoutes(ctx: ApiContext): Route[] {
             "id",
           );
         }
-        return json(jobView(db, queue, db.getJob(params.id!)!, false));
+        // Answer what was done: wait for the killed worker, so the job reads `cancelled`.
+        const job = await queue.settled(params.id!);
+        const view = jobView(db, queue, job, false);
+        return job.status === "running"
+          ? json({ ...view, status: "cancelling" }, { status: 202 })
+          : json(view);
       },
     },
     {

@@ -6,6 +6,7 @@
  * @module
  */
 import { HistoryDb } from "../history/db.ts";
+import { DEFAULT_HISTORY_PATH } from "../history/record.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import type { ServeConfig } from "./config.ts";
 import { serveAsset } from "./assets.ts";
@@ -48,7 +49,7 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   };
   // The model cache is read by ensureModel in this process and in every worker.
   Deno.env.set("TURBO_MODEL_CACHE", config.modelCache);
-  const db = HistoryDb.open(config.db);
+  const db = HistoryDb.open(config.db, { createDir: config.db === DEFAULT_HISTORY_PATH });
   const queue = new JobQueue(db, {
     log,
     workerEnv: { TURBO_MODEL_CACHE: config.modelCache },
@@ -238,11 +239,24 @@ export async function startServer(config: ServeConfig): Promise<RunningServer> {
   };
 
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: (addr) => resolve(addr as Deno.NetAddr),
-  }, handler);
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: (addr) => resolve(addr as Deno.NetAddr),
+    }, handler);
+  } catch (error) {
+    await queue.close();
+    db.close();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(
+        `port ${config.port} on ${config.host} is already in use (another server?): ` +
+          `pick another with --port or TURBO_PORT`,
+      );
+    }
+    throw error;
+  }
   const addr = await listening;
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   return {

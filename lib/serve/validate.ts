@@ -95,7 +95,13 @@ const bool: Check = (value, field) => {
 
 const text = (maxLength: number): Check => (value, field) => {
   if (typeof value !== "string" || value.length === 0) {
-    throw new HttpError(400, `'${field}' must be a non-empty string`, field);
+    throw new HttpError(
+      400,
+      `'${field}' must be a non-empty string, got ${
+        value === null ? "null" : JSON.stringify(value)
+      }`,
+      field,
+    );
   }
   if (value.length > maxLength) {
     throw new HttpError(400, `'${field}' is longer than ${maxLength} characters`, field);
@@ -153,6 +159,8 @@ export function validateBenchmarkRequest(
     }
   }
   if (body.model === undefined) throw new HttpError(400, "'model' is required", "model");
+  // null is no model: named with its type, never looked up as the string 'undefined'.
+  if (body.model === null) FIELDS.model(null, "model");
   const out: Record<string, unknown> = { ...BENCH_DEFAULTS };
   for (const [key, check] of Object.entries(FIELDS)) {
     if (body[key] !== undefined && body[key] !== null) out[key] = check(body[key], key);

@@ -69,8 +69,8 @@ export async function readShardOutput(dir: string): Promise<ShardOutput> {
   const manifestPath = join(bench, SHARD_MANIFEST);
   return {
     dir,
-    rows: await readTable(results, "bench"),
-    perplexity: await exists(ppl) ? await readTable(ppl, "perplexity") : [],
+    rows: await readTable(results, "bench", { anyOrder: true }),
+    perplexity: await exists(ppl) ? await readTable(ppl, "perplexity", { anyOrder: true }) : [],
     manifest: await exists(manifestPath) ? JSON.parse(await Deno.readTextFile(manifestPath)) : null,
   };
 }

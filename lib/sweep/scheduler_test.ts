@@ -117,7 +117,7 @@ Deno.test("runSweep() stops before the first cell on a model that does not exist
   await assertRejects(
     () => runSweep(parseSweepSpec({ ...tiny, models: [missing] }), { ...options, outDir: out }),
     Error,
-    `$.models[0] (${missing}) cannot be loaded`,
+    `$.models[0] ('${missing}') not found`,
   );
   await assertRejects(
     () => Deno.stat(join(out, "benchmarks", "results.csv")),

@@ -45,6 +45,7 @@ export interface ShardFlags {
  * const slurm = { SLURM_ARRAY_TASK_ID: "12", SLURM_ARRAY_TASK_MIN: "10", SLURM_ARRAY_TASK_COUNT: "3" };
  * assert.equal(resolveShard({}, slurm)?.index, 2);
  * assert.throws(() => resolveShard({ shards: "3" }, { JOB_COMPLETION_INDEX: "3" }), /JOB_COMPLETION_INDEX=3/);
+ * assert.throws(() => resolveShard({ shards: "3" }, { JOB_COMPLETION_INDEX: "1", ...slurm }), /both set/);
  * assert.equal(resolveShard({}, {}), null);
  * ```
  */
@@ -70,6 +71,14 @@ export function resolveShard(
     return check(Number(m[1]), count(m[2]!, "--shard's N"), "--shard", `--shard ${flags.shard}`);
   }
   const k8s = env.JOB_COMPLETION_INDEX;
+  const slurmSet = env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_ID !== "";
+  if (k8s !== undefined && k8s !== "" && slurmSet) {
+    // Two schedulers claim this process: picking one would run some cells twice, others never.
+    throw new RangeError(
+      `JOB_COMPLETION_INDEX=${k8s} (Kubernetes) and SLURM_ARRAY_TASK_ID=${env.SLURM_ARRAY_TASK_ID} ` +
+        `(Slurm) are both set: unset one, or pass --shard I/N`,
+    );
+  }
   if (k8s !== undefined && k8s !== "") {
     const index = integer(k8s, "JOB_COMPLETION_INDEX");
     const total = env.TURBO_SHARDS;

@@ -4,10 +4,18 @@ import { resolveShard, rowStamp, specHash } from "./shard.ts";
 import { formatPlan, planShards, shardCells, shardPerplexityModels } from "./shard_plan.ts";
 import { parseSweepSpec } from "./spec.ts";
 
-Deno.test("resolveShard(): flags first, then JOB_COMPLETION_INDEX, then SLURM_ARRAY_TASK_ID", () => {
+Deno.test("resolveShard(): flags first, then JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID, never both", () => {
   const both = { JOB_COMPLETION_INDEX: "1", TURBO_SHARDS: "4", SLURM_ARRAY_TASK_ID: "0" };
   assertEquals(resolveShard({ shard: "3/4" }, both)?.source, "--shard");
-  assertEquals(resolveShard({}, both), { index: 1, count: 4, source: "JOB_COMPLETION_INDEX" });
+  assertThrows(
+    () => resolveShard({}, both),
+    RangeError,
+    "JOB_COMPLETION_INDEX=1 (Kubernetes) and SLURM_ARRAY_TASK_ID=0 (Slurm) are both set",
+  );
+  assertEquals(
+    resolveShard({}, { JOB_COMPLETION_INDEX: "1", TURBO_SHARDS: "4" }),
+    { index: 1, count: 4, source: "JOB_COMPLETION_INDEX" },
+  );
   assertEquals(resolveShard({ shards: "4" }, { JOB_COMPLETION_INDEX: "0" })?.count, 4);
   assertEquals(
     resolveShard({ shards: "2" }, { SLURM_ARRAY_TASK_ID: "1" }),

@@ -453,9 +453,17 @@ export async function loadSweepSpec(path: string): Promise<SweepSpec> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
-  } catch {
-    throw new TypeError(`Cannot read sweep spec '${path}': no such file`);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.IsADirectory ||
+          (error as Error).message.includes("os error 21")
+      ? "it is a directory, not a JSON file"
+      : (error as Error).message.split("\n")[0];
+    throw new TypeError(`Cannot read sweep spec '${path}': ${why}`);
   }
+  // A byte-order mark (some Windows editors write one) is not JSON: drop it.
+  if (text.startsWith("\uFEFF")) text = text.slice(1);
   let value: Json;
   try {
     value = JSON.parse(text);

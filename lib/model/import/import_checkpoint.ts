@@ -235,7 +235,7 @@ async function writeImported(
     });
   }
   const source = (spec: ParameterSpec, transposed: boolean): Iterable<Float32Array> =>
-    tensorChunks(checked.tensors.get(spec.name)!, { transposed });
+    finiteChunks(spec.name, tensorChunks(checked.tensors.get(spec.name)!, { transposed }));
   const fp32Path = join(dir, "onnx", "model.onnx");
   const fp32Started = performance.now();
   const external = externalData === "auto"
@@ -345,4 +345,24 @@ function prefixed(error: unknown): unknown {
     error.message = `Cannot import checkpoint: ${error.message}`;
   }
   return error;
+}
+
+/**
+ * The chunks of one tensor, refused at the first NaN or infinity: a corrupt or diverged
+ * checkpoint stops the import naming the tensor instead of surfacing as NaN logits at bench.
+ */
+function* finiteChunks(name: string, chunks: Iterable<Float32Array>): Generator<Float32Array> {
+  for (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i++) {
+      const v = chunk[i]!;
+      if (v - v !== 0) {
+        throw new RangeError(
+          `Cannot import checkpoint: tensor '${name}' holds ${
+            Number.isNaN(v) ? "NaN" : "an infinite value"
+          } (a corrupt or diverged checkpoint); nothing was written`,
+        );
+      }
+    }
+    yield chunk;
+  }
 }

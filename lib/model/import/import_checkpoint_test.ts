@@ -214,6 +214,25 @@ Deno.test("importCheckpoint() rejects bad checkpoints with one line and writes n
     TypeError,
     "has dtype 'I16' (supported: F32, F16, BF16)",
   );
+  for (const [label, bits] of [["nan", 0x7fc0], ["inf", 0x7f80]] as const) {
+    await rejects(
+      label,
+      (d) => {
+        // One BF16 value of a layer-1 weight set to NaN / +Inf.
+        const path = join(d, "model.safetensors");
+        const bytes = Deno.readFileSync(path);
+        const length = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+        const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length)));
+        const [begin] = header["model.layers.1.mlp.down_proj.weight"].data_offsets;
+        new DataView(bytes.buffer).setUint16(8 + length + begin + 6, bits, true);
+        Deno.writeFileSync(path, bytes);
+      },
+      RangeError,
+      `tensor 'model.layers.1.mlp.down_proj.weight' holds ${
+        label === "nan" ? "NaN" : "an infinite value"
+      }`,
+    );
+  }
   await rejects(
     "no-weights",
     (d) => Deno.removeSync(join(d, "model.safetensors")),

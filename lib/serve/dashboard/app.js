@@ -58,18 +58,31 @@ function chartSpec(field, title) {
     width: 440,
     height: 220,
     data: { values: state.points.filter((p) => p[field] !== null) },
-    mark: { type: "line", point: true },
+    layer: [
+      {
+        mark: { type: "line", strokeWidth: 2 },
+        encoding: {
+          strokeDash: {
+            field: "cache",
+            type: "nominal",
+            title: "KV cache",
+            scale: { domain: ["on", "off"], range: [[1, 0], [6, 4]] },
+            // A line sample per entry (solid, dashed), long enough to see the dashes.
+            legend: {
+              symbolType: "stroke",
+              symbolStrokeWidth: 2,
+              symbolSize: 600,
+              labelExpr: "'cache ' + datum.label",
+            },
+          },
+        },
+      },
+      { mark: { type: "point", filled: true, size: 40 } },
+    ],
     encoding: {
       x: { field: "context", type: "quantitative", title: "context (prompt tokens)" },
-      y: { aggregate: "mean", field, type: "quantitative", title },
+      y: { aggregate: "mean", field, type: "quantitative", title: `${title} (mean of runs)` },
       color: { field: "dtype", type: "nominal", title: "dtype" },
-      strokeDash: {
-        field: "cache",
-        type: "nominal",
-        title: "KV cache",
-        scale: { domain: ["on", "off"], range: [[1, 0], [5, 3]] },
-        legend: { symbolType: "stroke", symbolStrokeWidth: 2 },
-      },
       tooltip: [
         { field: "dtype" },
         { field: "cache" },
@@ -84,20 +97,74 @@ function chartSpec(field, title) {
 let drawing = Promise.resolve();
 function drawCharts() {
   drawing = drawing.then(async () => {
-    await vegaEmbed("#chart-tps", chartSpec("decode_tokens_per_s", "decode tokens/s"), {
-      renderer: "svg",
-      actions: false,
-    });
-    await vegaEmbed("#chart-prefill", chartSpec("prefill_ms", "prefill ms"), {
-      renderer: "svg",
-      actions: false,
-    });
+    for (const [id, field, title] of CHARTS) {
+      if (!state.points.some((p) => p[field] !== null)) {
+        // No axes without data (a lone "0" axis says nothing).
+        $(id).innerHTML = `<p class="muted empty">no measured runs yet: start a run above</p>`;
+        continue;
+      }
+      await vegaEmbed(`#${id}`, chartSpec(field, title), { renderer: "svg", actions: false });
+    }
     state.chartsDrawn = state.points.length;
   }).catch((error) => showError(`chart: ${error.message}`));
 }
 
+const CHARTS = [
+  ["chart-tps", "decode_tokens_per_s", "decode tokens/s"],
+  ["chart-prefill", "prefill_ms", "prefill ms"],
+];
+
+/** Shows one error (the previous one goes); an empty message clears it. */
 function showError(message) {
   $("form-error").textContent = message;
+}
+
+const FINISHED = ["done", "failed", "cancelled", "interrupted"];
+
+/** The chart points of a finished job, from its result's individual runs. */
+function pointsOf(job) {
+  const runs = job.result?.results?.individual_runs ?? [];
+  const r = job.request;
+  return runs.map((run, i) => ({
+    job: job.id,
+    dtype: r.dtype,
+    cache: r.use_cache ? "on" : "off",
+    context: r.prompt_tokens,
+    run: i,
+    decode_tokens_per_s: run.decode_tokens_per_s ?? null,
+    prefill_ms: run.prefill_ms ?? null,
+  }));
+}
+
+/** Follows a job: its row and its points as runs arrive; on the end, its result's runs. */
+function track(job) {
+  jobRow(job);
+  if (FINISHED.includes(job.status)) return;
+  const r = job.request;
+  follow(job.id, (type, data) => {
+    jobRow(data);
+    if (type === "run" && data.run) {
+      state.points.push({
+        job: job.id,
+        dtype: r.dtype,
+        cache: r.use_cache ? "on" : "off",
+        context: r.prompt_tokens,
+        run: data.run.index,
+        decode_tokens_per_s: data.run.decode_tokens_per_s,
+        prefill_ms: data.run.prefill_ms,
+      });
+      drawCharts();
+    }
+    if (type === "end") {
+      if (data.result) {
+        // After a reload the stream had no past runs: the result has them all.
+        state.points = [...state.points.filter((p) => p.job !== job.id), ...pointsOf(data)];
+        drawCharts();
+      }
+      loadHistory();
+      health();
+    }
+  }).catch((error) => showError(`events: ${error.message}`));
 }
 
 function jobRow(job) {
@@ -120,13 +187,13 @@ function jobRow(job) {
   row.querySelector("progress").value = job.progress;
   row.querySelector(".tps").textContent = fmt(job.summary?.decode_tokens_per_s);
   row.querySelector(".prefill").textContent = fmt(job.summary?.prefill_ms, 2);
-  row.querySelector(".cancel").disabled = ["done", "failed", "cancelled", "interrupted"]
-    .includes(job.status);
+  row.querySelector(".cancel").disabled = FINISHED.includes(job.status);
 }
 
 async function startRuns(event) {
   event.preventDefault();
   showError("");
+  $("comparison").innerHTML = "";
   const contexts = $("contexts").value.split(",").map((s) => Number(s.trim())).filter(Boolean);
   const dtypes = [...document.querySelectorAll("#dtypes input:checked")].map((i) => i.value);
   const caches = [["cache-on", true], ["cache-off", false]].filter(([id]) => $(id).checked)
@@ -154,49 +221,66 @@ async function startRuns(event) {
           showError(error.message);
           return;
         }
-        jobRow(job);
-        const cache = use_cache ? "on" : "off";
-        follow(job.id, (type, data) => {
-          jobRow(data);
-          if (type === "run" && data.run) {
-            state.points.push({
-              dtype,
-              cache,
-              context: prompt_tokens,
-              run: data.run.index,
-              decode_tokens_per_s: data.run.decode_tokens_per_s,
-              prefill_ms: data.run.prefill_ms,
-            });
-            drawCharts();
-          }
-          if (type === "end") {
-            loadHistory();
-            health();
-          }
-        }).catch((error) => showError(`events: ${error.message}`));
+        track(job);
       }
     }
   }
 }
 
+/** A checkpoint under models/ counts as built once the importer's cache holds it. */
+function isBuilt(model, models) {
+  if (model.cached) return true;
+  const name = model.id.split("/").pop();
+  return models.some((o) =>
+    o.source === "cache" && (o.dir ?? "").split("/").pop().startsWith(`import-${name}-`)
+  );
+}
+
+/** One option's label: the id, whether it is built, and a size warning for large presets. */
+function modelLabel(model, models) {
+  const p = model.parameters;
+  const size = p !== null && p >= 1e9
+    ? ` — ${(p / 1e9).toFixed(1)} B parameters: building it needs ~${
+      Math.ceil(p * 4 / 1e9)
+    } GB of disk and RAM and takes long`
+    : "";
+  return `${model.id}${isBuilt(model, models) ? "" : " (built on first use)"}${size}`;
+}
+
 async function loadModels() {
   const { models } = await api("/models");
-  state.models = models;
-  $("model").innerHTML = models.map((m) =>
-    `<option value="${esc(m.id)}">${esc(m.id)}${m.cached ? "" : " (built on first use)"}</option>`
+  // Internal folders of the model cache (imported checkpoints) are not models to pick: their
+  // source (models/…) is listed.
+  state.models = models.filter((m) => m.source !== "cache" || m.id.startsWith("preset:"));
+  $("model").innerHTML = state.models.map((m) =>
+    `<option value="${esc(m.id)}">${esc(modelLabel(m, models))}</option>`
   ).join("");
-  const tiny = models.find((m) => m.id === "preset:tiny");
+  const tiny = state.models.find((m) => m.id === "preset:tiny");
   if (tiny) $("model").value = tiny.id;
   showDtypes();
 }
 
+/** Dtypes the CPU execution provider has no kernels for: shown, not offered. */
+const CPU_UNSUPPORTED = { bf16: "no bfloat16 kernels on CPU" };
+
 function showDtypes() {
   const model = state.models.find((m) => m.id === $("model").value);
-  $("dtypes").innerHTML = (model?.dtypes ?? []).map((d, i) =>
-    `<label class="inline"><input type="checkbox" value="${d}" ${
-      i === 0 ? "checked" : ""
-    }> ${d}</label>`
-  ).join("");
+  $("dtypes").innerHTML = (model?.dtypes ?? []).map((d, i) => {
+    const why = CPU_UNSUPPORTED[d];
+    return why
+      ? `<label class="inline unsupported" title="${esc(why)}"><input type="checkbox" ` +
+        `value="${esc(d)}" disabled> ${
+          esc(d)
+        } <span class="muted">(unsupported on CPU)</span></label>`
+      : `<label class="inline"><input type="checkbox" value="${esc(d)}" ${
+        i === 0 ? "checked" : ""
+      }> ${esc(d)}</label>`;
+  }).join("");
+  const p = model?.parameters ?? null;
+  $("model-note").textContent = p !== null && p >= 1e9
+    ? `${model.id} has ${(p / 1e9).toFixed(1)} B parameters: its first run builds ` +
+      `~${Math.ceil(p * 4 / 1e9)} GB of weights and needs as much RAM.`
+    : "";
 }
 
 async function loadHistory() {
@@ -204,6 +288,7 @@ async function loadHistory() {
   const body = $("history").tBodies[0];
   body.innerHTML = "";
   for (const job of page.items) {
+    state.jobs.set(job.id, job);
     const r = job.request;
     const row = document.createElement("tr");
     row.innerHTML = `<td><input type="checkbox" ${job.status === "done" ? "" : "disabled"}></td>` +
@@ -229,28 +314,43 @@ async function loadHistory() {
   $("compare").disabled = state.selected.length !== 2;
 }
 
+/** "2026-12-07 03:04:05 · preset:tiny fp32 cache on 32 tokens". */
+function describeJob(job) {
+  const r = job.request;
+  return `${job.created_at.slice(0, 19).replace("T", " ")} · ${job.model} ${job.dtype} cache ` +
+    `${r.use_cache ? "on" : "off"} ${r.prompt ? "text" : `${r.prompt_tokens} tokens`}`;
+}
+
 async function compare() {
-  const [a, b] = state.selected;
+  // A is the earlier job, B the later, whatever order they were ticked in; both are named.
+  const [a, b] = state.selected.map((id) => state.jobs.get(id))
+    .toSorted((x, y) => x.created_at.localeCompare(y.created_at));
   try {
-    const c = await api(`/history/compare?a=${a}&b=${b}`);
+    // Welch's t compares means: the same statistic as the History rows.
+    const c = await api(`/history/compare?a=${a.id}&b=${b.id}&test=welch`);
     const rows = c.metrics.map((m) =>
       `<tr><td>${esc(m.config)}</td><td>${m.metric}</td><td class="num">${fmt(m.centerA, 2)}</td>` +
       `<td class="num">${fmt(m.centerB, 2)}</td><td class="num">${
         (m.change * 100).toFixed(1)
       } %</td>` +
       `<td class="num">${m.p === null ? "–" : m.p.toPrecision(2)}</td>` +
-      `<td class="${m.verdict}">${m.verdict}</td><td class="muted">${esc(m.note)}</td></tr>`
+      `<td class="${m.verdict}">${m.verdict}</td><td class="muted">${
+        esc(m.note.replace(/ or --test welch/g, ""))
+      }</td></tr>`
     ).join("");
     const unmatched = c.unmatched.map((u) =>
       `<p class="muted">only in ${u.side}: ${esc(u.config)}</p>`
     )
       .join("");
     const verdicts = c.regression ? `<p class="worse">regression: a metric got worse</p>` : "";
+    const sides = `<p class="muted sides">A (earlier): ${esc(describeJob(a))}<br>` +
+      `B (later): ${esc(describeJob(b))}</p>`;
     $("comparison").innerHTML = !c.metrics.length
-      ? `<p class="muted">no configuration in common</p>${unmatched}`
-      : `${verdicts}<table><thead><tr><th>config</th><th>metric</th><th>A</th>` +
-        `<th>B</th><th>change</th><th>p</th><th>verdict</th><th></th></tr></thead>` +
-        `<tbody>${rows}</tbody></table>${unmatched}`;
+      ? `${sides}<p class="muted">no configuration in common</p>${unmatched}`
+      : `${sides}${verdicts}<table><thead><tr><th>config</th><th>metric</th>` +
+        `<th class="num">A mean of runs</th><th class="num">B mean of runs</th>` +
+        `<th class="num">change</th><th class="num">p (Welch)</th><th>verdict</th><th></th>` +
+        `</tr></thead><tbody>${rows}</tbody></table>${unmatched}`;
   } catch (error) {
     $("comparison").innerHTML = `<p class="error">${esc(error.message)}</p>`;
   }
@@ -262,20 +362,34 @@ async function loadReference() {
   const keys = report
     ? Object.keys(report).filter((k) => report[k] && "tokens_s_2048" in report[k])
     : [];
+  // A column only when some dtype has a value (no VRAM on a CPU run).
+  const columns = [
+    ["decode tok/s @ 2048", "tokens_s_2048", 1],
+    ["prefill ms", "prefill_ms", 0],
+    ["VRAM GB", "vram_gb", 2],
+    ["RSS GB", "rss_gb", 2],
+    ["PPL", "ppl", 1],
+  ].filter(([, field]) =>
+    keys.some((k) => report[k][field] !== null && report[k][field] !== undefined)
+  );
   const table = keys.length
-    ? `<table><thead><tr><th>dtype</th><th>decode tok/s @ 2048</th><th>prefill ms</th>` +
-      `<th>VRAM GB</th><th>PPL</th></tr></thead><tbody>${
-        keys.map((k) =>
-          `<tr><td>${esc(k)}</td><td class="num">${fmt(report[k].tokens_s_2048)}</td>` +
-          `<td class="num">${fmt(report[k].prefill_ms, 0)}</td><td class="num">${
-            fmt(report[k].vram_gb, 2)
-          }</td><td class="num">${fmt(report[k].ppl, 1)}</td></tr>`
-        ).join("")
-      }</tbody></table>`
+    ? `<table><thead><tr><th>dtype</th>${
+      columns.map(([title]) => `<th class="num">${title}</th>`).join("")
+    }</tr></thead><tbody>${
+      keys.map((k) =>
+        `<tr><td>${esc(k)}</td>${
+          columns.map(([, field, digits]) =>
+            `<td class="num">${fmt(report[k][field], digits)}</td>`
+          )
+            .join("")
+        }</tr>`
+      ).join("")
+    }</tbody></table>`
     : `<p class="muted">no metrics/final_report.json</p>`;
+  // The SVGs at their design size, never shrunk to share a row (prefill_vs_decode is wide).
   const figures = ref.figures.map((f) => `<img alt="${esc(f)}" src="/reference/figures/${esc(f)}">`)
     .join("");
-  $("reference").innerHTML = table + figures;
+  $("reference").innerHTML = table + `<div class="figures">${figures}</div>`;
 }
 
 async function health() {
@@ -289,11 +403,28 @@ async function health() {
   }
 }
 
+/** After a reload: the jobs of this server's life back in Progress and their runs in the charts. */
+async function restoreJobs() {
+  const [h, page] = await Promise.all([api("/health"), api("/benchmarks?limit=50")]);
+  const since = Date.now() - h.uptime_s * 1000 - 1000;
+  const jobs = page.items.filter((j) => Date.parse(j.created_at) >= since).reverse();
+  for (const job of jobs) {
+    if (FINISHED.includes(job.status)) {
+      const full = await api(`/benchmarks/${job.id}`);
+      jobRow(full);
+      state.points.push(...pointsOf(full));
+    } else {
+      track(job);
+    }
+  }
+  drawCharts();
+}
+
 $("form").addEventListener("submit", startRuns);
+$("form").addEventListener("input", () => showError(""));
 $("model").addEventListener("change", showDtypes);
 $("compare").addEventListener("click", compare);
-drawCharts();
-Promise.all([loadModels(), loadHistory(), loadReference(), health()])
+Promise.all([loadModels(), loadHistory(), loadReference(), health(), restoreJobs()])
   .then(() => document.body.dataset.ready = "1")
   .catch((error) => showError(error.message));
 setInterval(health, 5000);
