@@ -29,6 +29,7 @@ import { PROMPT_FAMILIES, type PromptFamily, promptIds } from "../engine/prompts
 import { resolveModel } from "../engine/resolve.ts";
 import { isCheckpointDir } from "../model/ensure.ts";
 import { summarize } from "../measure/stats.ts";
+import { runRounds } from "../measure/rounds.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 import { type Contender, engine, gqaSharedLoop, rawLoop, transformersJs } from "./_compare.ts";
 import type { DecoderModel } from "../engine/decoder.ts";
@@ -179,25 +180,38 @@ async function main(): Promise<number> {
     const samples = contenders.map(() => [] as number[]);
     const cpuSamples = contenders.map(() => [] as number[]);
     const tokens: number[][] = contenders.map(() => []);
-    for (let round = -warmup; round < rounds; round++) {
-      // Rotate who goes first, so no contender always follows the same one (ORT pool threads
-      // spin for a while after a run, and caches stay warm for whoever comes next).
-      const order = contenders.map((_, k) => (k + round + warmup) % contenders.length);
-      for (const i of order) {
-        const [name, run] = contenders[i]!;
-        const r = await run(prompt, n);
-        tokens[i] = r.tokens;
-        if (round >= 0) {
-          samples[i]!.push(r.decodeTokensPerS);
-          cpuSamples[i]!.push(r.decodeCpuMsPerToken);
-        }
-        console.error(
-          `${len} tokens, ${round < 0 ? "warmup" : `round ${round + 1}/${rounds}`} ${name}: ${
-            r.decodeTokensPerS.toFixed(1)
-          } tokens/s, ${r.decodeCpuMsPerToken.toFixed(2)} CPU ms/token`,
-        );
-      }
-    }
+    // The sweep's round loop (lib/measure/rounds.ts), rotating who goes first so no contender
+    // always follows the same one (ORT pool threads spin for a while after a run, and caches
+    // stay warm for whoever comes next); the first `warmup` rounds are not recorded.
+    await runRounds(
+      contenders.map(([name, run], i) => ({
+        id: name,
+        turn: async ({ round }: { round: number }) => {
+          const r = await run(prompt, n);
+          tokens[i] = r.tokens;
+          if (round > warmup) {
+            samples[i]!.push(r.decodeTokensPerS);
+            cpuSamples[i]!.push(r.decodeCpuMsPerToken);
+          }
+          console.error(
+            `${len} tokens, ${
+              round <= warmup ? "warmup" : `round ${round - warmup}/${rounds}`
+            } ${name}: ${r.decodeTokensPerS.toFixed(1)} tokens/s, ${
+              r.decodeCpuMsPerToken.toFixed(2)
+            } CPU ms/token`,
+          );
+          return [];
+        },
+      })),
+      {
+        minRounds: warmup + rounds,
+        maxRounds: warmup + rounds,
+        order: "rotate",
+        onArmError: (_, error) => {
+          throw error; // a contender that fails fails the comparison
+        },
+      },
+    );
     const medians = samples.map((s) => summarize(s).p50);
     const cpuMedians = cpuSamples.map((s) => summarize(s).p50);
     // Paired per-round ratios cancel drift that a busy machine adds to all contenders alike.

@@ -5,7 +5,7 @@
  * @module
  */
 import "./_quiet.ts"; // first: silences DEP0040 before any dependency loads
-import { loadSweepSpec, runSweep } from "../sweep/mod.ts";
+import { loadSweepSpec, runSweep, STAGING_DIR } from "../sweep/mod.ts";
 import { formatDuration } from "../measure/progress.ts";
 import { join } from "node:path";
 import { parseFlags, runCli } from "./_cli.ts";
@@ -16,9 +16,13 @@ const HELP =
   `Usage: deno task sweep [--config sweeps/default.json] [--out DIR] [--force] [--dry-run]
                         [--no-probe] [--no-preflight]
 
-Runs every cell of the sweep spec (model × dtype × device × use_cache × context × batch), then
-perplexity, then writes benchmarks/ (results.csv, results.parquet, perplexity.csv, summary.csv,
-PNGs), figures/ and metrics/. Finished cells are skipped (resume); --force redoes them.
+Runs perplexity, then the sweep spec's grid as blocks (model × device × context × batch): per
+block one live worker per arm (dtype × use_cache) plus an A/A control of the baseline arm,
+measured in interleaved rounds (min_rounds..max_rounds, each arm's repetitions decoding for
+min_rep_seconds), then writes benchmarks/ (results.csv, results.parquet, perplexity.csv,
+blocks.json, summary.csv, PNGs), figures/ and metrics/. time_budget_s bounds the whole run.
+Finished blocks are skipped (resume); --force starts from an empty result set and replaces the
+old files only when the new run ends (never merged with them).
 
 Cluster runs (docs/cluster.md): --shard I/N runs shard I (0-based) of N, whole model+dtype
 groups balanced by estimated cost, into --out (default shards/shard-I-of-N); without --shard the
@@ -27,25 +31,40 @@ or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm array; N = SLURM_ARRAY_TA
 --plan N prints the plan of N shards and runs nothing. Merge with 'deno task merge DIR...'.
 
 First runs the doctor's checks for the spec (benchmarks/preflight.json); a fail stops the sweep
-unless --no-preflight. Each cell's measured runs are sampled for telemetry
-(benchmarks/telemetry.csv, every telemetry_interval_ms of the spec, default 100).`;
+unless --no-preflight. Telemetry sampling is off inside the rounds unless the spec sets
+telemetry_interval_ms (10-1000; benchmarks/telemetry.csv): sampling slows decoding.`;
 
 /**
- * Ctrl-C: finished cells are already in results.csv (each is appended when it ends); say so and
- * how to resume in one line, release the output's lock, exit 130.
+ * Ctrl-C: finished cells are already in results.csv (it is rewritten after each block); say so
+ * and how to resume in one line, release the output's lock, exit 130. A forced run is abandoned
+ * instead: its staging folder is removed and the previous results stay as they were.
  */
-function onInterrupt(outDir: string): void {
+function onInterrupt(outDir: string, forced: boolean, resume: string): void {
   Deno.addSignalListener("SIGINT", () => {
-    const lock = join(outDir, "benchmarks", ".sweep.lock");
+    const bench = join(outDir, "benchmarks");
+    const lock = join(bench, ".sweep.lock");
+    let ours = false;
     try {
-      if (Deno.readTextFileSync(lock).trim() === String(Deno.pid)) Deno.removeSync(lock);
+      ours = Deno.readTextFileSync(lock).trim() === String(Deno.pid);
+      if (ours) Deno.removeSync(lock);
     } catch {
       // no lock yet, or another sweep's: left alone
     }
-    console.error(
-      `interrupted: finished cells are kept in ${join(outDir, "benchmarks", "results.csv")}; ` +
-        `run the same command again to resume (finished cells are skipped)`,
-    );
+    if (forced) {
+      if (ours) {
+        try {
+          Deno.removeSync(join(bench, STAGING_DIR), { recursive: true });
+        } catch { /* nothing staged yet */ }
+      }
+      console.error(
+        `interrupted: this forced run is abandoned; the previous results in ${bench} are kept`,
+      );
+    } else {
+      console.error(
+        `interrupted: finished cells are kept in ${join(bench, "results.csv")}; ` +
+          `run the same command again to resume (complete blocks are skipped): ${resume}`,
+      );
+    }
     Deno.exit(130);
   });
 }
@@ -94,7 +113,14 @@ if (import.meta.main) {
     }
     const shard = resolveShard({ shard: values.shard, shards: values.shards }, Deno.env.toObject());
     const outDir = values.out ?? (shard ? `shards/shard-${shard.index}-of-${shard.count}` : ".");
-    if (!values["dry-run"]) onInterrupt(outDir);
+    const resumeCommand = ["deno task sweep --config", values.config!].concat(
+      values.out ? ["--out", values.out] : [],
+      values.shard ? ["--shard", values.shard] : [],
+      values.shards ? ["--shards", values.shards] : [],
+      values["no-preflight"] ? ["--no-preflight"] : [],
+    ).join(" ") +
+      (values.config === "sweeps/default.json" && !values.out ? " (or: make sweep RESUME=1)" : "");
+    if (!values["dry-run"]) onInterrupt(outDir, values.force!, resumeCommand);
     const summary = await runSweep(spec, {
       outDir,
       shard,
@@ -103,13 +129,16 @@ if (import.meta.main) {
       skipProbe: values["no-probe"]!,
       preflight: !values["no-preflight"],
       specSource: values.config!,
+      resumeCommand,
     }).catch((error) => {
       throw diskFull(error, outDir);
     });
     if (values["dry-run"]) return;
     console.log(
       `sweep '${spec.name}' done in ${formatDuration(summary.seconds)}` +
-        (summary.estimateS !== null ? ` (estimated ${formatDuration(summary.estimateS)})` : "") +
+        (summary.estimateS !== null
+          ? ` (estimated ${formatDuration(summary.estimateS)} before figures and reports)`
+          : "") +
         `: ${summary.cellsOk} cells ok, ${summary.cellsFailed} failed, ${summary.cellsSkipped} ` +
         `already complete, ${summary.cellsLeft} left for a resume; ${summary.rows} rows`,
     );

@@ -41,6 +41,11 @@ export interface GenerateOptions {
   stopAtEos?: boolean;
   /** Id used to left-pad shorter prompts and to fill finished rows. @default config.padTokenId */
   padTokenId?: number;
+  /**
+   * A time floor for benchmarks: stop decoding once tokens 2..N have taken this many ms (at
+   * least one decode step runs), `maxNewTokens` staying the cap. @default none (exactly N tokens)
+   */
+  decodeFloorMs?: number;
   /** Picks each row's next token (sampling.ts `createSampler`). @default greedy (arg-max) */
   pick?: TokenPicker;
 }
@@ -173,7 +178,9 @@ export async function generate(
   }
   let stopped = accept();
   const latencies: number[] = [];
+  const floorMs = options.decodeFloorMs;
   for (let t = 1; t < n && !stopped; t++) {
+    if (floorMs !== undefined && t > 1 && performance.now() - prefillEnd >= floorMs) break;
     const stepStart = performance.now();
     if (kv) {
       const pastLen = promptLen + t - 1;

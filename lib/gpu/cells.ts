@@ -1,7 +1,7 @@
 /**
  * The sweep's cells without the sweep's table writer: the GPU bundle cannot carry Polars (a
  * 115 MB native library, docs/gpu.md), so the check runs the spec's grid through the sweep's own
- * scheduler (`runCells`: one fresh worker per cell, the same rows, the same stamp) and writes
+ * block runner (`runBlock`: one live worker per arm, rounds, the same rows, the same stamp) and writes
  * `results.csv` itself in the sweep's column order, which `readTable`, `deno task report` and
  * `deno task merge` read like any sweep's.
  *
@@ -12,7 +12,8 @@ import { BENCH_FIELDS, type BenchRow } from "../results/schema.ts";
 import { systemInfo } from "../runtime/system_info.ts";
 import { expandGrid } from "../sweep/grid.ts";
 import type { Provenance } from "../sweep/protocol.ts";
-import { runCells } from "../sweep/scheduler.ts";
+import { groupBlocks } from "../sweep/blocks.ts";
+import { runBlock } from "../sweep/block_runner.ts";
 import { rowStamp } from "../sweep/shard.ts";
 import type { SweepSpec } from "../sweep/spec.ts";
 
@@ -63,9 +64,9 @@ export function resultsCsv(rows: readonly BenchRow[]): string {
 
 /** Options of {@linkcode runSweepCells}. */
 export interface SweepCellsOptions {
-  /** Where `results.csv` goes (rewritten after every cell). */
+  /** Where `results.csv` goes (rewritten after every block). */
   resultsPath: string;
-  /** Where the rows go as JSON, also after every cell (a kill keeps the cells done). */
+  /** Where the rows go as JSON, also after every block (a kill keeps the blocks done). */
   rowsPath?: string;
   /** Epoch ms after which no new cell starts. */
   deadlineMs: number;
@@ -74,7 +75,7 @@ export interface SweepCellsOptions {
 }
 
 /**
- * Runs every cell of a spec, one fresh worker each, writing `results.csv` after each cell.
+ * Runs every block of a spec, one live worker per arm, writing `results.csv` after each block.
  *
  * @param spec The parsed spec.
  * @param options Output path, deadline.
@@ -100,21 +101,32 @@ export async function runSweepCells(
     gpuName: info.gpu?.name ?? null,
   };
   const stamp = rowStamp(spec, null, Deno.env.toObject());
-  const cells = expandGrid(spec);
+  const blocks = groupBlocks(spec, expandGrid(spec));
+  const total = blocks.reduce((a, b) => a + b.arms.length, 0);
   const rows: BenchRow[] = [];
   let done = 0;
-  const cellsLeft = await runCells(spec, cells, provenance, async (cell, cellRows) => {
-    for (const row of cellRows) {
-      if (!row.weights) row.weights = cell.model.startsWith("preset:") ? "random" : "";
-      Object.assign(row, stamp);
+  let cellsLeft = 0;
+  for (const [i, block] of blocks.entries()) {
+    const result = await runBlock(spec, block, provenance, { hardDeadlineMs: options.deadlineMs });
+    if (result === "budget") {
+      cellsLeft = blocks.slice(i).reduce((a, b) => a + b.arms.length, 0);
+      break;
     }
-    rows.push(...cellRows);
+    for (const cell of block.arms) {
+      const cellRows = result.rows.get(cell.id) ?? [];
+      for (const row of cellRows) {
+        if (!row.weights) row.weights = cell.model.startsWith("preset:") ? "random" : "";
+        Object.assign(row, stamp);
+      }
+      rows.push(...cellRows);
+      done++;
+      const bad = cellRows.find((r) => r.status !== "ok");
+      log(`cell ${done}/${total} ${cell.id}${bad ? `: FAILED ${bad.error}` : ""}`);
+    }
+    // After every block: a kill keeps the blocks done.
     await Deno.writeTextFile(options.resultsPath, resultsCsv(rows));
     if (options.rowsPath) await Deno.writeTextFile(options.rowsPath, JSON.stringify(rows));
-    done++;
-    const bad = cellRows.find((r) => r.status !== "ok");
-    log(`cell ${done}/${cells.length} ${cell.id}${bad ? `: FAILED ${bad.error}` : ""}`);
-  }, { deadlineMs: options.deadlineMs });
+  }
   if (cellsLeft > 0) log(`deadline reached: ${cellsLeft} cells not started`);
   return { rows, cellsLeft };
 }

@@ -1,6 +1,7 @@
 /**
  * Measurement: summary statistics of raw samples, process and GPU memory, and the pre-flight and
- * post-run checks of a measurement, and hardware telemetry during runs.
+ * post-run checks of a measurement, hardware telemetry during runs, the round loop that compares
+ * live arms, and the scheduler's drift signals.
  *
  * @module
  */
@@ -15,3 +16,5 @@ export * from "./gpu_telemetry.ts";
 export * from "./telemetry.ts";
 export * from "./telemetry_summary.ts";
 export * from "./window_telemetry.ts";
+export * from "./rounds.ts";
+export * from "./schedstat.ts";

@@ -35,7 +35,10 @@ export interface BenchRow {
   prompt_id: number;
   /** Index of the measured run (warmups are never recorded). */
   run_index: number;
-  /** Tokens generated per sequence. */
+  /**
+   * Tokens generated per sequence in this repetition: a repetition decodes until its time floor
+   * (`min_rep_seconds`) or `max_new_tokens`, so this varies from row to row.
+   */
   new_tokens: number;
   /** Prompt → first token's logits, milliseconds. */
   prefill_ms: number | null;
@@ -163,20 +166,29 @@ export interface BenchRow {
   gpu_energy_j?: number | null;
   /** Throttle reasons seen, joined with `;` (empty: none seen; null: not readable). */
   gpu_throttle_reasons?: string | null;
-  /** 1-based round of the block the repetition ran in; null in files written before rounds. */
+  /**
+   * The round of its block in which this repetition ran, 1-based (every live arm of a block runs
+   * its repetitions once per round; lib/measure/rounds.ts); null in files written before rounds.
+   */
   round?: number | null;
-  /** 0-based position of the arm in that round's order. */
+  /** Position of this arm in that round's (seeded, shuffled) order, 0-based. */
   round_position?: number | null;
   /**
    * 0 for a normal arm; 1 for the A/A control: a second live worker of the block's baseline arm
-   * (same dtype and cache mode, `cell_id` suffixed `~aa`).
+   * (same dtype and cache mode), whose `cell_id` ends in `~aa`.
    */
   replica?: number | null;
-  /** Id of the block (model × device × context × batch × prompt family) the row belongs to. */
+  /**
+   * The block the repetition belongs to: model × device × context × batch × family, the arms of
+   * one block measured in the same rounds (`model|device|ctx=N|b=N|family`).
+   */
   block?: string | null;
-  /** Run-queue delay of the worker during the repetition (`/proc/self/schedstat`), ms. */
+  /**
+   * Run-queue delay of this worker's threads over the repetition (`/proc/self/task/<tid>/schedstat`
+   * wait time, summed), ms: time runnable but not running; null where unreadable.
+   */
   sched_wait_ms?: number | null;
-  /** CPU time stolen by the hypervisor during the repetition, ms. */
+  /** Steal time of the machine over the repetition (`/proc/stat`, all CPUs), ms; null where unreadable. */
   steal_ms?: number | null;
   // Roofline columns (lib/quantize/step_bytes.ts, lib/measure/bandwidth.ts).
   /**
@@ -217,6 +229,7 @@ export const BENCH_FIELDS_ADDED = [
   "spec_hash",
   // Telemetry of each cell's measured window, in the summary's own column order.
   ...TELEMETRY_FIELDS,
+  // The designed experiment: rounds over live arms, the A/A control, drift signals.
   "round",
   "round_position",
   "replica",

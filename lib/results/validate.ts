@@ -42,6 +42,11 @@ export const FIELD_RANGES: Readonly<
     mem_available_min_bytes: [0, 1e15, "real"],
     gpu_util_pct_mean: [0, 100, "real"],
     gpu_energy_j: [0, 1e12, "real"],
+    round: [1, 1e6, "int"],
+    round_position: [0, 1e6, "int"],
+    replica: [0, 1, "int"],
+    sched_wait_ms: [0, 1e9, "real"],
+    steal_ms: [0, 1e9, "real"],
   },
   perplexity: {
     window: [1, 1e8, "int"],

@@ -1,7 +1,7 @@
 /**
  * The same model at several speed settings, measured side by side in one process: every setting
  * is loaded once, then each round runs one greedy generation per setting in turn (the order
- * rotating every round), so load from other processes hits all settings alike and the result is
+ * rotating every round; the same round loop as the sweep's blocks, lib/measure/rounds.ts), so load from other processes hits all settings alike and the result is
  * a ratio to the first setting — per round, then the median over rounds — rather than an
  * absolute speed. Decode tokens/s = (new tokens − 1) / decode time (tokens 2..N), as everywhere.
  *
@@ -13,6 +13,7 @@ import { generate } from "../engine/generate.ts";
 import { promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { summarize } from "../measure/stats.ts";
+import { runRounds } from "../measure/rounds.ts";
 import { quantizeModel, variantPath } from "../quantize/quantize_model.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { type SpeedSetting, variantKey } from "./setting.ts";
@@ -148,16 +149,28 @@ export async function runSideBySide(
     const prompt = promptIds(loaded[0]!.decoder.resolved.tokenizer, "conversational", context);
     const speeds: number[][] = settings.map(() => []);
     const firstTokens: number[][] = [];
-    for (let round = 0; round < warmup + rounds; round++) {
-      for (let j = 0; j < loaded.length; j++) {
-        const i = (j + round) % loaded.length; // rotate who goes first
-        const { decoder } = loaded[i]!;
+    // The sweep's round loop (lib/measure/rounds.ts): every setting live, one generation each
+    // per round, the first setting moving on by one every round; the first `warmup` rounds
+    // are not recorded.
+    const arms = loaded.map(({ decoder }, i) => ({
+      id: String(i),
+      turn: async ({ round }: { round: number }) => {
         const r = await generate(decoder, [prompt], { maxNewTokens: newTokens });
-        if (round === 0) firstTokens[i] = r.tokens[0]!;
-        if (round >= warmup) speeds[i]!.push(r.decodeTokensPerS ?? NaN);
-      }
-      log(`round ${round + 1}/${warmup + rounds}${round < warmup ? " (warmup)" : ""}`);
-    }
+        if (round === 1) firstTokens[i] = r.tokens[0]!;
+        return [r.decodeTokensPerS ?? NaN];
+      },
+    }));
+    const { records } = await runRounds(arms, {
+      minRounds: warmup + rounds,
+      maxRounds: warmup + rounds,
+      order: "rotate",
+      onArmError: (_, error) => {
+        throw error; // a setting that fails fails the comparison
+      },
+      onRound: (round) =>
+        log(`round ${round}/${warmup + rounds}${round <= warmup ? " (warmup)" : ""}`),
+    });
+    for (const r of records) if (r.round > warmup) speeds[Number(r.armId)]!.push(r.result);
     return loaded.map(({ setting, quantization }, i) => {
       const ratios = speeds[i]!.map((s, r) => s / speeds[0]![r]!);
       const summary = summarize(speeds[i]!);

@@ -105,3 +105,65 @@ export function estimatePerplexityMs(spec: SweepSpec, model: CostModel): number 
   const passes = p.dtypes.length + (p.pairwise ? Math.max(0, p.dtypes.length - 2) : 0);
   return windows * passes * model.prefillMs(p.window);
 }
+
+/**
+ * Estimated milliseconds of one repetition of a cell: a prefill, then decode steps until the
+ * time floor (`min_rep_seconds`) or the token cap, at least one step.
+ *
+ * @param spec The sweep spec.
+ * @param cell The cell.
+ * @param model The fitted cost model.
+ * @returns Milliseconds.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { repMs } from "./estimate.ts";
+ * import { parseSweepSpec } from "./spec.ts";
+ * const spec = parseSweepSpec({ models: ["m"], dtypes: ["q4"], context_lengths: [8], max_new_tokens: 1000, min_rep_seconds: 0.3 });
+ * const flat = { prefillMs: () => 10, decodeMs: () => 2 };
+ * assert.equal(repMs(spec, { useCache: true, contextTokens: 8, batch: 1 }, flat), 310);
+ * ```
+ */
+export function repMs(
+  spec: SweepSpec,
+  cell: Pick<Cell, "useCache" | "contextTokens" | "batch">,
+  model: CostModel,
+): number {
+  const cap = newTokensOf(spec, cell);
+  const step = cell.useCache
+    ? model.decodeMs(cell.contextTokens)
+    : model.prefillMs(cell.contextTokens + 1);
+  const floor = spec.min_rep_seconds * 1000;
+  const steps = Math.max(1, Math.min(cap - 1, floor > 0 ? Math.ceil(floor / step) : cap - 1));
+  return (model.prefillMs(cell.contextTokens) + steps * step) * cell.batch;
+}
+
+/**
+ * Estimated milliseconds of one block: its arms' starts (in parallel over `cores`), their
+ * warmups, then `rounds` rounds of every arm's repetitions.
+ *
+ * @param spec The sweep spec.
+ * @param arms The block's cells (the A/A control included).
+ * @param model The fitted cost model.
+ * @param startMs One worker's start and model load, ms.
+ * @param rounds Rounds to count.
+ * @param cores CPU cores the starts share. @default 2
+ * @returns Milliseconds.
+ */
+export function estimateBlockMs(
+  spec: SweepSpec,
+  arms: readonly Cell[],
+  model: CostModel,
+  startMs: number,
+  rounds: number,
+  cores = 2,
+): number {
+  const perRound = arms.reduce(
+    (a, c) => a + promptSlots(spec).length * spec.runs * repMs(spec, c, model),
+    0,
+  );
+  const warm = arms.reduce((a, c) => a + spec.warmup * repMs(spec, c, model), 0);
+  // Arms start and warm up at once, sharing the cores; the rounds run one arm at a time.
+  return (arms.length * startMs + warm) / Math.max(1, Math.min(cores, arms.length)) +
+    rounds * perRound;
+}

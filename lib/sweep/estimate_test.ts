@@ -1,5 +1,5 @@
 import { assert, assertAlmostEquals } from "../testing/assert.ts";
-import { estimateCellMs, estimatePerplexityMs, fitCostModel } from "./estimate.ts";
+import { estimateBlockMs, estimateCellMs, estimatePerplexityMs, fitCostModel } from "./estimate.ts";
 import { parseSweepSpec } from "./spec.ts";
 
 const prefill = (t: number) => 0.05 * t + 0.0002 * t * t;
@@ -59,4 +59,35 @@ Deno.test("estimatePerplexityMs() counts windows × dtypes, and nothing without 
   // Windows start at 0, 128, …, 768: 7 windows of 256 tokens, two dtypes.
   assertAlmostEquals(estimatePerplexityMs(spec, model), 7 * 2 * prefill(256), 1e-6);
   assertAlmostEquals(estimatePerplexityMs({ ...spec, perplexity: null }, model), 0, 0);
+});
+
+Deno.test("estimateBlockMs(): parallel starts and warmups, then rounds of every arm's time-floored repetitions", () => {
+  const spec = parseSweepSpec({
+    models: ["m"],
+    dtypes: ["fp32"],
+    context_lengths: [128],
+    prompts_per_length: 1,
+    max_new_tokens: 1000,
+    max_new_tokens_no_cache: 10,
+    min_rep_seconds: 0.3,
+    warmup: 1,
+    runs: 1,
+  });
+  const flat = fitCostModel([{ tokens: 100, prefillMs: 10, decodeMs: 2 }]);
+  const on = {
+    id: "on",
+    model: "m",
+    dtype: "fp32" as const,
+    device: "cpu" as const,
+    useCache: true,
+    contextTokens: 128,
+    batch: 1,
+  };
+  const off = { ...on, id: "off", useCache: false };
+  // Cache on: prefill 12.8 ms + 150 steps of 2 ms; cache off: the 10-token cap stops it first.
+  const onMs = 12.8 + 300;
+  const offMs = 12.8 + 9 * (0.1 * 129);
+  const rounds = 3;
+  const expected = (2 * 1000 + onMs + offMs) / 2 + rounds * (onMs + offMs);
+  assertAlmostEquals(estimateBlockMs(spec, [on, off], flat, 1000, rounds), expected, 1e-6);
 });

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import type { BenchRow, PerplexityRow } from "../results/schema.ts";
 import { readTable } from "../results/table.ts";
 import { expandGrid } from "./grid.ts";
+import { groupBlocks } from "./blocks.ts";
 import { SHARD_MANIFEST, specHash } from "./shard.ts";
 import { parseSweepSpec, type SweepSpec } from "./spec.ts";
 import { exists } from "../_fs.ts";
@@ -148,7 +149,8 @@ export function planMerge(outputs: readonly ShardOutput[], spec: SweepSpec | nul
     clashes.push(`shards of different counts (${[...labels.keys()].join(", ")})`);
   }
   if (clashes.length > 0) throw new Error(`merge: duplicated shards: ${clashes.join("; ")}`);
-  const grid = expandGrid(theSpec).map((c) => c.id);
+  // Every arm of every block, the A/A controls included.
+  const grid = groupBlocks(theSpec, expandGrid(theSpec)).flatMap((b) => b.arms).map((c) => c.id);
   const inGrid = new Set(grid);
   const extra = [...byCell.keys()].filter((id) => !inGrid.has(id));
   if (extra.length > 0) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { ensureModel } from "../model/mod.ts";
 import { readTable } from "../results/table.ts";
 import { expandGrid } from "./grid.ts";
+import { groupBlocks } from "./blocks.ts";
 import { planMerge, readShardOutput, type ShardOutput } from "./merge.ts";
 import { runSweep } from "./orchestrator.ts";
 import { specHash } from "./shard.ts";
@@ -26,6 +27,9 @@ const SPEC = {
   max_new_tokens: 3,
   warmup: 0,
   runs: 2,
+  min_rounds: 2,
+  max_rounds: 2,
+  aa_control: true,
   // One shard measures the perplexity; the two others must still write their outputs.
   perplexity: { dtypes: ["fp32"], window: 16, stride: 8, max_tokens: 48 },
   telemetry_interval_ms: 10,
@@ -78,7 +82,10 @@ Deno.test("3 shards in parallel (Indexed Job, Slurm array, --shard) merge into t
   for (const r of [k8s, slurm, flag]) assertEquals(r.code, 0, r.stderr);
   assert(k8s.stderr.includes("shard 0/3 (from JOB_COMPLETION_INDEX)"), k8s.stderr);
   assert(slurm.stderr.includes("shard 1/3 (from SLURM_ARRAY_TASK_ID)"), slurm.stderr);
-  assertEquals(whole.cellsOk, 6);
+  // 3 dtypes at 2 lengths, and the A/A control of fp16 at each length.
+  const arms = groupBlocks(spec, expandGrid(spec)).flatMap((b) => b.arms).map((c) => c.id);
+  assertEquals(whole.cellsOk, 8);
+  assertEquals(arms.length, 8);
 
   const merged = join(dir, "merged");
   const m = await cli(MERGE_CLI, [shardDir(0), shardDir(1), shardDir(2), "--out", merged]);
@@ -87,7 +94,7 @@ Deno.test("3 shards in parallel (Indexed Job, Slurm array, --shard) merge into t
   const unsharded = await readTable(join(dir, "whole", "benchmarks", "results.csv"), "bench");
   const cells = (rs: typeof rows) => [...new Set(rs.map((r) => r.cell_id))].sort();
   assertEquals(cells(rows), cells(unsharded));
-  assertEquals(cells(rows), expandGrid(spec).map((c) => c.id).sort());
+  assertEquals(cells(rows), arms.sort());
   assertEquals(rows.map((r) => r.run_id).sort(), unsharded.map((r) => r.run_id).sort());
   assert(rows.every((r) => r.status === "ok" && r.spec_hash === specHash(spec)));
   assertEquals([...new Set(rows.map((r) => r.shard))].sort(), ["0/3", "1/3", "2/3"]);
@@ -124,8 +131,9 @@ Deno.test("3 shards in parallel (Indexed Job, Slurm array, --shard) merge into t
   await assertRejects(() => Deno.stat(`${dir}/x`), Deno.errors.NotFound);
 
   // A missing shard: merged, its cells listed.
-  const partial = planMerge([await readShardOutput(shardDir(0))], null);
-  assertEquals(partial.missingCells.length, 4);
+  const first = await readShardOutput(shardDir(0));
+  const partial = planMerge([first], null);
+  assertEquals(partial.missingCells.length, 8 - new Set(first.rows.map((r) => r.cell_id)).size);
 });
 
 function output(name: string, host: string, cells: string[], hash = specHash(spec)): ShardOutput {
@@ -170,5 +178,6 @@ Deno.test("planMerge(): conflicting hosts, another spec, cells off the grid and 
   );
   const ok = planMerge([output("s0", "h1", [c!]), output("s1", "h2", [a!])], spec);
   assertEquals(ok.rows.map((r) => r.cell_id), [a, c], "grid order");
-  assertEquals(ok.missingCells.length, expandGrid(spec).length - 2);
+  const arms = groupBlocks(spec, expandGrid(spec)).flatMap((b) => b.arms);
+  assertEquals(ok.missingCells.length, arms.length - 2, "the A/A controls are cells of the grid");
 });

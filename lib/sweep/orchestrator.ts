@@ -1,47 +1,54 @@
 /**
- * The sweep orchestrator: checks the spec's models, expands the grid, skips finished cells, has
- * the scheduler run each remaining cell in a fresh worker process, records a failing cell as a
- * row with `status=error` and goes on, and rewrites `results.csv` atomically after every cell so
- * a kill at any moment leaves no partial and no duplicated row. A run in which every cell failed
- * writes nothing and throws, so it can never replace a good run's outputs.
- *
- * The parts: `row_store.ts` (rows by cell, resume), `worker_process.ts` (spawning workers),
- * `scheduler.ts` (cell order, one worker per cell, timeouts, checks), `perplexity_pass.ts`.
+ * The sweep orchestrator: checks the spec's models, runs perplexity, then runs the grid as
+ * blocks (lib/sweep/blocks.ts): per block one live worker per arm, measured in interleaved
+ * rounds until its verdicts settle or its share of the time budget is spent
+ * (lib/sweep/block_runner.ts). Results are rewritten atomically after every block, so a kill at
+ * any moment leaves no partial and no duplicated row. A run in which every cell failed writes
+ * nothing and throws, so it can never replace a good run's outputs; a forced run starts from an
+ * empty result set and replaces the old files only when it ends (lib/sweep/run_files.ts).
  *
  * @module
  */
-import { recordSweepCell } from "../history/record.ts";
 import { measureReadBandwidth } from "../measure/bandwidth.ts";
 import { join } from "node:path";
 import { cpus } from "node:os";
-import type { BenchRow } from "../results/schema.ts";
-import type { TelemetryRun } from "../measure/telemetry.ts";
 import { writeParquet, writeTable } from "../results/table.ts";
 import { systemInfo } from "../runtime/system_info.ts";
-import { type Cell, expandGrid, newTokensOf, promptSlots } from "./grid.ts";
+import { expandGrid, promptSlots } from "./grid.ts";
 import { acquireLock } from "./lock.ts";
-import { formatDuration, progressLine } from "../measure/progress.ts";
-import { NOISY_CV, preflightWarnings } from "../measure/run_checks.ts";
-import { summarize } from "../measure/stats.ts";
+import { progressLine } from "../measure/progress.ts";
+import { preflightWarnings } from "../measure/run_checks.ts";
+import { epochMs } from "../measure/rounds.ts";
 import type { Provenance } from "./protocol.ts";
 import type { SweepSpec } from "./spec.ts";
 import { checkContexts } from "./preflight.ts";
-import { estimateCellMs, estimatePerplexityMs, fitCostModel } from "./estimate.ts";
+import { estimateRun } from "./run_estimate.ts";
 import { ensureWritable, readExisting, RowStore } from "./row_store.ts";
-import { checkModels, runCells, runProbe } from "./scheduler.ts";
+import { checkModels, runProbe } from "./scheduler.ts";
 import type { WorkerOptions } from "./worker_process.ts";
-import { perplexityComplete, runPerplexity } from "./perplexity_pass.ts";
+import { perplexityComplete, perplexityStep } from "./perplexity_pass.ts";
 import { rowStamp, type ShardSelection, writeShardManifest } from "./shard.ts";
 import { planShards, shardCells, shardPerplexityModels } from "./shard_plan.ts";
 import { TelemetryStore } from "./telemetry_store.ts";
 import { preflightLines, sweepPreflight, writePreflight } from "./sweep_preflight.ts";
 import { type DoctorProbe, systemProbe } from "../doctor/probe.ts";
+import { designLine, groupBlocks } from "./blocks.ts";
+import { runBlock, type SettledCheck } from "./block_runner.ts";
+import { blockSettled } from "../analysis/block.ts";
+import { blockLabel, recordBlock } from "./block_record.ts";
+import {
+  type BlockRecord,
+  budgetStopLines,
+  openRunFiles,
+  readBlocks,
+  writeBlocks,
+} from "./run_files.ts";
 
 /** Options of {@linkcode runSweep}. */
 export interface SweepOptions {
   /** Directory that receives `benchmarks/`, `figures/` and `metrics/`. @default "." */
   outDir?: string;
-  /** Redo cells that are already complete. @default false */
+  /** Start from an empty result set; the old files are replaced when this run ends. @default false */
   force?: boolean;
   /** Print the plan and the estimate only. @default false */
   dryRun?: boolean;
@@ -65,19 +72,27 @@ export interface SweepOptions {
   doctorProbe?: DoctorProbe;
   /** Measure the read bandwidth before CPU cells (the roofline's bound). @default true */
   bandwidthProbe?: boolean;
+  /**
+   * Whether a block's verdicts are settled (rounds stop early when they are, from `min_rounds`
+   * on). @default lib/analysis `blockSettled`: every verdict of the block (each arm against the
+   * baseline, the A/A control) has its interval clear of the minimum-effect band or inside it
+   */
+  settled?: SettledCheck;
+  /** The command a budget stop prints to resume. @default `deno task sweep --config SPEC --out OUT` */
+  resumeCommand?: string;
 }
 
 /** What a sweep did. */
 export interface SweepSummary {
-  /** Cells in the grid. */
+  /** Cells in the grid (A/A controls included). */
   cellsTotal: number;
-  /** Cells skipped because they were complete. */
+  /** Cells skipped because their block was complete. */
   cellsSkipped: number;
   /** Cells run now that succeeded. */
   cellsOk: number;
   /** Cells run now that failed (recorded as error rows). */
   cellsFailed: number;
-  /** Cells not started because the time budget ran out. */
+  /** Cells not measured because the time budget ran out. */
   cellsLeft: number;
   /** Rows in results.csv after the sweep. */
   rows: number;
@@ -89,6 +104,8 @@ export interface SweepSummary {
   seconds: number;
   /** Files written. */
   files: string[];
+  /** The blocks run now: rounds and why they stopped. */
+  blocks: BlockRecord[];
 }
 
 /**
@@ -98,7 +115,7 @@ export interface SweepSummary {
  * @param options Output directory, resume behaviour, logging.
  * @returns Counts and the files written.
  * @throws {Error} when the output dir is not writable, another sweep holds its lock, an existing
- * results.csv is corrupt, a model cannot be loaded (checked before the first cell), or every
+ * results.csv is corrupt, a model cannot be loaded (checked before the first block), or every
  * cell that ran failed — nothing is overwritten in any of these cases.
  * @example
  * ```ts ignore
@@ -108,31 +125,46 @@ export interface SweepSummary {
  */
 export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Promise<SweepSummary> {
   const started = performance.now();
+  // The budget counts from here: model checks, conversion and perplexity are inside it.
+  const deadlineMs = spec.time_budget_s === null ? null : epochMs() + spec.time_budget_s * 1000;
   const log = options.log ?? ((line: string) => console.error(line));
   const outDir = options.outDir ?? ".";
   const benchDir = join(outDir, "benchmarks");
-  const resultsPath = join(benchDir, "results.csv");
-  const perplexityPath = join(benchDir, "perplexity.csv");
   checkContexts(spec, options.specSource);
   await ensureWritable(benchDir);
 
   const lock = acquireLock(join(benchDir, ".sweep.lock"));
+  const forced = (options.force ?? false) && !options.dryRun;
+  let files: Awaited<ReturnType<typeof openRunFiles>> | null = null;
   try {
-    const existing = await readExisting(resultsPath, "bench");
-    const existingPpl = await readExisting(perplexityPath, "perplexity");
+    // A forced run never reads the old rows: it cannot skip, merge or count them.
+    const existing = options.force
+      ? []
+      : await readExisting(join(benchDir, "results.csv"), "bench");
+    const existingPpl = options.force
+      ? []
+      : await readExisting(join(benchDir, "perplexity.csv"), "perplexity");
+    files = await openRunFiles(benchDir, forced);
+    const runDir = files.dir;
+    const resultsPath = join(runDir, "results.csv");
+    const perplexityPath = join(runDir, "perplexity.csv");
+    const blocksPath = join(runDir, "blocks.json");
     const store = new RowStore(existing);
     const shard = options.shard ?? null;
     const plan = shard ? planShards(spec, shard.count) : null;
     const gridCells = plan ? shardCells(plan, shard!.index) : expandGrid(spec);
+    const blocks = groupBlocks(spec, gridCells);
     const pplModels = plan ? shardPerplexityModels(plan, shard!.index) : spec.models;
     const stamp = rowStamp(spec, shard, Deno.env.toObject());
-    const runsPerCell = promptSlots(spec).length * spec.runs;
-    const pendingCells = gridCells.filter((c) =>
-      options.force || !store.isComplete(c.id, runsPerCell, newTokensOf(spec, c))
+    const minRows = spec.min_rounds * spec.runs * promptSlots(spec).length;
+    const pending = blocks.filter((b) =>
+      options.force || b.arms.some((c) => !store.isComplete(c.id, stamp.spec_hash, minRows))
     );
+    const allCells = blocks.flatMap((b) => b.arms);
+    const pendingCells = pending.flatMap((b) => b.arms);
     const summary: SweepSummary = {
-      cellsTotal: gridCells.length,
-      cellsSkipped: gridCells.length - pendingCells.length,
+      cellsTotal: allCells.length,
+      cellsSkipped: allCells.length - pendingCells.length,
       cellsOk: 0,
       cellsFailed: 0,
       cellsLeft: 0,
@@ -141,40 +173,39 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       estimateS: null,
       seconds: 0,
       files: [],
+      blocks: [],
     };
     log(
-      `sweep '${spec.name}'${
-        shard ? ` shard ${stamp.shard} (from ${shard.source})` : ""
-      }: ${gridCells.length} cells (${summary.cellsSkipped} already ` +
-        `complete), each in a fresh worker, dtypes and cache modes interleaved per length; ` +
-        `${spec.warmup} warmup + ${promptSlots(spec).length} prompts × ${spec.runs} runs per cell`,
+      `sweep '${spec.name}'${shard ? ` shard ${stamp.shard} (from ${shard.source})` : ""}: ` +
+        designLine(spec, blocks.length, allCells.length, summary.cellsSkipped),
     );
     for (const warning of preflightWarnings()) log(`warning: ${warning}`);
     if (!options.dryRun) {
       // The doctor's checks for this spec: recorded always, fatal unless --no-preflight.
       const checks = await sweepPreflight(spec, { probe: options.doctorProbe ?? systemProbe() });
       for (const line of preflightLines(checks)) log(line);
-      await writePreflight(join(benchDir, "preflight.json"), checks);
+      await writePreflight(join(runDir, "preflight.json"), checks);
       summary.files.push(join(benchDir, "preflight.json"));
       if (checks.counts.fail > 0 && (options.preflight ?? true)) {
         throw new Error(
           `Sweep stopped by its pre-flight: ${checks.counts.fail} check(s) failed (see above and ` +
-            `${join(benchDir, "preflight.json")}); fix them or rerun with --no-preflight`,
+            `${join(runDir, "preflight.json")}); fix them or rerun with --no-preflight`,
         );
       }
     }
-    const telemetryPath = join(benchDir, "telemetry.csv");
+    const telemetryPath = join(runDir, "telemetry.csv");
     const telemetry = await TelemetryStore.load(telemetryPath);
     const provenance = await collectProvenance();
     const workers: WorkerOptions = {
       ...(options.workerEnv ? { workerEnv: options.workerEnv } : {}),
       ...(options.workerStderr ? { workerStderr: options.workerStderr } : {}),
     };
-    const needPerplexity = spec.perplexity !== null &&
-      pplModels.some((m) => options.force || !perplexityComplete(existingPpl, spec, m));
+    const pplPending = spec.perplexity === null
+      ? []
+      : pplModels.filter((m) => options.force || !perplexityComplete(existingPpl, spec, m));
     const weights = new Map<string, string>();
     const startMs = new Map<string, number>();
-    if (pendingCells.length > 0 || needPerplexity) {
+    if (pending.length > 0 || pplPending.length > 0) {
       for (const c of await checkModels(spec, provenance, options.specSource, workers)) {
         weights.set(c.model, c.weights);
         startMs.set(c.model, c.startMs);
@@ -183,31 +214,18 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         }
       }
     }
-    const costs = new Map<string, number>();
-    if (pendingCells.length > 0 && !options.skipProbe) {
-      const probe = await runProbe(spec, pendingCells[0]!, provenance, workers);
+    let costs = new Map<string, number>();
+    if (pending.length > 0 && !options.skipProbe) {
+      const probe = await runProbe(spec, pending[0]!.arms[0]!, provenance, workers);
       if (probe) {
-        const model = fitCostModel(probe.points);
-        for (const cell of pendingCells) costs.set(cell.id, estimateCellMs(spec, cell, model));
-        // Each cell starts a fresh worker: its start and model load, as the check timed it.
-        const loads = pendingCells.reduce((a, c) => a + (startMs.get(c.model) ?? probe.loadMs), 0);
-        const bench = [...costs.values()].reduce((a, b) => a + b, 0) + loads;
-        const ppl = estimatePerplexityMs(spec, model) * spec.models.length;
-        summary.estimateS = (bench + ppl) / 1000;
-        const points = probe.points.map((p) =>
-          `prefill ${p.tokens} tokens ${p.prefillMs.toFixed(1)} ms, decode ${
-            p.decodeMs.toFixed(1)
-          } ms/token`
-        ).join("; ");
-        log(
-          `estimate: ~${formatDuration(summary.estimateS)} for ${pendingCells.length} cells ` +
-            (ppl > 0 ? `and perplexity (~${formatDuration(ppl / 1000)}) ` : "") +
-            `(probe on ${pendingCells[0]!.model} ${pendingCells[0]!.dtype}: worker start + load ${
-              (startMs.get(pendingCells[0]!.model) ?? probe.loadMs).toFixed(0)
-            } ms per cell; ${points}; other dtypes assumed alike)`,
-        );
+        const estimate = estimateRun(spec, pending, pplPending.length, probe, startMs, {
+          elapsedS: (performance.now() - started) / 1000,
+        });
+        costs = estimate.costs;
+        summary.estimateS = estimate.seconds;
+        log(estimate.line);
       } else {
-        log("estimate: unavailable (the probe failed; see the first cell's error)");
+        log("estimate: unavailable (the probe failed; see the first block's error)");
       }
     }
     if (options.dryRun) {
@@ -224,88 +242,102 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       if (bw) {
         provenance.readGbS = bw.read_gb_s;
         log(`read bandwidth: ${bw.read_gb_s.toFixed(2)} GB/s (${bw.method})`);
-        await Deno.writeTextFile(join(benchDir, "bandwidth.json"), JSON.stringify(bw, null, 2));
+        await Deno.writeTextFile(join(runDir, "bandwidth.json"), JSON.stringify(bw, null, 2));
         summary.files.push(join(benchDir, "bandwidth.json"));
       }
     }
 
-    if (shard) await writeShardManifest(benchDir, spec, shard, stamp, gridCells, pplModels);
-    const deadlineMs = spec.time_budget_s === null ? null : Date.now() + spec.time_budget_s * 1000;
-    const totalCost = pendingCells.reduce((a, c) => a + (costs.get(c.id) ?? 1), 0);
+    if (shard) await writeShardManifest(runDir, spec, shard, stamp, gridCells, pplModels);
+    // Perplexity first: the quality half of every answer, inside the same budget.
+    const ppl = await perplexityStep(spec, spec.perplexity ? pplModels : [], {
+      pending: pplPending,
+      store: existingPpl,
+      deadlineMs,
+      provenance,
+      log,
+      workers,
+      stamp: (model) => ({ weights: weights.get(model) ?? "", ...stamp }),
+    });
+    summary.perplexityRows = ppl.rows;
+    const pplLeft = ppl.left;
+    await writeTable(perplexityPath, "perplexity", existingPpl);
+
+    const blockRecords = options.force ? [] : await readBlocks(blocksPath);
+    const totalCost = pending.reduce((a, b) => a + (costs.get(b.id) ?? 1), 0);
     let doneCost = 0;
     const failures: string[] = [];
-    const onCellDone = async (cell: Cell, rows: BenchRow[], run: TelemetryRun | null) => {
-      for (const row of rows) {
-        if (!row.weights) row.weights = weights.get(cell.model) ?? "";
-        Object.assign(row, stamp);
+    const missing: string[] = [];
+    for (const [i, block] of pending.entries()) {
+      const now = epochMs();
+      const rest = pending.slice(i).reduce((a, b) => a + (costs.get(b.id) ?? 1), 0);
+      // This block's share of what is left of the budget, in proportion to its cost.
+      const soft = deadlineMs === null
+        ? null
+        : now + (deadlineMs - now) * (costs.get(block.id) ?? 1) / rest;
+      const result = await runBlock(spec, block, provenance, {
+        softDeadlineMs: soft,
+        hardDeadlineMs: deadlineMs,
+        // The stopping rule spends its α over the looks it may take (lib/analysis/block.ts), so
+        // stopping at the first settled round does not inflate the verdicts' error.
+        settled: options.settled ??
+          ((rows) =>
+            blockSettled(rows, {
+              baselineDtype: spec.baseline_dtype,
+              minRounds: spec.min_rounds,
+              looks: spec.max_rounds - spec.min_rounds + 1,
+            }).settled),
+        ...workers,
+      });
+      if (result === "budget") {
+        for (const b of pending.slice(i)) missing.push(...b.arms.map((c) => c.id));
+        break;
       }
-      store.replace(cell.id, rows);
-      if (run) telemetry.replace(cell.id, run);
-      else telemetry.delete(cell.id);
-      const failed = rows.some((r) => r.status !== "ok");
-      if (failed) {
-        summary.cellsFailed++;
-        failures.push(`${cell.id}: ${rows.find((r) => r.status !== "ok")?.error ?? ""}`);
-      } else summary.cellsOk++;
+      const { record, ok, failed } = recordBlock(spec, result, {
+        store,
+        telemetry,
+        stamp: (model) => ({ weights: weights.get(model) ?? "", ...stamp }),
+      });
+      summary.cellsOk += ok;
+      summary.cellsFailed += failed.length;
+      failures.push(...failed);
+      summary.blocks.push(record);
+      blockRecords.splice(
+        0,
+        blockRecords.length,
+        ...blockRecords.filter((b) => b.block !== block.id),
+        record,
+      );
       // Until one cell of this run succeeded, keep its rows in memory: an all-failed run must
-      // not replace a good results.csv (a kill meanwhile only means those cells run again).
+      // not replace a good results.csv (a kill meanwhile only means those blocks run again).
       if (summary.cellsOk > 0) {
         await writeTable(resultsPath, "bench", store.all());
         await telemetry.write(telemetryPath);
+        await writeBlocks(blocksPath, blockRecords);
       }
-      recordSweepCell(rows); // history: benchmarks/history.sqlite ($TURBO_HISTORY_DB)
-      doneCost += costs.get(cell.id) ?? 1;
-      const cv = failed ? null : decodeCv(rows);
+      doneCost += costs.get(block.id) ?? 1;
       log(
-        progressLine(
-          doneCost,
-          totalCost,
-          (performance.now() - started) / 1000,
-          `${failed ? "FAILED " : ""}${cell.id}${failed ? `: ${rows[0]?.error ?? ""}` : ""}` +
-            (cv !== null && cv > NOISY_CV ? ` (noisy: decode CV ${(cv * 100).toFixed(0)} %)` : ""),
-        ),
+        progressLine(doneCost, totalCost, (performance.now() - started) / 1000, blockLabel(result)),
       );
-    };
-    summary.cellsLeft = await runCells(spec, pendingCells, provenance, onCellDone, {
-      deadlineMs,
-      ...workers,
-    });
+    }
+    summary.cellsLeft = missing.length;
     if (summary.cellsOk === 0 && summary.cellsFailed > 0) {
       throw new Error(
         `Sweep failed: all ${summary.cellsFailed} cells that ran failed, so nothing was written ` +
           `to '${outDir}' (first: ${failures[0]})`,
       );
     }
-    if (summary.cellsLeft > 0) {
-      log(`time budget reached: ${summary.cellsLeft} cells left; rerun the same command to resume`);
+    if (missing.length > 0 || pplLeft > 0) {
+      const resume = options.resumeCommand ??
+        `deno task sweep --config ${options.specSource ?? "SPEC"} --out ${outDir}`;
+      if (pplLeft > 0) log(`time budget reached before the perplexity of ${pplLeft} model(s)`);
+      for (const line of budgetStopLines(missing, resume)) log(line);
     }
-
-    if (spec.perplexity && pplModels.length > 0) {
-      const pplStore = existingPpl;
-      for (const model of pplModels) {
-        if (!options.force && perplexityComplete(pplStore, spec, model)) {
-          log(`perplexity of ${model}: complete, skipped`);
-          continue;
-        }
-        log(`perplexity of ${model}: ${spec.perplexity.dtypes.join(", ")}`);
-        const rows = (await runPerplexity(spec, model, provenance, log, workers))
-          .map((r) => ({ ...r, weights: r.weights || weights.get(model) || "", ...stamp }));
-        summary.perplexityRows += rows.length;
-        const keep = pplStore.filter((r) =>
-          !(r.model === model && rows.some((n) => n.dtype === r.dtype))
-        );
-        pplStore.splice(0, pplStore.length, ...keep, ...rows);
-        await writeTable(perplexityPath, "perplexity", pplStore);
-        for (const r of rows) {
-          log(
-            `  ${r.dtype}: ${
-              r.status === "ok" ? `ppl ${r.ppl?.toFixed(3)}` : `${r.status}: ${r.error}`
-            }`,
-          );
-        }
-      }
-    } else if (existingPpl.length === 0) {
-      await writeTable(perplexityPath, "perplexity", []);
+    if (forced && pending.length > 0 && summary.cellsOk + summary.cellsFailed === 0) {
+      // A forced run that measured nothing is abandoned: an empty result set must not replace
+      // a finished run's files.
+      log(`nothing measured within the budget: the previous results in '${benchDir}' are kept`);
+      summary.seconds = (performance.now() - started) / 1000;
+      return summary;
     }
 
     if (spec.conversations) {
@@ -327,20 +359,22 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
 
     const all = store.all();
     await writeTable(resultsPath, "bench", all);
-    await writeParquet(join(benchDir, "results.parquet"), "bench", all);
+    await writeParquet(join(runDir, "results.parquet"), "bench", all);
     await telemetry.write(telemetryPath);
+    await writeBlocks(blocksPath, blockRecords);
+    await files.commit();
+    files = null;
     summary.rows = all.length;
     summary.files.push(
-      resultsPath,
-      join(benchDir, "results.parquet"),
-      perplexityPath,
-      telemetryPath,
+      ...["results.csv", "results.parquet", "perplexity.csv", "telemetry.csv", "blocks.json"].map(
+        (f) => join(benchDir, f),
+      ),
     );
     if (!options.skipOutputs) {
       const { writeAllOutputs } = await import("../report/mod.ts");
       const out = await writeAllOutputs({
-        resultsCsv: resultsPath,
-        perplexityCsv: perplexityPath,
+        resultsCsv: join(benchDir, "results.csv"),
+        perplexityCsv: join(benchDir, "perplexity.csv"),
         outDir,
       });
       summary.files.push(...out.files);
@@ -348,16 +382,9 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
     summary.seconds = (performance.now() - started) / 1000;
     return summary;
   } finally {
+    await files?.abandon();
     lock.release();
   }
-}
-
-/** Coefficient of variation of a cell's per-run decode tokens/s; null below two runs. */
-function decodeCv(rows: readonly BenchRow[]): number | null {
-  const rates = rows.flatMap((r) => r.decode_tokens_per_s === null ? [] : [r.decode_tokens_per_s]);
-  if (rates.length < 2) return null;
-  const s = summarize(rates);
-  return s.mean === 0 ? null : s.std / s.mean;
 }
 
 async function collectProvenance(): Promise<Provenance> {

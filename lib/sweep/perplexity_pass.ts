@@ -100,3 +100,64 @@ export function perplexityComplete(
     )
   );
 }
+
+/** Options of {@linkcode perplexityStep}. */
+export interface PerplexityStepOptions {
+  /** Models whose perplexity is not complete (the others are skipped). */
+  pending: readonly string[];
+  /** The run's perplexity rows: updated in place, a model's new rows replacing its old ones. */
+  store: PerplexityRow[];
+  /** No model starts past this (epoch ms), or null. */
+  deadlineMs: number | null;
+  /** Row provenance. */
+  provenance: Provenance;
+  /** Progress sink. */
+  log: (line: string) => void;
+  /** Worker environment and stderr sink. */
+  workers: WorkerOptions;
+  /** Columns stamped on each new row of a model (weights, shard, host, spec hash). */
+  stamp: (model: string) => Partial<PerplexityRow>;
+}
+
+/**
+ * The sweep's perplexity step: each pending model in turn, inside the budget.
+ *
+ * @param spec The sweep spec (with perplexity settings).
+ * @param models The models of this run (or shard).
+ * @param options Pending models, the row store, deadline, logging.
+ * @returns Rows written, and models the budget left unmeasured.
+ */
+export async function perplexityStep(
+  spec: SweepSpec,
+  models: readonly string[],
+  options: PerplexityStepOptions,
+): Promise<{ rows: number; left: number }> {
+  const { store, log } = options;
+  let written = 0;
+  let left = 0;
+  for (const model of models) {
+    if (!options.pending.includes(model)) {
+      log(`perplexity of ${model}: complete, skipped`);
+      continue;
+    }
+    if (options.deadlineMs !== null && Date.now() > options.deadlineMs) {
+      left++;
+      continue;
+    }
+    log(`perplexity of ${model}: ${spec.perplexity!.dtypes.join(", ")}`);
+    const stamp = options.stamp(model);
+    const rows = (await runPerplexity(spec, model, options.provenance, log, options.workers))
+      .map((r) => ({ ...r, ...stamp, weights: r.weights || stamp.weights || "" }));
+    written += rows.length;
+    const keep = store.filter((r) => !(r.model === model && rows.some((n) => n.dtype === r.dtype)));
+    store.splice(0, store.length, ...keep, ...rows);
+    for (const r of rows) {
+      log(
+        `  ${r.dtype}: ${
+          r.status === "ok" ? `ppl ${r.ppl?.toFixed(3)}` : `${r.status}: ${r.error}`
+        }`,
+      );
+    }
+  }
+  return { rows: written, left };
+}

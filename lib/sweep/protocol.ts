@@ -34,10 +34,11 @@ export interface Provenance {
 /** What a worker is asked to do. */
 export interface WorkerJob {
   /**
-   * `bench` runs cells; `probe` times one short prefill and decode; `ppl` runs perplexity;
-   * `check` only resolves and loads the model (the sweep's check before its first cell).
+   * `arm` is one live arm of a block (lib/sweep/arm_worker.ts: turns on command from stdin);
+   * `probe` times one short prefill and decode; `ppl` runs perplexity; `check` only resolves and
+   * loads the model (the sweep's check before its first block).
    */
-  mode: "bench" | "probe" | "ppl" | "check";
+  mode: "arm" | "probe" | "ppl" | "check";
   /** The sweep spec. */
   spec: SweepSpec;
   /** Model reference. */
@@ -46,18 +47,29 @@ export interface WorkerJob {
   device: Cell["device"];
   /** Dtype (bench, probe). */
   dtype: Cell["dtype"];
-  /** Cells to run, in order (bench). */
+  /** The arm's cell (`arm`: exactly one). */
   cells: Cell[];
   /** Row provenance. */
   provenance: Provenance;
   /** Epoch ms after which no new cell starts, or null. */
   deadlineMs: number | null;
+  /** `arm`: 1 for the block's A/A control (a second worker of its baseline arm), else 0. */
+  replica?: number;
+  /** `arm`: the block's id (`BenchRow.block`). */
+  block?: string;
 }
+
+/** A command of the scheduler to a live arm (one JSON line on the worker's stdin). */
+export type ArmCommand =
+  | { type: "turn"; round: number; position: number }
+  | { type: "end" };
 
 /** A worker's message. */
 export type WorkerMessage =
   | { type: "start"; cellId: string }
   | { type: "cell"; cellId: string; rows: BenchRow[]; telemetry?: TelemetryRun }
+  | { type: "turn"; cellId: string; rows: BenchRow[] }
+  | { type: "arm_end"; cellId: string; fields: Partial<BenchRow>; telemetry?: TelemetryRun }
   | { type: "budget"; cellId: string }
   | { type: "probe"; loadMs: number; points: ProbePoint[] }
   | { type: "ppl"; rows: PerplexityRow[] }

@@ -17,8 +17,8 @@ import { readTable } from "../results/table.ts";
  * import assert from "node:assert/strict";
  * import { RowStore } from "./row_store.ts";
  * const store = new RowStore([]);
- * store.replace("c", [{ cell_id: "c", status: "ok", new_tokens: 4 } as never]);
- * assert(store.isComplete("c", 1, 4) && !store.isComplete("c", 1, 8));
+ * store.replace("c", [{ cell_id: "c", status: "ok", round: 1, spec_hash: "h" } as never]);
+ * assert(store.isComplete("c", "h", 1) && !store.isComplete("c", "other", 1));
  * ```
  */
 export class RowStore {
@@ -38,19 +38,22 @@ export class RowStore {
   }
 
   /**
-   * A cell is complete when it has the spec's number of runs, none failed (failed cells are
-   * retried) and each made the spec's new tokens: rows of an earlier spec with fewer runs or
-   * another `max_new_tokens` are redone, not mixed into this one's results.
+   * A cell is complete when it has at least `minRows` rows, none failed (failed cells are
+   * retried), every row ran in a round (rows of the one-block-per-cell design have none) and
+   * every row was measured under this spec (`spec_hash`): rows of another spec — other runs,
+   * tokens, rounds — are redone, never mixed into this one's results.
    *
    * @param cellId The cell.
-   * @param runs Measured runs the spec asks for.
-   * @param newTokens New tokens per run the spec asks for in this cell.
+   * @param specHash The spec's hash (lib/sweep/shard.ts `specHash`).
+   * @param minRows Rows the spec's `min_rounds` make at least.
    * @returns Whether the cell can be skipped.
    */
-  isComplete(cellId: string, runs: number, newTokens: number): boolean {
+  isComplete(cellId: string, specHash: string, minRows: number): boolean {
     const rows = this.#byCell.get(cellId);
-    return rows !== undefined && rows.length === runs &&
-      rows.every((r) => r.status === "ok" && r.new_tokens === newTokens);
+    return rows !== undefined && rows.length >= minRows &&
+      rows.every((r) =>
+        r.status === "ok" && (r.round ?? null) !== null && r.spec_hash === specHash
+      );
   }
 
   /**

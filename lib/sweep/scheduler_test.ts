@@ -6,7 +6,7 @@ import { readTable } from "../results/table.ts";
 import { type Cell, cellId } from "./grid.ts";
 import { runSweep } from "./orchestrator.ts";
 import type { Provenance } from "./protocol.ts";
-import { runCells } from "./scheduler.ts";
+import { runBlock } from "./block_runner.ts";
 import { parseSweepSpec } from "./spec.ts";
 import { CRASH_AT_ENV } from "./worker.ts";
 
@@ -33,12 +33,18 @@ function cell(model: string, useCache: boolean, contextTokens: number): Cell {
   return { id: cellId(coords), ...coords };
 }
 
+/** Each cell as a block of one arm, one after the other (each arm is its own worker). */
 async function run(spec: ReturnType<typeof parseSweepSpec>, cells: Cell[]) {
   const out = new Map<string, BenchRow[]>();
-  await runCells(spec, cells, provenance, (c, rows) => {
-    out.set(c.id, rows);
-    return Promise.resolve();
-  });
+  for (const cell of cells) {
+    const result = await runBlock(
+      spec,
+      { id: cell.id, arms: [cell], baseline: null, aa: null },
+      provenance,
+    );
+    if (result === "budget") throw new Error("no budget was set");
+    out.set(cell.id, result.rows.get(cell.id)!);
+  }
   return out;
 }
 
@@ -47,7 +53,7 @@ if (rssOnLinux) console.log(`skipped: ${rssOnLinux}`);
 
 Deno.test({
   name:
-    "runCells() measures a small cell after a large one as if it ran alone (fresh worker per cell)",
+    "runBlock() measures a small arm after a large one as if it ran alone (a live worker per arm)",
   ignore: rssOnLinux !== false,
   fn: async () => {
     // `small` (12.6 M parameters): without the cache, 2048 tokens grow ORT's CPU arena by
@@ -61,6 +67,9 @@ Deno.test({
       max_new_tokens: 2,
       warmup: 0,
       runs: 1,
+      min_rounds: 1,
+      max_rounds: 1,
+      min_rep_seconds: 0,
     });
     const large = cell("preset:small", false, 2048);
     const small = cell("preset:small", true, 128);
@@ -96,6 +105,10 @@ const tiny = parseSweepSpec({
   max_new_tokens: 3,
   warmup: 0,
   runs: 1,
+  // One arm, one round: these tests are about the sweep's plumbing, not its rounds.
+  min_rounds: 1,
+  max_rounds: 1,
+  aa_control: false,
 });
 
 Deno.test("runSweep() stops before the first cell on a model that does not exist, writing nothing", async () => {

@@ -88,6 +88,26 @@ export interface SweepSpec {
    * no sampler at all (its thread costs decode speed on a 2-core machine: docs/telemetry.md).
    */
   telemetry_interval_ms: number;
+  /**
+   * The block's baseline arm: this dtype with the cache on. Every ratio of the block is taken to
+   * it, and the A/A control is a second live worker of it. Defaults to fp16 when the grid has it,
+   * else the first dtype.
+   */
+  baseline_dtype: Dtype;
+  /**
+   * Time floor of one repetition, seconds: it decodes until tokens 2..N have taken this long
+   * (`max_new_tokens` / `max_new_tokens_no_cache` being the cap, at least one decode step), so a
+   * repetition is long against the scheduler's time slices. 0: exactly the token count.
+   */
+  min_rep_seconds: number;
+  /** Rounds every block runs before it may stop (settled or out of budget); default 1. */
+  min_rounds: number;
+  /** Rounds a block runs at most; default `min_rounds`. */
+  max_rounds: number;
+  /** Whether each block carries the A/A control (a second worker of the baseline arm); default false. */
+  aa_control: boolean;
+  /** Order of the arms in each round: `shuffle` (seeded, redrawn every round) or `rotate`. */
+  round_order: "shuffle" | "rotate";
 }
 
 type Json = unknown;
@@ -115,6 +135,13 @@ const SPEC_KEYS = [
   "conversations",
   "embeddings",
   "telemetry_interval_ms",
+  // The designed experiment (rounds over live arms).
+  "baseline_dtype",
+  "min_rep_seconds",
+  "min_rounds",
+  "max_rounds",
+  "aa_control",
+  "round_order",
 ] as const;
 
 /** Longest `cell_timeout_s` accepted, seconds (a week). */
@@ -230,7 +257,7 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
     telemetry_interval_ms: optional(
       obj.telemetry_interval_ms,
       "$.telemetry_interval_ms",
-      100,
+      0,
       (v, p) => {
         const ms = v === 0 ? 0 : num(v, p, fail);
         return ms === 0 || (ms >= 10 && ms <= 1000)
@@ -238,6 +265,7 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
           : fail(p, `must be 0 (off) or between 10 and 1000 (ms), got ${ms}`);
       },
     ),
+    ...parseExperiment(obj, fail),
   };
   for (const [key, values] of Object.entries(spec)) {
     if (Array.isArray(values) && new Set(values).size !== values.length) {
@@ -249,6 +277,52 @@ export function parseSweepSpec(value: Json, source = "sweep spec"): SweepSpec {
     fail("$.perplexity.dtypes", "has duplicate entries");
   }
   return spec;
+}
+
+/** The designed experiment's keys: baseline arm, time floor, rounds, A/A control, order. */
+function parseExperiment(
+  obj: Record<string, Json>,
+  fail: (p: string, m: string) => never,
+): Pick<
+  SweepSpec,
+  "baseline_dtype" | "min_rep_seconds" | "min_rounds" | "max_rounds" | "aa_control" | "round_order"
+> {
+  const dtypes = Array.isArray(obj.dtypes) ? obj.dtypes as string[] : [];
+  const fallback = (dtypes.includes("fp16") ? "fp16" : dtypes[0]) as Dtype;
+  const baseline = optional(obj.baseline_dtype, "$.baseline_dtype", fallback, (v, p) => {
+    const s = str(v, p, fail);
+    return dtypes.includes(s) ? s as Dtype : fail(p, `must be one of $.dtypes, got '${s}'`);
+  });
+  // A spec opts into the rounds and the A/A control (the committed specs do); without the keys a
+  // block runs one round, like a plain list of cells.
+  const minRounds = optional(obj.min_rounds, "$.min_rounds", 1, (v, p) => int(v, p, 1, fail));
+  const maxRounds = optional(obj.max_rounds, "$.max_rounds", minRounds, (v, p) => {
+    const n = int(v, p, 1, fail);
+    return n >= minRounds ? n : fail(p, `must be >= $.min_rounds (${minRounds}), got ${n}`);
+  });
+  return {
+    baseline_dtype: baseline,
+    min_rep_seconds: optional(obj.min_rep_seconds, "$.min_rep_seconds", 0.3, (v, p) => {
+      if (v === 0) return 0;
+      const s = num(v, p, fail);
+      return s <= 60 ? s : fail(p, `must be between 0 and 60 (seconds), got ${s}`);
+    }),
+    min_rounds: minRounds,
+    max_rounds: maxRounds,
+    aa_control: optional(
+      obj.aa_control,
+      "$.aa_control",
+      false,
+      (v, p) =>
+        typeof v === "boolean" ? v : fail(p, `must be true or false, got ${JSON.stringify(v)}`),
+    ),
+    round_order: optional(obj.round_order, "$.round_order", "shuffle" as const, (v, p) => {
+      const s = str(v, p, fail);
+      return s === "shuffle" || s === "rotate"
+        ? s
+        : fail(p, `must be shuffle or rotate, got '${s}'`);
+    }),
+  };
 }
 
 function parsePerplexity(value: Json, fail: (p: string, m: string) => never): PerplexitySpec {

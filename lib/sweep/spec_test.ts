@@ -15,6 +15,30 @@ Deno.test("parseSweepSpec() fills the brief's defaults", () => {
   assertEquals(spec.perplexity, null);
 });
 
+Deno.test("parseSweepSpec(): the designed experiment's keys default sensibly and are checked, naming the field", () => {
+  const spec = parseSweepSpec(minimal);
+  // No fp16 in the grid: the first dtype is the baseline.
+  assertEquals(
+    [spec.baseline_dtype, spec.min_rep_seconds, spec.min_rounds, spec.max_rounds, spec.aa_control],
+    ["fp32", 0.3, 1, 1, false],
+  );
+  assertEquals(parseSweepSpec({ ...minimal, dtypes: ["q4", "fp16"] }).baseline_dtype, "fp16");
+  assertEquals(parseSweepSpec({ ...minimal, min_rounds: 3 }).max_rounds, 3);
+  const bad: [unknown, string][] = [
+    [
+      { ...minimal, baseline_dtype: "fp16" },
+      "$.baseline_dtype must be one of $.dtypes, got 'fp16'",
+    ],
+    [
+      { ...minimal, min_rounds: 4, max_rounds: 2 },
+      "$.max_rounds must be >= $.min_rounds (4), got 2",
+    ],
+    [{ ...minimal, min_rep_seconds: -1 }, "$.min_rep_seconds must be a positive number"],
+    [{ ...minimal, round_order: "random" }, "$.round_order must be shuffle or rotate"],
+  ];
+  for (const [value, message] of bad) assertThrows(() => parseSweepSpec(value), TypeError, message);
+});
+
 Deno.test("parseSweepSpec() names the JSON path of each problem", () => {
   const cases: [unknown, string][] = [
     [{ ...minimal, colour: "red" }, "$.colour is not a known field"],

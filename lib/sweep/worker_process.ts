@@ -5,7 +5,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { decodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
+import { type ArmCommand, decodeMessage, type WorkerJob, type WorkerMessage } from "./protocol.ts";
 
 const WORKER = fileURLToPath(new URL("./worker.ts", import.meta.url));
 
@@ -29,6 +29,12 @@ export interface WorkerRun {
   kill: () => void;
   /** Its exit status (after stderr is drained and the job file removed). */
   status: Promise<Deno.CommandStatus>;
+  /**
+   * Sends a command to a live arm (an `arm` job's stdin); rejects once the worker is gone.
+   *
+   * @param command The command.
+   */
+  command: (command: ArmCommand) => Promise<void>;
 }
 
 /**
@@ -57,9 +63,16 @@ export async function spawnWorker(
     args: ["run", "-A", "--quiet", WORKER, jobPath],
     stdout: "piped",
     stderr: "piped",
-    stdin: "null",
+    // An arm takes its commands on stdin; other jobs read nothing.
+    stdin: job.mode === "arm" ? "piped" : "null",
     env,
   }).spawn();
+  const writer = job.mode === "arm" ? child.stdin.getWriter() : null;
+  const encoder = new TextEncoder();
+  const command = async (c: ArmCommand) => {
+    if (!writer) throw new TypeError(`a ${job.mode} worker takes no commands`);
+    await writer.write(encoder.encode(JSON.stringify(c) + "\n"));
+  };
   let last = "";
   const stderrDone = (async () => {
     // Forward the worker's stderr as it comes (progress bars use \r), keep its last line.
@@ -89,6 +102,7 @@ export async function spawnWorker(
   }, timeoutMs);
   const status = child.status.then(async (s) => {
     clearTimeout(timer);
+    await writer?.close().catch(() => {});
     await stderrDone.catch(() => {});
     await Deno.remove(jobPath).catch(() => {});
     return s;
@@ -99,6 +113,7 @@ export async function spawnWorker(
     timedOut: () => timedOut,
     kill,
     status,
+    command,
   };
 }
 
