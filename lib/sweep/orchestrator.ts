@@ -34,7 +34,7 @@ import { preflightLines, sweepPreflight, writePreflight } from "./sweep_prefligh
 import { type DoctorProbe, systemProbe } from "../doctor/probe.ts";
 import { designLine, groupBlocks } from "./blocks.ts";
 import { runBlock, type SettledCheck } from "./block_runner.ts";
-import { blockSettled } from "../analysis/block.ts";
+import { blockSettled, MIN_SETTLED_ROUNDS } from "../analysis/block.ts";
 import { blockLabel, recordBlock } from "./block_record.ts";
 import {
   type BlockRecord,
@@ -283,7 +283,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
           ((rows) =>
             blockSettled(rows, {
               baselineDtype: spec.baseline_dtype,
-              minRounds: spec.min_rounds,
+              minRounds: Math.max(MIN_SETTLED_ROUNDS, spec.min_rounds),
               looks: spec.max_rounds - spec.min_rounds + 1,
             }).settled),
         ...workers,
