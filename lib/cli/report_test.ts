@@ -13,7 +13,7 @@ Deno.test("reportCommand() rebuilds figures from --results into --out", async ()
           "figures",
         ),
       SyntaxError,
-      "Cannot read perplexity CSV",
+      "is corrupt: its header has no column 'method'",
     );
     await reportCommand(["--results", `${dir}/results.csv`, "--out", dir], "figures");
     assert((await Deno.stat(`${dir}/figures/tokens_per_s_vs_length.png`)).size > 0);

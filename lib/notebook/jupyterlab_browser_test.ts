@@ -40,7 +40,10 @@ const NOTEBOOK = join(ROOT, "notebooks", "turbo_inference.ipynb");
 async function skipReason(): Promise<string | null> {
   const browser = browserSkipReason();
   if (browser) return browser;
-  const lab = await ensureJupyterLab({ log: (line) => console.error(line) });
+  // Never build the venv here: building it (`python3 -m venv --clear`) under `deno test
+  // --parallel` wipes the project kernelspec another notebook test is using. `make test` builds
+  // it first (`deno task jupyter --setup`).
+  const lab = await ensureJupyterLab({ install: false, log: (line) => console.error(line) });
   return lab.ok ? null : `no JupyterLab venv (${lab.reason}): browser test skipped`;
 }
 
