@@ -30,8 +30,8 @@ index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job; N from --shards o
 or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm array; N = SLURM_ARRAY_TASK_COUNT).
 --plan N prints the plan of N shards and runs nothing. Merge with 'deno task merge DIR...'.
 
-First runs the doctor's checks for the spec (benchmarks/preflight.json); a fail stops the sweep
-unless --no-preflight. Telemetry sampling is off inside the rounds unless the spec sets
+First runs the doctor's checks for the spec (benchmarks/preflight.json, written with the first
+measured rows); a fail stops the sweep, writing nothing, unless --no-preflight. Telemetry sampling is off inside the rounds unless the spec sets
 telemetry_interval_ms (10-1000; benchmarks/telemetry.csv): sampling slows decoding.`;
 
 /**
