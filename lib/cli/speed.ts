@@ -20,7 +20,8 @@ const DEFAULT_SETTINGS = "q4:acc0:ort,q4:acc0,q4:acc4,q4:acc4:b128,q8:dynamic,q8
 const HELP = `Usage: deno task speed --model REF [options]
 
 Decode tokens/s of one model at several settings, measured side by side in one process
-(interleaved rounds), printed as ratios to the first setting.
+(interleaved rounds), printed as ratios to the first setting: the geometric mean of the per-round
+ratios with its 95 % interval and a verdict (faster, slower, not established).
 
   --model REF        preset:NAME[+copy_kv], a checkpoint folder (models/wikitext-llama), or a
                      Hub-layout folder with onnx/model.onnx (fp32) (required)

@@ -24,14 +24,14 @@ blocks.json, summary.csv, PNGs), figures/ and metrics/. time_budget_s bounds the
 Finished blocks are skipped (resume); --force starts from an empty result set and replaces the
 old files only when the new run ends (never merged with them).
 
-Cluster runs (docs/cluster.md): --shard I/N runs shard I (0-based) of N, whole model+dtype
-groups balanced by estimated cost, into --out (default shards/shard-I-of-N); without --shard the
+Cluster runs (docs/cluster.md): --shard I/N runs shard I (0-based) of N, whole blocks (every
+arm of a block, A/A control included) balanced by estimated cost, into --out (default shards/shard-I-of-N); without --shard the
 index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job; N from --shards or TURBO_SHARDS)
 or SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN (Slurm array; N = SLURM_ARRAY_TASK_COUNT).
 --plan N prints the plan of N shards and runs nothing. Merge with 'deno task merge DIR...'.
 
-First runs the doctor's checks for the spec (benchmarks/preflight.json); a fail stops the sweep
-unless --no-preflight. Telemetry sampling is off inside the rounds unless the spec sets
+First runs the doctor's checks for the spec (benchmarks/preflight.json, written with the first
+measured rows); a fail stops the sweep, writing nothing, unless --no-preflight. Telemetry sampling is off inside the rounds unless the spec sets
 telemetry_interval_ms (10-1000; benchmarks/telemetry.csv): sampling slows decoding.`;
 
 /**

@@ -1,9 +1,13 @@
 /**
  * The same model at several speed settings, measured side by side in one process: every setting
  * is loaded once, then each round runs one greedy generation per setting in turn (the order
- * rotating every round; the same round loop as the sweep's blocks, lib/measure/rounds.ts), so load from other processes hits all settings alike and the result is
- * a ratio to the first setting — per round, then the median over rounds — rather than an
- * absolute speed. Decode tokens/s = (new tokens − 1) / decode time (tokens 2..N), as everywhere.
+ * rotating every round; the same round loop as the sweep's blocks, lib/measure/rounds.ts), so
+ * load from other processes hits all settings alike and the result is a ratio to the first
+ * setting. The ratio is the sweep's paired comparison (lib/analysis/compare.ts): the geometric
+ * mean of the per-round ratios of decode rates, with a t interval over rounds (Bonferroni over
+ * the settings compared with the first) and a verdict. Decode tokens/s = (new tokens − 1) /
+ * decode time (tokens 2..N), as everywhere; a generation without a decode step has no rate and
+ * its round drops out of that setting's comparison.
  *
  * @module
  */
@@ -14,6 +18,8 @@ import { promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { summarize } from "../measure/stats.ts";
 import { runRounds } from "../measure/rounds.ts";
+import { pooledRate, type RepRow } from "../analysis/cell.ts";
+import { compare, type Comparison } from "../analysis/compare.ts";
 import { quantizeModel, variantPath } from "../quantize/quantize_model.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { type SpeedSetting, variantKey } from "./setting.ts";
@@ -43,16 +49,22 @@ export interface SideBySideRow {
   quantization: string;
   /** Session threading. */
   tuning: string;
-  /** Median decode tokens/s over the rounds. */
+  /** Median over the measured rounds of the round's decode tokens/s (NaN when none decoded). */
   decodeTokensPerSMedian: number;
-  /** Mean decode tokens/s. */
+  /** Mean of the same (NaN when none decoded). */
   decodeTokensPerSMean: number;
-  /** Decode tokens/s of every round, raw. */
-  decodeTokensPerS: number[];
-  /** Median over rounds of (this / first setting) in the same round. */
-  ratioToFirst: number;
-  /** Min and max of that per-round ratio. */
-  ratioRange: [number, number];
+  /** Decode tokens/s of every measured round, raw; null for a round without a decode step. */
+  decodeTokensPerS: (number | null)[];
+  /**
+   * This ÷ the first setting: the geometric mean of the per-round ratios (1 for the first
+   * setting itself; null when the two share no round with a decode step).
+   */
+  ratioToFirst: number | null;
+  /**
+   * The paired comparison with the first setting (lib/analysis `compare`: ratio, 95 % interval
+   * Bonferroni-corrected over the settings compared, rounds, verdict); null for the first.
+   */
+  comparison: Comparison | null;
   /** Whether its tokens equal the first setting's in the first round. */
   sameTokensAsFirst: boolean;
 }
@@ -147,7 +159,7 @@ export async function runSideBySide(
   }
   try {
     const prompt = promptIds(loaded[0]!.decoder.resolved.tokenizer, "conversational", context);
-    const speeds: number[][] = settings.map(() => []);
+    const reps: RepRow[][] = settings.map(() => []);
     const firstTokens: number[][] = [];
     // The sweep's round loop (lib/measure/rounds.ts): every setting live, one generation each
     // per round, the first setting moving on by one every round; the first `warmup` rounds
@@ -157,7 +169,14 @@ export async function runSideBySide(
       turn: async ({ round }: { round: number }) => {
         const r = await generate(decoder, [prompt], { maxNewTokens: newTokens });
         if (round === 1) firstTokens[i] = r.tokens[0]!;
-        return [r.decodeTokensPerS ?? NaN];
+        const rep: RepRow = {
+          round,
+          new_tokens: r.newTokens,
+          batch: r.batch,
+          decode_ms: Number.isFinite(r.decodeMs) ? r.decodeMs : null,
+          status: "ok",
+        };
+        return [rep];
       },
     }));
     const { records } = await runRounds(arms, {
@@ -170,20 +189,23 @@ export async function runSideBySide(
       onRound: (round) =>
         log(`round ${round}/${warmup + rounds}${round <= warmup ? " (warmup)" : ""}`),
     });
-    for (const r of records) if (r.round > warmup) speeds[Number(r.armId)]!.push(r.result);
+    for (const r of records) if (r.round > warmup) reps[Number(r.armId)]!.push(r.result);
+    // Every setting after the first is compared with it: one family for the interval's level.
+    const comparisons = Math.max(1, settings.length - 1);
     return loaded.map(({ setting, quantization }, i) => {
-      const ratios = speeds[i]!.map((s, r) => s / speeds[0]![r]!);
-      const summary = summarize(speeds[i]!);
-      const ratio = summarize(ratios);
+      const perRound = reps[i]!.map((rep) => pooledRate([rep]));
+      const rates = perRound.filter((x): x is number => x !== null);
+      const summary = rates.length > 0 ? summarize(rates) : null;
+      const comparison = i === 0 ? null : compare(reps[i]!, reps[0]!, { comparisons });
       return {
         setting: setting.name,
         quantization,
         tuning: setting.tuning,
-        decodeTokensPerSMedian: summary.p50,
-        decodeTokensPerSMean: summary.mean,
-        decodeTokensPerS: speeds[i]!,
-        ratioToFirst: ratio.p50,
-        ratioRange: [ratio.min, ratio.max],
+        decodeTokensPerSMedian: summary?.p50 ?? NaN,
+        decodeTokensPerSMean: summary?.mean ?? NaN,
+        decodeTokensPerS: perRound,
+        ratioToFirst: i === 0 ? 1 : comparison!.ratio,
+        comparison,
         sameTokensAsFirst: JSON.stringify(firstTokens[i]) === JSON.stringify(firstTokens[0]),
       };
     });
@@ -193,32 +215,50 @@ export async function runSideBySide(
 }
 
 /**
- * A Markdown table of side-by-side rows.
+ * A Markdown table of side-by-side rows, each column saying what it is: the median over rounds
+ * of the decode rate, the geometric mean of the per-round ratios to the first setting with its
+ * 95 % interval (Bonferroni over the settings compared), the rounds that ratio rests on, and the
+ * verdict of `compare`.
  *
- * @param rows The rows.
+ * @param rows The rows (the first is the baseline).
  * @returns The table, one line per setting.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { speedTable } from "./side_by_side.ts";
- * const t = speedTable([{ setting: "q4:acc4", quantization: "q4 b32 acc4", tuning: "decode",
- *   decodeTokensPerSMedian: 400, decodeTokensPerSMean: 401, decodeTokensPerS: [400],
- *   ratioToFirst: 1, ratioRange: [1, 1], sameTokensAsFirst: true }]);
- * assert(t.includes("| q4:acc4 | q4 b32 acc4 | decode | 400.0 | 1.00 (1.00–1.00) | yes |"));
+ * const base = { setting: "q4:acc0", quantization: "q4 b32 acc0", tuning: "decode",
+ *   decodeTokensPerSMedian: 300, decodeTokensPerSMean: 301, decodeTokensPerS: [300, 302],
+ *   ratioToFirst: 1, comparison: null, sameTokensAsFirst: true };
+ * const acc4 = { ...base, setting: "q4:acc4", quantization: "q4 b32 acc4",
+ *   decodeTokensPerSMedian: 400, ratioToFirst: 1.33, comparison: { ratio: 1.33,
+ *   ci95: [1.2, 1.47] as [number, number], rounds: 2, round_ratios: [1.3, 1.36], aa_floor: null,
+ *   comparisons: 1, verdict: "faster" as const, settled: true, reason: "" } };
+ * const t = speedTable([base, acc4]);
+ * assert(t.includes("geometric mean of per-round ratios"));
+ * assert(t.includes("| q4:acc0 | q4 b32 acc0 | decode | 300.0 | 1 (baseline) | — | 2 | — | yes |"));
+ * assert(t.includes("| q4:acc4 | q4 b32 acc4 | decode | 400.0 | 1.33 | 1.20–1.47 | 2 | faster | yes |"));
  * ```
  */
 export function speedTable(rows: readonly SideBySideRow[]): string {
+  const m = rows[1]?.comparison?.comparisons ?? 1;
   const lines = [
-    "| setting | file says | threading | decode tok/s (median) | × first (median, range) | same tokens |",
-    "|---|---|---|---:|---:|---|",
+    "| setting | file says | threading | decode tok/s (median over rounds) | " +
+    "× first (geometric mean of per-round ratios) | 95 % interval" +
+    (m > 1 ? ` (Bonferroni, ${m} comparisons)` : "") +
+    " | rounds | verdict vs first | same tokens |",
+    "|---|---|---|---:|---:|---:|---:|---|---|",
   ];
+  const num = (x: number | null | undefined, digits: number) =>
+    x === null || x === undefined || !Number.isFinite(x) ? "—" : x.toFixed(digits);
   for (const r of rows) {
+    const c = r.comparison;
+    const rounds = c ? c.rounds : r.decodeTokensPerS.filter((x) => x !== null).length;
     lines.push(
       `| ${r.setting} | ${r.quantization || "—"} | ${r.tuning} | ${
-        r.decodeTokensPerSMedian.toFixed(1)
-      } | ${r.ratioToFirst.toFixed(2)} (${r.ratioRange[0].toFixed(2)}–${
-        r.ratioRange[1].toFixed(2)
-      }) | ${r.sameTokensAsFirst ? "yes" : "no"} |`,
+        num(r.decodeTokensPerSMedian, 1)
+      } | ${c ? num(c.ratio, 2) : "1 (baseline)"} | ${
+        c?.ci95 ? `${c.ci95[0].toFixed(2)}–${c.ci95[1].toFixed(2)}` : "—"
+      } | ${rounds} | ${c ? c.verdict : "—"} | ${r.sameTokensAsFirst ? "yes" : "no"} |`,
     );
   }
   return lines.join("\n");

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { ensureModel } from "../model/ensure.ts";
 import { parseSpeedSetting } from "./setting.ts";
-import { prepareVariant, runSideBySide } from "./side_by_side.ts";
+import { prepareVariant, runSideBySide, speedTable } from "./side_by_side.ts";
 
 Deno.test("runSideBySide() measures every setting in the same rounds and reads each file's settings", async () => {
   const root = await Deno.makeTempDir();
@@ -27,10 +27,29 @@ Deno.test("runSideBySide() measures every setting in the same rounds and reads e
   ]);
   for (const r of rows) {
     assertEquals(r.decodeTokensPerS.length, 2);
-    assert(r.decodeTokensPerS.every((s) => s > 0), r.setting);
+    assert(r.decodeTokensPerS.every((s) => s !== null && s > 0), r.setting);
   }
   assertEquals(rows[0]!.ratioToFirst, 1);
+  assertEquals(rows[0]!.comparison, null, "the first setting is the baseline");
   assertEquals(rows[0]!.sameTokensAsFirst, true);
+  // Every other ratio is lib/analysis compare(): the geometric mean of the per-round ratios of
+  // decode rates, with its interval over the 2 rounds (Bonferroni over the 4 comparisons).
+  const base = rows[0]!.decodeTokensPerS as number[];
+  for (const r of rows.slice(1)) {
+    const c = r.comparison!;
+    const logs = (r.decodeTokensPerS as number[]).map((x, k) => Math.log(x / base[k]!));
+    const geo = Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length);
+    assert(
+      Math.abs(r.ratioToFirst! - geo) < 1e-9 * geo,
+      `${r.setting}: ${r.ratioToFirst} vs ${geo}`,
+    );
+    assertEquals([c.ratio, c.rounds, c.comparisons], [r.ratioToFirst, 2, 4]);
+    assert(c.ci95 !== null && c.ci95[0] <= c.ratio! && c.ratio! <= c.ci95[1], r.setting);
+    assert(["faster", "slower", "not established"].includes(c.verdict), c.verdict);
+  }
+  const table = speedTable(rows);
+  assert(table.includes("× first (geometric mean of per-round ratios)"), table);
+  assert(table.includes("95 % interval (Bonferroni, 4 comparisons)"), table);
   // A variant is built once: asking again reuses the file.
   const path = join(cacheDir, "tiny-s42", "q4-b32-acc4", "onnx", "model_q4.onnx");
   const before = (await Deno.stat(path)).mtime;

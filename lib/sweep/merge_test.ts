@@ -22,7 +22,7 @@ const SPEC = {
   models: ["preset:tiny"],
   dtypes: ["fp32", "fp16", "q8"],
   use_cache: [true],
-  context_lengths: [16, 24],
+  context_lengths: [16, 24, 32],
   prompts_per_length: 1,
   max_new_tokens: 3,
   warmup: 0,
@@ -82,10 +82,11 @@ Deno.test("3 shards in parallel (Indexed Job, Slurm array, --shard) merge into t
   for (const r of [k8s, slurm, flag]) assertEquals(r.code, 0, r.stderr);
   assert(k8s.stderr.includes("shard 0/3 (from JOB_COMPLETION_INDEX)"), k8s.stderr);
   assert(slurm.stderr.includes("shard 1/3 (from SLURM_ARRAY_TASK_ID)"), slurm.stderr);
-  // 3 dtypes at 2 lengths, and the A/A control of fp16 at each length.
-  const arms = groupBlocks(spec, expandGrid(spec)).flatMap((b) => b.arms).map((c) => c.id);
-  assertEquals(whole.cellsOk, 8);
-  assertEquals(arms.length, 8);
+  // 3 dtypes at 3 lengths, and the A/A control of fp16 at each length.
+  const blocks = groupBlocks(spec, expandGrid(spec));
+  const arms = blocks.flatMap((b) => b.arms).map((c) => c.id);
+  assertEquals(whole.cellsOk, 12);
+  assertEquals(arms.length, 12);
 
   const merged = join(dir, "merged");
   const m = await cli(MERGE_CLI, [shardDir(0), shardDir(1), shardDir(2), "--out", merged]);
@@ -99,19 +100,22 @@ Deno.test("3 shards in parallel (Indexed Job, Slurm array, --shard) merge into t
   assert(rows.every((r) => r.status === "ok" && r.spec_hash === specHash(spec)));
   assertEquals([...new Set(rows.map((r) => r.shard))].sort(), ["0/3", "1/3", "2/3"]);
   assertEquals([...new Set(unsharded.map((r) => r.shard))], [""]);
-  // Whole model+dtype groups: each dtype ran on exactly one shard.
-  for (const dtype of SPEC.dtypes) {
-    assertEquals(new Set(rows.filter((r) => r.dtype === dtype).map((r) => r.shard)).size, 1);
+  // Whole blocks: every arm of a block, its A/A control included, ran on one shard.
+  for (const block of blocks) {
+    const own = rows.filter((r) => block.arms.some((c) => c.id === r.cell_id));
+    assertEquals(new Set(own.map((r) => r.cell_id)).size, block.arms.length, block.id);
+    assertEquals(new Set(own.map((r) => r.shard)).size, 1, `${block.id} on one shard`);
   }
   const info = JSON.parse(await Deno.readTextFile(join(merged, "benchmarks", "merge.json")));
   assertEquals(info.missing_cells, []);
   const ppl = await readTable(join(merged, "benchmarks", "perplexity.csv"), "perplexity");
   assertEquals(ppl.map((r) => [r.model, r.dtype, r.status]), [["preset:tiny", "fp32", "ok"]]);
-  assertEquals(ppl[0]!.shard, rows.find((r) => r.dtype === "fp32")!.shard, "with its group");
+  const first = blocks[0]!.arms[0]!.id;
+  assertEquals(ppl[0]!.shard, rows.find((r) => r.cell_id === first)!.shard, "with its first block");
   assertEquals(info.shards.map((s: { shard: string }) => s.shard), ["0/3", "1/3", "2/3"]);
   assertEquals(info.hosts.map((h: { host: string }) => h.host), ["node-b", "pod-a"]);
   const report = await Deno.readTextFile(join(merged, "metrics", "report.md"));
-  assert(report.includes("## Per host") && report.includes("| pod-a | 2 |"), "per-host section");
+  assert(report.includes("## Per host") && report.includes("| pod-a | 4 |"), "per-host section");
   await Deno.stat(join(merged, "benchmarks", "summary.csv"));
   // Every shard's telemetry and pre-flight verdicts reach the merged outputs, labelled by shard.
   const shardSeries = await Promise.all(
@@ -131,9 +135,9 @@ Deno.test("3 shards in parallel (Indexed Job, Slurm array, --shard) merge into t
   await assertRejects(() => Deno.stat(`${dir}/x`), Deno.errors.NotFound);
 
   // A missing shard: merged, its cells listed.
-  const first = await readShardOutput(shardDir(0));
-  const partial = planMerge([first], null);
-  assertEquals(partial.missingCells.length, 8 - new Set(first.rows.map((r) => r.cell_id)).size);
+  const zero = await readShardOutput(shardDir(0));
+  const partial = planMerge([zero], null);
+  assertEquals(partial.missingCells.length, 12 - new Set(zero.rows.map((r) => r.cell_id)).size);
 });
 
 function output(name: string, host: string, cells: string[], hash = specHash(spec)): ShardOutput {

@@ -3,8 +3,9 @@
  * blocks (lib/sweep/blocks.ts): per block one live worker per arm, measured in interleaved
  * rounds until its verdicts settle or its share of the time budget is spent
  * (lib/sweep/block_runner.ts). Results are rewritten atomically after every block, so a kill at
- * any moment leaves no partial and no duplicated row. A run in which every cell failed writes
- * nothing and throws, so it can never replace a good run's outputs; a forced run starts from an
+ * any moment leaves no partial and no duplicated row. A run refused by its pre-flight or its
+ * model check, or in which every cell failed, writes no results and no `preflight.json`, and
+ * throws, so it can never replace a good run's outputs; a forced run starts from an
  * empty result set and replaces the old files only when it ends (lib/sweep/run_files.ts).
  *
  * @module
@@ -180,19 +181,28 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
         designLine(spec, blocks.length, allCells.length, summary.cellsSkipped),
     );
     for (const warning of preflightWarnings()) log(`warning: ${warning}`);
+    let preflight: Awaited<ReturnType<typeof sweepPreflight>> | null = null;
     if (!options.dryRun) {
       // The doctor's checks for this spec: recorded always, fatal unless --no-preflight.
       const checks = await sweepPreflight(spec, { probe: options.doctorProbe ?? systemProbe() });
       for (const line of preflightLines(checks)) log(line);
-      await writePreflight(join(runDir, "preflight.json"), checks);
-      summary.files.push(join(benchDir, "preflight.json"));
       if (checks.counts.fail > 0 && (options.preflight ?? true)) {
+        // A refused run leaves the output folder as it was: no preflight.json either.
         throw new Error(
-          `Sweep stopped by its pre-flight: ${checks.counts.fail} check(s) failed (see above and ` +
-            `${join(runDir, "preflight.json")}); fix them or rerun with --no-preflight`,
+          `Sweep stopped by its pre-flight: ${checks.counts.fail} check(s) failed (see above); ` +
+            `fix them or rerun with --no-preflight`,
         );
       }
+      preflight = checks;
     }
+    // The verdicts are written with the first measured rows (a block with a cell that ran, or a
+    // perplexity row): a run that measures nothing leaves no new preflight.json behind.
+    const savePreflight = async () => {
+      if (preflight === null) return;
+      await writePreflight(join(runDir, "preflight.json"), preflight);
+      summary.files.push(join(benchDir, "preflight.json"));
+      preflight = null;
+    };
     const telemetryPath = join(runDir, "telemetry.csv");
     const telemetry = await TelemetryStore.load(telemetryPath);
     const provenance = await collectProvenance();
@@ -310,6 +320,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       // Until one cell of this run succeeded, keep its rows in memory: an all-failed run must
       // not replace a good results.csv (a kill meanwhile only means those blocks run again).
       if (summary.cellsOk > 0) {
+        await savePreflight();
         await writeTable(resultsPath, "bench", store.all());
         await telemetry.write(telemetryPath);
         await writeBlocks(blocksPath, blockRecords);
@@ -357,6 +368,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
       }
     }
 
+    if (summary.cellsOk > 0 || summary.perplexityRows > 0) await savePreflight();
     const all = store.all();
     await writeTable(resultsPath, "bench", all);
     await writeParquet(join(runDir, "results.parquet"), "bench", all);

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../testing/assert.ts";
+import { groupBlocks } from "./blocks.ts";
 import { expandGrid } from "./grid.ts";
 import { resolveShard, rowStamp, specHash } from "./shard.ts";
 import { formatPlan, planShards, shardCells, shardPerplexityModels } from "./shard_plan.ts";
@@ -55,39 +56,57 @@ const big = parseSweepSpec({
   models: ["a", "b"],
   dtypes: ["fp32", "fp16", "q8", "q4", "q4f16"],
   context_lengths: [128, 512, 2048],
+  use_cache: [true, false],
+  aa_control: true,
+  baseline_dtype: "fp16",
   perplexity: { dtypes: ["fp16", "q4"], max_tokens: 4096 },
 });
 
-Deno.test("planShards(): every cell in exactly one shard, groups whole, the same plan every time", () => {
+Deno.test("planShards(): every block whole on one shard (its A/A control too), every cell once, the same plan every time", () => {
   const grid = expandGrid(big).map((c) => c.id);
-  for (const n of [1, 2, 3, 4, 7, 10, 13]) {
+  const blocks = groupBlocks(big, expandGrid(big));
+  assertEquals(blocks.length, 6, "2 models × 3 contexts");
+  for (const n of [1, 2, 3, 4, 5, 7, 13]) {
     const plan = planShards(big, n);
     const cells = plan.shards.flatMap((_, i) => shardCells(plan, i).map((c) => c.id));
     assertEquals([...cells].sort(), [...grid].sort(), `${n} shards cover the grid once`);
+    // What each shard runs, as the sweep groups it: whole blocks, each with its A/A control.
+    const ran = plan.shards.map((_, i) => groupBlocks(big, shardCells(plan, i)));
+    for (const block of blocks) {
+      const holders = ran.filter((bs) =>
+        bs.some((b) => b.id === block.id && b.arms.length === block.arms.length)
+      );
+      assertEquals(holders.length, 1, `${n} shards: block ${block.id} whole on one shard`);
+      assert(block.aa !== null);
+      const own = holders[0]!.find((b) => b.id === block.id)!;
+      assertEquals(own.aa?.id, block.aa.id, "the A/A control with its baseline");
+      assertEquals(own.arms.map((c) => c.id), block.arms.map((c) => c.id));
+    }
     for (const [i, s] of plan.shards.entries()) {
       const mine = shardCells(plan, i);
       assertEquals(mine.map((c) => c.id), grid.filter((id) => mine.some((c) => c.id === id)));
-      for (const g of s.groups) {
-        assertEquals(g.cells.length, grid.filter((id) => id.startsWith(`${g.key}|`)).length);
-      }
+      assertEquals(s.arms, ran[i]!.flatMap((b) => b.arms).length, "arms counted with A/A");
     }
     assertEquals(JSON.stringify(planShards(big, n)), JSON.stringify(plan), "deterministic");
   }
-  // 10 groups on 13 shards: three are empty, none is run twice.
-  assertEquals(planShards(big, 13).shards.filter((s) => s.groups.length === 0).length, 3);
-  assert(formatPlan(planShards(big, 13)).includes("empty: more shards than model+dtype groups"));
+  // 6 blocks on 13 shards: seven are empty, none is run twice.
+  assertEquals(planShards(big, 13).shards.filter((s) => s.blocks.length === 0).length, 7);
+  const text = formatPlan(planShards(big, 13));
+  assert(text.includes("empty: more shards than blocks"), text);
+  assert(text.includes("a|cpu|ctx=128|b=1|"), text);
+  assert(/: 1 blocks, 11 arms, nominal/.test(text), text);
 });
 
-Deno.test("planShards(): balances by cost (LPT) and runs a model's perplexity with its baseline group", () => {
+Deno.test("planShards(): balances blocks by cost (LPT) and runs each model's perplexity on one shard", () => {
   const plan = planShards(big, 3);
   const costs = plan.shards.map((s) => s.costMs);
-  const groups = plan.shards.flatMap((s) => s.groups).map((g) => g.costMs);
-  // Greedy LPT: no shard exceeds the lightest by more than the largest group.
-  assert(Math.max(...costs) - Math.min(...costs) <= Math.max(...groups), costs.join());
+  const blocks = plan.shards.flatMap((s) => s.blocks).map((b) => b.costMs);
+  // Greedy LPT: no shard exceeds the lightest by more than the largest block.
+  assert(Math.max(...costs) - Math.min(...costs) <= Math.max(...blocks), costs.join());
   const owners = plan.shards.flatMap((s) =>
-    s.groups.filter((g) => g.perplexity).map((g) => [s.index, g.key] as const)
+    s.blocks.filter((b) => b.perplexity).map((b) => [s.index, b.key] as const)
   );
-  assertEquals(owners.map(([, key]) => key).sort(), ["a|fp16", "b|fp16"]);
+  assertEquals(owners.map(([, key]) => key.split("|")[0]).sort(), ["a", "b"]);
   for (const [index, key] of owners) {
     assert(shardPerplexityModels(plan, index).includes(key.split("|")[0]!));
   }

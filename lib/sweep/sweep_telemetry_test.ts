@@ -81,19 +81,22 @@ Deno.test("sweep rows carry the cell's CPU telemetry (GPU null on the CPU), tele
   assertEquals(keep(after), keep(series), "other blocks' series are kept as they were");
 });
 
-Deno.test("a failing pre-flight check stops the sweep before any cell; --no-preflight runs anyway", async () => {
+Deno.test("a failing pre-flight check stops the sweep before any cell, writing nothing; --no-preflight runs anyway", async () => {
   const out = await Deno.makeTempDir();
   const one = { ...spec, use_cache: [true], context_lengths: [16] };
   const broken = scriptedProbe({ packageInstalled: () => false });
+  const lines: string[] = [];
   await assertRejects(
-    () => runSweep(one, { ...options, outDir: out, doctorProbe: broken }),
+    () =>
+      runSweep(one, { ...options, outDir: out, doctorProbe: broken, log: (l) => lines.push(l) }),
     Error,
     "pre-flight",
   );
+  assert(lines.some((l) => l.includes("npm packages")), lines.join("\n"));
   const bench = join(out, "benchmarks");
-  const record = await readPreflight(join(bench, "preflight.json"));
-  assertEquals(record?.checks.find((c) => c.status === "fail")?.name, "npm packages");
-  await assertRejects(() => Deno.stat(join(bench, "results.csv")), Deno.errors.NotFound);
+  for (const file of ["preflight.json", "results.csv"]) {
+    await assertRejects(() => Deno.stat(join(bench, file)), Deno.errors.NotFound);
+  }
   const run = await runSweep(one, {
     ...options,
     outDir: out,
@@ -101,6 +104,42 @@ Deno.test("a failing pre-flight check stops the sweep before any cell; --no-pref
     preflight: false,
   });
   assertEquals(run.cellsOk, 1);
+  const record = await readPreflight(join(bench, "preflight.json"));
+  assertEquals(record?.checks.find((c) => c.status === "fail")?.name, "npm packages");
+});
+
+Deno.test("a refused run or one that measures nothing leaves the previous preflight.json as it was", async () => {
+  const out = await Deno.makeTempDir();
+  const one = { ...spec, use_cache: [true], context_lengths: [16] };
+  assertEquals((await runSweep(one, { ...options, outDir: out })).cellsOk, 1);
+  const path = join(out, "benchmarks", "preflight.json");
+  const before = await Deno.readTextFile(path);
+  const broken = scriptedProbe({ packageInstalled: () => false });
+  const unloadable = parseSweepSpec({ ...one, dtypes: ["bnb4"], baseline_dtype: "bnb4" });
+  const timesOut = parseSweepSpec({ ...one, context_lengths: [24], cell_timeout_s: 0.001 });
+  const refused: [string, () => Promise<unknown>, string][] = [
+    [
+      "failing pre-flight",
+      () => runSweep(one, { ...options, outDir: out, doctorProbe: broken, force: true }),
+      "pre-flight",
+    ],
+    [
+      "model fails to load",
+      () => runSweep(unloadable, { ...options, outDir: out }),
+      "cannot be loaded",
+    ],
+    [
+      "model fails to load, forced",
+      () => runSweep(unloadable, { ...options, outDir: out, force: true }),
+      "cannot be loaded",
+    ],
+    ["every cell fails", () => runSweep(timesOut, { ...options, outDir: out }), "all 1 cells"],
+  ];
+  for (const [name, run, message] of refused) {
+    const error = await assertRejects(run, Error);
+    assert(error.message.includes(message), `${name}: ${error.message}`);
+    assertEquals(await Deno.readTextFile(path), before, `${name}: preflight.json unchanged`);
+  }
 });
 
 Deno.test("the spec's telemetry_interval_ms defaults to 0 (off inside the verdict rounds), takes 10-1000 and is range-checked, naming the field", () => {
