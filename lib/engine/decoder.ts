@@ -214,7 +214,10 @@ export async function loadDecoder(
   // can set them (onnxruntime-node cannot override a default): lib/model/input_defaults.ts.
   const defaults = builtInputDefaults(resolved.dir);
   // A sibling file written once, else (an unwritable folder) the patched bytes from memory.
-  const enginePath = await engineModelPath(path, defaults).catch(() => null);
+  const enginePath = await engineModelPath(path, defaults).catch((error) => {
+    if (error instanceof SyntaxError) throw error; // not an ONNX model: say so, naming the file
+    return null;
+  });
   const session = await createSession(enginePath ?? path, {
     ...(enginePath === null
       ? { modelBytes: withoutInitializers(await Deno.readFile(path), defaults) }

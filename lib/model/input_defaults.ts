@@ -154,7 +154,8 @@ function varint(value: number): number[] {
  * @param path The `.onnx` file as built.
  * @param names Initializers to drop (see {@linkcode INPUT_DEFAULTS}).
  * @returns The sibling's path, or `path` itself when nothing is dropped.
- * @throws what writing the sibling throws (an unwritable folder).
+ * @throws {SyntaxError} naming the file when it is not an ONNX model; what writing the sibling
+ * throws (an unwritable folder).
  * @example
  * ```ts ignore
  * import { engineModelPath } from "./input_defaults.ts";
@@ -169,7 +170,16 @@ export async function engineModelPath(path: string, names: readonly string[]): P
   if (existing && (existing.mtime?.getTime() ?? 0) >= (source.mtime?.getTime() ?? 0)) {
     return target;
   }
-  const bytes = withoutInitializers(await Deno.readFile(path), names);
+  let bytes: Uint8Array;
+  try {
+    bytes = withoutInitializers(await Deno.readFile(path), names);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    // The same line the session's own load failure gives (lib/runtime/session.ts).
+    throw new SyntaxError(
+      `Cannot create session: '${path}' is not a readable ONNX model (${error.message})`,
+    );
+  }
   const temp = `${target}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   try {
     await Deno.writeFile(temp, bytes);

@@ -204,6 +204,12 @@ export function notebookSpec(params: NotebookParams): SweepSpec {
     const dtypes = (ppl.dtypes ?? chosen).filter((d) => chosen.includes(d));
     spec.perplexity = dtypes.length > 0 ? { ...ppl, dtypes } : null;
   }
+  // A baseline the chosen dtypes leave out falls back to the sweep's default (fp16, else the
+  // first dtype), as in a spec that names none.
+  const chosen = params.overrides.dtypes as string[] | undefined;
+  if (chosen && typeof spec.baseline_dtype === "string" && !chosen.includes(spec.baseline_dtype)) {
+    delete spec.baseline_dtype;
+  }
   return parseSweepSpec(spec, params.spec ?? "the quick grid");
 }
 

@@ -54,6 +54,7 @@ Deno.test("notebookSpec() applies only the variables that are set, perplexity li
   assertEquals(spec.dtypes, ["fp32", "q4"]);
   assertEquals(spec.runs, 2);
   assertEquals(spec.perplexity?.dtypes, ["fp32", "q4"]);
+  assertEquals(spec.baseline_dtype, "fp32", "fp16 left out: the first dtype is the baseline");
   const file = JSON.parse(Deno.readTextFileSync(join(PROJECT_ROOT, "sweeps", "default.json")));
   assertEquals(spec.perplexity?.window, file.perplexity.window, "the spec's window is kept");
   assertEquals(spec.context_lengths, file.context_lengths);
