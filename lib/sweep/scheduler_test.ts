@@ -89,8 +89,12 @@ Deno.test({
     const drift = Math.abs(smallAfter - smallAlone) / smallAlone;
     assert(drift < 0.1, `small cell after a large one ${smallAfter} vs alone ${smallAlone}`);
     const rows = after.get(small.id)!;
-    assert(rows[0]!.rss_baseline_bytes! > 0 && rows[0]!.rss_baseline_bytes! <= smallAfter);
-    assertEquals(rows[0]!.peak_rss_increase_bytes, smallAfter - rows[0]!.rss_baseline_bytes!);
+    // The baseline is the RSS with the model loaded; a turn's peak starts from the RSS at the turn
+    // (the kernel's peak is reset then), which can be below the baseline when memory was returned
+    // in between: the increase is never negative.
+    const baseline = rows[0]!.rss_baseline_bytes!;
+    assert(baseline > 0);
+    assertEquals(rows[0]!.peak_rss_increase_bytes, Math.max(0, smallAfter - baseline));
     assert(rows[0]!.load1_before !== null && rows[0]!.load1_after !== null);
   },
 });
