@@ -135,6 +135,7 @@ export function fourBitAnswer(
     speed_ci95: null,
     speed_rounds: 0,
     speed_verdict: null,
+    speed_reason: "",
     memory_ratio: null,
     memory_gb: null,
     memory_established: false,
@@ -181,6 +182,7 @@ export function fourBitAnswer(
       speed_ci95: interval(speed?.ci95 ?? null),
       speed_rounds: speed?.rounds ?? 0,
       speed_verdict: speed?.verdict ?? null,
+      speed_reason: speed?.reason ?? "",
       memory_ratio: round(memory?.ratio, 3),
       memory_gb: memory?.medians_bytes
         ? [round(memory.medians_bytes[0] / 1e9, 3)!, round(memory.medians_bytes[1] / 1e9, 3)!]

@@ -48,9 +48,8 @@ export function cacheAnswer(
     `The per-token decode latency (median) with the cache goes from ${
       fmt(first?.token_p50_ms_on, 2)
     } ms at ${firstCtx} tokens to ${fmt(last?.token_p50_ms_on, 2)} ms at ${lastCtx}; ` +
-    `without it, from ${fmt(first?.token_p50_ms_off, 2)} ms to ${
-      fmt(last?.token_p50_ms_off, 2)
-    } ms, because every step recomputes the whole prompt.`;
+    `without it, from ${offLatency(first)} to ${offLatency(last)}, because every step ` +
+    `recomputes the whole prompt.`;
   const open = check.details.not_established;
   const verdict = check.details.pairs === 0
     ? "Whether the cache is faster at every length cannot be decided (no pairs)."
@@ -138,7 +137,9 @@ export function fourBitAnswer(
     : check.value === "within_noise"
     ? `**Within noise here**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget, ` +
       `but the paired comparison over ${check.details.speed_rounds} round(s) does not establish ` +
-      `a speed difference (${fmt(speed, 2)}×: ${speedNote(check.details.speed_rounds)}).`
+      `a speed difference (${fmt(speed, 2)}×: ${
+        check.details.speed_reason || speedNote(check.details.speed_rounds)
+      }).`
     : check.value === "only_for_memory"
     ? `**Only for memory**: the quality cost is within the ${DELTA_PPL_BUDGET_PCT} % budget and ` +
       `it needs less ${memKind}, but on this device 4-bit decodes slower than ${ref}.`
@@ -155,13 +156,20 @@ export function fourBitAnswer(
 function speedInterval(d: SetupExtended["checks"]["four_bit_verdict"]["details"]): string {
   if (d.speed_ci95 === null) return d.speed_rounds > 0 ? `, ${speedNote(d.speed_rounds)}` : "";
   return `, 95 % interval ${fmt(d.speed_ci95[0], 3)}–${fmt(d.speed_ci95[1], 3)}× over ` +
-    `${d.speed_rounds} rounds`;
+    `${d.speed_rounds} rounds, this one comparison`;
 }
 
 function speedNote(rounds: number): string {
   return rounds < 2
     ? "one round per arm, so no interval between rounds exists"
     : "its interval contains 1, lies inside the A/A interval or the effect is under the minimum";
+}
+
+/** A cache-off median step latency, or why there is none (a run of one decode step has no median). */
+function offLatency(d: { token_p50_ms_off?: number | null } | undefined): string {
+  return d?.token_p50_ms_off != null
+    ? `${fmt(d.token_p50_ms_off, 2)} ms`
+    : "no median (its runs made one decode step each)";
 }
 
 /** " (median per-round peak 0.55 GB vs 0.60 GB)": the very numbers the memory ratio divides. */

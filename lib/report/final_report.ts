@@ -274,6 +274,8 @@ export interface SetupExtended {
         speed_rounds: number;
         /** The paired comparison's verdict (4-bit against the reference). */
         speed_verdict: SpeedVerdict | null;
+        /** Why the paired comparison gave that verdict (lib/analysis `compare`). */
+        speed_reason: string;
         /** Reference ÷ 4-bit median per-round peak memory (above 1: 4-bit needs less). */
         memory_ratio: number | null;
         /** The medians that ratio divides, GB: [4-bit, reference]; null without readings. */
