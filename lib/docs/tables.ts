@@ -243,10 +243,36 @@ export const renderAnswers: BlockRenderer = ({ report, reportMd }) => {
   return [...out, stamp(report, "metrics/report.md")].join("\n\n");
 };
 
+/**
+ * `preflight`: the sweep's pre-flight verdicts as recorded in the report (`preflight`): the
+ * counts, then every check that did not pass with what it found and the advice.
+ */
+export const renderPreflight: BlockRenderer = ({ report }) => {
+  const pre = report.preflight as
+    | { counts?: Record<string, number>; checks?: Record<string, unknown>[] }
+    | undefined;
+  if (pre?.counts === undefined || !Array.isArray(pre.checks)) {
+    return `_No pre-flight in \`metrics/final_report.json\`._\n\n${stamp(report)}`;
+  }
+  const c = pre.counts;
+  const flagged = pre.checks.filter((k) => k.status !== "pass").map((k) =>
+    `- ${String(k.status).toUpperCase()} ${k.name}: ${k.detail}${k.advice ? ` → ${k.advice}` : ""}`
+  );
+  return [
+    `Pre-flight of the reference run: ${c.pass ?? 0} pass, ${c.warn ?? 0} warn, ${
+      c.fail ?? 0
+    } fail.`,
+    ...(flagged.length > 0 ? ["", ...flagged] : []),
+    "",
+    stamp(report),
+  ].join("\n");
+};
+
 /** Every block a page may hold. */
 export const RENDERERS: Readonly<Record<string, BlockRenderer>> = Object.freeze({
   results: renderResults,
   answers: renderAnswers,
+  preflight: renderPreflight,
 });
 
 /**

@@ -6,6 +6,7 @@ import {
   readSources,
   renderAnswers,
   RENDERERS,
+  renderPreflight,
   renderResults,
 } from "./tables.ts";
 
@@ -72,4 +73,22 @@ Deno.test("fillBlocks() rejects a block name it has no renderer for, naming it",
     RangeError,
     "unknown generated block 'nope'",
   );
+});
+
+Deno.test("renderPreflight() counts the verdicts and lists every check that did not pass", () => {
+  const report = {
+    preflight: {
+      counts: { pass: 2, warn: 1, fail: 0 },
+      checks: [
+        { name: "deno", status: "pass", detail: "2.9.6 (pinned)", advice: "" },
+        { name: "background load", status: "warn", detail: "load 1.80", advice: "rerun" },
+        { name: "disk", status: "pass", detail: "free", advice: "" },
+      ],
+    },
+  };
+  const lines = renderPreflight({ report, reportMd: "" }).split("\n");
+  assertEquals(lines[0], "Pre-flight of the reference run: 2 pass, 1 warn, 0 fail.");
+  assertEquals(lines[2], "- WARN background load: load 1.80 → rerun");
+  assertEquals(lines.length, 5);
+  assert(renderPreflight({ report: {}, reportMd: "" }).startsWith("_No pre-flight"));
 });
