@@ -13,7 +13,9 @@ function stub(path) {
       throw new Error(`${NAME} is not in the GPU bundle (docs/gpu.md): ${path}() cannot run here`);
     },
     construct() {
-      throw new Error(`${NAME} is not in the GPU bundle (docs/gpu.md): new ${path}() cannot run here`);
+      throw new Error(
+        `${NAME} is not in the GPU bundle (docs/gpu.md): new ${path}() cannot run here`,
+      );
     },
   });
 }

@@ -118,6 +118,9 @@ export const MARKERS = ["<!-- replicate:start -->", "<!-- replicate:end -->"] as
 export function replicationMarkdown(r: Replication): string {
   const yes = (b: boolean) => (b ? "same in every run" : "**differs**");
   const lines = [
+    // deno fmt would realign the table; the section is rewritten whole, never by hand.
+    "<!-- deno-fmt-ignore-start -->",
+    "",
     `\`${r.command}\` run ${r.runs.length} times in a row (commit \`${
       r.git_commit.slice(0, 12)
     }\`):`,
@@ -134,6 +137,8 @@ export function replicationMarkdown(r: Replication): string {
     "",
     `4-bit faster: ${yes(r.agree.four_bit_faster)}; sweet spot: ${yes(r.agree.sweet_spot)}; ` +
     `cache worth it: ${yes(r.agree.cache_worth_it)}.`,
+    "",
+    "<!-- deno-fmt-ignore-end -->",
   ];
   return lines.join("\n");
 }
