@@ -262,7 +262,8 @@ export interface NotebookResults {
  * and prepares everything to display from those results with the report's own functions.
  *
  * @param params Notebook parameters.
- * @param options `force` reruns finished cells; `spec` overrides the grid (the live demo);
+ * @param options `force` reruns finished cells; `spec` overrides the grid (the live demo, run in
+ * `<outDir>/demo` so it never replaces the main run's results);
  * `progress` receives the sweep's log and the workers' stderr (a notebook's in-place display)
  * instead of this process's stderr.
  * @returns Tables, report, comparison table and figures.
@@ -279,7 +280,9 @@ export async function runOrLoad(
     outDir = join(resultsCsv, "..", "..");
     source = "loaded";
   } else {
-    outDir = params.outDir;
+    // The live demo runs in a folder of its own: a forced sweep replaces its output folder's
+    // whole result set, which must never be the main run's.
+    outDir = options.spec ? join(params.outDir, "demo") : params.outDir;
     const progress = options.progress;
     const decoder = new TextDecoder();
     try {
