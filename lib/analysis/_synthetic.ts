@@ -5,18 +5,10 @@
  * @module
  */
 import type { AnalysisRow } from "./block.ts";
+import { mulberry32 } from "../_rng.ts";
 
-/** A seeded uniform generator in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator in [0, 1) (mulberry32, the project's one). */
+export const rng: (seed: number) => () => number = mulberry32;
 
 /** A standard normal draw (Box–Muller). */
 export function normal(u: () => number): number {

@@ -57,8 +57,21 @@ function betaFraction(a: number, b: number, x: number): number {
   return h;
 }
 
-/** Regularised incomplete beta I_x(a, b). */
-function incompleteBeta(x: number, a: number, b: number): number {
+/**
+ * Regularised incomplete beta I_x(a, b) (the two-sided t test's p is I_{ν/(ν+t²)}(ν/2, 1/2)).
+ *
+ * @param x Where, in [0, 1].
+ * @param a Shape a > 0.
+ * @param b Shape b > 0.
+ * @returns I_x(a, b).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { incompleteBeta } from "./student_t.ts";
+ * assert.ok(Math.abs(incompleteBeta(0.5, 2, 2) - 0.5) < 1e-12);
+ * ```
+ */
+export function incompleteBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const front = Math.exp(

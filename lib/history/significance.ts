@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { incompleteBeta } from "../analysis/student_t.ts";
 
 /** The tests {@linkcode twoSampleTest} runs. */
 export const TESTS = ["mwu", "welch"] as const;
@@ -178,57 +179,4 @@ export function twoSampleTest(
 function meanVar(x: readonly number[]): [number, number] {
   const mean = x.reduce((s, v) => s + v, 0) / x.length;
   return [mean, x.reduce((s, v) => s + (v - mean) ** 2, 0) / (x.length - 1)];
-}
-
-/** Regularized incomplete beta I_x(a, b) by Lentz's continued fraction. */
-function incompleteBeta(x: number, a: number, b: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(
-    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x),
-  );
-  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
-  const tiny = 1e-300;
-  let f = 1;
-  let c = 1;
-  let d = 1 - (a + b) * x / (a + 1);
-  d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
-  f = d;
-  for (let m = 1; m <= 300; m++) {
-    for (
-      const numerator of [
-        m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-        -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
-      ]
-    ) {
-      d = 1 + numerator * d;
-      d = Math.abs(d) < tiny ? 1 / tiny : 1 / d;
-      c = 1 + numerator / c;
-      if (Math.abs(c) < tiny) c = tiny;
-      f *= c * d;
-    }
-    if (Math.abs(c * d - 1) < 1e-14) break;
-  }
-  return front * f / a;
-}
-
-/** ln Γ(z) by the Lanczos approximation (g = 7, 9 terms). */
-function logGamma(z: number): number {
-  const g = [
-    0.99999999999980993,
-    676.5203681218851,
-    -1259.1392167224028,
-    771.32342877765313,
-    -176.61502916214059,
-    12.507343278686905,
-    -0.13857109526572012,
-    9.9843695780195716e-6,
-    1.5056327351493116e-7,
-  ];
-  if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
-  const x = z - 1;
-  let sum = g[0]!;
-  for (let i = 1; i < 9; i++) sum += g[i]! / (x + i);
-  const t = x + 7.5;
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(sum);
 }
