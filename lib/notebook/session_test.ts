@@ -6,6 +6,7 @@ import {
   notebookParams,
   notebookSpec,
   PROJECT_ROOT,
+  runOrLoad,
 } from "./session.ts";
 import { loadSweepSpec } from "../sweep/spec.ts";
 import { savedFilesDisplay } from "./notebook_displays.ts";
@@ -93,4 +94,34 @@ Deno.test("savedFilesDisplay() links relative to the notebook, '../' for files b
     "- [run/a b.png](run/a%20b.png)",
   ]);
   assert(String(bundle["text/html"]).includes('<a href="run/metrics/report.html">'));
+});
+
+Deno.test({
+  name: "runOrLoad(): the live demo's forced sweep runs in demo/, the main run's results stay",
+  async fn() {
+    const out = await Deno.makeTempDir({ prefix: "nb_demo_" });
+    try {
+      // Quick mode (preset:tiny), one length, two dtypes: a real sweep of a few seconds.
+      const params = notebookParams({
+        TURBO_QUICK: "1",
+        TURBO_OUT: out,
+        TURBO_DTYPES: "fp32,q4",
+        TURBO_LENGTHS: "32",
+      });
+      const quiet = { log: () => {}, worker: () => {}, close: () => Promise.resolve() };
+      const main = await runOrLoad(params, { progress: quiet });
+      const mainCsv = await Deno.readTextFile(join(out, "benchmarks", "results.csv"));
+      assert(mainCsv.includes("|fp32|") && mainCsv.includes("|q4|"), mainCsv.slice(0, 400));
+      const demo = await runOrLoad(params, {
+        force: true,
+        spec: { ...notebookSpec(params), dtypes: ["q4"], perplexity: null },
+        progress: quiet,
+      });
+      assertEquals(demo.resultsCsv, join(out, "demo", "benchmarks", "results.csv"));
+      assertEquals(await Deno.readTextFile(join(out, "benchmarks", "results.csv")), mainCsv);
+      assert(main.resultsCsv !== demo.resultsCsv);
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
 });
