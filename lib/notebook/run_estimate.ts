@@ -48,7 +48,8 @@ export async function estimateRun(params: NotebookParams): Promise<RunEstimate> 
         `live demo's two cells. ${quickHow}`,
     };
   }
-  const summary = await runSweep(notebookSpec(params), {
+  const spec = notebookSpec(params);
+  const summary = await runSweep(spec, {
     outDir: params.outDir,
     dryRun: true,
     log: () => {},
@@ -59,9 +60,18 @@ export async function estimateRun(params: NotebookParams): Promise<RunEstimate> 
     ? "the quick grid"
     : `\`${params.spec}\`${params.spec === DEFAULT_SPEC ? " (what `make sweep` runs)" : ""}`;
   const changed = Object.keys(params.overrides);
+  const rounds = spec.min_rounds === spec.max_rounds
+    ? count(spec.min_rounds, "round")
+    : `${spec.min_rounds}–${spec.max_rounds} rounds`;
+  // What one repetition is: decoded for a time floor (up to the token cap), or a fixed count.
+  const rep = spec.min_rep_seconds > 0
+    ? `decoding ≥ ${spec.min_rep_seconds} s (up to ${params.maxNewTokens} new tokens)`
+    : `of ${params.maxNewTokens} new tokens`;
   const grid = `${params.model}, ${count(params.dtypes.length, "dtype")} × ` +
-    `${count(params.lengths.length, "length")} × cache on/off, ${params.warmup} warmup + ` +
-    `${count(params.runs, "measured run")} of ${params.maxNewTokens} new tokens` +
+    `${count(params.lengths.length, "length")} × cache on/off, ${
+      count(params.warmup, "warmup")
+    } + ` +
+    `${rounds} of ${count(params.runs, "repetition")} per arm ${rep}` +
     (changed.length > 0 ? `; changed by the environment: ${changed.join(", ")}` : "");
   const folder = relative(PROJECT_ROOT, params.outDir) || ".";
   const left = summary.cellsTotal - summary.cellsSkipped;
