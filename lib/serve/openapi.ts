@@ -164,7 +164,9 @@ export const CHAT_COMPLETION_REQUEST_SCHEMA = {
       minItems: 1,
       items: {
         type: "object",
+        description: "other keys (name, tool_calls, tool_call_id, …) are a 400 naming them",
         required: ["role", "content"],
+        additionalProperties: false,
         properties: {
           role: { type: "string", enum: ["system", "developer", "user", "assistant"] },
           content: {
@@ -172,6 +174,8 @@ export const CHAT_COMPLETION_REQUEST_SCHEMA = {
               type: "array",
               items: {
                 type: "object",
+                required: ["type", "text"],
+                additionalProperties: false,
                 properties: { type: { const: "text" }, text: { type: "string" } },
               },
             }],
