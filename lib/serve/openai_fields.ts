@@ -116,6 +116,8 @@ const ROLES = ["system", "developer", "user", "assistant"];
  * Chat `messages`: roles system, developer (as system), user, assistant; content a string or text
  * parts `{type: "text", text}` (joined). Any other key of a message or a part (`name`,
  * `tool_calls`, `tool_call_id`, …) is refused, not ignored: it would change the answer OpenAI gives.
+ * A key that says nothing (`null`, or an empty `tool_calls`) is accepted, so an answer's message
+ * (`{"role": "assistant", "content": …, "refusal": null}`) can be sent back as it came.
  *
  * @param messages The field.
  * @returns The messages.
@@ -134,6 +136,7 @@ const ROLES = ["system", "developer", "user", "assistant"];
  *   { status: 400, param: "messages[1].name" },
  * );
  * assert.throws(() => chatMessages([{ role: "tool", content: "4" }]), { param: "messages[0].role" });
+ * assert.equal(chatMessages([{ role: "assistant", content: "4", refusal: null, tool_calls: [] }]).length, 1);
  * ```
  */
 export function chatMessages(messages: unknown): { role: string; content: string }[] {
@@ -171,10 +174,14 @@ export function chatMessages(messages: unknown): { role: string; content: string
   });
 }
 
-/** Throws a 400 naming `field.key` for the first key of `object` not in `allowed`. */
+/**
+ * Throws a 400 naming `field.key` for the first key of `object` not in `allowed` that says
+ * something (not `null`, not an empty list).
+ */
 function onlyKeys(object: object, allowed: readonly string[], field: string): void {
-  for (const key of Object.keys(object)) {
-    if (!allowed.includes(key)) {
+  for (const [key, value] of Object.entries(object)) {
+    const empty = value === null || (Array.isArray(value) && value.length === 0);
+    if (!allowed.includes(key) && !empty) {
       fail(
         `'${field}.${key}' is not supported by this server (only ${allowed.join(" and ")})`,
         `${field}.${key}`,

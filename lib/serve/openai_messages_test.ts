@@ -65,6 +65,14 @@ Deno.test("chat messages: a key other than role and content, or another role, is
       });
       assert.equal(answer.object, "chat.completion");
       assert(answer.usage!.completion_tokens >= 1);
+      // An answer's message goes back as it came (`refusal: null` says nothing).
+      const next = await client.chat.completions.create({
+        model: "preset:tiny",
+        messages: [hi, answer.choices[0]!.message, { role: "user", content: "And?" }],
+        max_tokens: 2,
+      });
+      assert.equal(next.object, "chat.completion");
+      await refused([hi, { ...answer.choices[0]!.message, refusal: "no" }], "messages[1].refusal");
     } finally {
       await server.stop();
     }
