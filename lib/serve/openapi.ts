@@ -164,7 +164,8 @@ export const CHAT_COMPLETION_REQUEST_SCHEMA = {
       minItems: 1,
       items: {
         type: "object",
-        description: "other keys (name, tool_calls, tool_call_id, …) are a 400 naming them",
+        description:
+          "other keys (name, tool_calls, tool_call_id, …) are a 400 naming them unless null or empty",
         required: ["role", "content"],
         additionalProperties: false,
         properties: {
