@@ -109,13 +109,35 @@ export function chatLogprobs(body: Record<string, unknown>): number | null {
   return on === true ? (top as number | null | undefined) ?? 0 : null;
 }
 
+/** Roles a chat message may have (`developer` is read as `system`). */
+const ROLES = ["system", "developer", "user", "assistant"];
+
 /**
  * Chat `messages`: roles system, developer (as system), user, assistant; content a string or text
- * parts (joined).
+ * parts `{type: "text", text}` (joined). Any other key of a message or a part (`name`,
+ * `tool_calls`, `tool_call_id`, …) is refused, not ignored: it would change the answer OpenAI gives.
+ * A key that says nothing (`null`, or an empty `tool_calls`) is accepted, so an answer's message
+ * (`{"role": "assistant", "content": …, "refusal": null}`) can be sent back as it came.
  *
  * @param messages The field.
  * @returns The messages.
- * @throws {HttpError} 400 naming the message and field.
+ * @throws {HttpError} 400 naming the message and field (`messages[1].name`).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chatMessages } from "./openai_fields.ts";
+ * const parts = [{ type: "text", text: "Hi " }, { type: "text", text: "there" }];
+ * assert.deepEqual(chatMessages([{ role: "developer", content: "Be brief." }, { role: "user", content: parts }]), [
+ *   { role: "system", content: "Be brief." },
+ *   { role: "user", content: "Hi there" },
+ * ]);
+ * assert.throws(
+ *   () => chatMessages([{ role: "user", content: "Hi" }, { role: "user", content: "x", name: "bob" }]),
+ *   { status: 400, param: "messages[1].name" },
+ * );
+ * assert.throws(() => chatMessages([{ role: "tool", content: "4" }]), { param: "messages[0].role" });
+ * assert.equal(chatMessages([{ role: "assistant", content: "4", refusal: null, tool_calls: [] }]).length, 1);
+ * ```
  */
 export function chatMessages(messages: unknown): { role: string; content: string }[] {
   if (!Array.isArray(messages) || messages.length === 0) {
@@ -123,21 +145,47 @@ export function chatMessages(messages: unknown): { role: string; content: string
   }
   return messages.map((m, i) => {
     const field = `messages[${i}]`;
-    if (typeof m !== "object" || m === null) fail(`'${field}' must be an object`, field);
-    const { role, content } = m as { role?: unknown; content?: unknown };
-    if (!["system", "developer", "user", "assistant"].includes(role as string)) {
-      fail(`'${field}.role' must be system, developer, user or assistant`, `${field}.role`);
+    if (typeof m !== "object" || m === null || Array.isArray(m)) {
+      fail(`'${field}' must be an object`, field);
     }
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (!ROLES.includes(role as string)) {
+      fail(
+        `'${field}.role' must be system, developer, user or assistant, got ${
+          JSON.stringify(role) ?? "nothing"
+        }`,
+        `${field}.role`,
+      );
+    }
+    onlyKeys(m, ["role", "content"], field);
     let text: string;
     if (typeof content === "string") text = content;
     else if (Array.isArray(content)) {
       text = content.map((part, j) => {
+        const at = `${field}.content[${j}]`;
         if (part?.type !== "text" || typeof part.text !== "string") {
-          fail(`'${field}.content[${j}]' must be a text part`, `${field}.content[${j}]`);
+          fail(`'${at}' must be a text part {"type": "text", "text": "…"}`, at);
         }
+        onlyKeys(part, ["type", "text"], at);
         return part.text as string;
       }).join("");
     } else fail(`'${field}.content' must be a string or text parts`, `${field}.content`);
     return { role: role === "developer" ? "system" : role as string, content: text };
   });
+}
+
+/**
+ * Throws a 400 naming `field.key` for the first key of `object` not in `allowed` that says
+ * something (not `null`, not an empty list).
+ */
+function onlyKeys(object: object, allowed: readonly string[], field: string): void {
+  for (const [key, value] of Object.entries(object)) {
+    const empty = value === null || (Array.isArray(value) && value.length === 0);
+    if (!allowed.includes(key) && !empty) {
+      fail(
+        `'${field}.${key}' is not supported by this server (only ${allowed.join(" and ")})`,
+        `${field}.${key}`,
+      );
+    }
+  }
 }

@@ -164,7 +164,10 @@ export const CHAT_COMPLETION_REQUEST_SCHEMA = {
       minItems: 1,
       items: {
         type: "object",
+        description:
+          "other keys (name, tool_calls, tool_call_id, …) are a 400 naming them unless null or empty",
         required: ["role", "content"],
+        additionalProperties: false,
         properties: {
           role: { type: "string", enum: ["system", "developer", "user", "assistant"] },
           content: {
@@ -172,6 +175,8 @@ export const CHAT_COMPLETION_REQUEST_SCHEMA = {
               type: "array",
               items: {
                 type: "object",
+                required: ["type", "text"],
+                additionalProperties: false,
                 properties: { type: { const: "text" }, text: { type: "string" } },
               },
             }],
