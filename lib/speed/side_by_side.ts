@@ -24,6 +24,7 @@ import { quantizeModel, variantPath } from "../quantize/quantize_model.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { type SpeedSetting, variantKey } from "./setting.ts";
 import { exists } from "../_fs.ts";
+import { existsSync } from "node:fs";
 import { DEFAULT_ATTENTION } from "../model/build.ts";
 import { importCheckpoint } from "../model/import/import_checkpoint.ts";
 
@@ -75,8 +76,9 @@ export interface SideBySideRow {
  * Builds (once, cached) the ONNX variant a setting needs next to a copy-free view of the model:
  * `<cacheDir>/<model>/<variantKey>/` holds symlinks to the model's config, tokenizer and fp32
  * ONNX, and the quantised file written by `quantizeModel` with the setting's options. A `fused`
- * setting instead rebuilds the fp32 graph with fused norms from the model's safetensors (same
- * weights, same attention kind) into that folder, then quantises it the same way.
+ * setting instead rebuilds the fp32 graph with fused norms from the model's safetensors (a
+ * converted checkpoint's source folder; same weights, same attention kind) into that folder,
+ * then quantises it the same way.
  *
  * @param modelDir A Hub-layout folder with `onnx/model.onnx` (fp32).
  * @param setting The setting.
@@ -100,8 +102,18 @@ export async function prepareVariant(
   if (await exists(target)) return dir;
   if (setting.fusedNorms) {
     const config = JSON.parse(await Deno.readTextFile(join(modelDir, "config.json")));
+    // A built preset keeps its safetensors; a converted checkpoint records where it came from.
+    const weights = ["model.safetensors", "model.safetensors.index.json"];
+    const from = weights.some((f) => existsSync(join(modelDir, f)))
+      ? modelDir
+      : config.turbo_inference?.source;
+    if (typeof from !== "string") {
+      throw new RangeError(
+        `--settings: '${setting.name}' needs the model's safetensors, and '${modelDir}' has none`,
+      );
+    }
     await importCheckpoint({
-      from: modelDir,
+      from,
       outDir: dir,
       norms: "fused",
       attention: config.turbo_inference?.attention ?? DEFAULT_ATTENTION,

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { ensureModel } from "../model/ensure.ts";
 import { OnnxFile } from "../quantize/onnx_file.ts";
+import { importCheckpoint } from "../model/import/import_checkpoint.ts";
 import { parseSpeedSetting } from "./setting.ts";
 import { prepareVariant, runSideBySide, speedTable } from "./side_by_side.ts";
 
@@ -91,4 +92,18 @@ Deno.test("a 'fused' setting runs the fused-norms graph of the same weights besi
   const plain = await OnnxFile.open(join(dir, "onnx", "model.onnx"));
   assert((plain.graph.node ?? []).some((n) => n.opType === "Pow"));
   plain.close();
+  // A converted checkpoint keeps no safetensors: the fused graph comes from its source folder.
+  const converted = join(root, "converted");
+  await importCheckpoint({ from: dir, outDir: converted });
+  const variant = await prepareVariant(converted, parseSpeedSetting("fp32:fused"), cacheDir);
+  const f = await OnnxFile.open(join(variant, "onnx", "model.onnx"));
+  assert((f.graph.node ?? []).some((n) => n.opType === "SkipSimplifiedLayerNormalization"));
+  f.close();
+  await Deno.remove(join(converted, "config.json"));
+  await Deno.writeTextFile(join(converted, "config.json"), "{}");
+  await assertRejects(
+    () => prepareVariant(converted, parseSpeedSetting("q4:fused:b16"), cacheDir),
+    RangeError,
+    "'q4:fused:b16' needs the model's safetensors",
+  );
 });
