@@ -18,7 +18,7 @@ import {
 } from "./_files.ts";
 import { EXTERNAL_DATA_THRESHOLD_BYTES } from "../onnx/external_data.ts";
 import { configJson, externalDataFiles } from "./config_json.ts";
-import { writeLlamaOnnx } from "./llama_graph.ts";
+import { NORM_KINDS, type NormKind, writeLlamaOnnx } from "./llama_graph.ts";
 import { type LlamaConfig, parameterCount, presetConfig, validateConfig } from "./presets.ts";
 import { writeSafetensors } from "./safetensors.ts";
 import { tokenizerFiles, trainTokenizer } from "./tokenizer.ts";
@@ -83,6 +83,12 @@ export interface BuildModelOptions {
   config?: Partial<LlamaConfig>;
   /** Store fp32 weights as external data; `auto` does so past 2 GB. @default "auto" */
   externalData?: boolean | "auto";
+  /**
+   * `fused`: RMSNorm as `SimplifiedLayerNormalization`, each residual add with the norm after it
+   * as com.microsoft `SkipSimplifiedLayerNormalization`; `plain`: standard operators (see
+   * {@linkcode NormKind}). @default "plain"
+   */
+  norms?: NormKind;
 }
 
 /** One file of a build. */
@@ -137,7 +143,7 @@ export interface BuildReport {
  */
 export async function buildModel(options: BuildModelOptions): Promise<BuildReport> {
   const started = performance.now();
-  const { config, seed, dtypes, attention } = resolveOptions(options);
+  const { config, seed, dtypes, attention, norms } = resolveOptions(options);
   const outDir = options.outDir;
   if (exists(outDir) && !options.force) {
     throw new RangeError(
@@ -153,6 +159,7 @@ export async function buildModel(options: BuildModelOptions): Promise<BuildRepor
       dtypes,
       attention,
       externalData: options.externalData ?? "auto",
+      norms,
     });
     if (exists(outDir)) {
       const old = stagingPath(outDir);
@@ -183,6 +190,7 @@ interface Resolved {
   seed: number;
   dtypes: Dtype[];
   attention: typeof ATTENTION_KINDS[number];
+  norms: NormKind;
 }
 
 function resolveOptions(options: BuildModelOptions): Resolved {
@@ -212,7 +220,13 @@ function resolveOptions(options: BuildModelOptions): Resolved {
   if (!(config.max_position_embeddings >= 1)) {
     throw new RangeError("Cannot build model: 'max_position_embeddings' must be positive");
   }
-  return { config, seed, dtypes, attention };
+  const norms = options.norms ?? "plain";
+  if (!NORM_KINDS.includes(norms)) {
+    throw new RangeError(
+      `Cannot build model: 'norms' must be one of ${NORM_KINDS.join(", ")}, got '${norms}'`,
+    );
+  }
+  return { config, seed, dtypes, attention, norms };
 }
 
 /** Options of {@linkcode writeModelDir}. */
@@ -227,6 +241,8 @@ export interface WriteModelDirOptions {
   attention: typeof ATTENTION_KINDS[number];
   /** External-data choice for fp32. */
   externalData: boolean | "auto";
+  /** How RMSNorm and the residual adds are written. @default "plain" */
+  norms?: NormKind;
 }
 
 /**
@@ -286,6 +302,7 @@ export async function writeModelDir(
     seed: options.seed,
     externalData: external,
     attention: options.attention,
+    norms: options.norms ?? "plain",
   });
   files.push({
     dtype: "fp32",

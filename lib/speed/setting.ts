@@ -33,6 +33,11 @@ export interface SpeedSetting {
   tuning: SessionTuning;
   /** Symmetric quantisation (no zero points; `sym`). @default false (asymmetric) */
   symmetric: boolean;
+  /**
+   * The graph with fused norms (`fused`: `SimplifiedLayerNormalization`, residual add + norm as
+   * `SkipSimplifiedLayerNormalization`), rebuilt from the model's safetensors. @default false
+   */
+  fusedNorms: boolean;
 }
 
 /**
@@ -69,6 +74,7 @@ export function parseSpeedSetting(text: string): SpeedSetting {
     int8Kind: DEFAULT_INT8_KIND,
     tuning: "decode",
     symmetric: false,
+    fusedNorms: false,
   };
   for (const part of parts) {
     let m: RegExpExecArray | null;
@@ -77,9 +83,10 @@ export function parseSpeedSetting(text: string): SpeedSetting {
     else if (part === "dynamic" || part === "nbits") setting.int8Kind = part;
     else if (part === "ort") setting.tuning = "ort-default";
     else if (part === "sym") setting.symmetric = true;
+    else if (part === "fused") setting.fusedNorms = true;
     else {
       throw new RangeError(
-        `--settings: '${text}' has '${part}' (known: accN, bN, dynamic, nbits, sym, ort)`,
+        `--settings: '${text}' has '${part}' (known: accN, bN, dynamic, nbits, sym, fused, ort)`,
       );
     }
   }
@@ -96,11 +103,12 @@ export function parseSpeedSetting(text: string): SpeedSetting {
  * import assert from "node:assert/strict";
  * import { parseSpeedSetting, variantKey } from "./setting.ts";
  * assert(variantKey(parseSpeedSetting("q4:acc4:ort")) === variantKey(parseSpeedSetting("q4:acc4")));
+ * assert(variantKey(parseSpeedSetting("fp32:fused")) === "fp32-fused");
  * ```
  */
 export function variantKey(s: SpeedSetting): string {
   const sym = s.symmetric && s.dtype !== "fp32" && s.dtype !== "fp16" ? "-sym" : "";
-  return baseKey(s) + sym;
+  return baseKey(s) + sym + (s.fusedNorms ? "-fused" : "");
 }
 
 function baseKey(s: SpeedSetting): string {

@@ -15,6 +15,7 @@ Deno.test("parseSpeedSetting() fills unnamed parts with the quantizer's defaults
     int8Kind: DEFAULT_INT8_KIND,
     tuning: "decode",
     symmetric: false,
+    fusedNorms: false,
   });
   assertEquals(variantKey(parseSpeedSetting("q8:nbits:b128:acc0")), "q8-nbits-b128-acc0");
   assertEquals(variantKey(parseSpeedSetting("q8:dynamic:acc0")), "q8-dynamic");
@@ -23,6 +24,9 @@ Deno.test("parseSpeedSetting() fills unnamed parts with the quantizer's defaults
   // Symmetric weights are another file; threading is not.
   assertEquals(variantKey(parseSpeedSetting("q4:sym:ort")), "q4-b32-acc4-sym");
   assertEquals(variantKey(parseSpeedSetting("fp32:sym")), "fp32");
+  // The fused-norms graph is another file, fp32 included.
+  assertEquals(variantKey(parseSpeedSetting("q4:sym:fused")), "q4-b32-acc4-sym-fused");
+  assertEquals(variantKey(parseSpeedSetting("fp32:fused")), "fp32-fused");
 });
 
 Deno.test("parseSpeedSetting() names what it does not understand", () => {

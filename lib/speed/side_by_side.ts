@@ -24,6 +24,9 @@ import { quantizeModel, variantPath } from "../quantize/quantize_model.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { type SpeedSetting, variantKey } from "./setting.ts";
 import { exists } from "../_fs.ts";
+import { existsSync } from "node:fs";
+import { DEFAULT_ATTENTION } from "../model/build.ts";
+import { importCheckpoint } from "../model/import/import_checkpoint.ts";
 
 /** Options of {@linkcode runSideBySide}. */
 export interface SideBySideOptions {
@@ -72,7 +75,10 @@ export interface SideBySideRow {
 /**
  * Builds (once, cached) the ONNX variant a setting needs next to a copy-free view of the model:
  * `<cacheDir>/<model>/<variantKey>/` holds symlinks to the model's config, tokenizer and fp32
- * ONNX, and the quantised file written by `quantizeModel` with the setting's options.
+ * ONNX, and the quantised file written by `quantizeModel` with the setting's options. A `fused`
+ * setting instead rebuilds the fp32 graph with fused norms from the model's safetensors (a
+ * converted checkpoint's source folder; same weights, same attention kind) into that folder,
+ * then quantises it the same way.
  *
  * @param modelDir A Hub-layout folder with `onnx/model.onnx` (fp32).
  * @param setting The setting.
@@ -88,21 +94,44 @@ export async function prepareVariant(
   setting: SpeedSetting,
   cacheDir: string,
 ): Promise<string> {
-  if (setting.dtype === "fp32") return modelDir;
+  if (setting.dtype === "fp32" && !setting.fusedNorms) return modelDir;
   const dir = join(cacheDir, basename(modelDir), variantKey(setting));
   const source = join(dir, "onnx", "model.onnx");
-  const target = variantPath(source, setting.dtype);
+  const dtype = setting.dtype;
+  const target = dtype === "fp32" ? source : variantPath(source, dtype);
   if (await exists(target)) return dir;
-  await Deno.mkdir(join(dir, "onnx"), { recursive: true });
-  for (const entry of Deno.readDirSync(modelDir)) {
-    if (entry.isFile && /\.json$/.test(entry.name)) await link(join(modelDir, entry.name), dir);
-  }
-  for (const entry of Deno.readDirSync(join(modelDir, "onnx"))) {
-    if (/^model\.onnx(_data.*)?$/.test(entry.name)) {
-      await link(join(modelDir, "onnx", entry.name), join(dir, "onnx"));
+  if (setting.fusedNorms) {
+    const config = JSON.parse(await Deno.readTextFile(join(modelDir, "config.json")));
+    // A built preset keeps its safetensors; a converted checkpoint records where it came from.
+    const weights = ["model.safetensors", "model.safetensors.index.json"];
+    const from = weights.some((f) => existsSync(join(modelDir, f)))
+      ? modelDir
+      : config.turbo_inference?.source;
+    if (typeof from !== "string") {
+      throw new RangeError(
+        `--settings: '${setting.name}' needs the model's safetensors, and '${modelDir}' has none`,
+      );
+    }
+    await importCheckpoint({
+      from,
+      outDir: dir,
+      norms: "fused",
+      attention: config.turbo_inference?.attention ?? DEFAULT_ATTENTION,
+      force: true,
+    });
+    if (dtype === "fp32") return dir;
+  } else {
+    await Deno.mkdir(join(dir, "onnx"), { recursive: true });
+    for (const entry of Deno.readDirSync(modelDir)) {
+      if (entry.isFile && /\.json$/.test(entry.name)) await link(join(modelDir, entry.name), dir);
+    }
+    for (const entry of Deno.readDirSync(join(modelDir, "onnx"))) {
+      if (/^model\.onnx(_data.*)?$/.test(entry.name)) {
+        await link(join(modelDir, "onnx", entry.name), join(dir, "onnx"));
+      }
     }
   }
-  await quantizeModel(source, [setting.dtype], {
+  await quantizeModel(source, [dtype], {
     accuracyLevel: setting.accuracyLevel,
     blockSize: setting.blockSize,
     int8Kind: setting.int8Kind,

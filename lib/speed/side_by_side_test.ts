@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { ensureModel } from "../model/ensure.ts";
+import { OnnxFile } from "../quantize/onnx_file.ts";
+import { importCheckpoint } from "../model/import/import_checkpoint.ts";
 import { parseSpeedSetting } from "./setting.ts";
 import { prepareVariant, runSideBySide, speedTable } from "./side_by_side.ts";
 
@@ -63,5 +65,45 @@ Deno.test("runSideBySide() measures every setting in the same rounds and reads e
     () => runSideBySide(dir, settings, { rounds: 0, cacheDir }),
     RangeError,
     "--rounds must be an integer >= 1, got 0",
+  );
+});
+
+Deno.test("a 'fused' setting runs the fused-norms graph of the same weights beside the plain one", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = await ensureModel("tiny", { dtypes: ["fp32"], cacheDir: join(root, "models") });
+  const cacheDir = join(root, "speed");
+  const settings = ["q4", "q4:fused", "fp32", "fp32:fused"].map(parseSpeedSetting);
+  const rows = await runSideBySide(dir, settings, {
+    contextTokens: 12,
+    newTokens: 4,
+    rounds: 1,
+    warmup: 0,
+    cacheDir,
+  });
+  assertEquals(rows.map((r) => r.setting), ["q4", "q4:fused", "fp32", "fp32:fused"]);
+  assertEquals(rows[1]!.quantization, rows[0]!.quantization);
+  for (const [key, file] of [["q4-b32-acc4-fused", "model_q4"], ["fp32-fused", "model"]] as const) {
+    const f = await OnnxFile.open(join(cacheDir, "tiny-s42", key, "onnx", `${file}.onnx`));
+    const ops = new Set((f.graph.node ?? []).map((n) => n.opType));
+    f.close();
+    assert(ops.has("SkipSimplifiedLayerNormalization") && !ops.has("Pow"), key);
+  }
+  // The plain settings still read the model's own graph.
+  const plain = await OnnxFile.open(join(dir, "onnx", "model.onnx"));
+  assert((plain.graph.node ?? []).some((n) => n.opType === "Pow"));
+  plain.close();
+  // A converted checkpoint keeps no safetensors: the fused graph comes from its source folder.
+  const converted = join(root, "converted");
+  await importCheckpoint({ from: dir, outDir: converted });
+  const variant = await prepareVariant(converted, parseSpeedSetting("fp32:fused"), cacheDir);
+  const f = await OnnxFile.open(join(variant, "onnx", "model.onnx"));
+  assert((f.graph.node ?? []).some((n) => n.opType === "SkipSimplifiedLayerNormalization"));
+  f.close();
+  await Deno.remove(join(converted, "config.json"));
+  await Deno.writeTextFile(join(converted, "config.json"), "{}");
+  await assertRejects(
+    () => prepareVariant(converted, parseSpeedSetting("q4:fused:b16"), cacheDir),
+    RangeError,
+    "'q4:fused:b16' needs the model's safetensors",
   );
 });

@@ -21,7 +21,7 @@ import {
   quantizeInto,
 } from "../build.ts";
 import { INPUT_DEFAULTS } from "../input_defaults.ts";
-import { writeLlamaOnnx } from "../llama_graph.ts";
+import { NORM_KINDS, type NormKind, writeLlamaOnnx } from "../llama_graph.ts";
 import { type LlamaConfig, parameterCount } from "../presets.ts";
 import { checkpointTensors, type SafetensorsTensorInfo, tensorChunks } from "../safetensors.ts";
 import { type ParameterSpec, parameterSpecs } from "../weights.ts";
@@ -52,6 +52,8 @@ export interface ImportCheckpointOptions {
    * for the Optimum-layout copy path. @default "in_place"
    */
   attention?: typeof ATTENTION_KINDS[number];
+  /** How RMSNorm and the residual adds are written (see `BuildModelOptions.norms`). @default "plain" */
+  norms?: NormKind;
 }
 
 /** What {@linkcode importCheckpoint} produced. */
@@ -192,6 +194,12 @@ export async function importCheckpoint(options: ImportCheckpointOptions): Promis
       }, got '${attention}'`,
     );
   }
+  const norms = options.norms ?? "plain";
+  if (!NORM_KINDS.includes(norms)) {
+    throw new RangeError(
+      `Cannot import checkpoint: 'norms' must be one of ${NORM_KINDS.join(", ")}, got '${norms}'`,
+    );
+  }
   const outDir = options.outDir;
   if (exists(outDir) && !options.force) {
     throw new RangeError(
@@ -210,6 +218,7 @@ export async function importCheckpoint(options: ImportCheckpointOptions): Promis
       dtypes,
       options.externalData ?? "auto",
       attention,
+      norms,
     );
     if (exists(outDir)) {
       const old = stagingPath(outDir);
@@ -245,6 +254,7 @@ async function writeImported(
   dtypes: Dtype[],
   externalData: boolean | "auto",
   attention: typeof ATTENTION_KINDS[number],
+  norms: NormKind,
 ): Promise<BuiltFile[]> {
   Deno.mkdirSync(join(dir, "onnx"), { recursive: true });
   for (const name of TOKENIZER_FILES) {
@@ -273,6 +283,7 @@ async function writeImported(
     externalData: external,
     source,
     attention,
+    norms,
   });
   const files: BuiltFile[] = [{
     dtype: "fp32",
