@@ -12,7 +12,7 @@ import {
   memoryLess,
   withinPplBudget,
 } from "../analysis/mod.ts";
-import type { DtypeEntry, QualityEntry, SetupExtended } from "./final_report.ts";
+import type { DtypeEntry, QualityEntry, SetupExtended } from "./final_report_types.ts";
 import type { ReportData } from "./report_data.ts";
 import type { SummaryRow } from "./summary.ts";
 import { reportLabel, round, type Setup } from "./_util.ts";

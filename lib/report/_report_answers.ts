@@ -5,7 +5,7 @@
  * @module
  */
 import { compareDtypes, fmt, reportLabel } from "./_util.ts";
-import type { DtypeEntry, FinalReport, SetupExtended } from "./final_report.ts";
+import type { DtypeEntry, FinalReport, SetupExtended } from "./final_report_types.ts";
 import { referenceLabel } from "./_checks.ts";
 import { DELTA_PPL_BUDGET_PCT, withinPplBudget } from "../analysis/mod.ts";
 import { ratioWords, SPEED_WORDS } from "./ratio_words.ts";

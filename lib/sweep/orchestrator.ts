@@ -6,7 +6,8 @@
  * any moment leaves no partial and no duplicated row. A run refused by its pre-flight or its
  * model check, or in which every cell failed, writes no results and no `preflight.json`, and
  * throws, so it can never replace a good run's outputs; a forced run starts from an
- * empty result set and replaces the old files only when it ends (lib/sweep/run_files.ts).
+ * empty result set and replaces the old files only when it ends (lib/sweep/run_files.ts). Its
+ * options and summary types live in `orchestrator_types.ts` and are re-exported here.
  *
  * @module
  */
@@ -28,86 +29,19 @@ import { ensureWritable, readExisting, RowStore } from "./row_store.ts";
 import { checkModels, runProbe } from "./scheduler.ts";
 import type { WorkerOptions } from "./worker_process.ts";
 import { perplexityComplete, perplexityStep } from "./perplexity_pass.ts";
-import { rowStamp, type ShardSelection, writeShardManifest } from "./shard.ts";
+import { rowStamp, writeShardManifest } from "./shard.ts";
 import { planShards, shardCells, shardPerplexityModels } from "./shard_plan.ts";
 import { TelemetryStore } from "./telemetry_store.ts";
 import { preflightLines, sweepPreflight, writePreflight } from "./sweep_preflight.ts";
-import { type DoctorProbe, systemProbe } from "../doctor/probe.ts";
+import { systemProbe } from "../doctor/probe.ts";
 import { designLine, groupBlocks } from "./blocks.ts";
-import { runBlock, type SettledCheck } from "./block_runner.ts";
+import { runBlock } from "./block_runner.ts";
 import { blockSettled, MIN_SETTLED_ROUNDS } from "../analysis/block.ts";
 import { blockLabel, recordBlock } from "./block_record.ts";
-import {
-  type BlockRecord,
-  budgetStopLines,
-  openRunFiles,
-  readBlocks,
-  writeBlocks,
-} from "./run_files.ts";
+import { budgetStopLines, openRunFiles, readBlocks, writeBlocks } from "./run_files.ts";
+import type { SweepOptions, SweepSummary } from "./orchestrator_types.ts";
 
-/** Options of {@linkcode runSweep}. */
-export interface SweepOptions {
-  /** Directory that receives `benchmarks/`, `figures/` and `metrics/`. @default "." */
-  outDir?: string;
-  /** Start from an empty result set; the old files are replaced when this run ends. @default false */
-  force?: boolean;
-  /** Print the plan and the estimate only. @default false */
-  dryRun?: boolean;
-  /** Skip the probe that estimates the total time. @default false */
-  skipProbe?: boolean;
-  /** Skip figures and reports at the end. @default false */
-  skipOutputs?: boolean;
-  /** Progress sink. @default writes to stderr */
-  log?: (line: string) => void;
-  /** Name of the spec file, for error messages. @default "sweep spec" */
-  specSource?: string;
-  /** Extra environment for workers (tests use it for fault injection). */
-  workerEnv?: Record<string, string>;
-  /** Where the workers' stderr goes (notebooks show it in place). @default this process's stderr */
-  workerStderr?: (chunk: Uint8Array) => void;
-  /** Run only this shard of the grid (lib/sweep/shard_plan.ts). @default null (the whole grid) */
-  shard?: ShardSelection | null;
-  /** Run the doctor's checks first and stop on a fail (`--no-preflight`: false). @default true */
-  preflight?: boolean;
-  /** What the pre-flight reads (tests script it). @default the real machine */
-  doctorProbe?: DoctorProbe;
-  /** Measure the read bandwidth before CPU cells (the roofline's bound). @default true */
-  bandwidthProbe?: boolean;
-  /**
-   * Whether a block's verdicts are settled (rounds stop early when they are, from `min_rounds`
-   * on). @default lib/analysis `blockSettled`: every verdict of the block (each arm against the
-   * baseline, the A/A control) has its interval clear of the minimum-effect band or inside it
-   */
-  settled?: SettledCheck;
-  /** The command a budget stop prints to resume. @default `deno task sweep --config SPEC --out OUT` */
-  resumeCommand?: string;
-}
-
-/** What a sweep did. */
-export interface SweepSummary {
-  /** Cells in the grid (A/A controls included). */
-  cellsTotal: number;
-  /** Cells skipped because their block was complete. */
-  cellsSkipped: number;
-  /** Cells run now that succeeded. */
-  cellsOk: number;
-  /** Cells run now that failed (recorded as error rows). */
-  cellsFailed: number;
-  /** Cells not measured because the time budget ran out. */
-  cellsLeft: number;
-  /** Rows in results.csv after the sweep. */
-  rows: number;
-  /** Perplexity rows written now. */
-  perplexityRows: number;
-  /** The probe's estimate of the whole run, seconds (null without a probe). */
-  estimateS: number | null;
-  /** Wall time, seconds. */
-  seconds: number;
-  /** Files written. */
-  files: string[];
-  /** The blocks run now: rounds and why they stopped. */
-  blocks: BlockRecord[];
-}
+export type * from "./orchestrator_types.ts";
 
 /**
  * Runs a sweep.

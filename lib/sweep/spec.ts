@@ -1,116 +1,23 @@
 /**
  * Sweep specs: the declarative inputs in `sweeps/*.json`. {@linkcode parseSweepSpec} validates a
- * parsed JSON value and names the JSON path of the first problem.
+ * parsed JSON value and names the JSON path of the first problem. The spec's types live in
+ * `spec_types.ts` and are re-exported here.
  *
  * @module
  */
-import { type Device, DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
-import { type ConversationsSpec, parseConversationsSpec } from "../chat/sweep_spec.ts";
-import { type EmbedSweepSpec, parseEmbedSweepBlock } from "../embed/sweep_spec.ts";
+import { DEVICES, type Dtype, DTYPES, isDevice, isDtype } from "../dtypes.ts";
+import { parseConversationsSpec } from "../chat/sweep_spec.ts";
+import { parseEmbedSweepBlock } from "../embed/sweep_spec.ts";
+import { asObject, int, type Json, list, num, optional, str } from "./_spec_fields.ts";
+import {
+  FAMILIES,
+  type Family,
+  type PerplexitySpec,
+  PPL_METHODS,
+  type SweepSpec,
+} from "./spec_types.ts";
 
-/** Prompt families of the brief's workload. */
-export const FAMILIES = ["conversational", "code", "summary"] as const;
-
-/** One of {@linkcode FAMILIES}. */
-export type Family = typeof FAMILIES[number];
-
-/** Perplexity methods. */
-export const PPL_METHODS = ["hf", "llama-cpp"] as const;
-
-/** Perplexity settings of a sweep. */
-export interface PerplexitySpec {
-  /** Dtypes to evaluate (the first present of fp32, fp16 is the baseline). */
-  dtypes: Dtype[];
-  /** Window length in tokens. */
-  window: number;
-  /** Stride in tokens. */
-  stride: number;
-  /** Token cap on the text, or null for the whole split. */
-  max_tokens: number | null;
-  /** Scoring method. */
-  method: typeof PPL_METHODS[number];
-  /** WikiText-2 split. */
-  split: "test" | "validation";
-  /** Windows per forward. */
-  batch: number;
-  /** Hold only the baseline and one other dtype in memory at a time (large models). */
-  pairwise: boolean;
-}
-
-/** A validated sweep spec. Axes are lists; the grid is their product. */
-export interface SweepSpec {
-  /** Name, used in progress output and the report. */
-  name: string;
-  /** Model references: Hub ids, local dirs or `preset:NAME`. */
-  models: string[];
-  /** Weight dtypes. */
-  dtypes: Dtype[];
-  /** Devices. */
-  devices: Device[];
-  /** KV cache modes. */
-  use_cache: boolean[];
-  /** Prompt lengths in tokens. */
-  context_lengths: number[];
-  /** Prompts per length (spread over the families round-robin). */
-  prompts_per_length: number;
-  /** Prompt families. */
-  families: Family[];
-  /** Tokens generated per run (EOS ignored). */
-  max_new_tokens: number;
-  /**
-   * Tokens generated per run of a cache-off cell, or null for `max_new_tokens`: without the cache
-   * every step recomputes the whole context, so shorter cache-off cells save the most time for
-   * the least information.
-   */
-  max_new_tokens_no_cache: number | null;
-  /** Discarded runs per cell before measuring. */
-  warmup: number;
-  /** Measured runs per prompt. */
-  runs: number;
-  /** Seed of the prompt generator and model presets. */
-  seed: number;
-  /** Batch sizes. */
-  batch_sizes: number[];
-  /** ORT intra-op threads (0 = ORT default). */
-  threads: number;
-  /** Wall-clock budget in seconds; cells not started when it runs out are left for a resume. */
-  time_budget_s: number | null;
-  /** A cell taking longer is killed and recorded as an error. */
-  cell_timeout_s: number;
-  /** Perplexity settings, or null to skip perplexity. */
-  perplexity: PerplexitySpec | null;
-  /** Optional conversation pass (`lib/chat`), or null to skip it. */
-  conversations: ConversationsSpec | null;
-  /** Embedding benchmark (lib/embed/sweep_spec.ts), or null (the default) to skip it. */
-  embeddings: EmbedSweepSpec | null;
-  /**
-   * Milliseconds between telemetry samples of each cell's measured window (10–1000), or 0 for
-   * no sampler at all (its thread costs decode speed on a 2-core machine: docs/telemetry.md).
-   */
-  telemetry_interval_ms: number;
-  /**
-   * The block's baseline arm: this dtype with the cache on. Every ratio of the block is taken to
-   * it, and the A/A control is a second live worker of it. Defaults to fp16 when the grid has it,
-   * else the first dtype.
-   */
-  baseline_dtype: Dtype;
-  /**
-   * Time floor of one repetition, seconds: it decodes until tokens 2..N have taken this long
-   * (`max_new_tokens` / `max_new_tokens_no_cache` being the cap, at least one decode step), so a
-   * repetition is long against the scheduler's time slices. 0: exactly the token count.
-   */
-  min_rep_seconds: number;
-  /** Rounds every block runs before it may stop (settled or out of budget); default 1. */
-  min_rounds: number;
-  /** Rounds a block runs at most; default `min_rounds`. */
-  max_rounds: number;
-  /** Whether each block carries the A/A control (a second worker of the baseline arm); default false. */
-  aa_control: boolean;
-  /** Order of the arms in each round: `shuffle` (seeded, redrawn every round) or `rotate`. */
-  round_order: "shuffle" | "rotate";
-}
-
-type Json = unknown;
+export * from "./spec_types.ts";
 
 const SPEC_KEYS = [
   "name",
@@ -385,61 +292,6 @@ function parsePerplexity(value: Json, fail: (p: string, m: string) => never): Pe
         typeof v === "boolean" ? v : fail(p, `must be true or false, got ${JSON.stringify(v)}`),
     ),
   };
-}
-
-function asObject(
-  value: Json,
-  path: string,
-  fail: (p: string, m: string) => never,
-): Record<string, Json> {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return fail(path, `must be an object, got ${describe(value)}`);
-  }
-  return value as Record<string, Json>;
-}
-
-function list<T>(
-  obj: Record<string, Json>,
-  key: string,
-  fail: (p: string, m: string) => never,
-  fallback: T[] | undefined,
-  item: (v: Json, path: string) => T,
-  prefix = "$",
-): T[] {
-  const path = `${prefix}.${key}`;
-  const value = obj[key];
-  if (value === undefined) {
-    return fallback !== undefined ? fallback : fail(path, "is required");
-  }
-  if (!Array.isArray(value)) return fail(path, `must be a list, got ${describe(value)}`);
-  if (value.length === 0) return fail(path, "must not be empty");
-  return value.map((v, i) => item(v, `${path}[${i}]`));
-}
-
-function optional<T>(value: Json, path: string, fallback: T, parse: (v: Json, p: string) => T): T {
-  return value === undefined ? fallback : parse(value, path);
-}
-
-function str(value: Json, path: string, fail: (p: string, m: string) => never): string {
-  return typeof value === "string" && value.length > 0
-    ? value
-    : fail(path, `must be a non-empty string, got ${describe(value)}`);
-}
-
-function int(value: Json, path: string, min: number, fail: (p: string, m: string) => never) {
-  return typeof value === "number" && Number.isInteger(value) && value >= min
-    ? value
-    : fail(path, `must be an integer >= ${min}, got ${describe(value)}`);
-}
-
-function num(value: Json, path: string, fail: (p: string, m: string) => never): number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0
-    ? value
-    : fail(path, `must be a positive number, got ${describe(value)}`);
-}
-
-function describe(value: Json): string {
-  return value === undefined ? "nothing" : JSON.stringify(value);
 }
 
 /**
