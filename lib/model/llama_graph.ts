@@ -11,6 +11,7 @@
  */
 import { ExternalDataWriter } from "../onnx/external_data.ts";
 import { float, GraphBuilder, writeModel } from "../onnx/graph.ts";
+import { normBuilders, type NormKind } from "./_graph_norms.ts";
 import { INPUT_DEFAULTS } from "./input_defaults.ts";
 import type { LlamaConfig } from "./presets.ts";
 import { ropeHalfCaches } from "./rope.ts";
@@ -81,8 +82,7 @@ export interface WriteLlamaOnnxOptions {
   norms?: NormKind;
 }
 
-/** How {@linkcode writeLlamaOnnx} writes RMSNorm and the residual adds before it. */
-export type NormKind = "plain" | "fused";
+export type { NormKind };
 
 /** The norm kinds {@linkcode writeLlamaOnnx} writes. */
 export const NORM_KINDS: readonly NormKind[] = Object.freeze(["plain", "fused"] as const);
@@ -234,42 +234,12 @@ function buildGraph(
   const ctxByHead = i64("const_ctx_heads", [0, heads, -1, headDim]);
   const mergeShape = i64("const_merge_shape", [0, 0, heads * headDim]);
 
-  const rmsNorm = (x: string, weightName: string): string => {
-    const w = weight(weightName, spec(weightName), false);
-    if (norms === "fused") {
-      // ONNX Runtime's contrib schema in the default domain: y = x / sqrt(mean(x²) + eps) · w.
-      return g.node("SimplifiedLayerNormalization", [x, w], undefined, {
-        axis: -1,
-        epsilon: float(config.rms_norm_eps),
-        stash_type: 1,
-      })[0]!;
-    }
-    const [sq] = g.node("Pow", [x, two]);
-    const [mean] = g.node("ReduceMean", [sq!], undefined, { axes: [-1], keepdims: 1 });
-    const [plus] = g.node("Add", [mean!, eps]);
-    const [root] = g.node("Sqrt", [plus!]);
-    const [normed] = g.node("Div", [x, root!]);
-    return g.node("Mul", [normed!, w])[0]!;
-  };
-  /**
-   * The residual `x + y` and its RMSNorm: one SkipSimplifiedLayerNormalization when fused (its
-   * outputs: the normed sum, mean and inverse std (unused, left unnamed), the sum itself).
-   */
-  const addThenNorm = (x: string, y: string, weightName: string): [sum: string, normed: string] => {
-    if (norms !== "fused") {
-      const [sum] = g.node("Add", [x, y]);
-      return [sum!, rmsNorm(sum!, weightName)];
-    }
-    const w = weight(weightName, spec(weightName), false);
-    const [normed, , , sum] = g.node(
-      "SkipSimplifiedLayerNormalization",
-      [x, y, w],
-      [g.fresh("skip_norm"), "", "", g.fresh("residual")],
-      { epsilon: float(config.rms_norm_eps) },
-      "com.microsoft",
-    );
-    return [sum!, normed!];
-  };
+  const { rmsNorm, addThenNorm } = normBuilders({
+    g,
+    weight: (name) => weight(name, spec(name), false),
+    epsilon: config.rms_norm_eps,
+    constants: { two, eps },
+  }, norms);
   const linear = (x: string, hfName: string): string => {
     const onnxName = hfName.replace(/\.weight$/, ".MatMul.weight");
     const [y] = g.node("MatMul", [x, weight(onnxName, spec(hfName), true)]);
