@@ -43,10 +43,9 @@
  * @module
  */
 import * as ort from "onnxruntime-node";
-import { join } from "node:path";
 import type { Device, Dtype } from "../dtypes.ts";
 import type { Placement } from "../runtime/placement.ts";
-import { createSession, type OnnxSession, type OutputLocation } from "../runtime/session.ts";
+import { createSession, type OnnxSession } from "../runtime/session.ts";
 import type { SessionTuning } from "../runtime/session_options.ts";
 import {
   attentionMask,
@@ -59,6 +58,8 @@ import { engineModelPath, withoutInitializers } from "../model/input_defaults.ts
 import type { KvMode } from "./kv_cache.ts";
 import type { ModelConfig, ResolvedModel } from "./resolve.ts";
 import { supportsLeftPadding } from "./_left_padding.ts";
+import { builtAttention, builtInputDefaults } from "./_built_config.ts";
+import { kvLayout, kvOnGpu } from "./_kv_layout.ts";
 
 /** Options of {@linkcode loadDecoder}. */
 export interface LoadDecoderOptions {
@@ -181,8 +182,6 @@ export interface DecoderModel {
 
 /** Hugging Face's input name (see the module doc). */
 const NUM_LOGITS_TO_KEEP = "num_logits_to_keep";
-
-const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
 /**
  * Loads a decoder's ONNX file for a dtype on a device.
@@ -331,76 +330,7 @@ export async function loadDecoder(
   };
 }
 
-/** The `attention` a model built by this project records in its config.json, else null. */
-function builtAttention(dir: string): string | null {
-  try {
-    const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
-    const attention = config?.turbo_inference?.attention;
-    return typeof attention === "string" ? attention : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Graph inputs with an in-graph default that config.json of a built model lists, else []. */
-function builtInputDefaults(dir: string): string[] {
-  try {
-    const config = JSON.parse(Deno.readTextFileSync(join(dir, "config.json")));
-    const names = config?.turbo_inference?.input_defaults;
-    return Array.isArray(names) ? names.filter((n) => typeof n === "string") : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Output locations for webgpu: `present.*` stay on the GPU, the logits come to the CPU. */
-function kvOnGpu(layers: number): Record<string, OutputLocation> {
-  const out: Record<string, OutputLocation> = { logits: "cpu" };
-  for (let i = 0; i < layers; i++) {
-    out[`present.${i}.key`] = "gpu-buffer";
-    out[`present.${i}.value`] = "gpu-buffer";
-  }
-  return out;
-}
-
 async function downloaded(tensor: ort.Tensor): Promise<ort.Tensor> {
   const data = await tensor.getData(true);
   return new ort.Tensor(tensor.type as "float32", data as Float32Array, tensor.dims);
-}
-
-interface KvLayout {
-  pastNames: string[];
-  kvDtype: KvDtype;
-  numKvHeads: number;
-  headDim: number;
-}
-
-function kvLayout(session: OnnxSession, config: ModelConfig): KvLayout {
-  const pastNames = session.inputNames.filter((n) => PAST.test(n));
-  pastNames.sort((a, b) => {
-    const [, la, ka] = PAST.exec(a)!;
-    const [, lb, kb] = PAST.exec(b)!;
-    return Number(la) - Number(lb) || (ka === "key" ? -1 : 1) - (kb === "key" ? -1 : 1);
-  });
-  if (pastNames.length === 0 || pastNames.length % 2 !== 0) {
-    throw new TypeError(
-      `Cannot load decoder '${session.modelPath}': expected past_key_values.{i}.key/value inputs, found ${pastNames.length}`,
-    );
-  }
-  const meta = session.session.inputMetadata.find((m) => m.name === pastNames[0]);
-  let kvDtype: KvDtype = "float32";
-  let numKvHeads = config.numKvHeads;
-  let headDim = config.headDim;
-  if (meta && meta.isTensor) {
-    if (meta.type === "float16") kvDtype = "float16";
-    else if (meta.type !== "float32") {
-      throw new TypeError(
-        `Cannot load decoder '${session.modelPath}': KV cache type '${meta.type}' is not float32/float16`,
-      );
-    }
-    const [, heads, , dim] = meta.shape;
-    if (typeof heads === "number" && heads > 0) numKvHeads = heads;
-    if (typeof dim === "number" && dim > 0) headDim = dim;
-  }
-  return { pastNames, kvDtype, numKvHeads, headDim };
 }

@@ -10,10 +10,11 @@
  * @module
  */
 import { ExternalDataWriter } from "../onnx/external_data.ts";
-import { float, GraphBuilder, writeModel } from "../onnx/graph.ts";
+import { GraphBuilder, writeModel } from "../onnx/graph.ts";
+import { attentionBuilder, type AttentionKind } from "./_graph_attention.ts";
+import { normBuilders, type NormKind } from "./_graph_norms.ts";
 import { INPUT_DEFAULTS } from "./input_defaults.ts";
 import type { LlamaConfig } from "./presets.ts";
-import { ropeHalfCaches } from "./rope.ts";
 import { type ParameterSpec, parameterSpecs, weightChunks, weightValues } from "./weights.ts";
 
 /** Symbolic dimension names, as Optimum exports name them (transformers.js resolves `batch_size`). */
@@ -81,8 +82,7 @@ export interface WriteLlamaOnnxOptions {
   norms?: NormKind;
 }
 
-/** How {@linkcode writeLlamaOnnx} writes RMSNorm and the residual adds before it. */
-export type NormKind = "plain" | "fused";
+export type { NormKind };
 
 /** The norm kinds {@linkcode writeLlamaOnnx} writes. */
 export const NORM_KINDS: readonly NormKind[] = Object.freeze(["plain", "fused"] as const);
@@ -174,7 +174,7 @@ function buildGraph(
     has: (name: string) => boolean;
     constant: (name: string, dims: number[], data: Float32Array) => string;
   },
-  attention: "standard" | "gqa" | "in_place",
+  attention: AttentionKind,
   norms: NormKind,
 ): void {
   const { weight, spec, has, constant } = sources;
@@ -234,231 +234,40 @@ function buildGraph(
   const ctxByHead = i64("const_ctx_heads", [0, heads, -1, headDim]);
   const mergeShape = i64("const_merge_shape", [0, 0, heads * headDim]);
 
-  const rmsNorm = (x: string, weightName: string): string => {
-    const w = weight(weightName, spec(weightName), false);
-    if (norms === "fused") {
-      // ONNX Runtime's contrib schema in the default domain: y = x / sqrt(mean(x²) + eps) · w.
-      return g.node("SimplifiedLayerNormalization", [x, w], undefined, {
-        axis: -1,
-        epsilon: float(config.rms_norm_eps),
-        stash_type: 1,
-      })[0]!;
-    }
-    const [sq] = g.node("Pow", [x, two]);
-    const [mean] = g.node("ReduceMean", [sq!], undefined, { axes: [-1], keepdims: 1 });
-    const [plus] = g.node("Add", [mean!, eps]);
-    const [root] = g.node("Sqrt", [plus!]);
-    const [normed] = g.node("Div", [x, root!]);
-    return g.node("Mul", [normed!, w])[0]!;
-  };
-  /**
-   * The residual `x + y` and its RMSNorm: one SkipSimplifiedLayerNormalization when fused (its
-   * outputs: the normed sum, mean and inverse std (unused, left unnamed), the sum itself).
-   */
-  const addThenNorm = (x: string, y: string, weightName: string): [sum: string, normed: string] => {
-    if (norms !== "fused") {
-      const [sum] = g.node("Add", [x, y]);
-      return [sum!, rmsNorm(sum!, weightName)];
-    }
-    const w = weight(weightName, spec(weightName), false);
-    const [normed, , , sum] = g.node(
-      "SkipSimplifiedLayerNormalization",
-      [x, y, w],
-      [g.fresh("skip_norm"), "", "", g.fresh("residual")],
-      { epsilon: float(config.rms_norm_eps) },
-      "com.microsoft",
-    );
-    return [sum!, normed!];
-  };
+  const { rmsNorm, addThenNorm } = normBuilders({
+    g,
+    weight: (name) => weight(name, spec(name), false),
+    epsilon: config.rms_norm_eps,
+    constants: { two, eps },
+  }, norms);
   const linear = (x: string, hfName: string): string => {
     const onnxName = hfName.replace(/\.weight$/, ".MatMul.weight");
     const [y] = g.node("MatMul", [x, weight(onnxName, spec(hfName), true)]);
     const bias = hfName.replace(/\.weight$/, ".bias"); // Qwen2's q/k/v, Llama's attention_bias
     return has(bias) ? g.node("Add", [y!, weight(bias, spec(bias), false)])[0]! : y!;
   };
-  // Standard attention: RoPE (one fused RotaryEmbedding per q and k), an explicit causal + padding
-  // mask, and Softmax(QKᵀ/√d)V in plain operators. Shared nodes are made on first use.
-  let shared: { visible: string } | undefined;
-  const standardShared = () => {
-    // Mask [B, 1, S, T]: key j is visible to query i iff j <= past + i and attention_mask[b, j] = 1.
-    const [maskShape] = g.node("Shape", ["attention_mask"]);
-    const [totalLen] = g.node("Gather", [maskShape!, one], undefined, { axis: 0 });
-    const [idsShape] = g.node("Shape", ["input_ids"]);
-    const [seqLen] = g.node("Gather", [idsShape!, one], undefined, { axis: 0 });
-    const [pastLen] = g.node("Sub", [totalLen!, seqLen!]);
-    const [keyPos] = g.node("Range", [zero, totalLen!, one]); // [T]
-    const [queryPos] = g.node("Range", [pastLen!, totalLen!, one]); // [S]
-    const [keyRow] = g.node("Unsqueeze", [keyPos!, axis0]); // [1, T]
-    const [queryCol] = g.node("Unsqueeze", [queryPos!, axis1]); // [S, 1]
-    const [causal] = g.node("LessOrEqual", [keyRow!, queryCol!]); // [S, T]
-    const [padBool] = g.node("Cast", ["attention_mask"], undefined, { to: 9 });
-    const [padMask] = g.node("Unsqueeze", [padBool!, axes12]); // [B, 1, 1, T]
-    const [visible] = g.node("And", [causal!, padMask!]); // [B, 1, S, T]
-    return { visible: visible! };
-  };
-  // RoPE as com.microsoft RotaryEmbedding on [B, h, S, D] (rotate_half layout, interleaved 0):
-  // the kernel gathers the half-width caches [max_positions, head_dim / 2] by position_ids
-  // itself, one operator where Split → Neg → Concat → Mul, Mul → Add took six (ORT's optimiser
-  // has no rotary fusion of its own). Same formula: x·cos + rotate_half(x)·sin.
-  let ropeCache: { cos: string; sin: string } | undefined;
-  const rope = (x: string, out?: string): string => {
-    if (!ropeCache) {
-      const { cos, sin } = ropeHalfCaches(config);
-      const dims = [config.max_position_embeddings, headDim / 2];
-      ropeCache = { cos: constant("cos_cache", dims, cos), sin: constant("sin_cache", dims, sin) };
-    }
-    const inputs = [x, "position_ids", ropeCache.cos, ropeCache.sin];
-    return g.node(
-      "RotaryEmbedding",
-      inputs,
-      out === undefined ? undefined : [out],
-      { interleaved: 0 },
-      "com.microsoft",
-    )[0]!;
-  };
-  const standardAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
-    shared ??= standardShared();
-    const visible = shared.visible;
-    const heads4 = (t: string, shape: string) => {
-      const [r] = g.node("Reshape", [t, shape]);
-      return g.node("Transpose", [r!], undefined, { perm: [0, 2, 1, 3] })[0]!; // [B, h, S, D]
-    };
-    const q = heads4(qFlat, qShape);
-    const k = heads4(kFlat, kvShape);
-    const v = heads4(vFlat, kvShape);
-    const [qScaled] = g.node("Mul", [rope(q), scale]);
-    const pastK = `past_key_values.${i}.key`, pastV = `past_key_values.${i}.value`;
-    const [presentK] = g.node("Concat", [pastK, rope(k)], [`present.${i}.key`], { axis: 2 });
-    const [presentV] = g.node("Concat", [pastV, v], [`present.${i}.value`], { axis: 2 });
-    // Grouped-query attention without repeating K/V: query heads h = g·rep + r share KV head g,
-    // so [B, H, S, D] viewed as [B, KV, rep·S, D] lines each group up with its KV head.
-    const [qGroups] = g.node("Reshape", [qScaled!, groupShape]);
-    const [kT] = g.node("Transpose", [presentK!], undefined, { perm: [0, 1, 3, 2] });
-    const [groupScores] = g.node("MatMul", [qGroups!, kT!]); // [B, KV, rep·S, T]
-    const [scores] = g.node("Reshape", [groupScores!, scoresByHead]); // [B, H, S, T]
-    const [masked] = g.node("Where", [visible!, scores!, maskValue]);
-    const [probs] = g.node("Softmax", [masked!], undefined, { axis: -1 });
-    const [probGroups] = g.node("Reshape", [probs!, scoresByGroup]);
-    const [ctxGroups] = g.node("MatMul", [probGroups!, presentV!]); // [B, KV, rep·S, D]
-    const [ctx] = g.node("Reshape", [ctxGroups!, ctxByHead]); // [B, H, S, D]
-    const [ctxT] = g.node("Transpose", [ctx!], undefined, { perm: [0, 2, 1, 3] });
-    return g.node("Reshape", [ctxT!, mergeShape])[0]!;
-  };
-
-  // In-place attention: the past is the engine's whole cache buffer, read where it lies. Scores
-  // against the buffer and against this step's keys are computed apart and joined (a small
-  // [.., S, M + S] tensor), so no node concatenates the cache; the mask hides unfilled slots
-  // (attention_mask is 0 there) exactly as it hides padding. Outputs: this step's K/V only.
-  let splitSizes: string | undefined;
-  const inPlaceAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
-    shared ??= standardShared();
-    // [M, S]: the buffer's length (the same in every layer) and this step's tokens, made once.
-    if (!splitSizes) {
-      const [pastShape] = g.node("Shape", ["past_key_values.0.key"]);
-      const [pastLen] = g.node("Gather", [pastShape!, i64("const_axes_2", [2])], undefined, {
-        axis: 0,
-      });
-      const [idsShape] = g.node("Shape", ["input_ids"]);
-      const [seqLen] = g.node("Gather", [idsShape!, axis1], undefined, { axis: 0 });
-      splitSizes = g.node("Concat", [pastLen!, seqLen!], undefined, { axis: 0 })[0]!;
-    }
-    const visible = shared.visible;
-    const heads4 = (t: string, shape: string, out?: string) => {
-      const [r] = g.node("Reshape", [t, shape]);
-      // [B, h, S, D]
-      return g.node("Transpose", [r!], out === undefined ? undefined : [out], {
-        perm: [0, 2, 1, 3],
-      })[0]!;
-    };
-    const q = heads4(qFlat, qShape);
-    const newK = rope(heads4(kFlat, kvShape), `present_new.${i}.key`);
-    const newV = heads4(vFlat, kvShape, `present_new.${i}.value`);
-    const [qScaled] = g.node("Mul", [rope(q), scale]);
-    const pastK = `past_key_values.${i}.key`, pastV = `past_key_values.${i}.value`;
-    const [qGroups] = g.node("Reshape", [qScaled!, groupShape]); // [B, KV, rep·S, D]
-    const [pastKT] = g.node("Transpose", [pastK], undefined, { perm: [0, 1, 3, 2] });
-    const [newKT] = g.node("Transpose", [newK], undefined, { perm: [0, 1, 3, 2] });
-    const [pastScores] = g.node("MatMul", [qGroups!, pastKT!]); // [B, KV, rep·S, M]
-    const [newScores] = g.node("MatMul", [qGroups!, newKT!]); // [B, KV, rep·S, S]
-    const [groupScores] = g.node("Concat", [pastScores!, newScores!], undefined, { axis: -1 });
-    const [scores] = g.node("Reshape", [groupScores!, scoresByHead]); // [B, H, S, M + S]
-    const [masked] = g.node("Where", [visible!, scores!, maskValue]);
-    const [probs] = g.node("Softmax", [masked!], undefined, { axis: -1 });
-    const [probGroups] = g.node("Reshape", [probs!, scoresByGroup]);
-    const [pastProbs, newProbs] = g.node(
-      "Split",
-      [probGroups!, splitSizes],
-      [g.fresh("probs_past"), g.fresh("probs_new")],
-      { axis: -1 },
-    );
-    const [pastCtx] = g.node("MatMul", [pastProbs!, pastV]); // [B, KV, rep·S, D]
-    const [newCtx] = g.node("MatMul", [newProbs!, newV]);
-    const [ctxGroups] = g.node("Add", [pastCtx!, newCtx!]);
-    const [ctx] = g.node("Reshape", [ctxGroups!, ctxByHead]); // [B, H, S, D]
-    const [ctxT] = g.node("Transpose", [ctx!], undefined, { perm: [0, 2, 1, 3] });
-    return g.node("Reshape", [ctxT!, mergeShape])[0]!;
-  };
-
-  // GroupQueryAttention (com.microsoft): rotary, causal mask and KV concat in one kernel.
-  let gqaShared: { seqlensK: string; totalLen: string; cos: string; sin: string } | undefined;
-  const gqaAttention = (i: number, q: string, k: string, v: string): string => {
-    if (!gqaShared) {
-      const [rowSums] = g.node("ReduceSum", ["attention_mask", axis1], undefined, { keepdims: 0 });
-      const [lastIndex] = g.node("Sub", [rowSums!, one]);
-      const [seqlensK] = g.node("Cast", [lastIndex!], undefined, { to: 6 }); // int32 [B]
-      const [maskShape] = g.node("Shape", ["attention_mask"]);
-      const [total64] = g.node("Gather", [maskShape!, one], undefined, { axis: 0 });
-      const [totalLen] = g.node("Cast", [total64!], undefined, { to: 6 }); // int32 scalar
-      const { cos, sin } = ropeHalfCaches(config);
-      const dims = [config.max_position_embeddings, headDim / 2];
-      gqaShared = {
-        seqlensK: seqlensK!,
-        totalLen: totalLen!,
-        cos: constant("cos_cache", dims, cos),
-        sin: constant("sin_cache", dims, sin),
-      };
-    }
-    const inputs = [
-      q,
-      k,
-      v,
-      `past_key_values.${i}.key`,
-      `past_key_values.${i}.value`,
-      gqaShared.seqlensK,
-      gqaShared.totalLen,
-      gqaShared.cos,
-      gqaShared.sin,
-    ];
-    const [out] = g.node(
-      "GroupQueryAttention",
-      inputs,
-      [g.fresh("gqa_out"), `present.${i}.key`, `present.${i}.value`],
-      {
-        num_heads: heads,
-        kv_num_heads: kvHeads,
-        do_rotary: 1,
-        rotary_interleaved: 0,
-        scale: float(1 / Math.sqrt(headDim)),
-      },
-      "com.microsoft",
-    );
-    return out!;
-  };
-
-  const attend = (i: number, q: string, k: string, v: string): string => {
-    switch (attention) {
-      case "standard":
-        return standardAttention(i, q, k, v);
-      case "gqa":
-        return gqaAttention(i, q, k, v);
-      case "in_place":
-        return inPlaceAttention(i, q, k, v);
-      default: {
-        const never: never = attention;
-        throw new TypeError(`writeLlamaOnnx: unknown attention '${never}'`);
-      }
-    }
-  };
+  const attend = attentionBuilder({
+    g,
+    config,
+    constant,
+    i64,
+    constants: {
+      scale,
+      maskValue,
+      zero,
+      one,
+      axis0,
+      axis1,
+      axes12,
+      qShape,
+      kvShape,
+      groupShape,
+      scoresByHead,
+      scoresByGroup,
+      ctxByHead,
+      mergeShape,
+    },
+  }, attention);
 
   const embed = weight("model.embed_tokens.weight", spec("model.embed_tokens.weight"), false);
   let x = g.node("Gather", [embed, "input_ids"], undefined, { axis: 0 })[0]!;
