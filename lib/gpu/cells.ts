@@ -7,11 +7,9 @@
  *
  * @module
  */
-import { cpus } from "node:os";
 import { BENCH_FIELDS, type BenchRow } from "../results/schema.ts";
-import { systemInfo } from "../runtime/system_info.ts";
 import { expandGrid } from "../sweep/grid.ts";
-import type { Provenance } from "../sweep/protocol.ts";
+import { collectProvenance } from "../sweep/orchestrator.ts";
 import { groupBlocks } from "../sweep/blocks.ts";
 import { runBlock } from "../sweep/block_runner.ts";
 import { rowStamp } from "../sweep/shard.ts";
@@ -91,15 +89,7 @@ export async function runSweepCells(
   options: SweepCellsOptions,
 ): Promise<{ rows: BenchRow[]; cellsLeft: number }> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const info = await systemInfo();
-  const provenance: Provenance = {
-    gitCommit: info.gitCommit,
-    denoVersion: info.deno,
-    ortVersion: info.onnxruntime,
-    transformersVersion: info.transformers,
-    cpuName: `${info.cpuModel} (${cpus().length} cores)`,
-    gpuName: info.gpu?.name ?? null,
-  };
+  const provenance = await collectProvenance();
   const stamp = rowStamp(spec, null, Deno.env.toObject());
   const blocks = groupBlocks(spec, expandGrid(spec));
   const total = blocks.reduce((a, b) => a + b.arms.length, 0);

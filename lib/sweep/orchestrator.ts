@@ -333,7 +333,12 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions = {}): Pro
   }
 }
 
-async function collectProvenance(): Promise<Provenance> {
+/**
+ * What every row of this machine records about the software and hardware it ran on.
+ *
+ * @returns The provenance of rows measured here.
+ */
+export async function collectProvenance(): Promise<Provenance> {
   const info = await systemInfo();
   return {
     gitCommit: info.gitCommit,
