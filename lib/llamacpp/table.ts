@@ -1,0 +1,63 @@
+/**
+ * The Markdown table of a llama.cpp comparison, rendered from `cells.csv` lines (or cells on
+ * their way there): every figure in it was computed by lib/analysis; this only formats.
+ *
+ * @module
+ */
+import { cellLine } from "./files.ts";
+import type { VersusCell } from "./versus.ts";
+
+const HEADER = [
+  "| model | ours | llama.cpp | context | rounds | ours tok/s (median) | llama.cpp tok/s (median) | " +
+  "ratio of medians | ours ÷ llama.cpp (geometric mean of per-round ratios) | 95 % interval | " +
+  "llama.cpp A/A interval | verdict | target |",
+  "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+];
+
+/**
+ * The table, one line per cell.
+ *
+ * @param cells Cells, or lines read back from `cells.csv` (every value a string).
+ * @returns Markdown.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { versusTable } from "./table.ts";
+ * const t = versusTable([{ model: "preset:small", dtype: "q4", quantization: "q4 b32 acc4",
+ *   llama_type: "Q4_0", context: "128", new_tokens: "32", rounds: "5", ours_median_tok_s: "600",
+ *   llamacpp_median_tok_s: "1000", ratio_of_medians: "0.6", ratio_geomean: "0.61",
+ *   ratio_ci_low: "0.55", ratio_ci_high: "0.68", verdict: "slower", aa_ratio: "1.01",
+ *   aa_ci_low: "0.95", aa_ci_high: "1.07", target: "0.8", target_verdict: "missed" }]);
+ * assert(t.includes("| preset:small | q4 (q4 b32 acc4) | Q4_0 | 128 | 5 | 600.0 | 1000.0 | 0.60 | 0.61 | 0.55–0.68 | 0.95–1.07 | slower | ≥ 0.8: missed |"));
+ * ```
+ */
+export function versusTable(
+  cells: readonly (VersusCell | Readonly<Record<string, unknown>>)[],
+): string {
+  const lines = [...HEADER];
+  const num = (x: unknown, digits: number) => {
+    const v = x === null || x === "" || x === undefined ? NaN : Number(x);
+    return Number.isFinite(v) ? v.toFixed(digits) : "—";
+  };
+  const range = (lo: unknown, hi: unknown) =>
+    num(lo, 2) === "—" ? "—" : `${num(lo, 2)}–${num(hi, 2)}`;
+  for (const cell of cells) {
+    const c: Readonly<Record<string, unknown>> = "comparison" in cell
+      ? cellLine(cell as VersusCell)
+      : cell;
+    const q = c.quantization ? `${c.dtype} (${c.quantization})` : String(c.dtype);
+    const target = c.target === null || c.target === ""
+      ? "—"
+      : `≥ ${c.target}: ${c.target_verdict}`;
+    lines.push(
+      `| ${c.model} | ${q} | ${c.llama_type} | ${c.context} | ${c.rounds} | ${
+        num(c.ours_median_tok_s, 1)
+      } | ${num(c.llamacpp_median_tok_s, 1)} | ${num(c.ratio_of_medians, 2)} | ${
+        num(c.ratio_geomean, 2)
+      } | ${range(c.ratio_ci_low, c.ratio_ci_high)} | ${
+        range(c.aa_ci_low, c.aa_ci_high)
+      } | ${c.verdict} | ${target} |`,
+    );
+  }
+  return lines.join("\n");
+}
