@@ -25,11 +25,12 @@ ratios with its 95 % interval and a verdict (faster, slower, not established).
 
   --model REF        preset:NAME[+copy_kv], a checkpoint folder (models/wikitext-llama), or a
                      Hub-layout folder with onnx/model.onnx (fp32) (required)
-  --settings LIST    comma-separated DTYPE[:accN][:bN][:dynamic|nbits][:sym][:fused][:ort]
+  --settings LIST    comma-separated DTYPE[:accN][:bN][:dynamic|nbits][:sym][:fused][:unpacked][:ort]
                      (default ${DEFAULT_SETTINGS})
                      accN: MatMulNBits accuracy level; bN: block size; dynamic|nbits: int8 kind;
                      sym: symmetric weights (no zero points);
                      fused: the graph with fused norms (SkipSimplifiedLayerNormalization);
+                     unpacked: MatMulNBits sharing an input left apart (default: packed);
                      ort: ONNX Runtime's threading defaults instead of the decode tuning
   --context N        prompt tokens (default 128)
   --new-tokens N     tokens generated per run; decode speed covers tokens 2..N (default 32)

@@ -30,6 +30,7 @@ import {
 } from "./build.ts";
 import { presetConfig } from "./presets.ts";
 import { importCheckpoint, IMPORTER_VERSION } from "./import/import_checkpoint.ts";
+import { readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 
 /** The dtypes a cache directory gets by default once the quantizer exists. */
 export const DEFAULT_DTYPES: readonly Dtype[] = Object.freeze([
@@ -126,7 +127,7 @@ export async function ensureModel(
       removeQuietly(staging);
     }
   }
-  const missing = dtypes.filter((d) => !exists(onnxPath(dir, d)));
+  const missing = await missingDtypes(dir, dtypes);
   if (missing.length > 0) await addDtypes(dir, missing);
   return dir;
 }
@@ -247,7 +248,7 @@ export async function ensureCheckpointModel(
       removeQuietly(staging);
     }
   }
-  const missing = dtypes.filter((d) => !exists(onnxPath(dir, d)));
+  const missing = await missingDtypes(dir, dtypes);
   if (missing.length > 0) await addDtypes(dir, missing);
   return dir;
 }
@@ -290,6 +291,24 @@ function isStale(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The dtypes to (re)write: absent files, and `MatMulNBits` variants written before the quantizer
+ * packed nodes sharing their input (their metadata does not say `packed`): the same weights, fewer
+ * kernel calls, so they are rewritten rather than kept.
+ */
+async function missingDtypes(dir: string, dtypes: readonly Dtype[]): Promise<Dtype[]> {
+  const missing: Dtype[] = [];
+  for (const d of dtypes) {
+    const path = onnxPath(dir, d);
+    if (!exists(path)) missing.push(d);
+    else if (d !== "fp32") {
+      const meta = await readQuantizationMetadata(path);
+      if (meta !== null && meta.block_size !== null && meta.packed !== true) missing.push(d);
+    }
+  }
+  return missing;
 }
 
 /** A cache directory is complete once its last-written file, `config.json`, is in place. */

@@ -4,6 +4,8 @@ import { assert, assertEquals, assertRejects } from "../testing/assert.ts";
 import { loadQuantizer, repoRoot } from "./_files.ts";
 import { tempDir } from "./_testing.ts";
 import { BUILDER_VERSION } from "./build.ts";
+import { quantizeModel } from "../quantize/quantize_model.ts";
+import { readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import {
   checkpointMaxPositions,
   ensureCheckpointModel,
@@ -79,6 +81,20 @@ Deno.test({
     assertEquals(Deno.statSync(join(dir, "onnx", "model.onnx")).mtime, fp32Before);
     assertEquals(listDir(cacheDir), ["tiny-s42"]);
   },
+});
+
+Deno.test("ensureModel() rewrites a q4 variant written before MatMulNBits packing, and keeps a packed one", async () => {
+  const cacheDir = await tempDir("ensure_test-");
+  const dir = await ensureModel("tiny", { cacheDir, dtypes: ["fp32", "q4"] });
+  const q4 = join(dir, "onnx", "model_q4.onnx");
+  assertEquals((await readQuantizationMetadata(q4))?.packed, true);
+  const packedAt = Deno.statSync(q4).mtime;
+  await ensureModel("tiny", { cacheDir, dtypes: ["fp32", "q4"] });
+  assertEquals(Deno.statSync(q4).mtime, packedAt);
+  await quantizeModel(join(dir, "onnx", "model.onnx"), ["q4"], { packMatMuls: false, force: true });
+  assertEquals((await readQuantizationMetadata(q4))?.packed, false);
+  await ensureModel("tiny", { cacheDir, dtypes: ["fp32", "q4"] });
+  assertEquals((await readQuantizationMetadata(q4))?.packed, true);
 });
 
 Deno.test("ensureModel() keeps attention 'gqa' models in their own directory", async () => {

@@ -26,6 +26,11 @@ export interface QuantizationSettings {
   symmetric: boolean;
   /** LM head left in float. */
   keep_lm_head: boolean;
+  /**
+   * Whether `MatMulNBits` nodes reading the same activation were packed into one (q/k/v,
+   * gate/up; `pack_matmuls.ts`). Absent in files written before packing existed: read as false.
+   */
+  packed?: boolean;
 }
 
 /** The options {@linkcode quantizationSettings} reads. */
@@ -40,6 +45,8 @@ export interface SettingsSource {
   symmetric: boolean;
   /** LM head kept in float. */
   keepLmHead: boolean;
+  /** Pack `MatMulNBits` nodes that share their input. @default true */
+  packMatMuls?: boolean;
 }
 
 /**
@@ -70,6 +77,7 @@ export function quantizationSettings(dtype: string, source: SettingsSource): Qua
     int8_kind: dtype === "q8" ? source.int8Kind : null,
     symmetric: bits !== null && source.symmetric,
     keep_lm_head: bits !== null && source.keepLmHead,
+    packed: nbits && (source.packMatMuls ?? true),
   };
 }
 
@@ -102,7 +110,8 @@ export function setQuantizationMetadata(
 
 /**
  * A compact label of the settings for result rows: `q4 b32 acc4`, `q8 dynamic`, `q8 nbits b32
- * acc4`, `fp16`; `sym` and `fp-head` are appended when they apply.
+ * acc4`, `fp16`; `sym`, `fp-head` and `unpacked` (`MatMulNBits` not packed) are appended when
+ * they apply.
  *
  * @param settings The settings, or `null` for a file without them.
  * @returns The label, or `""` for `null`.
@@ -114,6 +123,7 @@ export function setQuantizationMetadata(
  * assert(quantizationLabel(quantizationSettings("q4", source)) === "q4 b32 acc4");
  * assert(quantizationLabel(quantizationSettings("q8", source)) === "q8 nbits b32 acc4");
  * assert(quantizationLabel(null) === "");
+ * assert(quantizationLabel(quantizationSettings("q4", { ...source, packMatMuls: false })) === "q4 b32 acc4 unpacked");
  * ```
  */
 export function quantizationLabel(settings: QuantizationSettings | null): string {
@@ -124,6 +134,7 @@ export function quantizationLabel(settings: QuantizationSettings | null): string
   if (settings.accuracy_level !== null) parts.push(`acc${settings.accuracy_level}`);
   if (settings.symmetric) parts.push("sym");
   if (settings.keep_lm_head) parts.push("fp-head");
+  if (settings.block_size !== null && settings.packed !== true) parts.push("unpacked");
   return parts.join(" ");
 }
 

@@ -23,6 +23,7 @@ import { checkBlockSize } from "./q4.ts";
 import { convertGraphToBfloat16 } from "./bfloat16_graph.ts";
 import { rewriteMatMulsQ4Gptq } from "./gptq_rewrite.ts";
 import { quantizationSettings, setQuantizationMetadata } from "./quantization_metadata.ts";
+import { packMatMulNBits } from "./pack_matmuls.ts";
 import { exists } from "../_fs.ts";
 
 /** How q8 (int8) MatMuls are written: see {@linkcode QuantizeOptions.int8Kind}. */
@@ -68,6 +69,12 @@ export interface QuantizeOptions {
    * Chosen by measurement (docs/cpu-speed.md). @default DEFAULT_INT8_KIND
    */
   int8Kind?: Int8Kind;
+  /**
+   * Pack the `MatMulNBits` nodes that read the same activation (q/k/v, gate/up) into one node and
+   * a `Split` (`pack_matmuls.ts`): the same outputs, fewer kernel calls per step. Chosen by
+   * measurement (docs/cpu-speed.md). @default true
+   */
+  packMatMuls?: boolean;
   /** Overwrite existing outputs. @default false */
   force?: boolean;
   /** Op types kept in float32 inside fp16 / q4f16 graphs. @default DEFAULT_FLOAT32_OPS */
@@ -175,6 +182,7 @@ export async function quantizeModel(
     throw new RangeError(`'accuracyLevel' must be an integer 0..4, got ${accuracyLevel}`);
   }
   const int8Kind = options.int8Kind ?? DEFAULT_INT8_KIND;
+  const packMatMuls = options.packMatMuls ?? true;
   if (!(INT8_KINDS as readonly string[]).includes(int8Kind)) {
     throw new RangeError(`'int8Kind' must be one of ${INT8_KINDS.join(", ")}, got '${int8Kind}'`);
   }
@@ -280,10 +288,16 @@ export async function quantizeModel(
           throw new TypeError(`unhandled dtype ${never}`);
         }
       }
-      setQuantizationMetadata(
-        model,
-        quantizationSettings(dtype, { blockSize, accuracyLevel, int8Kind, symmetric, keepLmHead }),
-      );
+      const settings = quantizationSettings(dtype, {
+        blockSize,
+        accuracyLevel,
+        int8Kind,
+        symmetric,
+        keepLmHead,
+        packMatMuls,
+      });
+      if (settings.packed) packMatMulNBits(graph, tensors);
+      setQuantizationMetadata(model, settings);
       const written = await writeOnnxModel(
         variantPath(fp32OnnxPath, dtype),
         model,

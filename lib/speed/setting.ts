@@ -38,6 +38,11 @@ export interface SpeedSetting {
    * `SkipSimplifiedLayerNormalization`), rebuilt from the model's safetensors. @default false
    */
   fusedNorms: boolean;
+  /**
+   * Leave `MatMulNBits` nodes that share their input apart (`unpacked`) instead of packing them
+   * (q/k/v, gate/up) into one. @default false (packed, the quantizer's default)
+   */
+  unpacked: boolean;
 }
 
 /**
@@ -75,6 +80,7 @@ export function parseSpeedSetting(text: string): SpeedSetting {
     tuning: "decode",
     symmetric: false,
     fusedNorms: false,
+    unpacked: false,
   };
   for (const part of parts) {
     let m: RegExpExecArray | null;
@@ -84,9 +90,10 @@ export function parseSpeedSetting(text: string): SpeedSetting {
     else if (part === "ort") setting.tuning = "ort-default";
     else if (part === "sym") setting.symmetric = true;
     else if (part === "fused") setting.fusedNorms = true;
+    else if (part === "unpacked") setting.unpacked = true;
     else {
       throw new RangeError(
-        `--settings: '${text}' has '${part}' (known: accN, bN, dynamic, nbits, sym, fused, ort)`,
+        `--settings: '${text}' has '${part}' (known: accN, bN, dynamic, nbits, sym, fused, unpacked, ort)`,
       );
     }
   }
@@ -108,7 +115,10 @@ export function parseSpeedSetting(text: string): SpeedSetting {
  */
 export function variantKey(s: SpeedSetting): string {
   const sym = s.symmetric && s.dtype !== "fp32" && s.dtype !== "fp16" ? "-sym" : "";
-  return baseKey(s) + sym + (s.fusedNorms ? "-fused" : "");
+  const nbits = s.dtype === "q4" || s.dtype === "q4f16" ||
+    (s.dtype === "q8" && s.int8Kind === "nbits");
+  return baseKey(s) + sym + (s.fusedNorms ? "-fused" : "") +
+    (nbits && s.unpacked ? "-unpacked" : "");
 }
 
 function baseKey(s: SpeedSetting): string {

@@ -16,6 +16,7 @@ Deno.test("parseSpeedSetting() fills unnamed parts with the quantizer's defaults
     tuning: "decode",
     symmetric: false,
     fusedNorms: false,
+    unpacked: false,
   });
   assertEquals(variantKey(parseSpeedSetting("q8:nbits:b128:acc0")), "q8-nbits-b128-acc0");
   assertEquals(variantKey(parseSpeedSetting("q8:dynamic:acc0")), "q8-dynamic");
@@ -27,6 +28,11 @@ Deno.test("parseSpeedSetting() fills unnamed parts with the quantizer's defaults
   // The fused-norms graph is another file, fp32 included.
   assertEquals(variantKey(parseSpeedSetting("q4:sym:fused")), "q4-b32-acc4-sym-fused");
   assertEquals(variantKey(parseSpeedSetting("fp32:fused")), "fp32-fused");
+  // Unpacked MatMulNBits nodes are another file; float and dynamic int8 have none to pack.
+  assertEquals(variantKey(parseSpeedSetting("q4:unpacked")), "q4-b32-acc4-unpacked");
+  assertEquals(variantKey(parseSpeedSetting("q8:unpacked")), "q8-nbits-b32-acc4-unpacked");
+  assertEquals(variantKey(parseSpeedSetting("q8:dynamic:unpacked")), "q8-dynamic");
+  assertEquals(variantKey(parseSpeedSetting("fp32:unpacked")), "fp32");
 });
 
 Deno.test("parseSpeedSetting() names what it does not understand", () => {

@@ -99,7 +99,13 @@ export async function prepareVariant(
   const source = join(dir, "onnx", "model.onnx");
   const dtype = setting.dtype;
   const target = dtype === "fp32" ? source : variantPath(source, dtype);
-  if (await exists(target)) return dir;
+  // A variant written before MatMulNBits packing existed (or with the other choice) is redone.
+  if (await exists(target)) {
+    const meta = dtype === "fp32" ? null : await readQuantizationMetadata(target);
+    if (meta === null || meta.block_size === null || (meta.packed === true) === !setting.unpacked) {
+      return dir;
+    }
+  }
   if (setting.fusedNorms) {
     const config = JSON.parse(await Deno.readTextFile(join(modelDir, "config.json")));
     // A built preset keeps its safetensors; a converted checkpoint records where it came from.
@@ -136,6 +142,7 @@ export async function prepareVariant(
     blockSize: setting.blockSize,
     int8Kind: setting.int8Kind,
     symmetric: setting.symmetric,
+    packMatMuls: !setting.unpacked,
     force: true,
   });
   return dir;
