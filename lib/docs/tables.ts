@@ -16,12 +16,16 @@
  * @module
  */
 
+import { type LlamaCppRun, readLlamaCppRuns, renderLlamaCpp } from "./llamacpp_table.ts";
+
 /** What the renderers read. */
 export interface TableSources {
   /** `metrics/final_report.json`, parsed. */
   report: Record<string, unknown>;
   /** `metrics/report.md`. */
   reportMd: string;
+  /** The committed llama.cpp comparisons (`benchmarks/llamacpp/<model>/`). @default none */
+  llamacpp?: readonly LlamaCppRun[];
 }
 
 /** A block's renderer: its Markdown (without markers). */
@@ -273,13 +277,14 @@ export const RENDERERS: Readonly<Record<string, BlockRenderer>> = Object.freeze(
   results: renderResults,
   answers: renderAnswers,
   preflight: renderPreflight,
+  llamacpp: ({ llamacpp }) => renderLlamaCpp(llamacpp ?? []),
 });
 
 /**
  * Reads the sources from a checkout.
  *
  * @param root The checkout. @default the cwd
- * @returns The parsed report and the report text.
+ * @returns The parsed report, the report text and the committed llama.cpp comparisons.
  * @throws {Error} naming the file when one is missing or not JSON.
  */
 export async function readSources(root = "."): Promise<TableSources> {
@@ -296,7 +301,7 @@ export async function readSources(root = "."): Promise<TableSources> {
   } catch {
     // no answers block can be filled from nothing: it says so
   }
-  return { report, reportMd };
+  return { report, reportMd, llamacpp: await readLlamaCppRuns(root) };
 }
 
 /**
