@@ -170,20 +170,33 @@ export function attentionBuilder(ctx: AttentionContext, attention: AttentionKind
   // against the buffer and against this step's keys are computed apart and joined (a small
   // [.., S, M + S] tensor), so no node concatenates the cache; the mask hides unfilled slots
   // (attention_mask is 0 there) exactly as it hides padding. Outputs: this step's K/V only.
-  let splitSizes: string | undefined;
+  //
+  // Query heads are grouped 5-D, [B, KV, rep, S, D] (query head h = g·rep + r at [g, r]), against
+  // K/V viewed as [B, KV, 1, M, D]: MatMul broadcasts over `rep` without copying K/V, so every
+  // (kv head, query head) pair is its own product with S rows, the `rep` heads of one KV head one
+  // after another (the head's keys stay in cache between them). At decode (S = 1) each is a
+  // single-row product, which ONNX Runtime's CPU GEMM runs as a vector kernel streaming the cache
+  // instead of first packing the whole M × D cache into panels, as a [rep·S, D] × [D, M] product
+  // does on every step. Mask and softmax work on the 5-D scores directly.
+  let inPlaceShared:
+    | { splitSizes: string; visible5: string; axis2: string; group5: string }
+    | undefined;
   const inPlaceAttention = (i: number, qFlat: string, kFlat: string, vFlat: string): string => {
     shared ??= standardShared();
-    // [M, S]: the buffer's length (the same in every layer) and this step's tokens, made once.
-    if (!splitSizes) {
+    // Made once: [M, S] (the buffer's length, the same in every layer, and this step's tokens),
+    // the mask as [B, 1, 1, S, T] and the 5-D query shape.
+    if (!inPlaceShared) {
+      const axis2 = i64("const_axes_2", [2]);
       const [pastShape] = g.node("Shape", ["past_key_values.0.key"]);
-      const [pastLen] = g.node("Gather", [pastShape!, i64("const_axes_2", [2])], undefined, {
-        axis: 0,
-      });
+      const [pastLen] = g.node("Gather", [pastShape!, axis2], undefined, { axis: 0 });
       const [idsShape] = g.node("Shape", ["input_ids"]);
       const [seqLen] = g.node("Gather", [idsShape!, axis1], undefined, { axis: 0 });
-      splitSizes = g.node("Concat", [pastLen!, seqLen!], undefined, { axis: 0 })[0]!;
+      const splitSizes = g.node("Concat", [pastLen!, seqLen!], undefined, { axis: 0 })[0]!;
+      const visible5 = g.node("Unsqueeze", [shared.visible, axis2])[0]!;
+      const group5 = i64("const_group5_shape", [0, kvHeads, heads / kvHeads, -1, headDim]);
+      inPlaceShared = { splitSizes, visible5, axis2, group5 };
     }
-    const visible = shared.visible;
+    const { splitSizes, visible5, axis2, group5 } = inPlaceShared;
     const heads4 = (t: string, shape: string, out?: string) => {
       const [r] = g.node("Reshape", [t, shape]);
       // [B, h, S, D]
@@ -191,29 +204,28 @@ export function attentionBuilder(ctx: AttentionContext, attention: AttentionKind
         perm: [0, 2, 1, 3],
       })[0]!;
     };
+    const by5 = (t: string) => g.node("Unsqueeze", [t, axis2])[0]!; // [B, KV, 1, ., D]
     const q = heads4(qFlat, qShape);
     const newK = rope(heads4(kFlat, kvShape), `present_new.${i}.key`);
     const newV = heads4(vFlat, kvShape, `present_new.${i}.value`);
     const [qScaled] = g.node("Mul", [rope(q), scale]);
-    const pastK = `past_key_values.${i}.key`, pastV = `past_key_values.${i}.value`;
-    const [qGroups] = g.node("Reshape", [qScaled!, groupShape]); // [B, KV, rep·S, D]
-    const [pastKT] = g.node("Transpose", [pastK], undefined, { perm: [0, 1, 3, 2] });
-    const [newKT] = g.node("Transpose", [newK], undefined, { perm: [0, 1, 3, 2] });
-    const [pastScores] = g.node("MatMul", [qGroups!, pastKT!]); // [B, KV, rep·S, M]
-    const [newScores] = g.node("MatMul", [qGroups!, newKT!]); // [B, KV, rep·S, S]
-    const [groupScores] = g.node("Concat", [pastScores!, newScores!], undefined, { axis: -1 });
-    const [scores] = g.node("Reshape", [groupScores!, scoresByHead]); // [B, H, S, M + S]
-    const [masked] = g.node("Where", [visible!, scores!, maskValue]);
+    const pastK = by5(`past_key_values.${i}.key`), pastV = by5(`past_key_values.${i}.value`);
+    const [qGroups] = g.node("Reshape", [qScaled!, group5]); // [B, KV, rep, S, D]
+    const [pastKT] = g.node("Transpose", [pastK], undefined, { perm: [0, 1, 2, 4, 3] });
+    const [newKT] = g.node("Transpose", [by5(newK)], undefined, { perm: [0, 1, 2, 4, 3] });
+    const [pastScores] = g.node("MatMul", [qGroups!, pastKT!]); // [B, KV, rep, S, M]
+    const [newScores] = g.node("MatMul", [qGroups!, newKT!]); // [B, KV, rep, S, S]
+    const [scores] = g.node("Concat", [pastScores!, newScores!], undefined, { axis: -1 });
+    const [masked] = g.node("Where", [visible5, scores!, maskValue]);
     const [probs] = g.node("Softmax", [masked!], undefined, { axis: -1 });
-    const [probGroups] = g.node("Reshape", [probs!, scoresByGroup]);
     const [pastProbs, newProbs] = g.node(
       "Split",
-      [probGroups!, splitSizes],
+      [probs!, splitSizes],
       [g.fresh("probs_past"), g.fresh("probs_new")],
       { axis: -1 },
     );
-    const [pastCtx] = g.node("MatMul", [pastProbs!, pastV]); // [B, KV, rep·S, D]
-    const [newCtx] = g.node("MatMul", [newProbs!, newV]);
+    const [pastCtx] = g.node("MatMul", [pastProbs!, pastV]); // [B, KV, rep, S, D]
+    const [newCtx] = g.node("MatMul", [newProbs!, by5(newV)]);
     const [ctxGroups] = g.node("Add", [pastCtx!, newCtx!]);
     const [ctx] = g.node("Reshape", [ctxGroups!, ctxByHead]); // [B, H, S, D]
     const [ctxT] = g.node("Transpose", [ctx!], undefined, { perm: [0, 2, 1, 3] });

@@ -8,7 +8,7 @@ import { INPUT_DEFAULTS } from "./input_defaults.ts";
 import type { LlamaConfig } from "./presets.ts";
 
 /** Version of the builder, recorded in `config.json` (bump when the output changes). */
-export const BUILDER_VERSION = "1.5.0"; // 1.3.0: RotaryEmbedding; accuracy level 4, q8 MatMulNBits, quantisation metadata; 1.4.0: num_logits_to_keep; 1.5.0: in_place graph by default, num_logits_to_keep defaults to 0 in the graph
+export const BUILDER_VERSION = "1.6.0"; // 1.3.0: RotaryEmbedding; accuracy level 4, q8 MatMulNBits, quantisation metadata; 1.4.0: num_logits_to_keep; 1.5.0: in_place graph by default, num_logits_to_keep defaults to 0 in the graph; 1.6.0: in_place attention grouped 5-D (single-row products over the cache)
 
 /**
  * Counts external-data chunks per ONNX file in a folder (`model.onnx_data`, `_data_1`, …), as

@@ -228,9 +228,12 @@ function buildGraph(
   const axes12 = i64("const_axes_1_2", [1, 2]);
   const qShape = i64("const_q_shape", [0, 0, heads, headDim]);
   const kvShape = i64("const_kv_shape", [0, 0, kvHeads, headDim]);
-  const groupShape = i64("const_group_shape", [0, kvHeads, -1, headDim]);
-  const scoresByHead = i64("const_scores_heads", [0, heads, -1, 0]);
-  const scoresByGroup = i64("const_scores_groups", [0, kvHeads, -1, 0]);
+  // The 4-D grouping shapes only the standard attention reads (in_place groups 5-D, gqa in-kernel).
+  const standardOnly = (name: string, values: number[]) =>
+    attention === "standard" ? i64(name, values) : "";
+  const groupShape = standardOnly("const_group_shape", [0, kvHeads, -1, headDim]);
+  const scoresByHead = standardOnly("const_scores_heads", [0, heads, -1, 0]);
+  const scoresByGroup = standardOnly("const_scores_groups", [0, kvHeads, -1, 0]);
   const ctxByHead = i64("const_ctx_heads", [0, heads, -1, headDim]);
   const mergeShape = i64("const_merge_shape", [0, 0, heads * headDim]);
 

@@ -28,7 +28,7 @@ import { type ParameterSpec, parameterSpecs } from "../weights.ts";
 import { type CheckpointConfig, parseCheckpointConfig } from "./checkpoint_config.ts";
 
 /** Version of the importer, recorded in `config.json` (bump when the output changes). */
-export const IMPORTER_VERSION = "1.1.0"; // 1.1.0: in_place graph by default, num_logits_to_keep default
+export const IMPORTER_VERSION = "1.2.0"; // 1.1.0: in_place graph by default, num_logits_to_keep default; 1.2.0: in_place attention grouped 5-D
 
 /** Tokenizer files copied when present; `tokenizer.json` and `tokenizer_config.json` are required. */
 const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
