@@ -120,12 +120,32 @@ export async function ensureGguf(
 ): Promise<string> {
   const dir = join(cacheDir, basename(modelDir));
   await Deno.mkdir(dir, { recursive: true });
+  // The files stand for the weights they were made from: a rebuilt model (other config, other
+  // safetensors) empties the folder first.
+  const stampPath = join(dir, "source.json");
+  const stamp = sourceStamp(modelDir);
+  const old = existsSync(stampPath) ? Deno.readTextFileSync(stampPath) : null;
+  if (old !== stamp) {
+    for (const e of Deno.readDirSync(dir)) if (e.isFile) Deno.removeSync(join(dir, e.name));
+  }
   const f32 = join(dir, "F32.gguf");
   if (!existsSync(f32)) await convertToGguf(modelDir, f32);
+  if (old !== stamp) Deno.writeTextFileSync(stampPath, stamp);
   if (type === "F32") return f32;
   const out = join(dir, `${type}.gguf`);
   if (!existsSync(out)) await quantizeGguf(tools, f32, type, out, threads);
   return out;
+}
+
+/** What a model's GGUF files were made from: its config and the size and time of its weights. */
+function sourceStamp(modelDir: string): string {
+  const files = [...Deno.readDirSync(modelDir)]
+    .filter((e) => e.isFile && /^(config\.json|.*\.safetensors(\.index\.json)?)$/.test(e.name))
+    .map((e) => e.name).sort();
+  return JSON.stringify(files.map((name) => {
+    const st = Deno.statSync(join(modelDir, name));
+    return [name, st.size, st.mtime?.getTime() ?? 0];
+  })) + "\n";
 }
 
 /**

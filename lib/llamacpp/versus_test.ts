@@ -12,7 +12,10 @@ Deno.test("runVersus: interleaved rounds of three arms per cell, cached GGUF, fi
   const fake = await fakeLlamaCpp({ tgSeconds: 0.003 });
   const cache = await Deno.makeTempDir({ prefix: "versus-cache-" });
   try {
-    const modelDir = await ensureModel("tiny", { dtypes: ["fp32"] });
+    const modelDir = await ensureModel("tiny", {
+      dtypes: ["fp32"],
+      cacheDir: join(cache, "models"),
+    });
     const options = {
       modelDir,
       modelName: "preset:tiny",
@@ -64,6 +67,15 @@ Deno.test("runVersus: interleaved rounds of three arms per cell, cached GGUF, fi
     const quantized = (await Deno.readTextFile(fake.quantizeLog)).trim().split("\n");
     assert.equal(quantized.length, 1);
     assert.match(quantized[0]!, /F32\.gguf .*Q4_0\.gguf\.partial Q4_0 1/);
+    // Rebuilt weights (here: a rewritten safetensors file) are converted and quantized afresh.
+    const weights = join(modelDir, "model.safetensors");
+    await Deno.writeFile(weights, await Deno.readFile(weights));
+    await Deno.utime(weights, new Date(), new Date(Date.now() + 5000));
+    await runVersus({ ...options, contexts: [8], rounds: 2, warmup: 0 });
+    assert.equal(
+      (await Deno.readTextFile(fake.quantizeLog)).trim().split("\n").length,
+      2,
+    );
     // Written files read back into the same table.
     const out = join(cache, "out");
     await writeVersusFiles(out, { turns, cells }, { llama_cpp_version: "42 (fake)" });
