@@ -118,23 +118,38 @@ export async function ensureGguf(
   cacheDir: string,
   threads: number,
 ): Promise<string> {
+  const source = weightsDir(modelDir);
   const dir = join(cacheDir, basename(modelDir));
   await Deno.mkdir(dir, { recursive: true });
   // The files stand for the weights they were made from: a rebuilt model (other config, other
   // safetensors) empties the folder first.
   const stampPath = join(dir, "source.json");
-  const stamp = sourceStamp(modelDir);
+  const stamp = sourceStamp(source);
   const old = existsSync(stampPath) ? Deno.readTextFileSync(stampPath) : null;
   if (old !== stamp) {
     for (const e of Deno.readDirSync(dir)) if (e.isFile) Deno.removeSync(join(dir, e.name));
   }
   const f32 = join(dir, "F32.gguf");
-  if (!existsSync(f32)) await convertToGguf(modelDir, f32);
+  if (!existsSync(f32)) await convertToGguf(source, f32);
   if (old !== stamp) Deno.writeTextFileSync(stampPath, stamp);
   if (type === "F32") return f32;
   const out = join(dir, `${type}.gguf`);
   if (!existsSync(out)) await quantizeGguf(tools, f32, type, out, threads);
   return out;
+}
+
+/**
+ * The folder holding a model's safetensors: the model folder itself (a built preset), or the
+ * checkpoint a converted model records as its source.
+ */
+function weightsDir(modelDir: string): string {
+  const has = (dir: string) =>
+    ["model.safetensors", "model.safetensors.index.json"].some((f) => existsSync(join(dir, f)));
+  if (has(modelDir)) return modelDir;
+  const config = JSON.parse(Deno.readTextFileSync(join(modelDir, "config.json")));
+  const source = config.turbo_inference?.source;
+  if (typeof source === "string" && has(source)) return source;
+  throw new RangeError(`--model: '${modelDir}' has no safetensors to convert to GGUF`);
 }
 
 /** What a model's GGUF files were made from: its config and the size and time of its weights. */
