@@ -16,7 +16,12 @@
  * @module
  */
 
-import { type LlamaCppRun, readLlamaCppRuns, renderLlamaCpp } from "./llamacpp_table.ts";
+import {
+  type LlamaCppRun,
+  readLlamaCppRuns,
+  renderLlamaCpp,
+  renderLlamaCppSummary,
+} from "./llamacpp_table.ts";
 
 /** What the renderers read. */
 export interface TableSources {
@@ -278,6 +283,7 @@ export const RENDERERS: Readonly<Record<string, BlockRenderer>> = Object.freeze(
   answers: renderAnswers,
   preflight: renderPreflight,
   llamacpp: ({ llamacpp }) => renderLlamaCpp(llamacpp ?? []),
+  "llamacpp-summary": ({ llamacpp }) => renderLlamaCppSummary(llamacpp ?? []),
 });
 
 /**
