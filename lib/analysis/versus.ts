@@ -10,18 +10,21 @@
  */
 import type { Interval, RepRow } from "./cell.ts";
 import { pooledRate } from "./cell.ts";
-import { compare, type Comparison } from "./compare.ts";
+import { aaFloorLog, compare, type Comparison } from "./compare.ts";
 import { summarize } from "../measure/stats.ts";
 
 /** Whether a ratio reaches a target: judged on its interval, not its point. */
 export type TargetVerdict = "met" | "missed" | "not established";
 
 /**
- * Judges an interval against a target ratio: `met` when the whole interval lies at or above it,
- * `missed` when it lies below, `not established` when it straddles the target or is missing.
+ * Judges a ratio against a target: `met` when the whole interval lies at or above it, `missed`
+ * when it lies below, `not established` when it straddles the target, is missing, or when the
+ * ratio's distance from the target is within the A/A floor (two identical runs differ that much).
  *
  * @param ci The ratio's interval (null: too few rounds).
  * @param target The target ratio.
+ * @param ratio The ratio (its point estimate), for the A/A check. @default the interval's centre
+ * @param aa The A/A interval. @default none
  * @returns The verdict.
  * @example
  * ```ts
@@ -31,10 +34,20 @@ export type TargetVerdict = "met" | "missed" | "not established";
  * assert.equal(targetVerdict([0.6, 0.7], 0.8), "missed");
  * assert.equal(targetVerdict([0.7, 0.9], 0.8), "not established");
  * assert.equal(targetVerdict(null, 0.8), "not established");
+ * // Clear of the target, but no farther from it than two identical llama.cpp runs differ.
+ * assert.equal(targetVerdict([1.01, 1.05], 1.0, 1.03, [0.9, 1.12]), "not established");
  * ```
  */
-export function targetVerdict(ci: Interval | null, target: number): TargetVerdict {
-  if (ci === null) return "not established";
+export function targetVerdict(
+  ci: Interval | null,
+  target: number,
+  ratio: number | null = ci === null ? null : Math.sqrt(ci[0] * ci[1]),
+  aa: Interval | null = null,
+): TargetVerdict {
+  if (ci === null || ratio === null) return "not established";
+  if (aa !== null && Math.abs(Math.log(ratio / target)) <= aaFloorLog(aa)) {
+    return "not established";
+  }
   if (ci[0] >= target) return "met";
   if (ci[1] < target) return "missed";
   return "not established";
@@ -56,7 +69,7 @@ export interface VersusCellStats {
   aa: Comparison;
   /** The target ratio, when one was set. */
   target: number | null;
-  /** The comparison's interval against the target; null without a target. */
+  /** The comparison against the target (interval and A/A floor); null without a target. */
   target_verdict: TargetVerdict | null;
 }
 
@@ -103,6 +116,8 @@ export function versusCell(
     comparison,
     aa,
     target,
-    target_verdict: target === null ? null : targetVerdict(comparison.ci95, target),
+    target_verdict: target === null
+      ? null
+      : targetVerdict(comparison.ci95, target, comparison.ratio, aa.ci95),
   };
 }

@@ -31,8 +31,11 @@ decoder, llama-batched-bench, and llama-batched-bench again as the A/A control. 
   --dtypes LIST      this project's dtypes, comma-separated (default q4)
   --contexts LIST    prompt lengths, comma-separated (default 128)
   --new-tokens N     tokens per generation (default 32)
-  --rounds N         measured rounds per block (default 5)  --warmup N  unrecorded rounds (default 1)
-  --threads N        llama.cpp's -t (default: physical cores, what this project's sessions use)
+  --rounds N         measured rounds per block (default 6; the arms rotate through the positions,
+                     so a multiple of 3 puts each arm first, middle and last alike)
+  --warmup N         unrecorded rounds first (default 1)
+  --threads N        threads of both sides: llama.cpp's -t and this project's intra-op threads
+                     (default: the physical cores, this project's decode default)
   --target X         judge ours ÷ llama.cpp against X on the interval (met / missed / not established)
   --output DIR       where turns.csv, cells.csv, run.json go (default benchmarks/llamacpp/<model>)`;
 
@@ -90,7 +93,7 @@ if (import.meta.main) {
       dtypes,
       contexts,
       newTokens: intFlag(values["new-tokens"], "--new-tokens", { min: 2, fallback: 32 }),
-      rounds: intFlag(values.rounds, "--rounds", { min: 2, fallback: 5 }),
+      rounds: intFlag(values.rounds, "--rounds", { min: 2, fallback: 6 }),
       warmup: intFlag(values.warmup, "--warmup", { min: 0, fallback: 1 }),
       threads,
       target,
@@ -102,6 +105,7 @@ if (import.meta.main) {
       model: values.model,
       llama_cpp_version: version,
       llama_cpp_threads: threads,
+      ours_threads: threads,
       started,
       finished: new Date().toISOString(),
       load_average_before: loadBefore,

@@ -112,14 +112,25 @@ export function renderLlamaCpp(runs: readonly LlamaCppRun[]): string {
  */
 export function renderLlamaCppSummary(runs: readonly LlamaCppRun[]): string {
   if (runs.length === 0) return renderLlamaCpp(runs);
-  const num = (x: unknown) => Number.isFinite(Number(x)) && x !== "" ? Number(x).toFixed(2) : "—";
+  // Two decimals; an interval's ends rounded outward (the 1e-9 absorbs binary noise such as
+  // 0.45 · 100 = 44.999…), so the printed interval always holds the one the verdict was taken on.
+  const num = (x: unknown, direction: "nearest" | "down" | "up" = "nearest") => {
+    const v = x === "" || x === undefined || x === null ? NaN : Number(x) * 100;
+    if (!Number.isFinite(v)) return "—";
+    const r = direction === "down"
+      ? Math.floor(v + 1e-9)
+      : direction === "up"
+      ? Math.ceil(v - 1e-9)
+      : Math.round(v);
+    return (r / 100).toFixed(2);
+  };
   const lines = [
-    "| model | ours / llama.cpp | context | ours ÷ llama.cpp, decode (95 % interval) | verdict | target |",
+    "| model | ours / llama.cpp | context | ours ÷ llama.cpp, decode: geometric mean of per-round ratios (95 % t interval) | verdict | target |",
     "|---|---|---:|---:|---|---|",
     ...runs.flatMap((r) => r.cells).map((c) =>
       `| ${c.model} | ${c.dtype} / ${c.llama_type} | ${c.context} | ${num(c.ratio_geomean)} (${
-        num(c.ratio_ci_low)
-      }–${num(c.ratio_ci_high)}) | ${c.verdict} | ${
+        num(c.ratio_ci_low, "down")
+      }–${num(c.ratio_ci_high, "up")}) | ${c.verdict} | ${
         c.target ? `≥ ${c.target}: ${c.target_verdict}` : "—"
       } |`
     ),

@@ -18,14 +18,16 @@ export interface FakeTools {
 
 /**
  * Writes the fake programs. The bench prints log lines and one JSON result whose `t_tg` is
- * `tgSeconds` (and exits `benchExit`); the quantizer copies its input to its output, or fails
- * when `quantizeFails`.
+ * `tgSeconds` (and exits `benchExit`; reports `extraTg` more decode steps than asked, as a build
+ * that ignored a flag would); the quantizer copies its input to its output, or fails when
+ * `quantizeFails`.
  *
  * @param options Answers.
  * @returns The folder and its logs.
  */
 export async function fakeLlamaCpp(
-  options: { tgSeconds?: number; benchExit?: number; quantizeFails?: boolean } = {},
+  options: { tgSeconds?: number; benchExit?: number; quantizeFails?: boolean; extraTg?: number } =
+    {},
 ): Promise<FakeTools> {
   const dir = await Deno.makeTempDir({ prefix: "fake-llamacpp-" });
   const benchLog = join(dir, "bench.log");
@@ -37,7 +39,9 @@ echo "$@" >> '${benchLog}'
 echo "llama_model_loader: loaded meta data" >&2
 npp=0; ntg=0; t=0
 while [ $# -gt 0 ]; do
-  case "$1" in -npp) npp=$2; shift;; -ntg) ntg=$2; shift;; -t) t=$2; shift;; esac
+  case "$1" in -npp) npp=$2; shift;; -ntg) ntg=$(($2 + ${
+    options.extraTg ?? 0
+  })); shift;; -t) t=$2; shift;; esac
   shift
 done
 echo "{\\"n_kv_max\\": 2048, \\"n_threads\\": $t, \\"pp\\": $npp, \\"tg\\": $ntg, \\"pl\\": 1, \\"n_kv\\": 0, \\"t_pp\\": 0.01, \\"speed_pp\\": 1000, \\"t_tg\\": ${tg}, \\"speed_tg\\": 1000, \\"t\\": 0.1, \\"speed\\": 100}"

@@ -8,9 +8,10 @@ import { cellLine } from "./files.ts";
 import type { VersusCell } from "./versus.ts";
 
 const HEADER = [
-  "| model | ours | llama.cpp | context | rounds | ours tok/s (median) | llama.cpp tok/s (median) | " +
-  "ratio of medians | ours ÷ llama.cpp (geometric mean of per-round ratios) | 95 % interval | " +
-  "llama.cpp A/A interval | verdict | target |",
+  "| model | ours | llama.cpp | context | rounds | ours decode tok/s (median over rounds) | " +
+  "llama.cpp decode tok/s (median over rounds) | ratio of medians | " +
+  "ours ÷ llama.cpp (geometric mean of per-round ratios) | 95 % t interval | " +
+  "llama.cpp A/A interval | verdict (ours vs llama.cpp) | target |",
   "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
 ];
 
@@ -39,8 +40,18 @@ export function versusTable(
     const v = x === null || x === "" || x === undefined ? NaN : Number(x);
     return Number.isFinite(v) ? v.toFixed(digits) : "—";
   };
-  const range = (lo: unknown, hi: unknown) =>
-    num(lo, 2) === "—" ? "—" : `${num(lo, 2)}–${num(hi, 2)}`;
+  // Rounded outward, so a printed interval always holds the one the verdict was taken on.
+  const range = (lo: unknown, hi: unknown) => {
+    const [a, b] = [Number(lo), Number(hi)];
+    if (
+      lo === null || lo === "" || lo === undefined || !Number.isFinite(a) || !Number.isFinite(b)
+    ) {
+      return "—";
+    }
+    return `${(Math.floor(a * 100 + 1e-9) / 100).toFixed(2)}–${
+      (Math.ceil(b * 100 - 1e-9) / 100).toFixed(2)
+    }`;
+  };
   for (const cell of cells) {
     const c: Readonly<Record<string, unknown>> = "comparison" in cell
       ? cellLine(cell as VersusCell)

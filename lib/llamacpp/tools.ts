@@ -187,7 +187,17 @@ export async function runBatchedBench(
       }`,
     );
   }
-  return parseBatchedBench(text);
+  const r = parseBatchedBench(text);
+  // A result for other work than asked (another build's flags, a silently clamped context) or an
+  // impossible time is not a measurement of this turn.
+  const asked = { pp: options.context, tg: options.decodeSteps, pl: 1, n_threads: options.threads };
+  for (const [k, v] of Object.entries(asked)) {
+    if (r[k as keyof typeof asked] !== v) {
+      throw new Error(`llama-batched-bench ran ${k} = ${r[k as keyof typeof asked]}, not ${v}`);
+    }
+  }
+  if (!(r.t_tg > 0)) throw new Error(`llama-batched-bench reported t_tg = ${r.t_tg} s`);
+  return r;
 }
 
 /**

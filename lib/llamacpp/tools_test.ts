@@ -78,6 +78,37 @@ Deno.test("runBatchedBench: a failing program is one error with its last lines",
   }
 });
 
+Deno.test("runBatchedBench refuses a result for other work than asked", async () => {
+  const fake = await fakeLlamaCpp({ extraTg: 1 });
+  try {
+    await assert.rejects(
+      runBatchedBench(findLlamaCpp(fake.dir), {
+        model: "m.gguf",
+        context: 8,
+        decodeSteps: 3,
+        threads: 1,
+      }),
+      /llama-batched-bench ran tg = 4, not 3/,
+    );
+  } finally {
+    await Deno.remove(fake.dir, { recursive: true });
+  }
+  const zero = await fakeLlamaCpp({ tgSeconds: 0 });
+  try {
+    await assert.rejects(
+      runBatchedBench(findLlamaCpp(zero.dir), {
+        model: "m.gguf",
+        context: 8,
+        decodeSteps: 3,
+        threads: 1,
+      }),
+      /t_tg = 0 s/,
+    );
+  } finally {
+    await Deno.remove(zero.dir, { recursive: true });
+  }
+});
+
 Deno.test("quantizeGguf renames into place; a failure leaves no file", async () => {
   const good = await fakeLlamaCpp();
   const bad = await fakeLlamaCpp({ quantizeFails: true });

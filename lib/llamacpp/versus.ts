@@ -15,7 +15,7 @@
  */
 import { basename, join } from "node:path";
 import { existsSync } from "node:fs";
-import type { RepRow } from "../analysis/cell.ts";
+import { pooledRate, type RepRow } from "../analysis/cell.ts";
 import { versusCell, type VersusCellStats } from "../analysis/versus.ts";
 import { loadDecoder } from "../engine/decoder.ts";
 import { generate } from "../engine/generate.ts";
@@ -42,11 +42,11 @@ export interface VersusOptions {
   contexts: readonly number[];
   /** Tokens per generation (the first from the prompt). @default 32 */
   newTokens?: number;
-  /** Measured rounds per block. @default 5 */
+  /** Measured rounds per block (a multiple of 3 puts each arm in each position alike). @default 6 */
   rounds?: number;
   /** Unrecorded rounds first. @default 1 */
   warmup?: number;
-  /** llama.cpp's threads (`-t`); this project's sessions use their own decode tuning. */
+  /** Threads of both sides: llama.cpp's `-t`, this project's intra-op threads. */
   threads: number;
   /** Target ratio ours ÷ llama.cpp, judged on the interval. @default none */
   target?: number | null;
@@ -180,7 +180,7 @@ export async function runVersus(
   options: VersusOptions,
 ): Promise<{ turns: VersusTurn[]; cells: VersusCell[] }> {
   const newTokens = options.newTokens ?? 32;
-  const rounds = options.rounds ?? 5;
+  const rounds = options.rounds ?? 6;
   const warmup = options.warmup ?? 1;
   const log = options.onProgress ?? (() => {});
   for (const dtype of options.dtypes) {
@@ -218,7 +218,7 @@ export async function runVersus(
       join(options.cacheDir, "speed"),
     );
     const resolved = await resolveModel(variant, { dtypes: [dtype as "q4"] });
-    const decoder = await loadDecoder(resolved, { dtype: dtype as "q4" });
+    const decoder = await loadDecoder(resolved, { dtype: dtype as "q4", threads: options.threads });
     const quantization = quantizationLabel(
       await readQuantizationMetadata(resolved.onnxPath(dtype as "q4")),
     );
@@ -249,7 +249,7 @@ export async function runVersus(
             contender,
             new_tokens: newTokens,
             decode_ms: decodeMs,
-            decode_tok_s: (newTokens - 1) / decodeMs * 1000,
+            decode_tok_s: pooledRate([rep])!,
           });
           return [rep];
         };
@@ -281,7 +281,9 @@ export async function runVersus(
         const { records } = await runRounds(arms, {
           minRounds: warmup + rounds,
           maxRounds: warmup + rounds,
-          order: "shuffle",
+          // Each arm takes each position in turn (first, middle, last): a position effect (what
+          // ran just before, caches a process left) falls on every arm alike over 3 rounds.
+          order: "rotate",
           onArmError: (_, error) => {
             throw error;
           },

@@ -42,6 +42,12 @@ Deno.test("runVersus: interleaved rounds of three arms per cell, cached GGUF, fi
         );
         assert.deepEqual(arms.map((t) => t.position).sort(), [0, 1, 2]);
       }
+      // The arms rotate: over 3 rounds each takes each position once.
+      for (const contender of ["ours", "llama.cpp", "llama.cpp A/A"]) {
+        const positions = turns.filter((t) => t.context === context && t.contender === contender)
+          .map((t) => t.position).sort();
+        assert.deepEqual(positions, [0, 1, 2], contender);
+      }
     }
     // The fake's decode steps take 3 ms: (4 − 1) / 3 ms = 1000 tokens/s.
     for (const t of turns.filter((t) => t.contender !== "ours")) {
