@@ -99,12 +99,15 @@ export async function prepareVariant(
   const source = join(dir, "onnx", "model.onnx");
   const dtype = setting.dtype;
   const target = dtype === "fp32" ? source : variantPath(source, dtype);
-  // A variant written before MatMulNBits packing existed (or with the other choice) is redone.
+  // Reused unless the model was rebuilt since (its fp32 graph is newer) or the variant was written
+  // before MatMulNBits packing existed (or with the other choice).
   if (await exists(target)) {
+    const built = (await Deno.stat(join(modelDir, "onnx", "model.onnx"))).mtime?.getTime() ?? 0;
+    const written = (await Deno.stat(target)).mtime?.getTime() ?? 0;
     const meta = dtype === "fp32" ? null : await readQuantizationMetadata(target);
-    if (meta === null || meta.block_size === null || (meta.packed === true) === !setting.unpacked) {
-      return dir;
-    }
+    const packingAsAsked = meta === null || meta.block_size === null ||
+      (meta.packed === true) === !setting.unpacked;
+    if (written >= built && packingAsAsked) return dir;
   }
   if (setting.fusedNorms) {
     const config = JSON.parse(await Deno.readTextFile(join(modelDir, "config.json")));

@@ -107,3 +107,26 @@ Deno.test("a 'fused' setting runs the fused-norms graph of the same weights besi
     "'q4:fused:b16' needs the model's safetensors",
   );
 });
+
+Deno.test("prepareVariant() reuses a variant, and redoes it once the model is rebuilt", async () => {
+  const root = await Deno.makeTempDir({ prefix: "variant-" });
+  try {
+    const modelDir = await ensureModel("tiny", {
+      dtypes: ["fp32"],
+      cacheDir: join(root, "models"),
+    });
+    const cache = join(root, "speed");
+    const dir = await prepareVariant(modelDir, parseSpeedSetting("q4"), cache);
+    const q4 = join(dir, "onnx", "model_q4.onnx");
+    const first = Deno.statSync(q4).mtime!.getTime();
+    await prepareVariant(modelDir, parseSpeedSetting("q4"), cache);
+    assertEquals(Deno.statSync(q4).mtime!.getTime(), first);
+    // A rebuilt model: its fp32 graph is newer than the variant.
+    const later = new Date(first + 60_000);
+    await Deno.utime(join(modelDir, "onnx", "model.onnx"), later, later);
+    await prepareVariant(modelDir, parseSpeedSetting("q4"), cache);
+    assert(Deno.statSync(q4).mtime!.getTime() > first, "the variant was written again");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
