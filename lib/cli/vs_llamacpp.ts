@@ -15,6 +15,7 @@ import { systemInfo } from "../runtime/system_info.ts";
 import { writeVersusFiles } from "../llamacpp/files.ts";
 import { findLlamaCpp, llamaCppVersion } from "../llamacpp/tools.ts";
 import { runVersus } from "../llamacpp/versus.ts";
+import { measureReadBandwidth } from "../measure/bandwidth.ts";
 import { versusTable } from "../llamacpp/table.ts";
 import { intFlag, parseFlags, runCli } from "./_cli.ts";
 
@@ -24,7 +25,10 @@ Decode tokens/s of this project against llama.cpp on the same weights: the model
 converted to GGUF (F32) and quantized by llama.cpp's llama-quantize (q4 → Q4_0, q8 → Q8_0,
 fp16 → F16, fp32 → F32). Per dtype and context, one block of interleaved rounds: this project's
 decoder, llama-batched-bench, and llama-batched-bench again as the A/A control. Each turn makes
---new-tokens tokens after a --context-token prompt; both rates cover tokens 2..N.
+--new-tokens tokens after a --context-token prompt; both rates cover tokens 2..N. Each cell also
+gives the bytes a step of each side must read (weights as stored, KV cache at the context: f32
+ours, f16 llama.cpp's) and the GB/s each side's median rate makes of them, against the machine's
+read bandwidth, measured once before the rounds with --threads threads.
 
   --model REF        preset:NAME, a checkpoint folder or a built folder (default preset:small)
   --llama-cpp DIR    folder with llama-batched-bench and llama-quantize (default LLAMA_CPP_BIN)
@@ -86,6 +90,12 @@ if (import.meta.main) {
     const version = await llamaCppVersion(tools);
     const loadBefore = Deno.loadavg();
     const started = new Date().toISOString();
+    // The bound of the cells' GB/s (lib/measure/bandwidth.ts); a failed probe leaves the
+    // fractions empty and says so.
+    const bandwidth = await measureReadBandwidth({ threads }).catch((error) => {
+      console.error(`bandwidth probe failed: ${String(error).split("\n")[0]}`);
+      return null;
+    });
     const result = await runVersus({
       modelDir,
       modelName: values.model,
@@ -97,6 +107,7 @@ if (import.meta.main) {
       warmup: intFlag(values.warmup, "--warmup", { min: 0, fallback: 1 }),
       threads,
       target,
+      readGbS: bandwidth?.read_gb_s ?? null,
       cacheDir: join(Deno.cwd(), ".cache"),
       onProgress: (line) => console.error(line),
     });
@@ -113,6 +124,7 @@ if (import.meta.main) {
       git_commit: info.gitCommit,
       cpu: info.cpuModel,
       onnxruntime: info.onnxruntime,
+      read_bandwidth: bandwidth,
     });
     console.log(versusTable(result.cells));
     console.error(`wrote ${out}/{cells.csv,turns.csv,run.json}`);

@@ -50,6 +50,17 @@ Deno.test("vs-llamacpp CLI: table on stdout, cells.csv, turns.csv and run.json i
     assert.equal(run.llama_cpp_version, "42 (fake)");
     assert.equal(run.llama_cpp_threads, 1);
     assert.equal(run.load_average_before.length, 3);
+    // The read-bandwidth probe ran once, and every cell has both sides against it.
+    assert(run.read_bandwidth.read_gb_s > 0, JSON.stringify(run.read_bandwidth));
+    for (const side of ["ours", "llamacpp"]) {
+      const fraction = Number(cells[0]![`${side}_bandwidth_fraction`]);
+      const gbs = Number(cells[0]![`${side}_effective_gb_s`]);
+      assert(fraction > 0 && Math.abs(fraction - gbs / run.read_bandwidth.read_gb_s) < 1e-9, side);
+    }
+    assert.match(
+      r.stdout,
+      /\| [0-9.]+ \/ [0-9.]+ \| [0-9.]+ \/ [0-9.]+ \([0-9]+ % \/ [0-9]+ %\) \|$/m,
+    );
   } finally {
     await Deno.remove(fake.dir, { recursive: true });
   }

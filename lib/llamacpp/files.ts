@@ -34,6 +34,12 @@ export const CELL_FIELDS = [
   "aa_ci_high",
   "target",
   "target_verdict",
+  "ours_bytes_per_token",
+  "llamacpp_bytes_per_token",
+  "ours_effective_gb_s",
+  "llamacpp_effective_gb_s",
+  "ours_bandwidth_fraction",
+  "llamacpp_bandwidth_fraction",
 ] as const;
 
 /** One line of `cells.csv`. */
@@ -70,6 +76,12 @@ export function cellLine(c: VersusCell): CellLine {
     aa_ci_high: c.aa.ci95?.[1] ?? null,
     target: c.target,
     target_verdict: c.target_verdict,
+    ours_bytes_per_token: c.ours_bytes_per_token,
+    llamacpp_bytes_per_token: c.llamacpp_bytes_per_token,
+    ours_effective_gb_s: c.ours_effective_gb_s,
+    llamacpp_effective_gb_s: c.llamacpp_effective_gb_s,
+    ours_bandwidth_fraction: c.ours_bandwidth_fraction,
+    llamacpp_bandwidth_fraction: c.llamacpp_bandwidth_fraction,
   };
 }
 

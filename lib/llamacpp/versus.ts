@@ -27,6 +27,9 @@ import { parseSpeedSetting } from "../speed/setting.ts";
 import { prepareVariant } from "../speed/side_by_side.ts";
 import { convertToGguf } from "./convert.ts";
 import { LLAMA_CPP_TYPE, type LlamaCppTools, quantizeGguf, runBatchedBench } from "./tools.ts";
+import { readStoredWeights, type StoredWeights } from "../quantize/step_bytes.ts";
+import { readGgufHeader } from "./gguf_read.ts";
+import { ggufStoredWeights, type VersusRoofline, versusRoofline } from "./step_bytes.ts";
 
 /** Options of {@linkcode runVersus}. */
 export interface VersusOptions {
@@ -52,6 +55,11 @@ export interface VersusOptions {
   target?: number | null;
   /** Where the GGUF files and quantized variants are cached. */
   cacheDir: string;
+  /**
+   * The machine's measured read bandwidth, GB/s (lib/measure/bandwidth.ts), for the cells'
+   * fractions of the bound; null leaves them empty. @default null
+   */
+  readGbS?: number | null;
   /** Progress lines. */
   onProgress?: (line: string) => void;
 }
@@ -80,8 +88,8 @@ export interface VersusTurn {
   decode_tok_s: number;
 }
 
-/** One cell's result. */
-export interface VersusCell extends VersusCellStats {
+/** One cell's result: the statistics, and each side's bytes per token against the bound. */
+export interface VersusCell extends VersusCellStats, VersusRoofline {
   /** The model as named. */
   model: string;
   /** This project's dtype. */
@@ -222,6 +230,17 @@ export async function runVersus(
     const quantization = quantizationLabel(
       await readQuantizationMetadata(resolved.onnxPath(dtype as "q4")),
     );
+    // What a step of each side reads (lib/llamacpp/step_bytes.ts); a file that cannot be sized
+    // leaves its side's roofline fields empty rather than failing the comparison.
+    const ourWeights: StoredWeights | null = await readStoredWeights(
+      resolved.onnxPath(dtype as "q4"),
+    ).catch(() => null);
+    let ggufWeights: StoredWeights | null = null;
+    try {
+      ggufWeights = ggufStoredWeights(readGgufHeader(gguf));
+    } catch {
+      ggufWeights = null;
+    }
     try {
       for (const context of options.contexts) {
         const prompt = promptIds(resolved.tokenizer, "conversational", context);
@@ -297,6 +316,7 @@ export async function runVersus(
         for (const r of records) {
           if (r.round > warmup) rows[r.armId as keyof typeof rows].push(r.result);
         }
+        const stats = versusCell(rows.ours, rows.llama, rows.again, options.target ?? null);
         cells.push({
           model: options.modelName,
           dtype,
@@ -304,7 +324,22 @@ export async function runVersus(
           llama_type: llamaType,
           context,
           new_tokens: newTokens,
-          ...versusCell(rows.ours, rows.llama, rows.again, options.target ?? null),
+          ...stats,
+          ...versusRoofline({
+            ours: ourWeights,
+            llamacpp: ggufWeights,
+            kv: {
+              layers: decoder.numLayers,
+              kvHeads: decoder.numKvHeads,
+              headDim: decoder.headDim,
+            },
+            oursKvElementBytes: decoder.kvDtype === "float16" ? 2 : 4,
+            context,
+            newTokens,
+            oursTokS: stats.ours_median,
+            llamacppTokS: stats.theirs_median,
+            boundGbS: options.readGbS ?? null,
+          }),
         });
       }
     } finally {

@@ -7,6 +7,10 @@ import { writeVersusFiles } from "./files.ts";
 import { versusTable } from "./table.ts";
 import { findLlamaCpp } from "./tools.ts";
 import { runVersus } from "./versus.ts";
+import { readGgufHeader } from "./gguf_read.ts";
+import { ggufStoredWeights } from "./step_bytes.ts";
+import { readStoredWeights } from "../quantize/step_bytes.ts";
+import { PRESETS } from "../model/presets.ts";
 
 Deno.test("runVersus: interleaved rounds of three arms per cell, cached GGUF, files and table", async () => {
   const fake = await fakeLlamaCpp({ tgSeconds: 0.003 });
@@ -28,6 +32,7 @@ Deno.test("runVersus: interleaved rounds of three arms per cell, cached GGUF, fi
       threads: 1,
       target: 0.8,
       cacheDir: cache,
+      readGbS: 10,
     };
     const { turns, cells } = await runVersus(options);
     // 2 contexts × 3 rounds (1 warmup) × 3 arms.
@@ -67,6 +72,24 @@ Deno.test("runVersus: interleaved rounds of three arms per cell, cached GGUF, fi
       const geo = Math.exp(ours.reduce((s, x) => s + Math.log(x / 1000), 0) / ours.length);
       assert(Math.abs(c.comparison.ratio! - geo) < 1e-9);
       assert.notEqual(c.target_verdict, null);
+      // Each side's bytes per step: its stored weights plus the KV at the mean decode position
+      // (context + ⌊4 / 2⌋), f32 on our side and f16 on llama.cpp's (the fake quantizer copies
+      // the F32 GGUF, so the GGUF side is the F32 file's tensors).
+      const { num_hidden_layers: layers, num_key_value_heads: kvHeads, head_dim: headDim } = PRESETS
+        .tiny!;
+      const kvPerElement = layers * 2 * kvHeads * headDim * (c.context + 2);
+      const gguf = ggufStoredWeights(
+        readGgufHeader(join(cache, "llamacpp", "tiny-s42", "Q4_0.gguf")),
+      );
+      assert.equal(c.llamacpp_bytes_per_token, gguf.wholeBytes + gguf.rowBytes + kvPerElement * 2);
+      const onnx = await readStoredWeights(
+        join(cache, "speed", "tiny-s42", "q4-b32-acc4", "onnx", "model_q4.onnx"),
+      );
+      assert.equal(c.ours_bytes_per_token, onnx.wholeBytes + onnx.rowBytes + kvPerElement * 4);
+      assert(
+        Math.abs(c.llamacpp_effective_gb_s! - c.llamacpp_bytes_per_token! * 1000 / 1e9) < 1e-12,
+      );
+      assert(Math.abs(c.ours_bandwidth_fraction! - c.ours_effective_gb_s! / 10) < 1e-12);
     }
     // The float32 GGUF was converted once and quantized once, then reused.
     await runVersus({ ...options, contexts: [8], rounds: 2, warmup: 0 });
