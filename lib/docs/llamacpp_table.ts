@@ -130,15 +130,28 @@ export function renderLlamaCppSummary(runs: readonly LlamaCppRun[]): string {
       : Math.round(v);
     return (r / 100).toFixed(2);
   };
+  // Bytes per decode step of each side, with the share of the probed read bandwidth each side's
+  // median rate makes of them ("—" for a comparison recorded without them).
+  const bytes = (c: Record<string, string>) => {
+    const [o, l] = [c.ours_bytes_per_token, c.llamacpp_bytes_per_token].map((x) =>
+      x ? Number(x) / 1e6 : NaN
+    );
+    if (!Number.isFinite(o!) || !Number.isFinite(l!)) return "—";
+    const pct = (x: string | undefined) => x ? `${(Number(x) * 100).toFixed(0)} %` : "—";
+    const share = c.ours_bandwidth_fraction || c.llamacpp_bandwidth_fraction
+      ? ` (${pct(c.ours_bandwidth_fraction)} / ${pct(c.llamacpp_bandwidth_fraction)})`
+      : "";
+    return `${o!.toFixed(1)} / ${l!.toFixed(1)}${share}`;
+  };
   const lines = [
-    "| model | ours / llama.cpp | context | ours ÷ llama.cpp, decode: geometric mean of per-round ratios (95 % t interval) | verdict | target |",
-    "|---|---|---:|---:|---|---|",
+    "| model | ours / llama.cpp | context | ours ÷ llama.cpp, decode: geometric mean of per-round ratios (95 % t interval) | verdict | target | MB read per token, ours / llama.cpp (% of the read bandwidth) |",
+    "|---|---|---:|---:|---|---|---:|",
     ...runs.flatMap((r) => r.cells).map((c) =>
       `| ${c.model} | ${c.dtype} / ${c.llama_type} | ${c.context} | ${num(c.ratio_geomean)} (${
         num(c.ratio_ci_low, "down")
       }–${num(c.ratio_ci_high, "up")}) | ${c.verdict} | ${
         c.target ? `≥ ${c.target}: ${c.target_verdict}` : "—"
-      } |`
+      } | ${bytes(c)} |`
     ),
   ];
   return [
