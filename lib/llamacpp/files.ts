@@ -160,6 +160,8 @@ export const TURN_FIELDS = [
   "new_tokens",
   "decode_ms",
   "decode_tok_s",
+  "first_step_ms",
+  "later_step_median_ms",
 ] as const;
 
 /**

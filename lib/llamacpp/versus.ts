@@ -22,6 +22,7 @@ import { generate } from "../engine/generate.ts";
 import { promptIds } from "../engine/prompts.ts";
 import { resolveModel } from "../engine/resolve.ts";
 import { runRounds } from "../measure/rounds.ts";
+import { summarize } from "../measure/stats.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { parseSpeedSetting } from "../speed/setting.ts";
 import { prepareVariant } from "../speed/side_by_side.ts";
@@ -86,6 +87,13 @@ export interface VersusTurn {
   decode_ms: number;
   /** `(new_tokens − 1) / decode_ms · 1000`. */
   decode_tok_s: number;
+  /**
+   * Ours: milliseconds of the first decode step (the one after the prompt); null for llama.cpp,
+   * whose bench reports only the total.
+   */
+  first_step_ms: number | null;
+  /** Ours: the median of the later decode steps' milliseconds; null for llama.cpp. */
+  later_step_median_ms: number | null;
 }
 
 /** One cell's result: the statistics, and each side's bytes per token against the bound. */
@@ -250,6 +258,7 @@ export async function runVersus(
           round: number,
           position: number,
           decodeMs: number,
+          steps: readonly number[] = [],
         ): RepRow[] => {
           const rep: RepRow = {
             round,
@@ -269,6 +278,8 @@ export async function runVersus(
             new_tokens: newTokens,
             decode_ms: decodeMs,
             decode_tok_s: pooledRate([rep])!,
+            first_step_ms: steps[0] ?? null,
+            later_step_median_ms: steps.length > 1 ? summarize(steps.slice(1)).p50 : null,
           });
           return [rep];
         };
@@ -291,7 +302,7 @@ export async function runVersus(
               if (r.newTokens !== newTokens || !Number.isFinite(r.decodeMs)) {
                 throw new Error(`ours made ${r.newTokens} of ${newTokens} tokens`);
               }
-              return record("ours", round, position, r.decodeMs);
+              return record("ours", round, position, r.decodeMs, r.tokenLatenciesMs);
             },
           },
           { id: "llama", turn: llamaTurn("llama.cpp") },

@@ -58,6 +58,12 @@ Deno.test("runVersus: interleaved rounds of three arms per cell, cached GGUF, fi
     for (const t of turns.filter((t) => t.contender !== "ours")) {
       assert.equal(t.decode_ms, 3);
       assert(Math.abs(t.decode_tok_s - 1000) < 1e-9);
+      assert.equal(t.first_step_ms, null);
+    }
+    // Ours: the first decode step and the later steps' median, each inside the turn's decode time.
+    for (const t of turns.filter((t) => t.contender === "ours")) {
+      assert(t.first_step_ms! > 0 && t.later_step_median_ms! > 0, JSON.stringify(t));
+      assert(t.first_step_ms! + 2 * t.later_step_median_ms! <= t.decode_ms + 1e-9);
     }
     assert.equal(cells.length, 2);
     for (const c of cells) {
