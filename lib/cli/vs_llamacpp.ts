@@ -26,8 +26,8 @@ converted to GGUF (F32) and quantized by llama.cpp's llama-quantize (q4 → Q4_0
 fp16 → F16, fp32 → F32). Per dtype and context, one block of interleaved rounds: this project's
 decoder, llama-batched-bench, and llama-batched-bench again as the A/A control. Each turn makes
 --new-tokens tokens after a --context-token prompt; both rates cover tokens 2..N. Each cell also
-gives the bytes a step of each side must read (weights as stored, KV cache at the context: f32
-ours, f16 llama.cpp's) and the GB/s each side's median rate makes of them, against the machine's
+gives the bytes a step of each side must read (weights as stored, KV cache at the mean decode
+position: f32 ours, f16 for an fp16 model, and f16 llama.cpp's) and the GB/s each side's median rate makes of them, against the machine's
 read bandwidth, measured once before the rounds with --threads threads.
 
   --model REF        preset:NAME, a checkpoint folder or a built folder (default preset:small)

@@ -239,15 +239,19 @@ export async function runVersus(
       await readQuantizationMetadata(resolved.onnxPath(dtype as "q4")),
     );
     // What a step of each side reads (lib/llamacpp/step_bytes.ts); a file that cannot be sized
-    // leaves its side's roofline fields empty rather than failing the comparison.
+    // leaves its side's roofline fields empty, and says so, rather than failing the comparison.
+    const unsized = (file: string, error: unknown) => {
+      log(`cannot size ${file}: ${String(error).split("\n")[0]} (its bytes columns stay empty)`);
+      return null;
+    };
     const ourWeights: StoredWeights | null = await readStoredWeights(
       resolved.onnxPath(dtype as "q4"),
-    ).catch(() => null);
+    ).catch((error) => unsized(resolved.onnxPath(dtype as "q4"), error));
     let ggufWeights: StoredWeights | null = null;
     try {
       ggufWeights = ggufStoredWeights(readGgufHeader(gguf));
-    } catch {
-      ggufWeights = null;
+    } catch (error) {
+      ggufWeights = unsized(gguf, error);
     }
     try {
       for (const context of options.contexts) {

@@ -111,6 +111,23 @@ Deno.test("runVersus: interleaved rounds of three arms per cell, cached GGUF, fi
       (await Deno.readTextFile(fake.quantizeLog)).trim().split("\n").length,
       2,
     );
+    // A GGUF that cannot be sized leaves llama.cpp's bytes empty and says so; the rest still runs.
+    await Deno.writeTextFile(join(cache, "llamacpp", "tiny-s42", "Q4_0.gguf"), "not a gguf");
+    const said: string[] = [];
+    const unsized = await runVersus({
+      ...options,
+      contexts: [8],
+      rounds: 2,
+      warmup: 0,
+      onProgress: (line) => said.push(line),
+    });
+    assert(
+      said.some((l) => /cannot size .*Q4_0\.gguf: .*bytes columns stay empty/.test(l)),
+      said.join("\n"),
+    );
+    assert.equal(unsized.cells[0]!.llamacpp_bytes_per_token, null);
+    assert.equal(unsized.cells[0]!.llamacpp_bandwidth_fraction, null);
+    assert(unsized.cells[0]!.ours_bytes_per_token! > 0);
     // Written files read back into the same table.
     const out = join(cache, "out");
     await writeVersusFiles(out, { turns, cells }, { llama_cpp_version: "42 (fake)" });
