@@ -17,7 +17,7 @@
  * @module
  */
 import * as ort from "onnxruntime-node";
-import type { KvDtype } from "../runtime/tensors.ts";
+import { type KvDtype, kvDtypeBytes } from "../runtime/tensors.ts";
 
 /** How a generation keeps its KV cache (recorded per row as `kv_mode`). */
 export const KV_MODES = ["copy", "in_place", "device"] as const;
@@ -55,7 +55,7 @@ export interface KvCacheShape {
  * ```
  */
 export function kvCacheBytes(shape: Readonly<KvCacheShape>): number {
-  const element = shape.dtype === "float16" ? 2 : 4;
+  const element = kvDtypeBytes(shape.dtype);
   return shape.maxLength * shape.layers * shape.kvHeads * shape.headDim * element * 2 *
     shape.batch;
 }
@@ -176,7 +176,7 @@ export class KvCache {
         `KvCache.append: ${this.#length} + ${steps} positions exceed the cache's maxLength ${maxLength}`,
       );
     }
-    const element = this.shape.dtype === "float16" ? 2 : 4;
+    const element = kvDtypeBytes(this.shape.dtype);
     const rowBytes = steps * headDim * element;
     for (let i = 0; i < present.length; i++) {
       const tensor = present[i]!;

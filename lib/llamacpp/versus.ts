@@ -30,6 +30,7 @@ import { convertToGguf } from "./convert.ts";
 import { LLAMA_CPP_TYPE, type LlamaCppTools, quantizeGguf, runBatchedBench } from "./tools.ts";
 import { readStoredWeights, type StoredWeights } from "../quantize/step_bytes.ts";
 import { readGgufHeader } from "./gguf_read.ts";
+import { kvDtypeBytes } from "../runtime/tensors.ts";
 import { ggufStoredWeights, type VersusRoofline, versusRoofline } from "./step_bytes.ts";
 
 /** Options of {@linkcode runVersus}. */
@@ -348,7 +349,7 @@ export async function runVersus(
               kvHeads: decoder.numKvHeads,
               headDim: decoder.headDim,
             },
-            oursKvElementBytes: decoder.kvDtype === "float16" ? 2 : 4,
+            oursKvElementBytes: kvDtypeBytes(decoder.kvDtype),
             context,
             newTokens,
             oursTokS: stats.ours_median,

@@ -10,6 +10,22 @@ import * as ort from "onnxruntime-node";
 export type KvDtype = "float32" | "float16";
 
 /**
+ * Bytes per element of a KV cache of this type.
+ *
+ * @param dtype The cache's element type.
+ * @returns 2 for float16, 4 for float32.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { kvDtypeBytes } from "./tensors.ts";
+ * assert(kvDtypeBytes("float16") === 2 && kvDtypeBytes("float32") === 4);
+ * ```
+ */
+export function kvDtypeBytes(dtype: KvDtype): number {
+  return dtype === "float16" ? 2 : 4;
+}
+
+/**
  * An int64 tensor `[batch, seq]` from rows of token ids (all rows the same length).
  *
  * @param rows Token ids per batch row.

@@ -22,6 +22,7 @@ import { currentRssBytes } from "../measure/rss.ts";
 import { schedDelta, schedMark } from "../measure/schedstat.ts";
 import { quantizationLabel, readQuantizationMetadata } from "../quantize/quantization_metadata.ts";
 import { readStoredWeights, rooflineColumns } from "../quantize/step_bytes.ts";
+import { kvDtypeBytes } from "../runtime/tensors.ts";
 import { gpuOptionFor, WindowTelemetry } from "../measure/window_telemetry.ts";
 import { TELEMETRY_FIELDS, type TelemetryFields } from "../measure/telemetry_summary.ts";
 import { type Cell, newTokensOf, promptSlots } from "./grid.ts";
@@ -93,7 +94,7 @@ export async function runArm(
         numKvHeads: model.numKvHeads,
         headDim: model.headDim,
         vocabSize: model.vocabSize,
-        kvElementBytes: model.kvDtype === "float16" ? 2 : 4,
+        kvElementBytes: kvDtypeBytes(model.kvDtype),
         logitsPositions: model.logitsPositions,
         useCache: cell.useCache,
       }, Deno.systemMemoryInfo().available);
@@ -126,7 +127,7 @@ export async function runArm(
       layers: model.numLayers,
       kvHeads: model.numKvHeads,
       headDim: model.headDim,
-      elementBytes: model.kvDtype === "float16" ? 2 : 4,
+      elementBytes: kvDtypeBytes(model.kvDtype),
     };
     const bound = cell.device === "cpu" ? provenance.readGbS ?? null : null;
     const baseline = currentRssBytes();
