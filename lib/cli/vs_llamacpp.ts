@@ -27,8 +27,9 @@ fp16 → F16, fp32 → F32). Per dtype and context, one block of interleaved rou
 decoder, llama-batched-bench, and llama-batched-bench again as the A/A control. Each turn makes
 --new-tokens tokens after a --context-token prompt; both rates cover tokens 2..N. Each cell also
 gives the bytes a step of each side must read (weights as stored, KV cache at the mean decode
-position: f32 ours, f16 for an fp16 model, and f16 llama.cpp's) and the GB/s each side's median rate makes of them, against the machine's
-read bandwidth, measured once before the rounds with --threads threads.
+position: f32 ours, f16 for an fp16 model, and f16 llama.cpp's) and the GB/s each side's median
+rate makes of them, against the machine's read bandwidth, measured once before the rounds with
+--threads threads.
 
   --model REF        preset:NAME, a checkpoint folder or a built folder (default preset:small)
   --llama-cpp DIR    folder with llama-batched-bench and llama-quantize (default LLAMA_CPP_BIN)

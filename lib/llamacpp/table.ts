@@ -44,10 +44,18 @@ export function versusTable(
   cells: readonly (VersusCell | Readonly<Record<string, unknown>>)[],
 ): string {
   const lines = [...HEADER];
+  // A figure of a CSV line ("" when empty) or of a cell (null when empty), as a number.
+  const val = (x: unknown) => x === null || x === "" || x === undefined ? NaN : Number(x);
   const num = (x: unknown, digits: number) => {
-    const v = x === null || x === "" || x === undefined ? NaN : Number(x);
+    const v = val(x);
     return Number.isFinite(v) ? v.toFixed(digits) : "—";
   };
+  // Ours / llama.cpp, "—" when neither side has the figure.
+  const pair = (a: unknown, b: unknown, digits: number, scale = 1) =>
+    Number.isFinite(val(a)) || Number.isFinite(val(b))
+      ? `${num(val(a) / scale, digits)} / ${num(val(b) / scale, digits)}`
+      : "—";
+  const pct = (x: unknown) => Number.isFinite(val(x)) ? `${(val(x) * 100).toFixed(0)} %` : "—";
   // Rounded outward, so a printed interval always holds the one the verdict was taken on.
   const range = (lo: unknown, hi: unknown) => {
     const [a, b] = [Number(lo), Number(hi)];
@@ -68,13 +76,6 @@ export function versusTable(
     const target = c.target === null || c.target === ""
       ? "—"
       : `≥ ${c.target}: ${c.target_verdict}`;
-    // A figure of a CSV line ("" when empty) or of a cell (null when empty), as a number.
-    const val = (x: unknown) => x === null || x === "" || x === undefined ? NaN : Number(x);
-    const pair = (a: unknown, b: unknown, digits: number, scale = 1) =>
-      Number.isFinite(val(a)) || Number.isFinite(val(b))
-        ? `${num(val(a) / scale, digits)} / ${num(val(b) / scale, digits)}`
-        : "—";
-    const pct = (x: unknown) => Number.isFinite(val(x)) ? `${(val(x) * 100).toFixed(0)} %` : "—";
     const fractions = Number.isFinite(val(c.ours_bandwidth_fraction)) ||
         Number.isFinite(val(c.llamacpp_bandwidth_fraction))
       ? ` (${pct(c.ours_bandwidth_fraction)} / ${pct(c.llamacpp_bandwidth_fraction)})`
